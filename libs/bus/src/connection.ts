@@ -1,0 +1,44 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { TangerineError } from '@tangerine/contracts';
+import type { Logger } from '@tangerine/runtime';
+import { ensureStreams } from './streams.js';
+
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+/** Connects to NATS (retrying until it answers) and makes sure Tangerine's streams exist. */
+export async function connectBus(opts: { url: string; name: string; log: Logger; provision?: boolean }): Promise<Bus> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: opts.url.split(','),
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      timeout: 20000,
+    });
+  } catch (cause) {
+    throw new TangerineError('bus_unavailable', `cannot reach NATS at ${opts.url}`, { cause });
+  }
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') opts.log.warn({ status: s.type }, 'NATS connection');
+    }
+  })();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  if (opts.provision !== false) await ensureStreams(jsm);
+  return {
+    nc, js, jsm, log: opts.log,
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { isTangerineError } from '@tangerine/contracts';
+import { backoff, type Logger, type Stop } from '@tangerine/runtime';
+import type { Bus } from './connection.js';
+import { isNotFound } from './streams.js';
+
+export interface BatchConsumerOptions {
+  bus: Bus;
+  stream: string;
+  durable: string;
+  filter?: string;
+  /** Most messages handed to `handle` at once. */
+  batchSize: number;
+  ackWaitMs?: number;
+  log: Logger;
+  /**
+   * Handles every message of the batch. Resolving acks them all; throwing naks them all for redelivery
+   * with backoff. A message that can never succeed (bad input) must be dealt with inside: a rejection, then ack.
+   */
+  handle(batch: JsMsg[]): Promise<void>;
+}
+
+/**
+ * A durable pull consumer read in micro-batches: whatever arrived while the previous batch was handled is the
+ * next batch, so a quiet system answers at once and a busy one batches up to `batchSize` per ledger statement.
+ */
+export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> {
+  const { bus, stream, durable, log } = opts;
+  await ensureConsumer(bus, stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: (opts.ackWaitMs ?? 30000) * 1_000_000,
+    max_ack_pending: Math.max(1000, opts.batchSize * 4),
+    max_deliver: -1,
+    ...(opts.filter ? { filter_subject: opts.filter } : {}),
+  });
+  const consumer = await bus.js.consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2) });
+
+  const buffer: JsMsg[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const pump = (async () => {
+    for await (const m of messages) {
+      buffer.push(m);
+      notify();
+    }
+  })().catch((err: unknown) => log.error({ err, durable }, 'consumer stopped'))
+    .finally(() => { ended = true; notify(); });
+
+  const worker = (async () => {
+    let failures = 0;
+    for (;;) {
+      if (buffer.length === 0) {
+        if (ended) return;
+        await new Promise<void>((resolve) => { wake = resolve; });
+        continue;
+      }
+      const batch = buffer.splice(0, opts.batchSize);
+      try {
+        await opts.handle(batch);
+        for (const m of batch) m.ack();
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        const delay = backoff(failures, 200, 10000);
+        const retryable = !isTangerineError(err) || err.retryable;
+        log.error({ err, durable, size: batch.length, retry_in_ms: delay, retryable }, 'batch failed; redelivering');
+        for (const m of batch) m.nak(delay);
+      }
+    }
+  })();
+
+  return async () => {
+    await messages.close().catch(() => undefined);
+    ended = true;
+    notify();
+    await pump;
+    await worker;
+  };
+}
+
+async function ensureConsumer(bus: Bus, stream: string, config: Parameters<Bus['jsm']['consumers']['add']>[1]): Promise<void> {
+  const name = config.durable_name ?? '';
+  try {
+    await bus.jsm.consumers.info(stream, name);
+    const { durable_name: _d, deliver_policy: _p, ...update } = config;
+    await bus.jsm.consumers.update(stream, name, update);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await bus.jsm.consumers.add(stream, config);
+    } catch (addErr) {
+      if (!/already|in use/i.test(String(addErr))) throw addErr;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * One registry of coded errors. The code is stable and machine-readable; the message is for people.
+ * `retryable` tells a consumer loop whether to redeliver (nak) or give up on the message (term).
+ */
+export const ErrorCodes = {
+  invalid_json: { retryable: false, doc: 'The payload is not valid JSON.' },
+  invalid_spec: { retryable: false, doc: 'A field of the task spec breaks a rule; the message names the field and the rule.' },
+  duplicate_task: { retryable: false, doc: 'A task of that name exists and is not finished.' },
+  dependency_cycle: { retryable: false, doc: 'The task would close a cycle of dependencies.' },
+  not_found: { retryable: false, doc: 'No task has that name.' },
+  not_cancellable: { retryable: false, doc: 'The task is already finished.' },
+  invalid_request: { retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel) breaks a rule.' },
+  ledger_unavailable: { retryable: true, doc: 'PostgreSQL could not be reached; the message will be redelivered.' },
+  bus_unavailable: { retryable: true, doc: 'NATS could not be reached.' },
+  migration_too_new: { retryable: false, doc: 'The database schema is newer than this binary.' },
+  config_invalid: { retryable: false, doc: 'An environment variable has a value that breaks a rule.' },
+  executor_failed: { retryable: false, doc: 'The agent could not start the run (image pull, container create, spawn).' },
+} as const;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class TangerineError extends Error {
+  override readonly name = 'TangerineError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** The field of the input at fault, if any (`name`, `env.FOO`, `dependencies[2]`). */
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = ErrorCodes[code].retryable;
+    this.field = options.field;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; field?: string } {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
+
+export function isTangerineError(e: unknown): e is TangerineError {
+  return e instanceof TangerineError;
+}

@@ -1,0 +1,14 @@
+export { TaskState, TASK_STATES, FINISHED_STATES, ON_HOST_STATES, CANCELLABLE_STATES, TRANSITIONS, isFinished, canTransition, isTaskState } from './states.js';
+export { ErrorCodes, TangerineError, isTangerineError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { compile, fieldOf, quote } from './validate.js';
+export type { Validator } from './validate.js';
+export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, TASK_NAME_PATTERN, TASK_NAME_RULE } from './spec.js';
+export { decideAfterExit } from './retry.js';
+export type { RetryInput, RetryDecision } from './retry.js';
+export { Subjects, Streams, defineSubject, defineFamily } from './subjects.js';
+export type { Subject, SubjectFamily } from './subjects.js';
+export {
+  TaskEvent, Rejection, CancelRequest, GetRequest, ListRequest, RunDispatch, RunStop, RunStarted, RunExited,
+  HostAnnounce, RunView, TaskView, ErrorReply, Validators,
+} from './messages.js';

@@ -1,0 +1,195 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TangerineError } from './errors.js';
+import { compile, quote } from './validate.js';
+
+/** Task names are unique and usable as a NATS subject token. */
+export const TASK_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
+export const TASK_NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
+const TASK_NAME_RE = new RegExp(TASK_NAME_PATTERN);
+
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** `host:container` or `host:container:ro|rw`, both absolute paths. */
+const VOLUME_RE = /^(\/[^:]*):(\/[^:]*)(?::(ro|rw))?$/;
+const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
+
+export const Executor = { docker: 'docker', process: 'process' } as const;
+export type Executor = (typeof Executor)[keyof typeof Executor];
+
+export const TaskName = Type.String({ pattern: TASK_NAME_PATTERN, description: 'a task name' });
+
+/** The task spec after normalization: what the ledger stores and the agent receives. */
+export const TaskSpec = Type.Object(
+  {
+    /** Unique name, `[A-Za-z0-9][A-Za-z0-9_-]{0,99}`. */
+    name: TaskName,
+    /** `docker` (default) runs `image`; `process` runs `command` as a local process on the agent's host. */
+    executor: Type.Union([Type.Literal('docker'), Type.Literal('process')], { description: '"docker" or "process"' }),
+    /** Docker image; a local image is used as is, a missing one is pulled. Null for the process executor. */
+    image: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
+    /** Argument vector; for docker it replaces the image's CMD. */
+    command: Type.Array(Type.String(), { maxItems: 1000 }),
+    /** Replaces the image's ENTRYPOINT when set. */
+    entrypoint: Type.Union([Type.Array(Type.String(), { maxItems: 100 }), Type.Null()]),
+    /** Environment variables. */
+    env: Type.Record(Type.String(), Type.String()),
+    /** Bind mounts, `host:container[:ro|rw]`. */
+    volumes: Type.Array(Type.String(), { maxItems: 100 }),
+    /** Names of tasks that must succeed first; they may be submitted later. */
+    dependencies: Type.Array(TaskName, { maxItems: 10000 }),
+    /** May the task run again after a failure or the loss of its host? */
+    restartable: Type.Boolean(),
+    /** Exit codes after which a restartable task is retried. */
+    recoverable_exitcodes: Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), { maxItems: 255 }),
+    /** Failures allowed before the task is `failed` for good. */
+    max_failures: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Host labels the task needs, every one equal (Tangerine's host labels, Blanket's worker tags). */
+    constraints: Type.Record(Type.String(), Type.String()),
+    /** CPU cores reserved on the host (and the container's CPU limit). */
+    cpu: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1024 }), Type.Null()]),
+    /** Memory in MiB reserved on the host (and the container's memory limit). */
+    memory: Type.Union([Type.Integer({ minimum: 4, maximum: 4194304 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type TaskSpec = Static<typeof TaskSpec>;
+const taskSpec = compile(TaskSpec);
+
+/** Fields a user may send, including Tangerine's and job-scheduler's older forms. */
+const ACCEPTED_FIELDS = [
+  'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'volumes',
+  'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'constraints',
+  'cpu', 'memory',
+] as const;
+
+function invalid(field: string, rule: string): TangerineError {
+  return new TangerineError('invalid_spec', `${field}: ${rule}`, { field });
+}
+
+/**
+ * Turns a submitted payload into a TaskSpec, or throws a TangerineError whose message names the field
+ * and the rule. Pure: no I/O, so the CLI, the API and intake give the same verdict.
+ */
+export function parseTaskSpec(input: unknown): TaskSpec {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalid('spec', `must be a JSON object (got ${quote(input)})`);
+  }
+  const raw = input as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!(ACCEPTED_FIELDS as readonly string[]).includes(key)) {
+      throw invalid(key, `unknown field (allowed: ${ACCEPTED_FIELDS.join(', ')})`);
+    }
+  }
+  if (raw['name'] === undefined) throw invalid('name', 'is required');
+  if (typeof raw['name'] !== 'string' || !TASK_NAME_RE.test(raw['name'])) {
+    throw invalid('name', `must match ${TASK_NAME_RULE} (got ${quote(raw['name'])})`);
+  }
+  const executor = raw['executor'] ?? 'docker';
+  const spec = {
+    name: raw['name'],
+    executor,
+    image: normalizeImage(raw, executor),
+    command: normalizeArgv(raw['command'], 'command') ?? [],
+    entrypoint: normalizeArgv(raw['entrypoint'], 'entrypoint'),
+    env: normalizeEnv(raw),
+    volumes: pickAlias(raw, 'volumes', 'datavolumes') ?? [],
+    dependencies: raw['dependencies'] ?? [],
+    restartable: raw['restartable'] ?? true,
+    recoverable_exitcodes: raw['recoverable_exitcodes'] ?? [],
+    max_failures: raw['max_failures'] ?? 3,
+    constraints: raw['constraints'] ?? {},
+    cpu: raw['cpu'] ?? null,
+    memory: raw['memory'] ?? null,
+  };
+  const parsed = taskSpec.parse(spec, 'invalid_spec');
+  checkRules(parsed);
+  return parsed;
+}
+
+function normalizeImage(raw: Record<string, unknown>, executor: unknown): unknown {
+  const image = pickAlias(raw, 'image', 'imageuuid');
+  if (raw['imageuuid'] !== undefined) {
+    if (typeof image !== 'string' || !image.startsWith('docker:') || image.length <= 'docker:'.length) {
+      throw invalid('imageuuid', `must be "docker:IMAGE" (got ${quote(image)})`);
+    }
+    return image.slice('docker:'.length);
+  }
+  if (image === undefined || image === null) {
+    if (executor === 'process') return null;
+    throw invalid('image', 'is required (or imageuuid "docker:IMAGE"; only the process executor runs without one)');
+  }
+  return image;
+}
+
+/** A string command is run by a shell (`sh -c`), as job-scheduler's `cmd` was; a list is used as is. */
+function normalizeArgv(value: unknown, field: string): unknown {
+  if (value === undefined || value === null) return field === 'entrypoint' ? null : undefined;
+  if (typeof value === 'string') return field === 'entrypoint' ? [value] : ['sh', '-c', value];
+  return value;
+}
+
+function pickAlias(raw: Record<string, unknown>, field: string, alias: string): unknown {
+  if (raw[field] !== undefined && raw[alias] !== undefined) {
+    throw invalid(alias, `conflicts with ${field}: give one of them`);
+  }
+  return raw[field] ?? raw[alias];
+}
+
+/** `env: {K: V}`, job-scheduler's `env: ["K=V"]`, or Tangerine's `environment: [["K","V"]]`. */
+function normalizeEnv(raw: Record<string, unknown>): unknown {
+  const field = raw['env'] !== undefined ? 'env' : 'environment';
+  const value = pickAlias(raw, 'env', 'environment');
+  if (value === undefined || value === null) return {};
+  if (!Array.isArray(value)) {
+    if (typeof value === 'object') {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        // Numbers and booleans are written as they would be in a shell (Blanket's `"Frogs": 5`).
+        if (typeof v === 'number' || typeof v === 'boolean') (value as Record<string, unknown>)[k] = String(v);
+      }
+    }
+    return value;
+  }
+  const env: Record<string, string> = {};
+  value.forEach((item, i) => {
+    if (typeof item === 'string') {
+      const eq = item.indexOf('=');
+      if (eq <= 0) throw invalid(`${field}[${i}]`, `must be "KEY=VALUE" (got ${quote(item)})`);
+      env[item.slice(0, eq)] = item.slice(eq + 1);
+    } else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string') {
+      env[item[0]] = item[1];
+    } else {
+      throw invalid(`${field}[${i}]`, `must be "KEY=VALUE" or ["KEY", "VALUE"] (got ${quote(item)})`);
+    }
+  });
+  return env;
+}
+
+/** Rules a schema cannot say on its own. */
+function checkRules(spec: TaskSpec): void {
+  if (spec.executor === 'process' && spec.command.length === 0) {
+    throw invalid('command', 'is required for the process executor');
+  }
+  for (const key of Object.keys(spec.env)) {
+    if (!ENV_KEY_RE.test(key)) throw invalid(`env.${key}`, 'name must match [A-Za-z_][A-Za-z0-9_.-]*');
+  }
+  spec.volumes.forEach((v, i) => {
+    if (!VOLUME_RE.test(v)) {
+      throw invalid(`volumes[${i}]`, `must be "/host/path:/container/path[:ro|rw]" (got ${quote(v)})`);
+    }
+  });
+  const seen = new Set<string>();
+  spec.dependencies.forEach((d, i) => {
+    if (d === spec.name) throw invalid(`dependencies[${i}]`, 'a task cannot depend on itself');
+    if (seen.has(d)) throw invalid(`dependencies[${i}]`, `${quote(d)} is listed twice`);
+    seen.add(d);
+  });
+  for (const key of Object.keys(spec.constraints)) {
+    if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${key}`, 'label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}');
+  }
+}
+
+/** The parts of a volume spec, for the executors. */
+export function parseVolume(volume: string): { host: string; container: string; readOnly: boolean } {
+  const m = VOLUME_RE.exec(volume);
+  if (!m) throw invalid('volumes', `must be "/host/path:/container/path[:ro|rw]" (got ${quote(volume)})`);
+  return { host: m[1] ?? '', container: m[2] ?? '', readOnly: m[3] === 'ro' };
+}

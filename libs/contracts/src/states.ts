@@ -1,0 +1,59 @@
+/**
+ * The task state machine. Users see every state; `placed` is the short window between
+ * the placer choosing a host and that host's agent starting the run.
+ */
+export const TaskState = {
+  /** A dependency has not succeeded yet. */
+  waiting: 'waiting',
+  /** Every dependency succeeded; the task waits for a host with a free slot. */
+  ready: 'ready',
+  /** A host was chosen and the run was sent to its agent (internal, short-lived). */
+  placed: 'placed',
+  /** The agent started the container or process. */
+  running: 'running',
+  /** The last run exited 0. */
+  success: 'success',
+  /** The last run failed and the retry rules allow no other. */
+  failed: 'failed',
+  /** A dependency ended without success; `reason` names it. The task never runs. */
+  blocked: 'blocked',
+  /** Cancelled by `tasks.cancel`; a running container was stopped. */
+  cancelled: 'cancelled',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+export const TASK_STATES: readonly TaskState[] = Object.values(TaskState);
+
+/** States a task does not leave on its own. A finished task may be submitted again. */
+export const FINISHED_STATES: readonly TaskState[] = ['success', 'failed', 'blocked', 'cancelled'];
+
+/** States that hold a slot on a host. */
+export const ON_HOST_STATES: readonly TaskState[] = ['placed', 'running'];
+
+/** States from which a task can be cancelled. */
+export const CANCELLABLE_STATES: readonly TaskState[] = ['waiting', 'ready', 'placed', 'running'];
+
+/** Every transition the services make. Anything else is a bug, and the ledger's compare-and-set refuses it. */
+export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  waiting: ['ready', 'blocked', 'cancelled'],
+  ready: ['placed', 'cancelled'],
+  placed: ['running', 'success', 'ready', 'failed', 'cancelled'],
+  running: ['success', 'ready', 'failed', 'cancelled'],
+  // A finished task may be submitted again: it starts over as waiting or ready (or blocked at once).
+  success: ['waiting', 'ready', 'blocked'],
+  failed: ['waiting', 'ready', 'blocked'],
+  blocked: ['waiting', 'ready', 'blocked'],
+  cancelled: ['waiting', 'ready', 'blocked'],
+};
+
+export function isFinished(state: TaskState): boolean {
+  return FINISHED_STATES.includes(state);
+}
+
+export function canTransition(from: TaskState, to: TaskState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isTaskState(value: unknown): value is TaskState {
+  return typeof value === 'string' && (TASK_STATES as readonly string[]).includes(value);
+}

@@ -1,0 +1,65 @@
+import type { TaskState } from './states.js';
+
+/** A subject that carries its message type, imported by sender and receiver alike. */
+export interface Subject<T> {
+  readonly subject: string;
+  /** Phantom field: never set, only carries T. */
+  readonly __type?: T;
+}
+
+export function defineSubject<T>(subject: string): Subject<T> {
+  return { subject };
+}
+
+/** A family of subjects with tokens, such as `tasks.events.<name>.<state>`. */
+export interface SubjectFamily<T, A extends unknown[]> {
+  /** The wildcard form, for subscriptions and stream subjects. */
+  readonly wildcard: string;
+  make(...args: A): string;
+  readonly __type?: T;
+}
+
+export function defineFamily<T, A extends unknown[]>(wildcard: string, make: (...args: A) => string): SubjectFamily<T, A> {
+  return { wildcard, make };
+}
+
+import type {
+  CancelRequest, GetRequest, HostAnnounce, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
+} from './messages.js';
+
+export const Subjects = {
+  /** Public: submit a task spec. Captured by the COMMANDS stream, so a plain `nats pub` is never lost. */
+  submit: defineSubject<unknown>('tasks.submit'),
+  /** Public: `{"name"}` cancels a task and stops its container. Captured by the COMMANDS stream. */
+  cancel: defineSubject<CancelRequest>('tasks.cancel'),
+  /** Public: a submission or a cancel that was refused, with the field and the rule. */
+  rejected: defineSubject<Rejection>('tasks.rejected'),
+  /** Public request/reply: one task with its runs. */
+  get: defineSubject<GetRequest>('tasks.get'),
+  /** Public request/reply: tasks, filterable by state. */
+  list: defineSubject<ListRequest>('tasks.list'),
+  /** Public: every state change, `tasks.events.<name>.<state>`. */
+  events: defineFamily<TaskEvent, [name: string, state: TaskState]>('tasks.events.>', (name, state) => `tasks.events.${name}.${state}`),
+  /** Events of one state for every task, e.g. `tasks.events.*.success`. */
+  eventsInState: (state: TaskState): string => `tasks.events.*.${state}`,
+  /** Internal: the placer sends a run to one host's agent. */
+  agentRun: defineFamily<RunDispatch, [host: string]>('agents.*.run', (host) => `agents.${host}.run`),
+  /** Internal: stop a run (cancel). */
+  agentStop: defineFamily<RunStop, [host: string]>('agents.*.stop', (host) => `agents.${host}.stop`),
+  /** Everything addressed to one host, for its agent's consumer. */
+  agentAll: (host: string): string => `agents.${host}.>`,
+  /** Internal: an agent started a run. */
+  runStarted: defineSubject<RunStarted>('runs.started'),
+  /** Internal: a run ended, with its exit code and output tail. */
+  runExited: defineSubject<RunExited>('runs.exited'),
+  /** Internal: agents announce themselves (core NATS, every heartbeat interval). */
+  hostAnnounce: defineSubject<HostAnnounce>('hosts.announce'),
+} as const;
+
+/** JetStream streams and the subjects each captures. */
+export const Streams = {
+  commands: { name: 'TANGERINE_COMMANDS', subjects: ['tasks.submit', 'tasks.cancel'] },
+  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected'] },
+  dispatch: { name: 'TANGERINE_DISPATCH', subjects: ['agents.>'] },
+  reports: { name: 'TANGERINE_REPORTS', subjects: ['runs.>'] },
+} as const;

@@ -1,0 +1,80 @@
+import pg from 'pg';
+import { TangerineError } from '@tangerine/contracts';
+import type { Logger } from '@tangerine/runtime';
+
+export type Row = Record<string, unknown>;
+
+/** A pool that counts its statements (the benchmark reports statements per task). */
+export interface Ledger {
+  readonly pool: pg.Pool;
+  query<R extends object = Row>(text: string, values?: unknown[]): Promise<R[]>;
+  /** Runs `fn` in a transaction; rolls back if it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  statements(): number;
+  close(): Promise<void>;
+}
+
+export interface Tx {
+  query<R extends object = Row>(text: string, values?: unknown[]): Promise<R[]>;
+}
+
+export function openLedger(opts: { databaseUrl: string | null; log: Logger; max?: number; application?: string }): Ledger {
+  const pool = new pg.Pool({
+    ...(opts.databaseUrl ? { connectionString: opts.databaseUrl } : {}),
+    max: opts.max ?? 6,
+    application_name: opts.application ?? 'tangerine',
+    connectionTimeoutMillis: 10000,
+  });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', (err) => opts.log.warn({ err: stripSecrets(err) }, 'idle ledger connection failed'));
+  let count = 0;
+  const run = async <R extends object>(client: pg.Pool | pg.PoolClient, text: string, values?: unknown[]): Promise<R[]> => {
+    count += 1;
+    try {
+      const result = await client.query<R & pg.QueryResultRow>(text, values);
+      return result.rows;
+    } catch (err) {
+      throw wrap(err);
+    }
+  };
+  return {
+    pool,
+    query: (text, values) => run(pool, text, values),
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw wrap(err);
+      }
+      try {
+        await run(client, 'BEGIN');
+        const result = await fn({ query: (text, values) => run(client, text, values) });
+        await run(client, 'COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    statements: () => count,
+    close: () => pool.end(),
+  };
+}
+
+/** Connection failures become a retryable coded error; anything else is a bug and stays as it is. */
+function wrap(err: unknown): unknown {
+  const code = (err as { code?: string }).code ?? '';
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\w{3})$/.test(code) || /Connection terminated|timeout exceeded/i.test(String(err))) {
+    return new TangerineError('ledger_unavailable', `PostgreSQL is unreachable (${code || 'connection lost'})`, { cause: stripSecrets(err) });
+  }
+  return err;
+}
+
+/** A pg error may quote the connection string; never let a password reach a log. */
+function stripSecrets(err: unknown): unknown {
+  if (err instanceof Error) err.message = err.message.replace(/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, '$1***@');
+  return err;
+}

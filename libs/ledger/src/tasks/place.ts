@@ -1,0 +1,66 @@
+import type { TaskEvent, TaskSpec } from '@tangerine/contracts';
+import type { Ledger } from '../db.js';
+import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+
+export interface HostUsage {
+  host: string;
+  used: number;
+  cpu: number;
+  memory: number;
+}
+
+/** Slots, CPU and memory held on each host by placed and running tasks. */
+export async function readHostUsage(ledger: Ledger): Promise<HostUsage[]> {
+  return ledger.query<HostUsage>(
+    `SELECT host, count(*)::int AS used,
+            coalesce(sum((spec->>'cpu')::real), 0)::real AS cpu,
+            coalesce(sum((spec->>'memory')::int), 0)::int AS memory
+       FROM tasks WHERE state IN ('placed', 'running') AND host IS NOT NULL GROUP BY host`,
+  );
+}
+
+export interface ReadyTask {
+  name: string;
+  attempt: number;
+  executor: string;
+  constraints: Record<string, string>;
+  cpu: number | null;
+  memory: number | null;
+}
+
+/** The oldest ready tasks, with only what placement needs. */
+export async function readReadyTasks(ledger: Ledger, limit: number): Promise<ReadyTask[]> {
+  return ledger.query<ReadyTask>(
+    `SELECT name, attempt, spec->>'executor' AS executor, spec->'constraints' AS constraints,
+            (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
+       FROM tasks WHERE state = 'ready' ORDER BY ready_at, name LIMIT $1`,
+    [limit],
+  );
+}
+
+export interface Placed {
+  event: TaskEvent;
+  spec: TaskSpec;
+}
+
+/**
+ * Puts ready tasks on hosts, one statement for the batch: a compare-and-set on (state ready, attempt), so a task
+ * two placers both chose goes to one host only. Starts the run record of the new attempt.
+ */
+export async function placeTasks(ledger: Ledger, assignments: readonly { name: string; attempt: number; host: string }[]): Promise<Placed[]> {
+  if (assignments.length === 0) return [];
+  const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
+    `WITH placed AS (
+       UPDATE tasks t SET state = 'placed', host = v.host, attempt = t.attempt + 1, reason = NULL,
+              version = t.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, host)
+        WHERE t.name = v.name AND t.state = 'ready' AND t.attempt = v.attempt
+       RETURNING ${EVENT_COLUMNS}, t.spec
+     ), runs AS (
+       INSERT INTO runs (task, attempt, host) SELECT name, attempt, host FROM placed
+     )
+     SELECT * FROM placed`,
+    [assignments.map((a) => a.name), assignments.map((a) => a.attempt), assignments.map((a) => a.host)],
+  );
+  return rows.map((r) => ({ event: toEvent(r, 'ready'), spec: r.spec }));
+}

@@ -1,0 +1,74 @@
+import { decideAfterExit, type RunExited, type RunStarted, type TaskEvent, type TaskSpec, type TaskState } from '@tangerine/contracts';
+import type { Ledger } from '../db.js';
+import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+
+/** Records run starts: placed → running for the current attempt only; a stale attempt changes nothing. */
+export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]): Promise<TaskEvent[]> {
+  if (reports.length === 0) return [];
+  const rows = await ledger.query<EventRow>(
+    `WITH v AS (
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[]) AS v(name, attempt, run_id, at)
+     ), r AS (
+       UPDATE runs SET run_id = v.run_id, started_at = v.at
+         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.started_at IS NULL
+     )
+     UPDATE tasks t SET state = 'running', version = t.version + 1, updated_at = now()
+       FROM v WHERE t.name = v.name AND t.attempt = v.attempt AND t.state = 'placed'
+     RETURNING ${EVENT_COLUMNS}`,
+    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.run_id), reports.map((r) => r.at)],
+  );
+  return rows.map((r) => toEvent(r, 'placed'));
+}
+
+/**
+ * Records run ends and applies the retry rules (decideAfterExit): success, back to ready, or failed.
+ * The run record always takes the exit code; the task only moves if the report is for its current attempt
+ * and it is still placed or running (a cancelled task stays cancelled).
+ */
+export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
+  if (reports.length === 0) return [];
+  const current = await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: TaskSpec }>(
+    'SELECT name, state, attempt, failures, spec FROM tasks WHERE name = ANY($1::text[])',
+    [reports.map((r) => r.name)],
+  );
+  const byName = new Map(current.map((c) => [c.name, c]));
+  const decisions = reports.map((r) => {
+    const task = byName.get(r.name);
+    const live = task && task.attempt === r.attempt && (task.state === 'placed' || task.state === 'running');
+    if (!task || !live) return { report: r, state: null, failures: null, reason: r.reason };
+    const d = decideAfterExit({ exit_code: r.exit_code, failures: task.failures, ...task.spec });
+    const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
+    return { report: r, state: d.state, failures: d.failures, reason };
+  });
+  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState }>(
+    `WITH v AS (
+       SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                            $8::text[], $9::int[], $10::text[])
+         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason)
+     ), r AS (
+       UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output,
+              started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
+         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.finished_at IS NULL
+     ), old AS (
+       SELECT t.name, t.state FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
+     )
+     UPDATE tasks t SET state = v.state, failures = v.failures, reason = v.reason,
+            ready_at = CASE WHEN v.state = 'ready' THEN now() ELSE t.ready_at END,
+            version = t.version + 1, updated_at = now()
+       FROM v JOIN old ON old.name = v.name
+      WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
+     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state`,
+    [
+      decisions.map((d) => d.report.name), decisions.map((d) => d.report.attempt), decisions.map((d) => d.report.exit_code),
+      decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
+      decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
+      decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
+    ],
+  );
+  return rows.map((r) => toEvent(r, r.from_state, r.exit_code));
+}
+
+/** PostgreSQL text cannot hold NUL; container output may. */
+function stripNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+}

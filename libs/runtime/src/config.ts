@@ -1,0 +1,79 @@
+import os from 'node:os';
+import { TangerineError } from '@tangerine/contracts';
+
+/** Every setting, compiled once from the environment at start into a read-only object. */
+export interface Config {
+  readonly natsUrl: string;
+  /** A connection string, or null to let `pg` read the standard PG* variables. */
+  readonly databaseUrl: string | null;
+  readonly dockerHost: string | null;
+  readonly logLevel: string;
+  readonly logPretty: boolean;
+  /** Port of the health and metrics endpoint; null turns it off. */
+  readonly healthPort: number | null;
+  readonly hostId: string;
+  readonly hostLabels: Readonly<Record<string, string>>;
+  readonly hostSlots: number;
+  readonly executors: readonly string[];
+  readonly heartbeatMs: number;
+  readonly hostTimeoutMs: number;
+  /** How often a service sweeps the ledger for work a lost message left behind. */
+  readonly sweepMs: number;
+  /** Messages taken from a consumer at once. */
+  readonly batchSize: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const hostId = env['HOST_ID'] ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, '-');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(hostId)) {
+    throw configError('HOST_ID', `must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "${hostId}")`);
+  }
+  return Object.freeze({
+    natsUrl: env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+    databaseUrl: env['DATABASE_URL'] ?? null,
+    dockerHost: env['DOCKER_HOST'] ?? null,
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+    logPretty: env['LOG_FORMAT'] === 'pretty',
+    healthPort: env['HEALTH_PORT'] ? int(env, 'HEALTH_PORT', 0, 65535) : null,
+    hostId,
+    hostLabels: Object.freeze(parseLabels(env['HOST_LABELS'] ?? '')),
+    hostSlots: env['HOST_SLOTS'] ? int(env, 'HOST_SLOTS', 0, 100000) : Math.max(2, os.cpus().length),
+    executors: Object.freeze((env['AGENT_EXECUTORS'] ?? 'docker,process').split(',').map((s) => s.trim()).filter(Boolean)),
+    heartbeatMs: env['HEARTBEAT_INTERVAL'] ? seconds(env, 'HEARTBEAT_INTERVAL') : 2000,
+    hostTimeoutMs: env['HOST_TIMEOUT'] ? seconds(env, 'HOST_TIMEOUT') : 10000,
+    sweepMs: env['SWEEP_INTERVAL'] ? seconds(env, 'SWEEP_INTERVAL') : 5000,
+    batchSize: env['BATCH_SIZE'] ? int(env, 'BATCH_SIZE', 1, 10000) : 500,
+  });
+}
+
+/** `zone=a,gpu=true` → `{zone: "a", gpu: "true"}`; a bare `gpu` means `gpu=true`. */
+export function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(key)) {
+      throw configError('HOST_LABELS', `label "${key}" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}`);
+    }
+    labels[key] = eq < 0 ? 'true' : part.slice(eq + 1);
+  }
+  return labels;
+}
+
+function int(env: Env, key: string, min: number, max: number): number {
+  const n = Number(env[key]);
+  if (!Number.isInteger(n) || n < min || n > max) throw configError(key, `must be an integer from ${min} to ${max} (got "${env[key]}")`);
+  return n;
+}
+
+function seconds(env: Env, key: string): number {
+  const n = Number(env[key]);
+  if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds (got "${env[key]}")`);
+  return Math.round(n * 1000);
+}
+
+function configError(key: string, rule: string): TangerineError {
+  return new TangerineError('config_invalid', `${key}: ${rule}`, { field: key });
+}

@@ -1,0 +1,33 @@
+import http from 'node:http';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+
+export type HealthCheck = () => boolean;
+
+/** GET /healthz (200 when every check passes, else 503) and GET /metrics. */
+export function serveHealth(opts: {
+  port: number; service: string; log: Logger; metrics: Metrics; checks: Record<string, HealthCheck>;
+}): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      const results = Object.fromEntries(Object.entries(opts.checks).map(([k, check]) => [k, check()]));
+      const ok = Object.values(results).every(Boolean);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ service: opts.service, status: ok ? 'ok' : 'unhealthy', checks: results }));
+    } else if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(opts.metrics.render(opts.service));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '0.0.0.0', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : opts.port;
+      opts.log.info({ port }, 'health endpoint listening');
+      resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
+}

@@ -1,0 +1,12 @@
+export { loadConfig, parseLabels } from './config.js';
+export type { Config } from './config.js';
+export { createLogger, redactUrl } from './logger.js';
+export type { Logger } from './logger.js';
+export { systemClock, ManualClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { Metrics } from './metrics.js';
+export { serveHealth } from './health.js';
+export type { HealthCheck } from './health.js';
+export { runProcess } from './runner.js';
+export type { Stop, BaseContext, ServiceDef, ProcessOptions } from './runner.js';
+export { backoff, sleep } from './timing.js';

@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, type Config } from './config.js';
+import { serveHealth, type HealthCheck } from './health.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+
+/** Returned by every service's `start`: stops it, finishing or handing back the work it holds. */
+export type Stop = () => Promise<void>;
+
+/** What every service receives; a process adds its connections (bus, ledger) on top. */
+export interface BaseContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  /** Checks served on /healthz; a service adds its own. */
+  readonly health: Record<string, HealthCheck>;
+}
+
+export interface ServiceDef<C> {
+  readonly name: string;
+  start(ctx: C): Promise<Stop>;
+}
+
+export interface ProcessOptions<C extends BaseContext> {
+  /** The process name in logs: a service's, or `tangerine` for the combined process. */
+  name: string;
+  /** Opens the connections the services share. */
+  connect(base: BaseContext): Promise<{ ctx: C; close: Stop }>;
+  services: readonly ServiceDef<C>[];
+  config?: Config;
+}
+
+/**
+ * Runs services in this process until SIGINT or SIGTERM, then stops them in reverse order.
+ * One service per process in a swarm, all of them in one process on a single machine: the same code.
+ */
+export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>): Promise<void> {
+  const config = opts.config ?? loadConfigOrExit();
+  const log = createLogger(opts.name, { level: config.logLevel, pretty: config.logPretty });
+  const base: BaseContext = { config, log, clock: systemClock, metrics: new Metrics(), health: {} };
+  const stops: { name: string; stop: Stop }[] = [];
+  let stopping = false;
+
+  const shutdown = async (signal: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => {
+      log.error('stop took longer than 15 s; exiting');
+      process.exit(code || 1);
+    }, 15000);
+    force.unref();
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err, part: name }, 'error while stopping');
+      }
+    }
+    log.info('stopped');
+    log.flush?.();
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 50).unref();
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+  try {
+    const { ctx, close } = await opts.connect(base);
+    stops.push({ name: 'connections', stop: close });
+    for (const service of opts.services) {
+      const serviceCtx = { ...ctx, log: ctx.log.child({ service: service.name }) };
+      stops.push({ name: service.name, stop: await service.start(serviceCtx) });
+      log.info({ part: service.name }, 'started');
+    }
+    if (config.healthPort !== null) {
+      const server = await serveHealth({ port: config.healthPort, service: opts.name, log, metrics: base.metrics, checks: base.health });
+      stops.push({ name: 'health', stop: server.close });
+    }
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    await shutdown('startup-failure', 1);
+  }
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (or an existing set-up) to the point where Tangerine runs and its tests pass:
+# npm packages, the build, and NATS (JetStream), PostgreSQL and a Docker engine, each installed from Debian and
+# started only when not already installed and reachable. Servers named by NATS_URL / DATABASE_URL / PG* / DOCKER_HOST
+# are used as they are. Idempotent: run it as often as you like.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATE_DIR="${TANGERINE_STATE_DIR:-/var/tmp/tangerine}"
+mkdir -p "$STATE_DIR"
+log() { printf '\033[1;33m[prepare]\033[0m %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+apt_install() {
+  [ "$(id -u)" = 0 ] || { log "need root to apt-get install $*; install them or point the env variables at running servers"; exit 1; }
+  if [ ! -f "$STATE_DIR/.apt-updated" ]; then apt-get update -qq && touch "$STATE_DIR/.apt-updated"; fi
+  log "installing $* from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- npm packages and the build ------------------------------------------------------------------------------
+if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+log "building"
+npx turbo run build --output-logs=errors-only >/dev/null || npx turbo run build --output-logs=errors-only
+
+# --- NATS with JetStream -------------------------------------------------------------------------------------
+NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+nats_hostport="${NATS_URL#nats://}"; nats_hostport="${nats_hostport%%,*}"; nats_hostport="${nats_hostport##*@}"
+nats_host="${nats_hostport%%:*}"; nats_port="${nats_hostport##*:}"
+have nats-server || apt_install nats-server
+if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
+  log "starting nats-server -js on $nats_host:$nats_port (store in $STATE_DIR/nats)"
+  mkdir -p "$STATE_DIR/nats"
+  setsid nohup nats-server -js -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
+  for _ in $(seq 50); do port_open "$nats_host" "$nats_port" && break; sleep 0.1; done
+fi
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------------
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$PGBIN" ] || ! have psql; then apt_install postgresql postgresql-contrib; PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  pg_host="${PGHOST:-127.0.0.1}"; pg_port="${PGPORT:-5432}"
+  if ! port_open "$pg_host" "$pg_port"; then
+    data="$STATE_DIR/pg"
+    if [ ! -f "$data/PG_VERSION" ]; then
+      log "creating a PostgreSQL cluster in $data"
+      mkdir -p "$data" && chown postgres:postgres "$data" && chmod 700 "$data"
+      chmod o+x "$STATE_DIR"
+      su postgres -s /bin/sh -c "$PGBIN/initdb -D '$data' -U postgres --auth=trust -E UTF8 >/dev/null"
+      cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$data'
+max_connections = 300
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = off
+shared_preload_libraries = 'pg_stat_statements'
+CONF
+    fi
+    log "starting PostgreSQL on $pg_host:$pg_port"
+    su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D '$data' -l '$data/server.log' -w start >/dev/null"
+  fi
+  export PGHOST="$pg_host" PGPORT="$pg_port" PGUSER="${PGUSER:-postgres}"
+  db="${PGDATABASE:-tangerine}"
+  if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    psql -d postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
+  fi
+fi
+
+# --- Docker engine -------------------------------------------------------------------------------------------
+if [ "${TANGERINE_SKIP_DOCKER:-}" != 1 ]; then
+  have dockerd || have docker || apt_install docker.io
+  if ! docker info >/dev/null 2>&1; then
+    if [ -z "${DOCKER_HOST:-}" ] && have dockerd; then
+      log "starting dockerd"
+      setsid nohup dockerd >"$STATE_DIR/dockerd.log" 2>&1 &
+      for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+    fi
+  fi
+  docker info >/dev/null 2>&1 || { log "no Docker engine answers (see $STATE_DIR/dockerd.log)"; exit 1; }
+  # No registry is reachable here: tests and examples use a busybox image made from Debian's busybox-static.
+  if ! docker image inspect tangerine-test/busybox:latest >/dev/null 2>&1; then
+    have busybox || [ -x /bin/busybox ] || apt_install busybox-static
+    bin=$(command -v busybox || echo /bin/busybox)
+    root=$(mktemp -d)
+    mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/data"
+    cp "$bin" "$root/bin/busybox"
+    for applet in $("$root/bin/busybox" --list); do [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"; done
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+    chmod 1777 "$root/tmp"
+    tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' - tangerine-test/busybox:latest >/dev/null
+    rm -rf "$root"
+    log "built image tangerine-test/busybox:latest"
+  fi
+fi
+log "ready"

@@ -1,0 +1,122 @@
+import Docker from 'dockerode';
+import { parseVolume, type RunDispatch } from '@tangerine/contracts';
+import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
+import { TailBuffer, demux } from './tail.js';
+
+/** Labels on every container Tangerine starts: an agent finds its own containers by them. */
+export const LABELS = { task: 'tangerine.task', attempt: 'tangerine.attempt', host: 'tangerine.host' } as const;
+
+export function containerName(run: { name: string; attempt: number }): string {
+  return `tangerine-${run.name}-${run.attempt}`;
+}
+
+/** Runs a task as a Docker container; the container is removed once its exit code and output are read. */
+export class DockerExecutor implements Executor {
+  readonly kind = 'docker';
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  constructor(readonly docker: Docker) {}
+
+  static connect(dockerHost: string | null): DockerExecutor {
+    if (!dockerHost) return new DockerExecutor(new Docker());
+    const url = new URL(dockerHost);
+    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }));
+    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }));
+  }
+
+  async available(): Promise<boolean> {
+    try {
+      await this.docker.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async start(run: RunDispatch): Promise<StartedRun> {
+    const name = containerName(run);
+    let container = this.docker.getContainer(name);
+    let info = await container.inspect().catch(() => null);
+    if (!info) {
+      const image = run.spec.image;
+      if (!image) throw new ExecutorError('image: is required for the docker executor');
+      await this.ensureImage(image);
+      container = await this.docker.createContainer({
+        name,
+        Image: image,
+        ...(run.spec.command.length > 0 ? { Cmd: run.spec.command } : {}),
+        ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
+        Env: [...Object.entries(run.spec.env).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
+        Labels: { [LABELS.task]: run.name, [LABELS.attempt]: String(run.attempt), [LABELS.host]: run.host },
+        HostConfig: {
+          Binds: run.spec.volumes.map((v) => {
+            const p = parseVolume(v);
+            return `${p.host}:${p.container}${p.readOnly ? ':ro' : ''}`;
+          }),
+          ...(run.spec.cpu ? { NanoCpus: Math.round(run.spec.cpu * 1e9) } : {}),
+          ...(run.spec.memory ? { Memory: run.spec.memory * 1024 * 1024 } : {}),
+        },
+      }).catch((err: Error) => {
+        throw new ExecutorError(`create container: ${err.message}`);
+      });
+      info = null;
+    }
+    // A redelivered dispatch finds the container it already made, running or ended: follow it, never start twice.
+    if (!info || (!info.State.Running && info.State.StartedAt.startsWith('0001'))) {
+      await container.start().catch((err: Error) => {
+        void container.remove({ force: true }).catch(() => undefined);
+        throw new ExecutorError(`start container: ${err.message}`);
+      });
+    }
+    const startedAt = new Date().toISOString();
+    const done = this.follow(container, startedAt);
+    return {
+      runId: container.id,
+      startedAt,
+      done,
+      async stop() {
+        await container.stop({ t: 10 }).catch(() => undefined);
+        await done;
+      },
+    };
+  }
+
+  private async follow(container: Docker.Container, startedAt: string): Promise<RunEnd> {
+    let exitCode: number | null = null;
+    let reason: string | null = null;
+    try {
+      const result = (await container.wait()) as { StatusCode: number };
+      exitCode = result.StatusCode;
+    } catch (err) {
+      reason = `lost the container: ${(err as Error).message}`;
+    }
+    const output = new TailBuffer();
+    try {
+      const logs = (await container.logs({ stdout: true, stderr: true, follow: false, tail: 10000 })) as unknown as Buffer;
+      for (const chunk of demux(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)))) output.write(chunk);
+    } catch {
+      // The output is a convenience; the exit code is what matters.
+    }
+    await container.remove({ force: true }).catch(() => undefined);
+    return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: new Date().toISOString() };
+  }
+
+  /** A local image is used as is; a missing one is pulled once, however many runs ask for it at the same time. */
+  private ensureImage(image: string): Promise<void> {
+    const pending = this.pulls.get(image);
+    if (pending) return pending;
+    const work = (async () => {
+      if (await this.docker.getImage(image).inspect().then(() => true, () => false)) return;
+      try {
+        const stream = await this.docker.pull(image);
+        await new Promise<void>((resolve, reject) => {
+          this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+        });
+      } catch (err) {
+        throw new ExecutorError(`pull image ${image}: ${(err as Error).message}`);
+      }
+    })().finally(() => this.pulls.delete(image));
+    this.pulls.set(image, work);
+    return work;
+  }
+}

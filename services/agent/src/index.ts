@@ -1,0 +1,4 @@
+export { start } from './service.js';
+export { DockerExecutor, LABELS, containerName } from './docker-executor.js';
+export { ProcessExecutor } from './process-executor.js';
+export { TailBuffer, demux } from './tail.js';

@@ -1,0 +1,95 @@
+import { consumeBatches, eventMessage, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
+import { Streams, Subjects, TangerineError, isTangerineError } from '@tangerine/contracts';
+import { cancelTasks, submitTasks } from '@tangerine/ledger';
+import type { ServiceContext } from '@tangerine/platform';
+import type { Stop } from '@tangerine/runtime';
+import { parseCommand, payloadOf, rejection, type Parsed } from './commands.js';
+
+/**
+ * intake: tasks.submit and tasks.cancel → validate → ledger → the task's first state as an event, or a
+ * rejection on tasks.rejected. Every message of a batch is written in one transaction.
+ */
+export async function start(ctx: ServiceContext): Promise<Stop> {
+  return consumeBatches({
+    bus: ctx.bus,
+    stream: Streams.commands.name,
+    durable: 'intake',
+    batchSize: ctx.config.batchSize,
+    log: ctx.log,
+    handle: (batch) => handleBatch(ctx, batch),
+  });
+}
+
+async function handleBatch(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
+  try {
+    await handleCommands(ctx, batch);
+  } catch (err) {
+    if ((isTangerineError(err) && err.retryable) || batch.length === 1 && !isTangerineError(err) && isTransient(err)) throw err;
+    if (batch.length > 1) {
+      // One message the ledger refuses must not hold back the others: handle them one by one.
+      ctx.log.warn({ err, size: batch.length }, 'batch refused; handling its messages one by one');
+      for (const m of batch) await handleBatch(ctx, [m]);
+      return;
+    }
+    const m = batch[0]!;
+    ctx.log.error({ err, seq: m.seq }, 'command could not be stored; rejecting it');
+    const reason = new TangerineError('invalid_spec', `spec: could not be stored (${(err as Error).message})`);
+    await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, payloadOf(m), ctx.clock.now()), `reject:${m.seq}`)]);
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  return /ECONN|timeout|terminat/i.test(String(err));
+}
+
+async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
+  const now = ctx.clock.now();
+  const parsed: Parsed[] = batch.map((m) => parseCommand(m.subject, m.seq, m.data, now));
+  const out: Outgoing[] = [];
+  for (const p of parsed) {
+    if (p.kind === 'invalid') {
+      ctx.log.warn({ task: p.rejection.name, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
+      out.push(rejectionMessage(p.rejection, `reject:${p.seq}`));
+    }
+  }
+  const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
+  if (submissions.length > 0) {
+    const result = await submitTasks(ctx.ledger, submissions);
+    for (const e of result.events) {
+      ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, 'task accepted');
+      out.push(eventMessage(e));
+    }
+    for (const r of result.rejected) {
+      ctx.log.warn({ task: r.name, code: r.error.code, reason: r.error.message }, 'submission rejected');
+      const m = batch.find((b) => b.seq === r.seq);
+      out.push(rejectionMessage(rejection(r.name, r.error, m ? payloadOf(m) : '', now), `reject:${r.seq}`));
+    }
+  }
+  const cancels = parsed.flatMap((p) => (p.kind === 'cancel' ? [p] : []));
+  if (cancels.length > 0) out.push(...(await cancel(ctx, cancels, batch, now)));
+  await publishAll(ctx.bus, out);
+}
+
+async function cancel(ctx: ServiceContext, cancels: { seq: number; name: string }[], batch: JsMsg[], now: Date): Promise<Outgoing[]> {
+  const result = await cancelTasks(ctx.ledger, cancels.map((c) => c.name));
+  const out: Outgoing[] = result.events.map(eventMessage);
+  for (const s of result.stops) {
+    ctx.log.info({ task: s.name, attempt: s.attempt, host: s.host }, 'stopping cancelled run');
+    out.push({ subject: Subjects.agentStop.make(s.host), data: { name: s.name, attempt: s.attempt, reason: 'cancelled' }, msgId: `stop:${s.name}:${s.attempt}` });
+  }
+  for (const e of result.events) ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host }, 'task cancelled');
+  const refused = [
+    ...result.notFound.map((name) => ({ name, err: new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' }) })),
+    // Cancelling a cancelled task again (or a redelivered cancel) changes nothing and is no error.
+    ...result.finished.filter((f) => f.state !== 'cancelled').map(({ name, state }) => ({
+      name, err: new TangerineError('not_cancellable', `name: task "${name}" is already ${state}`, { field: 'name' }),
+    })),
+  ];
+  for (const { name, err } of refused) {
+    for (const c of cancels.filter((c) => c.name === name)) {
+      const m = batch.find((b) => b.seq === c.seq);
+      out.push(rejectionMessage(rejection(name, err, m ? payloadOf(m) : '', now), `reject:${c.seq}`));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { consumeBatches, decode, eventMessage, publishAll, type JsMsg } from '@tangerine/bus';
+import { Streams, Subjects, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
+import { markStarted, recordExits } from '@tangerine/ledger';
+import type { ServiceContext } from '@tangerine/platform';
+import type { Stop } from '@tangerine/runtime';
+
+/**
+ * monitor: agents' run reports → the ledger. A start moves placed → running; an exit applies the retry rules
+ * (success, ready again, or failed). Reports of an attempt that is not the task's current one change only the
+ * run's own record.
+ */
+export async function start(ctx: ServiceContext): Promise<Stop> {
+  return consumeBatches({
+    bus: ctx.bus,
+    stream: Streams.reports.name,
+    durable: 'monitor',
+    batchSize: ctx.config.batchSize,
+    log: ctx.log,
+    handle: (batch) => handle(ctx, batch),
+  });
+}
+
+async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
+  const started: RunStarted[] = [];
+  const exited: RunExited[] = [];
+  for (const m of batch) {
+    try {
+      if (m.subject === Subjects.runStarted.subject) started.push(decode(m.data, Validators.runStarted));
+      else if (m.subject === Subjects.runExited.subject) exited.push(decode(m.data, Validators.runExited));
+    } catch (err) {
+      ctx.log.error({ err, subject: m.subject }, 'unreadable run report ignored');
+    }
+  }
+  const events: TaskEvent[] = [...(await markStarted(ctx.ledger, started)), ...(await recordExits(ctx.ledger, exited))];
+  for (const e of events) {
+    const line = { task: e.name, attempt: e.attempt, host: e.host, state: e.state, exit_code: e.exit_code, reason: e.reason };
+    if (e.state === 'failed') ctx.log.warn(line, 'task failed');
+    else ctx.log.info(line, `task ${e.state}`);
+  }
+  await publishAll(ctx.bus, events.map(eventMessage));
+}

@@ -1,0 +1,78 @@
+import { decode, type Bus } from '@tangerine/bus';
+import { Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
+import { listHosts, upsertHosts, type HostUsage, type Ledger } from '@tangerine/ledger';
+import type { Logger, Stop } from '@tangerine/runtime';
+import type { HostCapacity } from './scoring.js';
+
+interface Known {
+  announce: HostAnnounce;
+  seenAt: number;
+  draining: boolean;
+}
+
+/**
+ * The live host view, held in memory: agents' announcements arrive on core NATS, and are written to the
+ * ledger in one batched statement per interval. Rebuilt from the ledger on start.
+ */
+export class HostView {
+  private readonly hosts = new Map<string, Known>();
+  private readonly dirty = new Map<string, HostAnnounce>();
+
+  constructor(private readonly opts: { timeoutMs: number; now: () => number; onNew: () => void }) {}
+
+  async load(ledger: Ledger): Promise<void> {
+    for (const h of await listHosts(ledger)) {
+      if (h.state === 'down') continue;
+      this.hosts.set(h.id, {
+        announce: {
+          host: h.id, labels: h.labels, slots: h.slots, executors: h.executors, cpu: h.cpu, memory: h.memory, running: [],
+          at: h.last_seen.toISOString(),
+        },
+        seenAt: h.last_seen.getTime(),
+        draining: h.state === 'draining',
+      });
+    }
+  }
+
+  see(announce: HostAnnounce): void {
+    const known = this.hosts.get(announce.host);
+    const changed = !known || known.announce.slots !== announce.slots || this.opts.now() - known.seenAt > this.opts.timeoutMs;
+    this.hosts.set(announce.host, { announce, seenAt: this.opts.now(), draining: known?.draining ?? false });
+    this.dirty.set(announce.host, announce);
+    if (changed) this.opts.onNew();
+  }
+
+  /** Live hosts with what they hold now. */
+  capacities(usage: readonly HostUsage[]): HostCapacity[] {
+    const used = new Map(usage.map((u) => [u.host, u]));
+    const now = this.opts.now();
+    return [...this.hosts.values()]
+      .filter((h) => now - h.seenAt <= this.opts.timeoutMs)
+      .map(({ announce: a, draining }) => ({
+        id: a.host, labels: a.labels, executors: a.executors, slots: a.slots, cpu: a.cpu, memory: a.memory, draining,
+        used: used.get(a.host)?.used ?? 0, cpuUsed: used.get(a.host)?.cpu ?? 0, memoryUsed: used.get(a.host)?.memory ?? 0,
+      }));
+  }
+
+  /** Writes the announcements since the last flush, one statement. */
+  async flush(ledger: Ledger): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const batch = [...this.dirty.values()];
+    this.dirty.clear();
+    await upsertHosts(ledger, batch);
+  }
+}
+
+export function subscribeAnnouncements(bus: Bus, view: HostView, log: Logger): Stop {
+  const sub = bus.nc.subscribe(Subjects.hostAnnounce.subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        view.see(decode(msg.data, Validators.hostAnnounce));
+      } catch (e) {
+        log.warn({ err: e }, 'unreadable host announcement ignored');
+      }
+    },
+  });
+  return async () => sub.unsubscribe();
+}

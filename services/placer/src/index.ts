@@ -1,0 +1,3 @@
+export { start } from './service.js';
+export { assign, fits, score } from './scoring.js';
+export type { HostCapacity, TaskNeeds, Assignment } from './scoring.js';

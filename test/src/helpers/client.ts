@@ -1,0 +1,74 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Rejection, TaskEvent, TaskView } from '@tangerine/contracts';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** What a user does: `nats pub`, `nats req`, and watching the event subjects. */
+export class TestClient {
+  readonly events: TaskEvent[] = [];
+  readonly rejections: Rejection[] = [];
+
+  private constructor(readonly nc: NatsConnection) {}
+
+  static async connect(url: string): Promise<TestClient> {
+    const client = new TestClient(await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 }));
+    client.nc.subscribe('tasks.events.>', { callback: (_e, m) => { client.events.push(JSON.parse(dec.decode(m.data)) as TaskEvent); } });
+    client.nc.subscribe('tasks.rejected', { callback: (_e, m) => { client.rejections.push(JSON.parse(dec.decode(m.data)) as Rejection); } });
+    await client.nc.flush();
+    return client;
+  }
+
+  /** A plain `nats pub tasks.submit '<json>'`: no headers, no reply. */
+  submit(spec: unknown): void {
+    this.nc.publish('tasks.submit', typeof spec === 'string' ? enc.encode(spec) : enc.encode(JSON.stringify(spec)));
+  }
+
+  cancel(name: string): void {
+    this.nc.publish('tasks.cancel', enc.encode(JSON.stringify({ name })));
+  }
+
+  async request<T>(subject: string, body: unknown): Promise<T> {
+    const reply = await this.nc.request(subject, enc.encode(JSON.stringify(body)), { timeout: 5000 });
+    return JSON.parse(dec.decode(reply.data)) as T;
+  }
+
+  async get(name: string): Promise<TaskView | { error: { code: string; message: string } }> {
+    return this.request('tasks.get', { name });
+  }
+
+  /** Polls tasks.get until `until` holds for the task. */
+  async waitFor(name: string, until: (t: TaskView) => boolean, timeoutMs = 30000): Promise<TaskView> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown = null;
+    while (Date.now() < deadline) {
+      try {
+        const t = await this.get(name);
+        last = t;
+        if (!('error' in t) && until(t)) return t;
+      } catch (err) {
+        last = err;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`task ${name}: condition not met within ${timeoutMs} ms; last: ${JSON.stringify(last).slice(0, 1500)}`);
+  }
+
+  async waitForState(name: string, state: string, timeoutMs = 30000): Promise<TaskView> {
+    return this.waitFor(name, (t) => t.state === state, timeoutMs);
+  }
+
+  async waitForRejection(match: (r: Rejection) => boolean, timeoutMs = 15000): Promise<Rejection> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.rejections.find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no matching rejection within ${timeoutMs} ms; got ${JSON.stringify(this.rejections).slice(0, 1500)}`);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+  }
+}

@@ -1,0 +1,101 @@
+import Docker from 'dockerode';
+import { TestClient } from './client.js';
+import { startNats, type NatsServer } from './nats.js';
+import { createDatabase } from './postgres.js';
+import { ServiceProcess, type ServiceName } from './processes.js';
+
+export const TEST_IMAGE = 'tangerine-test/busybox:latest';
+
+export interface AgentOptions {
+  host: string;
+  labels?: string;
+  slots?: number;
+  executors?: string;
+}
+
+/**
+ * A whole Tangerine for one test file: its own nats-server and database, every service as its own process,
+ * and agents with their own host ids. `stop` kills everything and removes the containers its agents made.
+ */
+export class Cluster {
+  readonly services = new Map<string, ServiceProcess>();
+  readonly agents = new Map<string, ServiceProcess>();
+  client!: TestClient;
+  nats!: NatsServer;
+  databaseUrl = '';
+  private dropDb: () => Promise<void> = async () => undefined;
+  readonly docker = new Docker();
+
+  constructor(readonly id: string, readonly extraEnv: Record<string, string> = {}) {}
+
+  env(): Record<string, string> {
+    return {
+      NATS_URL: this.nats.url, DATABASE_URL: this.databaseUrl, HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1',
+      ...this.extraEnv,
+    };
+  }
+
+  async start(opts: { services?: ServiceName[]; agents?: AgentOptions[] } = {}): Promise<this> {
+    this.nats = await startNats();
+    const db = await createDatabase(this.id);
+    this.databaseUrl = db.url;
+    this.dropDb = db.drop;
+    this.client = await TestClient.connect(this.nats.url);
+    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'api']) this.startService(s);
+    for (const a of opts.agents ?? []) this.startAgent(a);
+    // The API answering means migrations ran and the streams exist.
+    await this.waitForApi();
+    for (const a of opts.agents ?? []) await this.waitForAgent(a.host);
+    return this;
+  }
+
+  startService(name: ServiceName, key: string = name): ServiceProcess {
+    const p = new ServiceProcess(name, this.env()).start();
+    this.services.set(key, p);
+    return p;
+  }
+
+  startAgent(a: AgentOptions): ServiceProcess {
+    const p = new ServiceProcess('agent', {
+      ...this.env(), HOST_ID: a.host, HOST_LABELS: a.labels ?? '', HOST_SLOTS: String(a.slots ?? 4),
+      AGENT_EXECUTORS: a.executors ?? 'docker,process',
+    }).start();
+    this.agents.set(a.host, p);
+    return p;
+  }
+
+  async waitForAgent(host: string): Promise<void> {
+    await this.agents.get(host)!.waitForLine((l) => l['msg'] === 'agent ready', 20000);
+  }
+
+  async waitForApi(timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        await this.client.request('tasks.list', {});
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error('the api service did not answer tasks.list');
+  }
+
+  /** Containers that agents of this cluster made and that still exist. */
+  async containers(): Promise<Docker.ContainerInfo[]> {
+    const hosts = [...this.agents.keys()];
+    if (hosts.length === 0) return [];
+    const all = await this.docker.listContainers({ all: true, filters: { label: ['tangerine.host'] } });
+    return all.filter((c) => hosts.includes(c.Labels['tangerine.host'] ?? ''));
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.close();
+    for (const p of [...this.agents.values(), ...this.services.values()]) await p.kill();
+    for (const c of await this.containers().catch(() => [])) {
+      await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+    await this.nats?.stop();
+    await this.dropDb().catch(() => undefined);
+  }
+}

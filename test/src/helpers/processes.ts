@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '../../..');
+
+export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'agent' | 'api' | 'combined';
+
+/** One service as its own process, as it runs in a swarm. Its pino lines are kept for assertions. */
+export class ServiceProcess {
+  child: ChildProcess | null = null;
+  readonly lines: Record<string, unknown>[] = [];
+  private partial = '';
+
+  constructor(readonly service: ServiceName, readonly env: Record<string, string>) {}
+
+  start(): this {
+    const main = path.join(ROOT, 'services', this.service, 'dist', 'main.js');
+    const child = spawn(process.execPath, [main], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => this.read(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${this.service}] ${chunk.toString()}`));
+    this.child = child;
+    return this;
+  }
+
+  private read(chunk: Buffer): void {
+    const text = this.partial + chunk.toString();
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      try {
+        this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        this.lines.push({ raw: line });
+      }
+    }
+  }
+
+  /** Waits for a log line that matches. */
+  async waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs = 15000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.lines.find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${this.service}: no matching log line within ${timeoutMs} ms`);
+  }
+
+  /** SIGTERM and wait: a graceful stop. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: a crash. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(sig);
+    });
+  }
+}
