@@ -18,6 +18,12 @@ export interface BatchConsumerOptions {
    * with backoff. A message that can never succeed (bad input) must be dealt with inside: a rejection, then ack.
    */
   handle(batch: JsMsg[]): Promise<void>;
+  /**
+   * `batch` (default): the loop acks when `handle` resolves. `manual`: `handle` only hands the messages over and
+   * acks each one itself when its work is safe (an agent, once a run has started), so one slow message does not
+   * hold back the next batch. JetStream's max_ack_pending still bounds what is in flight.
+   */
+  ack?: 'batch' | 'manual';
 }
 
 /**
@@ -26,11 +32,12 @@ export interface BatchConsumerOptions {
  */
 export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> {
   const { bus, stream, durable, log } = opts;
+  const ackWaitMs = opts.ackWaitMs ?? 30000;
   await ensureConsumer(bus, stream, {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: (opts.ackWaitMs ?? 30000) * 1_000_000,
+    ack_wait: ackWaitMs * 1_000_000,
     max_ack_pending: Math.max(1000, opts.batchSize * 4),
     max_deliver: -1,
     ...(opts.filter ? { filter_subject: opts.filter } : {}),
@@ -63,9 +70,13 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
         continue;
       }
       const batch = buffer.splice(0, opts.batchSize);
+      // A slow batch (a busy ledger) must not be redelivered while it is still being handled.
+      const keepAlive = setInterval(() => { for (const m of batch) m.working(); }, ackWaitMs / 3);
       try {
+        const t0 = performance.now();
         await opts.handle(batch);
-        for (const m of batch) m.ack();
+        if (opts.ack !== 'manual') for (const m of batch) m.ack();
+        log.debug({ durable, size: batch.length, ms: Math.round(performance.now() - t0), buffered: buffer.length }, 'batch handled');
         failures = 0;
       } catch (err) {
         failures += 1;
@@ -73,6 +84,8 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
         const retryable = !isTangerineError(err) || err.retryable;
         log.error({ err, durable, size: batch.length, retry_in_ms: delay, retryable }, 'batch failed; redelivering');
         for (const m of batch) m.nak(delay);
+      } finally {
+        clearInterval(keepAlive);
       }
     }
   })();

@@ -4,7 +4,7 @@ import { TASK_STATES, type TaskState } from './states.js';
 import { compile } from './validate.js';
 
 
-const State = Type.Unsafe<TaskState>(Type.String({ enum: [...TASK_STATES] }));
+const State = Type.Union(TASK_STATES.map((s) => Type.Literal(s)), { description: TASK_STATES.join(', ') }) as unknown as ReturnType<typeof Type.Unsafe<TaskState>>;
 const Timestamp = Type.String({ description: 'ISO 8601 time' });
 const HostId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'a host id' });
 

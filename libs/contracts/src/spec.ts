@@ -140,13 +140,10 @@ function normalizeEnv(raw: Record<string, unknown>): unknown {
   const value = pickAlias(raw, 'env', 'environment');
   if (value === undefined || value === null) return {};
   if (!Array.isArray(value)) {
-    if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        // Numbers and booleans are written as they would be in a shell (Blanket's `"Frogs": 5`).
-        if (typeof v === 'number' || typeof v === 'boolean') (value as Record<string, unknown>)[k] = String(v);
-      }
-    }
-    return value;
+    if (typeof value !== 'object') return value;
+    // Numbers and booleans are written as they would be in a shell (Blanket's `"Frogs": 5`); the input stays as it was.
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) =>
+      [k, typeof v === 'number' || typeof v === 'boolean' ? String(v) : v]));
   }
   const env: Record<string, string> = {};
   value.forEach((item, i) => {

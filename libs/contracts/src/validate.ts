@@ -23,7 +23,8 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
 
 /** `/runs/0/host` becomes `runs[0].host`, the way a user would write it. */
 export function fieldOf(path: string): string {
-  const parts = path.split('/').filter((p) => p.length > 0);
+  // JSON Pointer escapes: ~1 is '/', ~0 is '~'.
+  const parts = path.split('/').filter((p) => p.length > 0).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
   if (parts.length === 0) return 'value';
   return parts
     .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))

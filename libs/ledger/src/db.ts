@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { TangerineError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
@@ -31,7 +32,10 @@ export function openLedger(opts: { databaseUrl: string | null; log: Logger; max?
   const run = async <R extends object>(client: pg.Pool | pg.PoolClient, text: string, values?: unknown[]): Promise<R[]> => {
     count += 1;
     try {
-      const result = await client.query<R & pg.QueryResultRow>(text, values);
+      // Named statements are parsed and planned once per connection: the hot CTEs cost more to plan than to run.
+      const result = values === undefined
+        ? await client.query<R & pg.QueryResultRow>(text)
+        : await client.query<R & pg.QueryResultRow>({ name: statementName(text), text, values });
       return result.rows;
     } catch (err) {
       throw wrap(err);
@@ -62,6 +66,16 @@ export function openLedger(opts: { databaseUrl: string | null; log: Logger; max?
     statements: () => count,
     close: () => pool.end(),
   };
+}
+
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `t${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /** Connection failures become a retryable coded error; anything else is a bug and stays as it is. */

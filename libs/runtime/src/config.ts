@@ -21,6 +21,10 @@ export interface Config {
   readonly sweepMs: number;
   /** Messages taken from a consumer at once. */
   readonly batchSize: number;
+  /** How long a consumer's message may stay unacknowledged before JetStream delivers it again. */
+  readonly ackWaitMs: number;
+  /** How long a stopped run gets between SIGTERM and SIGKILL. */
+  readonly stopGraceMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,6 +49,8 @@ export function loadConfig(env: Env = process.env): Config {
     hostTimeoutMs: env['HOST_TIMEOUT'] ? seconds(env, 'HOST_TIMEOUT') : 10000,
     sweepMs: env['SWEEP_INTERVAL'] ? seconds(env, 'SWEEP_INTERVAL') : 5000,
     batchSize: env['BATCH_SIZE'] ? int(env, 'BATCH_SIZE', 1, 10000) : 500,
+    ackWaitMs: env['ACK_WAIT'] ? seconds(env, 'ACK_WAIT') : 30000,
+    stopGraceMs: env['STOP_GRACE'] ? seconds(env, 'STOP_GRACE') : 10000,
   });
 }
 

@@ -15,13 +15,13 @@ export class DockerExecutor implements Executor {
   readonly kind = 'docker';
   private readonly pulls = new Map<string, Promise<void>>();
 
-  constructor(readonly docker: Docker) {}
+  constructor(readonly docker: Docker, private readonly stopGraceMs = 10000) {}
 
-  static connect(dockerHost: string | null): DockerExecutor {
-    if (!dockerHost) return new DockerExecutor(new Docker());
+  static connect(dockerHost: string | null, stopGraceMs: number): DockerExecutor {
+    if (!dockerHost) return new DockerExecutor(new Docker(), stopGraceMs);
     const url = new URL(dockerHost);
-    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }));
-    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }));
+    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }), stopGraceMs);
+    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), stopGraceMs);
   }
 
   async available(): Promise<boolean> {
@@ -74,8 +74,8 @@ export class DockerExecutor implements Executor {
       runId: container.id,
       startedAt,
       done,
-      async stop() {
-        await container.stop({ t: 10 }).catch(() => undefined);
+      stop: async () => {
+        await container.stop({ t: Math.ceil(this.stopGraceMs / 1000) }).catch(() => undefined);
         await done;
       },
     };

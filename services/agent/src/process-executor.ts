@@ -1,30 +1,75 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
 import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
+import type { Launcher } from './launcher.js';
 import { TailBuffer } from './tail.js';
 
 /** Variables a process inherits from the agent; nothing else of the agent's environment (no secrets) leaks in. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
+const TAIL = 64 * 1024;
 
-/** Runs the command as a local process (Consul Scheduler's bash executor, Blanket's bash tasks). */
+/**
+ * Runs the command as a local process (Consul Scheduler's bash executor, Blanket's bash tasks), in its own
+ * process group so a stop reaches its children too. Through the launcher when there is one (cheap spawns,
+ * output to a file whose tail is read at the end), else through Node's spawn (output through pipes).
+ */
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
+  private readonly outDir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-runs-'));
+
+  constructor(private readonly stopGraceMs = 10000, private readonly launcher: Launcher | null = null) {}
 
   async start(run: RunDispatch): Promise<StartedRun> {
     const argv = [...(run.spec.entrypoint ?? []), ...run.spec.command];
-    const [file, ...args] = argv;
-    if (!file) throw new ExecutorError('command: is empty');
+    if (argv.length === 0) throw new ExecutorError('command: is empty');
     const env: Record<string, string> = {};
     for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     Object.assign(env, run.spec.env, { TANGERINE_TASK: run.name, TANGERINE_ATTEMPT: String(run.attempt) });
-    const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const output = new TailBuffer();
+    return this.launcher?.running ? this.launch(this.launcher, run, argv, env) : this.spawnDirect(argv, env);
+  }
+
+  private async launch(launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>): Promise<StartedRun> {
+    const id = `${run.name}:${run.attempt}`;
+    const out = path.join(this.outDir, `${run.name}-${run.attempt}.out`);
+    let launched: Awaited<ReturnType<Launcher['spawn']>>;
+    try {
+      launched = await launcher.spawn(id, argv, env, out);
+    } catch (err) {
+      throw new ExecutorError(`spawn ${argv[0]}: ${(err as Error).message}`);
+    }
+    const startedAt = new Date().toISOString();
+    const done = launched.ended.then(async (end): Promise<RunEnd> => ({
+      exit_code: end.exit ?? 128 + (end.signal ?? 0),
+      reason: end.signal !== undefined ? `killed by signal ${end.signal}` : null,
+      output: await readTail(out),
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+    }));
+    return {
+      runId: `pid:${launched.pid}`,
+      startedAt,
+      done,
+      stop: async () => {
+        launcher.kill(id, os.constants.signals.SIGTERM);
+        const killer = setTimeout(() => launcher.kill(id, os.constants.signals.SIGKILL), this.stopGraceMs);
+        await done;
+        clearTimeout(killer);
+      },
+    };
+  }
+
+  private async spawnDirect(argv: string[], env: Record<string, string>): Promise<StartedRun> {
+    const [file, ...args] = argv as [string, ...string[]];
+    const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const output = new TailBuffer(TAIL);
     child.stdout.on('data', (c: Buffer) => output.write(c));
     child.stderr.on('data', (c: Buffer) => output.write(c));
     const startedAt = new Date().toISOString();
-
-    const spawned = new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (err) => reject(new ExecutorError(`spawn ${file}: ${err.message}`)));
     });
@@ -37,17 +82,42 @@ export class ProcessExecutor implements Executor {
         finished_at: new Date().toISOString(),
       }));
     });
-    await spawned;
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-(child.pid ?? 0), sig);
+      } catch {
+        child.kill(sig);
+      }
+    };
     return {
       runId: `pid:${child.pid ?? 0}`,
       startedAt,
       done,
-      async stop() {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      stop: async () => {
+        signalGroup('SIGTERM');
+        const killer = setTimeout(() => signalGroup('SIGKILL'), this.stopGraceMs);
         await done;
         clearTimeout(killer);
       },
     };
+  }
+}
+
+/** The last 64 KiB of a run's output file, which is then removed. */
+async function readTail(file: string): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, TAIL);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+      await unlink(file).catch(() => undefined);
+    }
+  } catch {
+    return '';
   }
 }

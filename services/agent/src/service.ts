@@ -5,6 +5,7 @@ import type { AgentContext } from '@tangerine/platform';
 import { backoff, sleep, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
 import { ExecutorError, type Executor, type StartedRun } from './executor.js';
+import { Launcher } from './launcher.js';
 import { ProcessExecutor } from './process-executor.js';
 
 interface Active {
@@ -20,9 +21,13 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const { config, log } = ctx;
   const host = config.hostId;
   const executors = new Map<string, Executor>();
-  if (config.executors.includes('process')) executors.set('process', new ProcessExecutor());
+  const launcher = config.executors.includes('process') ? await Launcher.start(log) : null;
+  if (config.executors.includes('process')) {
+    if (!launcher) log.warn({ host }, 'python3 not found: the process executor spawns from the agent itself (slower)');
+    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher));
+  }
   if (config.executors.includes('docker')) {
-    const docker = DockerExecutor.connect(config.dockerHost);
+    const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs);
     if (await docker.available()) executors.set('docker', docker);
     else log.warn({ host }, 'no Docker engine answers: this agent runs only the process executor');
   }
@@ -56,6 +61,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     }
   };
 
+  /** Starts a run; resolves once it has started (or its failure to start is reported), so the dispatch may be acked. */
   const run = async (dispatch: RunDispatch): Promise<void> => {
     const key = `${dispatch.name}:${dispatch.attempt}`;
     const line = { task: dispatch.name, attempt: dispatch.attempt, host };
@@ -78,10 +84,13 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     }
     const started = entry.started;
     log.info({ ...line, run_id: started.runId }, 'run started');
-    await report(Subjects.runStarted.subject,
+    // The start report and the exit report go out in order, without holding back the dispatch's ack: once the
+    // container or process exists, a redelivery would find it, and the exit report alone also settles the run.
+    const startReported = report(Subjects.runStarted.subject,
       { name: dispatch.name, attempt: dispatch.attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
     void started.done.then(async (end) => {
       log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
+      await startReported.catch(() => undefined);
       await report(Subjects.runExited.subject, { name: dispatch.name, attempt: dispatch.attempt, host, ...end }, `exited:${key}`);
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => active.delete(key));
@@ -94,19 +103,21 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     await entry.started.stop(reason);
   };
 
+  /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */
   const handle = async (batch: JsMsg[]): Promise<void> => {
-    await Promise.all(batch.map(async (m) => {
-      try {
+    for (const m of batch) {
+      void (async () => {
         if (m.subject.endsWith('.run')) await run(decode(m.data, Validators.runDispatch));
         else if (m.subject.endsWith('.stop')) {
           const stop = decode(m.data, Validators.runStop);
           // Stopping waits for the container to end; the consumer need not.
           void stopRun(stop.name, stop.attempt, stop.reason).catch((err: unknown) => log.warn({ err, task: stop.name, host }, 'stop failed'));
         }
-      } catch (err) {
-        log.error({ err, subject: m.subject, host }, 'unreadable dispatch ignored');
-      }
-    }));
+      })().then(() => m.ack(), (err: unknown) => {
+        log.error({ err, subject: m.subject, host }, 'dispatch could not be handled; terminating it');
+        m.term();
+      });
+    }
   };
 
   const stopConsumer = await consumeBatches({
@@ -115,8 +126,10 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     durable: `agent-${host}`,
     filter: Subjects.agentAll(host),
     batchSize: Math.max(1, Math.min(config.batchSize, config.hostSlots * 2)),
+    ackWaitMs: config.ackWaitMs,
     log,
     handle,
+    ack: 'manual',
   });
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
 
@@ -125,5 +138,6 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     await stopConsumer();
     // Runs keep going on the host; their reports wait for this agent's return (the agent restart follows them).
     abort.abort();
+    launcher?.close();
   };
 }

@@ -27,6 +27,7 @@ export class TailBuffer {
 export function demux(buffer: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let offset = 0;
+  if (buffer.length > 0 && buffer.length < 8) return [buffer];
   while (offset + 8 <= buffer.length) {
     const type = buffer[offset];
     const length = buffer.readUInt32BE(offset + 4);
@@ -38,5 +39,7 @@ export function demux(buffer: Buffer): Buffer[] {
     out.push(buffer.subarray(offset + 8, offset + 8 + length));
     offset += 8 + length;
   }
+  // A trailing piece shorter than a header cannot be a frame: keep it as output.
+  if (offset < buffer.length) out.push(buffer.subarray(offset));
   return out;
 }

@@ -15,6 +15,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     stream: Streams.commands.name,
     durable: 'intake',
     batchSize: ctx.config.batchSize,
+    ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
     handle: (batch) => handleBatch(ctx, batch),
   });
@@ -48,7 +49,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
   const out: Outgoing[] = [];
   for (const p of parsed) {
     if (p.kind === 'invalid') {
-      ctx.log.warn({ task: p.rejection.name, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
+      ctx.log.warn({ task: p.rejection.name, attempt: null, host: null, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
       out.push(rejectionMessage(p.rejection, `reject:${p.seq}`));
     }
   }
@@ -60,7 +61,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
       out.push(eventMessage(e));
     }
     for (const r of result.rejected) {
-      ctx.log.warn({ task: r.name, code: r.error.code, reason: r.error.message }, 'submission rejected');
+      ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
       const m = batch.find((b) => b.seq === r.seq);
       out.push(rejectionMessage(rejection(r.name, r.error, m ? payloadOf(m) : '', now), `reject:${r.seq}`));
     }

@@ -15,6 +15,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     stream: Streams.reports.name,
     durable: 'monitor',
     batchSize: ctx.config.batchSize,
+    ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
     handle: (batch) => handle(ctx, batch),
   });

@@ -9,7 +9,7 @@ import { assign } from './scoring.js';
 /** Placement is one decision over the whole fleet: one placer acts at a time, the others stand by. */
 const PLACER_LOCK = 7_240_002;
 /** Events after which a pass may find work: a task became ready, or a slot freed. */
-const NUDGING = new Set(['ready', 'success', 'failed', 'cancelled']);
+const NUDGING = ['ready', 'success', 'failed', 'cancelled'] as const;
 
 /**
  * placer: ready tasks × live hosts (labels, executor, free slots, cpu/memory) → placed, and the run is sent to
@@ -43,11 +43,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 
   const stopAnnouncements = subscribeAnnouncements(ctx.bus, view, log);
-  const events = ctx.bus.nc.subscribe(Subjects.events.wildcard, {
-    callback: (err, msg) => {
-      if (!err && NUDGING.has(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))) nudge();
-    },
-  });
+  const events = NUDGING.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), { callback: () => nudge() }));
   const tick = setInterval(() => {
     nudge();
     view.flush(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'host view flush failed'));
@@ -55,7 +51,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
   return async () => {
     clearInterval(tick);
-    events.unsubscribe();
+    for (const sub of events) sub.unsubscribe();
     await stopAnnouncements();
     while (running) await new Promise((r) => setTimeout(r, 10));
     await leadership.release();
@@ -64,6 +60,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 /** One placement pass. Returns true when it filled every free slot it saw, so another pass may find more. */
 async function pass(ctx: ServiceContext, view: HostView): Promise<boolean> {
+  const t0 = performance.now();
   const hosts = view.capacities(await readHostUsage(ctx.ledger));
   const free = hosts.reduce((n, h) => n + (h.draining ? 0 : Math.max(0, h.slots - h.used)), 0);
   if (free === 0) return false;
@@ -79,6 +76,8 @@ async function pass(ctx: ServiceContext, view: HostView): Promise<boolean> {
     out.push({ subject: Subjects.agentRun.make(host), data: dispatch, msgId: `run:${event.name}:${event.attempt}` });
     out.push(eventMessage(event));
   }
+  const t1 = performance.now();
   await publishAll(ctx.bus, out);
+  ctx.log.debug({ free, ready: ready.length, placed: placed.length, ledger_ms: Math.round(t1 - t0), publish_ms: Math.round(performance.now() - t1) }, 'placement pass');
   return placed.length > 0 && placed.length >= free;
 }

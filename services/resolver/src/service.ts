@@ -20,7 +20,8 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       durable: `resolver-${state}`,
       filter: Subjects.eventsInState(state),
       batchSize: ctx.config.batchSize,
-      log: ctx.log,
+      ackWaitMs: ctx.config.ackWaitMs,
+    log: ctx.log,
       handle: (batch) => handle(ctx, state, batch),
     }));
   }

@@ -30,7 +30,7 @@ export class Cluster {
 
   env(): Record<string, string> {
     return {
-      NATS_URL: this.nats.url, DATABASE_URL: this.databaseUrl, HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1',
+      NATS_URL: this.nats.url, DATABASE_URL: this.databaseUrl, HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3',
       ...this.extraEnv,
     };
   }

@@ -34,6 +34,7 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
 export interface NatsServer {
   url: string;
   port: number;
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -55,6 +56,9 @@ export async function startNats(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return (child as ChildProcess | null)?.pid;
+    },
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });

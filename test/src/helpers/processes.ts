@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '../../..');
@@ -31,6 +32,7 @@ export class ServiceProcess {
     this.partial = parts.pop() ?? '';
     for (const line of parts) {
       if (!line.trim()) continue;
+      if (process.env['TANGERINE_LOG_DIR']) appendFileSync(path.join(process.env['TANGERINE_LOG_DIR'], `${this.service}-${this.child?.pid}.log`), `${line}\n`);
       try {
         this.lines.push(JSON.parse(line) as Record<string, unknown>);
       } catch {

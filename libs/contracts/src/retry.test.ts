@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideAfterExit, type RetryDecision, type RetryInput } from './retry.js';
+
+function input(overrides: Partial<RetryInput>): RetryInput {
+  return { exit_code: 1, restartable: true, recoverable_exitcodes: [1], max_failures: 3, failures: 0, ...overrides };
+}
+
+describe('decideAfterExit: decision table', () => {
+  const table: [string, Partial<RetryInput>, RetryDecision][] = [
+    ['exit 0 is success', { exit_code: 0 }, { state: 'success', failures: 0, reason: null }],
+    ['exit 0 keeps the failures counted before', { exit_code: 0, failures: 2 }, { state: 'success', failures: 2, reason: null }],
+    ['exit 0 is success even when not restartable', { exit_code: 0, restartable: false, recoverable_exitcodes: [] },
+      { state: 'success', failures: 0, reason: null }],
+    ['recoverable, first failure', { exit_code: 1, failures: 0 },
+      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3' }],
+    ['recoverable, second failure', { exit_code: 1, failures: 1 },
+      { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3' }],
+    ['recoverable, failure reaching the limit', { exit_code: 1, failures: 2 },
+      { state: 'failed', failures: 3, reason: 'exit code 1; max_failures (3) reached' }],
+    ['recoverable, already past the limit', { exit_code: 1, failures: 5 },
+      { state: 'failed', failures: 6, reason: 'exit code 1; max_failures (3) reached' }],
+    ['one of several recoverable codes', { exit_code: 75, recoverable_exitcodes: [1, 75, 255] },
+      { state: 'ready', failures: 1, reason: 'exit code 75 is recoverable; retry 2 of 3' }],
+    ['not recoverable', { exit_code: 2, recoverable_exitcodes: [1] },
+      { state: 'failed', failures: 1, reason: 'exit code 2 is not in recoverable_exitcodes' }],
+    ['no recoverable codes at all', { exit_code: 1, recoverable_exitcodes: [] },
+      { state: 'failed', failures: 1, reason: 'exit code 1 is not in recoverable_exitcodes' }],
+    ['negative exit code (signal)', { exit_code: -1, recoverable_exitcodes: [1] },
+      { state: 'failed', failures: 1, reason: 'exit code -1 is not in recoverable_exitcodes' }],
+    ['not restartable, even with a recoverable code', { exit_code: 1, restartable: false },
+      { state: 'failed', failures: 1, reason: 'exit code 1; the task is not restartable' }],
+    ['not restartable, counts on top of earlier failures', { exit_code: 9, restartable: false, failures: 2 },
+      { state: 'failed', failures: 3, reason: 'exit code 9; the task is not restartable' }],
+    ['null exit code, restartable', { exit_code: null },
+      { state: 'failed', failures: 1, reason: 'no exit code (the run did not start) is not in recoverable_exitcodes' }],
+    ['null exit code, not restartable', { exit_code: null, restartable: false },
+      { state: 'failed', failures: 1, reason: 'no exit code (the run did not start); the task is not restartable' }],
+    ['max_failures 1 allows no retry', { exit_code: 1, max_failures: 1 },
+      { state: 'failed', failures: 1, reason: 'exit code 1; max_failures (1) reached' }],
+    ['max_failures 2, first failure', { exit_code: 1, max_failures: 2 },
+      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 2' }],
+  ];
+  for (const [label, overrides, expected] of table) {
+    it(label, () => assert.deepEqual(decideAfterExit(input(overrides)), expected));
+  }
+
+  it('does not change its input', () => {
+    const given = input({ failures: 1 });
+    const copy = structuredClone(given);
+    decideAfterExit(given);
+    assert.deepEqual(given, copy);
+  });
+});
+
+describe('decideAfterExit: a code that always recurs', () => {
+  /** Runs the task until the decision is not `ready`, feeding back the failure count; returns runs and the end. */
+  function simulate(maxFailures: number, exitCode: number): { runs: number; last: RetryDecision } {
+    let failures = 0;
+    let runs = 0;
+    for (;;) {
+      runs += 1;
+      const last = decideAfterExit({ exit_code: exitCode, restartable: true, recoverable_exitcodes: [exitCode], max_failures: maxFailures, failures });
+      if (last.state !== 'ready') return { runs, last };
+      failures = last.failures;
+      assert.ok(runs < 10_000, 'the retry loop never ends');
+    }
+  }
+
+  it('max_failures 2 gives two runs, then failed with failures 2', () => {
+    const { runs, last } = simulate(2, 3);
+    assert.equal(runs, 2);
+    assert.deepEqual(last, { state: 'failed', failures: 2, reason: 'exit code 3; max_failures (2) reached' });
+  });
+
+  for (const max of [1, 3, 7, 1000]) {
+    it(`max_failures ${max} gives ${max} runs`, () => {
+      const { runs, last } = simulate(max, 42);
+      assert.equal(runs, max);
+      assert.equal(last.state, 'failed');
+      assert.equal(last.failures, max);
+    });
+  }
+});

@@ -1,0 +1,428 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTaskSpec, parseVolume } from './spec.js';
+import { TangerineError } from './errors.js';
+
+const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
+const ALLOWED =
+  'name, executor, image, imageuuid, command, entrypoint, env, environment, volumes, datavolumes, dependencies, ' +
+  'restartable, recoverable_exitcodes, max_failures, constraints, cpu, memory';
+const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
+
+/** A minimal valid docker spec plus the given fields. */
+function base(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'job', image: 'alpine', ...extra };
+}
+
+function assertInvalid(input: unknown, field: string, message: string): void {
+  assert.throws(
+    () => parseTaskSpec(input),
+    (err: unknown) => {
+      assert.ok(err instanceof TangerineError, `expected a TangerineError, got ${String(err)}`);
+      assert.equal(err.code, 'invalid_spec');
+      assert.equal(err.field, field);
+      assert.equal(err.message, message);
+      assert.equal(err.retryable, false);
+      return true;
+    },
+  );
+}
+
+describe('parseTaskSpec: defaults', () => {
+  it('fills every optional field of a minimal docker spec', () => {
+    assert.deepEqual(parseTaskSpec({ name: 'job', image: 'alpine' }), {
+      name: 'job',
+      executor: 'docker',
+      image: 'alpine',
+      command: [],
+      entrypoint: null,
+      env: {},
+      volumes: [],
+      dependencies: [],
+      restartable: true,
+      recoverable_exitcodes: [],
+      max_failures: 3,
+      constraints: {},
+      cpu: null,
+      memory: null,
+    });
+  });
+
+  it('keeps every field that is given', () => {
+    const full = {
+      name: 'Build_1-x',
+      executor: 'docker',
+      image: 'registry.local/app:1.2',
+      command: ['make', 'all'],
+      entrypoint: ['/bin/sh'],
+      env: { PATH: '/bin', 'a.b-c': 'x' },
+      volumes: ['/data:/data', '/src:/src:ro', '/out:/out:rw'],
+      dependencies: ['fetch', 'configure'],
+      restartable: false,
+      recoverable_exitcodes: [1, 255],
+      max_failures: 1000,
+      constraints: { zone: 'eu-1', 'k8s.io/arch': 'amd64' },
+      cpu: 0.5,
+      memory: 4,
+    };
+    assert.deepEqual(parseTaskSpec(structuredClone(full)), full);
+  });
+
+  const nullDefaults: [string, unknown][] = [
+    ['executor', 'docker'],
+    ['command', []],
+    ['entrypoint', null],
+    ['env', {}],
+    ['cpu', null],
+    ['memory', null],
+  ];
+  for (const [field, expected] of nullDefaults) {
+    it(`treats ${field}: null as absent`, () => {
+      const spec = parseTaskSpec(base({ [field]: null })) as unknown as Record<string, unknown>;
+      assert.deepEqual(spec[field], expected);
+    });
+  }
+});
+
+describe('parseTaskSpec: payloads that are not objects', () => {
+  const cases: [unknown, string][] = [
+    [[], 'spec: must be a JSON object (got [])'],
+    [[{ name: 'a' }], 'spec: must be a JSON object (got [{"name":"a"}])'],
+    [null, 'spec: must be a JSON object (got null)'],
+    [42, 'spec: must be a JSON object (got 42)'],
+    ['job', 'spec: must be a JSON object (got "job")'],
+    [true, 'spec: must be a JSON object (got true)'],
+    [undefined, 'spec: must be a JSON object (got undefined)'],
+  ];
+  for (const [input, message] of cases) {
+    it(`rejects ${JSON.stringify(input) ?? 'undefined'}`, () => assertInvalid(input, 'spec', message));
+  }
+});
+
+describe('parseTaskSpec: name', () => {
+  it('requires a name', () => assertInvalid({ image: 'alpine' }, 'name', 'name: is required'));
+
+  const bad: [unknown, string][] = [
+    ['bad name!', '"bad name!"'],
+    ['', '""'],
+    ['-leading-dash', '"-leading-dash"'],
+    ['_leading', '"_leading"'],
+    ['dot.ted', '"dot.ted"'],
+    ['tasks.events', '"tasks.events"'],
+    ['wild*', '"wild*"'],
+    [42, '42'],
+    [null, 'null'],
+    [['a'], '["a"]'],
+  ];
+  for (const [name, shown] of bad) {
+    it(`rejects name ${JSON.stringify(name)}`, () =>
+      assertInvalid(base({ name }), 'name', `name: must match ${NAME_RULE} (got ${shown})`));
+  }
+
+  it('rejects a 101-character name, quoting it shortened to 80 characters', () => {
+    const name = 'a'.repeat(101);
+    assertInvalid(base({ name }), 'name', `name: must match ${NAME_RULE} (got "${'a'.repeat(78)}…)`);
+  });
+
+  const good = ['a', 'A', '0', 'job_1-x', '9-lives', 'a'.repeat(100), `Z${'_-'.repeat(49)}9`];
+  for (const name of good) {
+    it(`accepts name ${name.length > 20 ? `of ${name.length} characters` : JSON.stringify(name)}`, () => {
+      assert.equal(parseTaskSpec(base({ name })).name, name);
+    });
+  }
+});
+
+describe('parseTaskSpec: unknown fields', () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [base({ cmd: 'echo' }), 'cmd'],
+    [base({ Name: 'x' }), 'Name'],
+    [base({ retries: 3 }), 'retries'],
+    [{ foo: 1 }, 'foo'], // checked before the name is required
+  ];
+  for (const [input, field] of cases) {
+    it(`rejects ${field}`, () => assertInvalid(input, field, `${field}: unknown field (allowed: ${ALLOWED})`));
+  }
+});
+
+describe('parseTaskSpec: image and imageuuid', () => {
+  it('requires an image for the docker executor', () =>
+    assertInvalid(
+      { name: 'job' },
+      'image',
+      'image: is required (or imageuuid "docker:IMAGE"; only the process executor runs without one)',
+    ));
+
+  it('requires an image when executor is given as docker', () =>
+    assertInvalid(
+      { name: 'job', executor: 'docker', image: null },
+      'image',
+      'image: is required (or imageuuid "docker:IMAGE"; only the process executor runs without one)',
+    ));
+
+  const uuids: [string, string][] = [
+    ['docker:alpine', 'alpine'],
+    ['docker:alpine:3.19', 'alpine:3.19'],
+    ['docker:registry.local:5000/app@sha256:abc', 'registry.local:5000/app@sha256:abc'],
+  ];
+  for (const [imageuuid, image] of uuids) {
+    it(`maps imageuuid ${imageuuid} to image ${image}`, () => {
+      const spec = parseTaskSpec({ name: 'job', imageuuid });
+      assert.equal(spec.image, image);
+      assert.equal('imageuuid' in spec, false);
+    });
+  }
+
+  const badUuids: [unknown, string][] = [
+    ['alpine', '"alpine"'],
+    ['docker:', '"docker:"'],
+    ['Docker:alpine', '"Docker:alpine"'],
+    ['podman:alpine', '"podman:alpine"'],
+    [5, '5'],
+    [null, 'null'],
+  ];
+  for (const [imageuuid, shown] of badUuids) {
+    it(`rejects imageuuid ${JSON.stringify(imageuuid)}`, () =>
+      assertInvalid({ name: 'job', imageuuid }, 'imageuuid', `imageuuid: must be "docker:IMAGE" (got ${shown})`));
+  }
+
+  it('rejects image and imageuuid together', () =>
+    assertInvalid(
+      { name: 'job', image: 'alpine', imageuuid: 'docker:alpine' },
+      'imageuuid',
+      'imageuuid: conflicts with image: give one of them',
+    ));
+
+  it('rejects an empty image', () =>
+    assertInvalid(base({ image: '' }), 'image', 'image: must be one of the allowed forms (got "")'));
+
+  it('rejects an image of 513 characters and accepts 512', () => {
+    assert.equal(parseTaskSpec(base({ image: 'i'.repeat(512) })).image, 'i'.repeat(512));
+    assert.throws(() => parseTaskSpec(base({ image: 'i'.repeat(513) })), { code: 'invalid_spec', field: 'image' });
+  });
+});
+
+describe('parseTaskSpec: executor and command', () => {
+  it('runs the process executor without an image', () => {
+    const spec = parseTaskSpec({ name: 'job', executor: 'process', command: ['true'] });
+    assert.equal(spec.executor, 'process');
+    assert.equal(spec.image, null);
+    assert.deepEqual(spec.command, ['true']);
+  });
+
+  it('keeps an image given to the process executor', () => {
+    assert.equal(parseTaskSpec({ name: 'job', executor: 'process', image: 'alpine', command: ['true'] }).image, 'alpine');
+  });
+
+  const noCommand: [string, Record<string, unknown>][] = [
+    ['no command', { name: 'job', executor: 'process' }],
+    ['an empty command list', { name: 'job', executor: 'process', command: [] }],
+    ['a null command', { name: 'job', executor: 'process', command: null }],
+  ];
+  for (const [label, input] of noCommand) {
+    it(`rejects the process executor with ${label}`, () =>
+      assertInvalid(input, 'command', 'command: is required for the process executor'));
+  }
+
+  it('lets a docker task run without a command (the image CMD)', () => {
+    assert.deepEqual(parseTaskSpec(base()).command, []);
+  });
+
+  it('rejects an unknown executor', () =>
+    assertInvalid(base({ executor: 'podman' }), 'executor', 'executor: must be one of "docker" or "process" (got "podman")'));
+
+  const argv: [string, unknown, unknown][] = [
+    ['a string command runs under sh -c', { command: 'echo hi && exit 3' }, ['sh', '-c', 'echo hi && exit 3']],
+    ['a list command is kept as is', { command: ['echo', 'a b'] }, ['echo', 'a b']],
+    ['an empty string command is still a shell command', { command: '' }, ['sh', '-c', '']],
+  ];
+  for (const [label, extra, expected] of argv) {
+    it(label, () => assert.deepEqual(parseTaskSpec(base(extra as Record<string, unknown>)).command, expected));
+  }
+
+  it('a string command makes the process executor valid', () => {
+    assert.deepEqual(parseTaskSpec({ name: 'job', executor: 'process', command: 'date' }).command, ['sh', '-c', 'date']);
+  });
+
+  const entrypoints: [unknown, unknown][] = [
+    ['/entry.sh', ['/entry.sh']],
+    [['/bin/sh', '-e'], ['/bin/sh', '-e']],
+    [[], []],
+  ];
+  for (const [entrypoint, expected] of entrypoints) {
+    it(`entrypoint ${JSON.stringify(entrypoint)} becomes ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(parseTaskSpec(base({ entrypoint })).entrypoint, expected);
+    });
+  }
+
+  it('rejects a command item that is not a string', () =>
+    assertInvalid(base({ command: ['echo', 1] }), 'command[1]', 'command[1]: must be a string (got 1)'));
+});
+
+describe('parseTaskSpec: environment', () => {
+  const forms: [string, Record<string, unknown>, Record<string, string>][] = [
+    ['env object', { env: { A: '1', B: 'two' } }, { A: '1', B: 'two' }],
+    ['environment pairs', { environment: [['K', 'V'], ['OTHER', 'x=y']] }, { K: 'V', OTHER: 'x=y' }],
+    ['job-scheduler env strings', { env: ['K=V', 'EMPTY=', 'EQ=a=b'] }, { K: 'V', EMPTY: '', EQ: 'a=b' }],
+    ['environment strings', { environment: ['K=V'] }, { K: 'V' }],
+    ['env pairs', { env: [['K', 'V']] }, { K: 'V' }],
+    ['mixed list', { env: ['A=1', ['B', '2']] }, { A: '1', B: '2' }],
+    ['later keys win', { env: ['A=1', 'A=2'] }, { A: '2' }],
+    ['numbers and booleans become strings', { env: { Frogs: 5, Pi: 3.5, Neg: -1, On: true, Off: false } },
+      { Frogs: '5', Pi: '3.5', Neg: '-1', On: 'true', Off: 'false' }],
+    ['environment object', { environment: { K: 'V' } }, { K: 'V' }],
+    ['empty list', { env: [] }, {}],
+    ['environment null', { environment: null }, {}],
+  ];
+  for (const [label, extra, expected] of forms) {
+    it(`accepts ${label}`, () => assert.deepEqual(parseTaskSpec(base(extra)).env, expected));
+  }
+
+  const bad: [Record<string, unknown>, string, string][] = [
+    [{ env: ['NOEQUALS'] }, 'env[0]', 'env[0]: must be "KEY=VALUE" (got "NOEQUALS")'],
+    [{ env: ['A=1', '=V'] }, 'env[1]', 'env[1]: must be "KEY=VALUE" (got "=V")'],
+    [{ environment: ['bad'] }, 'environment[0]', 'environment[0]: must be "KEY=VALUE" (got "bad")'],
+    [{ environment: [['K']] }, 'environment[0]', 'environment[0]: must be "KEY=VALUE" or ["KEY", "VALUE"] (got ["K"])'],
+    [{ environment: [['K', 'V', 'W']] }, 'environment[0]',
+      'environment[0]: must be "KEY=VALUE" or ["KEY", "VALUE"] (got ["K","V","W"])'],
+    [{ environment: [['K', 1]] }, 'environment[0]', 'environment[0]: must be "KEY=VALUE" or ["KEY", "VALUE"] (got ["K",1])'],
+    [{ env: [5] }, 'env[0]', 'env[0]: must be "KEY=VALUE" or ["KEY", "VALUE"] (got 5)'],
+    [{ env: [null] }, 'env[0]', 'env[0]: must be "KEY=VALUE" or ["KEY", "VALUE"] (got null)'],
+    [{ env: { K: { nested: 1 } } }, 'env.K', 'env.K: must be a string (got {"nested":1})'],
+    [{ env: { K: null } }, 'env.K', 'env.K: must be a string (got null)'],
+    [{ env: { '1BAD': 'x' } }, 'env.1BAD', 'env.1BAD: name must match [A-Za-z_][A-Za-z0-9_.-]*'],
+    [{ environment: [['has space', 'x']] }, 'env.has space', 'env.has space: name must match [A-Za-z_][A-Za-z0-9_.-]*'],
+    [{ env: ['A-B=1', 'C D=2'] }, 'env.C D', 'env.C D: name must match [A-Za-z_][A-Za-z0-9_.-]*'],
+    [{ env: { K: 'V' }, environment: [['K', 'V']] }, 'environment', 'environment: conflicts with env: give one of them'],
+  ];
+  for (const [extra, field, message] of bad) {
+    it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
+  }
+});
+
+describe('parseTaskSpec: volumes', () => {
+  const good: [Record<string, unknown>, string[]][] = [
+    [{ volumes: ['/data:/data'] }, ['/data:/data']],
+    [{ volumes: ['/a:/b:ro', '/c:/d:rw'] }, ['/a:/b:ro', '/c:/d:rw']],
+    [{ datavolumes: ['/host/x:/ctr/y'] }, ['/host/x:/ctr/y']],
+    [{ datavolumes: [] }, []],
+  ];
+  for (const [extra, expected] of good) {
+    it(`accepts ${JSON.stringify(extra)}`, () => assert.deepEqual(parseTaskSpec(base(extra)).volumes, expected));
+  }
+
+  it('does not keep the datavolumes alias in the result', () => {
+    assert.equal('datavolumes' in parseTaskSpec(base({ datavolumes: ['/a:/b'] })), false);
+  });
+
+  const bad: [Record<string, unknown>, string, string][] = [
+    [{ volumes: ['relative:/x'] }, 'volumes[0]', `volumes[0]: ${VOLUME_RULE} (got "relative:/x")`],
+    [{ volumes: ['/a:/b', '/only-host'] }, 'volumes[1]', `volumes[1]: ${VOLUME_RULE} (got "/only-host")`],
+    [{ volumes: ['/a:b'] }, 'volumes[0]', `volumes[0]: ${VOLUME_RULE} (got "/a:b")`],
+    [{ volumes: ['/a:/b:rx'] }, 'volumes[0]', `volumes[0]: ${VOLUME_RULE} (got "/a:/b:rx")`],
+    [{ volumes: ['/a:/b:ro:extra'] }, 'volumes[0]', `volumes[0]: ${VOLUME_RULE} (got "/a:/b:ro:extra")`],
+    [{ datavolumes: ['nope'] }, 'volumes[0]', `volumes[0]: ${VOLUME_RULE} (got "nope")`],
+    [{ volumes: '/a:/b' }, 'volumes', 'volumes: must be a list (got "/a:/b")'],
+    [{ volumes: ['/a:/b'], datavolumes: ['/c:/d'] }, 'datavolumes', 'datavolumes: conflicts with volumes: give one of them'],
+  ];
+  for (const [extra, field, message] of bad) {
+    it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
+  }
+});
+
+describe('parseVolume', () => {
+  const cases: [string, { host: string; container: string; readOnly: boolean }][] = [
+    ['/a:/b', { host: '/a', container: '/b', readOnly: false }],
+    ['/a:/b:ro', { host: '/a', container: '/b', readOnly: true }],
+    ['/a:/b:rw', { host: '/a', container: '/b', readOnly: false }],
+    ['/srv/data dir:/mnt', { host: '/srv/data dir', container: '/mnt', readOnly: false }],
+  ];
+  for (const [volume, expected] of cases) {
+    it(`parses ${volume}`, () => assert.deepEqual(parseVolume(volume), expected));
+  }
+  it('rejects a malformed volume', () => {
+    assert.throws(() => parseVolume('a:b'), {
+      code: 'invalid_spec',
+      field: 'volumes',
+      message: `volumes: ${VOLUME_RULE} (got "a:b")`,
+    });
+  });
+});
+
+describe('parseTaskSpec: dependencies', () => {
+  it('accepts distinct valid dependencies in order', () => {
+    assert.deepEqual(parseTaskSpec(base({ dependencies: ['b', 'a', 'c-1'] })).dependencies, ['b', 'a', 'c-1']);
+  });
+
+  const bad: [unknown[], string, string][] = [
+    [['job'], 'dependencies[0]', 'dependencies[0]: a task cannot depend on itself'],
+    [['a', 'job'], 'dependencies[1]', 'dependencies[1]: a task cannot depend on itself'],
+    [['a', 'b', 'a'], 'dependencies[2]', 'dependencies[2]: "a" is listed twice'],
+    [['bad name'], 'dependencies[0]', 'dependencies[0]: must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$ (got "bad name")'],
+    [['ok', ''], 'dependencies[1]', 'dependencies[1]: must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$ (got "")'],
+    [['ok', 7], 'dependencies[1]', 'dependencies[1]: must be a string (got 7)'],
+  ];
+  for (const [dependencies, field, message] of bad) {
+    it(`rejects ${JSON.stringify(dependencies)}`, () => assertInvalid(base({ dependencies }), field, message));
+  }
+
+  it('rejects a dependency list that is not a list', () =>
+    assertInvalid(base({ dependencies: 'a' }), 'dependencies', 'dependencies: must be a list (got "a")'));
+});
+
+describe('parseTaskSpec: retry fields', () => {
+  const good: [Record<string, unknown>, Partial<Record<string, unknown>>][] = [
+    [{ recoverable_exitcodes: [1, 2, 255] }, { recoverable_exitcodes: [1, 2, 255] }],
+    [{ max_failures: 1 }, { max_failures: 1 }],
+    [{ max_failures: 1000 }, { max_failures: 1000 }],
+    [{ restartable: false }, { restartable: false }],
+  ];
+  for (const [extra, expected] of good) {
+    it(`accepts ${JSON.stringify(extra)}`, () => {
+      const spec = parseTaskSpec(base(extra)) as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(expected)) assert.deepEqual(spec[k], v);
+    });
+  }
+
+  const bad: [Record<string, unknown>, string, string][] = [
+    [{ recoverable_exitcodes: [0] }, 'recoverable_exitcodes[0]', 'recoverable_exitcodes[0]: must be >= 1 (got 0)'],
+    [{ recoverable_exitcodes: [1, 256] }, 'recoverable_exitcodes[1]', 'recoverable_exitcodes[1]: must be <= 255 (got 256)'],
+    [{ recoverable_exitcodes: [1.5] }, 'recoverable_exitcodes[0]', 'recoverable_exitcodes[0]: must be an integer (got 1.5)'],
+    [{ max_failures: 0 }, 'max_failures', 'max_failures: must be >= 1 (got 0)'],
+    [{ max_failures: 1001 }, 'max_failures', 'max_failures: must be <= 1000 (got 1001)'],
+    [{ max_failures: 2.5 }, 'max_failures', 'max_failures: must be an integer (got 2.5)'],
+    [{ max_failures: '3' }, 'max_failures', 'max_failures: must be an integer (got "3")'],
+    [{ restartable: 'yes' }, 'restartable', 'restartable: must be true or false (got "yes")'],
+    [{ restartable: 1 }, 'restartable', 'restartable: must be true or false (got 1)'],
+  ];
+  for (const [extra, field, message] of bad) {
+    it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
+  }
+});
+
+describe('parseTaskSpec: cpu, memory and constraints', () => {
+  const good: [Record<string, unknown>, 'cpu' | 'memory', number][] = [
+    [{ cpu: 0.001 }, 'cpu', 0.001],
+    [{ cpu: 1024 }, 'cpu', 1024],
+    [{ memory: 4 }, 'memory', 4],
+    [{ memory: 4194304 }, 'memory', 4194304],
+  ];
+  for (const [extra, field, value] of good) {
+    it(`accepts ${JSON.stringify(extra)}`, () => assert.equal(parseTaskSpec(base(extra))[field], value));
+  }
+
+  const bad: [Record<string, unknown>, string, string][] = [
+    [{ cpu: 0 }, 'cpu', 'cpu: must be one of the allowed forms (got 0)'],
+    [{ cpu: -1 }, 'cpu', 'cpu: must be one of the allowed forms (got -1)'],
+    [{ cpu: 1025 }, 'cpu', 'cpu: must be one of the allowed forms (got 1025)'],
+    [{ cpu: '1' }, 'cpu', 'cpu: must be one of the allowed forms (got "1")'],
+    [{ memory: 3 }, 'memory', 'memory: must be one of the allowed forms (got 3)'],
+    [{ memory: 4194305 }, 'memory', 'memory: must be one of the allowed forms (got 4194305)'],
+    [{ memory: 64.5 }, 'memory', 'memory: must be one of the allowed forms (got 64.5)'],
+    [{ constraints: { '-zone': 'a' } }, 'constraints.-zone',
+      'constraints.-zone: label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
+    [{ constraints: { zone: 1 } }, 'constraints.zone', 'constraints.zone: must be a string (got 1)'],
+  ];
+  for (const [extra, field, message] of bad) {
+    it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
+  }
+});

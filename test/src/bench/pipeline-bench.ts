@@ -1,0 +1,204 @@
+// `npm run bench`: independent tasks and chains through the process executor (`true`), every service its own
+// process, real NATS and PostgreSQL. Prints tasks/s from first submit to last success, p50/p99 from submit to
+// running, and the ledger statements per task (summed from every service's /metrics).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { freePort, startNats } from '../helpers/nats.js';
+import { createDatabase } from '../helpers/postgres.js';
+import { ROOT, ServiceProcess, type ServiceName } from '../helpers/processes.js';
+
+export interface BenchOptions {
+  independent: number;
+  chains: number;
+  chainLength: number;
+  agents: number;
+  slots: number;
+  timeoutMs: number;
+}
+
+export interface BenchResult {
+  tasks: number;
+  succeeded: number;
+  seconds: number;
+  tasksPerSecond: number;
+  p50RunningMs: number;
+  p99RunningMs: number;
+  chainSeconds: number;
+  statements: number;
+  statementsPerTask: number;
+}
+
+const FULL: BenchOptions = { independent: 10000, chains: 10, chainLength: 1000, agents: 2, slots: 64, timeoutMs: 600000 };
+const QUICK: BenchOptions = { independent: 300, chains: 2, chainLength: 50, agents: 1, slots: 16, timeoutMs: 120000 };
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime, stime, and the CPU of reaped children (the agent's processes).
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = fields.map(Number);
+  return (n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!) / 100;
+}
+
+export let cpu: string[] = [];
+
+export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult> {
+  const nats = await startNats();
+  const db = await createDatabase('bench');
+  const procs: { proc: ServiceProcess; port: number }[] = [];
+  const base = { NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', HEARTBEAT_INTERVAL: '1' };
+  const launch = async (service: ServiceName, env: Record<string, string> = {}): Promise<void> => {
+    const port = await freePort();
+    procs.push({ proc: new ServiceProcess(service, { ...base, HEALTH_PORT: String(port), ...env }).start(), port });
+  };
+  const enc = new TextEncoder();
+  const nc = await connect({ servers: nats.url });
+  try {
+    await launch('intake');
+    await launch('resolver');
+    await launch('placer');
+    await launch('monitor');
+    for (let i = 0; i < opts.agents; i++) {
+      await launch('agent', { HOST_ID: `bench-${i}`, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
+    }
+    await waitHealthy(procs.map((p) => p.port));
+    await new Promise((r) => setTimeout(r, 1500)); // agents announced, placer has its view
+
+    const submitted = new Map<string, number>();
+    const running = new Map<string, number>();
+    const succeeded = new Map<string, number>();
+    const total = opts.independent + opts.chains * opts.chainLength;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => { resolveDone = r; });
+    nc.subscribe('tasks.events.*.running', { callback: (_e, m) => { running.set(m.subject.split('.')[2]!, performance.now()); } });
+    nc.subscribe('tasks.events.*.success', {
+      callback: (_e, m) => {
+        succeeded.set(m.subject.split('.')[2]!, performance.now());
+        if (succeeded.size >= total) resolveDone();
+      },
+    });
+    let failures = 0;
+    nc.subscribe('tasks.events.*.failed', { callback: () => { failures += 1; } });
+    nc.subscribe('tasks.rejected', { callback: (_e, m) => { process.stderr.write(`rejected: ${new TextDecoder().decode(m.data)}\n`); } });
+    await nc.flush();
+
+    const submit = (spec: Record<string, unknown>): void => {
+      submitted.set(spec['name'] as string, performance.now());
+      nc.publish('tasks.submit', enc.encode(JSON.stringify(spec)));
+    };
+    const busyBefore = machineBusySeconds();
+    const start = performance.now();
+    // Chains first, so their long tail starts at once; then the independent tasks, interleaved in small bursts.
+    for (let k = 0; k < opts.chains; k++) {
+      for (let i = 0; i < opts.chainLength; i++) {
+        submit({ name: `chain-${k}-${i}`, executor: 'process', command: ['true'], ...(i > 0 ? { dependencies: [`chain-${k}-${i - 1}`] } : {}) });
+      }
+    }
+    for (let i = 0; i < opts.independent; i++) {
+      submit({ name: `task-${i}`, executor: 'process', command: ['true'] });
+      if (i % 500 === 499) await nc.flush();
+    }
+    await nc.flush();
+    const timer = setTimeout(resolveDone, opts.timeoutMs);
+    await done;
+    clearTimeout(timer);
+    const end = Math.max(...succeeded.values());
+    const latencies = [...running.entries()].map(([name, t]) => t - (submitted.get(name) ?? t)).sort((a, b) => a - b);
+    const independentLatencies = [...running.entries()].filter(([n]) => n.startsWith('task-'))
+      .map(([name, t]) => t - (submitted.get(name) ?? t)).sort((a, b) => a - b);
+    const chainEnds = [...succeeded.entries()].filter(([n]) => n.startsWith('chain-')).map(([, t]) => t);
+    const statements = await sumStatements(procs.map((p) => p.port));
+    cpu = [`machine ${(machineBusySeconds() - busyBefore).toFixed(1)} s busy`, `bench client ${cpuSeconds(process.pid).toFixed(1)} s`, `nats-server ${cpuSeconds(nats.pid).toFixed(1)} s`, ...procs.map(({ proc }) => `${proc.service}${proc.env['HOST_ID'] ? `(${proc.env['HOST_ID']})` : ''} ${cpuSeconds(proc.child?.pid).toFixed(1)} s`)];
+    if (failures > 0) process.stderr.write(`${failures} tasks failed\n`);
+    const seconds = (end - start) / 1000;
+    void latencies;
+    return {
+      tasks: total,
+      succeeded: succeeded.size,
+      seconds,
+      tasksPerSecond: succeeded.size / seconds,
+      p50RunningMs: percentile(independentLatencies, 50),
+      p99RunningMs: percentile(independentLatencies, 99),
+      chainSeconds: chainEnds.length > 0 ? (Math.max(...chainEnds) - start) / 1000 : 0,
+      statements,
+      statementsPerTask: statements / Math.max(1, succeeded.size),
+    };
+  } finally {
+    await nc.close();
+    for (const { proc } of procs) await proc.kill();
+    await nats.stop();
+    await db.drop().catch(() => undefined);
+  }
+}
+
+async function waitHealthy(ports: number[]): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (const port of ports) {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`service on health port ${port} did not come up`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function sumStatements(ports: number[]): Promise<number> {
+  let sum = 0;
+  for (const port of ports) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
+    if (m) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+export function formatResult(r: BenchResult, opts: BenchOptions): string {
+  return [
+    `| figure | value |`,
+    `|---|---|`,
+    `| tasks (independent + chains) | ${r.tasks} (${opts.independent} + ${opts.chains}×${opts.chainLength}) |`,
+    `| succeeded | ${r.succeeded} |`,
+    `| submit → last success | ${r.seconds.toFixed(2)} s |`,
+    `| throughput, submit → success | ${r.tasksPerSecond.toFixed(0)} tasks/s |`,
+    `| submit → running, p50 / p99 (independent tasks) | ${r.p50RunningMs.toFixed(0)} ms / ${r.p99RunningMs.toFixed(0)} ms |`,
+    `| chains done after | ${r.chainSeconds.toFixed(2)} s |`,
+    `| ledger statements per task | ${r.statementsPerTask.toFixed(2)} (${r.statements} in all) |`,
+  ].join('\n');
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isMain) {
+  const quick = process.argv.includes('--quick');
+  const opts = { ...(quick ? QUICK : FULL) };
+  // BENCH_INDEPENDENT=20000 BENCH_CHAINS=0 … narrows a run down while profiling.
+  for (const key of ['independent', 'chains', 'chainLength', 'agents', 'slots'] as const) {
+    const v = process.env[`BENCH_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
+    if (v !== undefined) opts[key] = Number(v);
+  }
+  const result = await runPipelineBench(opts);
+  const table = formatResult(result, opts);
+  const dir = path.join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `pipeline-${quick ? 'quick' : 'full'}.md`);
+  writeFileSync(file, `# Pipeline benchmark\n\n${table}\n`);
+  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify({ options: opts, result }, null, 2));
+  console.log(`\n${table}\n\nCPU per process: ${cpu.join(', ')}\nreport: ${file}`);
+  process.exit(result.succeeded === result.tasks ? 0 : 1);
+}

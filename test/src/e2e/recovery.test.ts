@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Cluster } from '../helpers/cluster.js';
+
+const quick = (name: string, extra: Record<string, unknown> = {}) => ({ name, executor: 'process', command: ['sh', '-c', 'sleep 0.05'], ...extra });
+
+describe('services that stop, crash and run twice', () => {
+  const cluster = new Cluster('recovery');
+
+  before(async () => {
+    await cluster.start({ agents: [{ host: 'rec-a', slots: 4, executors: 'process' }, { host: 'rec-b', slots: 4, executors: 'process' }] });
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it('keeps a task published while intake is stopped, and runs it once intake starts', async () => {
+    const c = cluster.client;
+    await cluster.services.get('intake')!.stop();
+    c.submit(quick('while-intake-down'));
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await c.get('while-intake-down');
+    assert.ok('error' in before && before.error.code === 'not_found', 'nothing is written while intake is down');
+    cluster.startService('intake');
+    const t = await c.waitForState('while-intake-down', 'success');
+    assert.equal(t.runs?.length, 1);
+  });
+
+  it('never puts one task on two hosts with two placers running, even when one dies', async () => {
+    const c = cluster.client;
+    cluster.startService('placer', 'placer-2');
+    await new Promise((r) => setTimeout(r, 500));
+    const names = Array.from({ length: 60 }, (_, i) => `two-placers-${i}`);
+    for (const name of names.slice(0, 30)) c.submit(quick(name));
+    await c.waitForState(names[0]!, 'success');
+    await cluster.services.get('placer')!.kill();
+    for (const name of names.slice(30)) c.submit(quick(name));
+    for (const name of names) {
+      const t = await c.waitForState(name, 'success');
+      assert.equal(t.runs?.length, 1, `${name} ran once`);
+    }
+    const placed = c.events.filter((e) => e.state === 'placed' && e.name.startsWith('two-placers-'));
+    const hostsByRun = new Map<string, Set<string>>();
+    for (const e of placed) {
+      const key = `${e.name}:${e.attempt}`;
+      hostsByRun.set(key, (hostsByRun.get(key) ?? new Set()).add(e.host ?? ''));
+    }
+    assert.equal(hostsByRun.size, 60);
+    for (const [key, hosts] of hostsByRun) assert.equal(hosts.size, 1, `${key} went to ${[...hosts].join(', ')}`);
+  });
+
+  it('ignores a duplicate run report: the task keeps the verdict of the first', async () => {
+    const c = cluster.client;
+    c.submit(quick('reported-twice'));
+    const t = await c.waitForState('reported-twice', 'success');
+    const run = t.runs![0]!;
+    // Same report under a new dedupe id, so JetStream delivers it again, as after an agent's retry.
+    await cluster.client.nc.request('runs.exited', new TextEncoder().encode(JSON.stringify({
+      name: 'reported-twice', attempt: run.attempt, host: run.host, exit_code: 9, reason: null, output: 'late',
+      started_at: run.started_at, finished_at: new Date().toISOString(),
+    })));
+    c.submit(quick('after-duplicate-report'));
+    await c.waitForState('after-duplicate-report', 'success');
+    const again = await c.waitForState('reported-twice', 'success');
+    assert.equal(again.failures, 0);
+    assert.equal(again.runs?.[0]?.exit_code, 0);
+    assert.equal(c.events.filter((e) => e.name === 'reported-twice' && e.state === 'success').length, 1);
+  });
+
+  it('lets a monitor killed mid-stream lose nothing: every report is applied once after it restarts', async () => {
+    const c = cluster.client;
+    const names = Array.from({ length: 30 }, (_, i) => `monitor-crash-${i}`);
+    for (const name of names) c.submit(quick(name));
+    await c.waitForState(names[0]!, 'running').catch(() => undefined);
+    await cluster.services.get('monitor')!.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    cluster.startService('monitor');
+    for (const name of names) {
+      const t = await c.waitForState(name, 'success');
+      assert.equal(t.runs?.length, 1);
+      assert.equal(t.failures, 0);
+    }
+  });
+});

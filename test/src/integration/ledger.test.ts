@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
+import {
+  markStarted, migrate, openLedger, placeTasks, recordExits, releaseDependents, submitTasks, type Ledger,
+} from '@tangerine/ledger';
+import { createLogger } from '@tangerine/runtime';
+import { createDatabase } from '../helpers/postgres.js';
+
+const log = createLogger('test', { level: 'silent', pretty: false });
+const spec = (name: string, extra: Record<string, unknown> = {}): TaskSpec =>
+  parseTaskSpec({ name, executor: 'process', command: ['true'], ...extra });
+
+describe('ledger against a real PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createDatabase>>;
+  let ledger: Ledger;
+  const extra: Ledger[] = [];
+
+  before(async () => {
+    db = await createDatabase('ledger');
+    // Several processes starting at once all migrate: the advisory lock lets one apply each migration.
+    const starters = Array.from({ length: 4 }, () => openLedger({ databaseUrl: db.url, log }));
+    extra.push(...starters);
+    const applied = await Promise.all(starters.map((l) => migrate(l, log)));
+    assert.equal(applied.filter((a) => a.length > 0).length, 1, 'exactly one process applied the migrations');
+    ledger = openLedger({ databaseUrl: db.url, log });
+  });
+  after(async () => {
+    for (const l of [ledger, ...extra]) await l.close();
+    await db.drop();
+  });
+
+  it('records each migration once, and refuses a database newer than the binary', async () => {
+    const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
+    assert.deepEqual(rows.map((r) => r.version), [1]);
+    await ledger.query("INSERT INTO tangerine_migrations (version, name) VALUES (999, '999_future.sql')");
+    await assert.rejects(migrate(ledger, log), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'migration_too_new');
+      assert.match(err.message, /schema version 999/);
+      return true;
+    });
+    await ledger.query('DELETE FROM tangerine_migrations WHERE version = 999');
+  });
+
+  it('lets one of many connections racing to place a task win the compare-and-set', async () => {
+    await submitTasks(ledger, [{ seq: 1, spec: spec('race') }]);
+    const racers = Array.from({ length: 8 }, () => openLedger({ databaseUrl: db.url, log, max: 1 }));
+    extra.push(...racers);
+    const results = await Promise.all(racers.map((l, i) => placeTasks(l, [{ name: 'race', attempt: 0, host: `host-${i}` }])));
+    const winners = results.filter((r) => r.length === 1);
+    assert.equal(winners.length, 1);
+    const [task] = await ledger.query<{ state: string; host: string; attempt: number }>("SELECT state, host, attempt FROM tasks WHERE name = 'race'");
+    assert.deepEqual(task, { state: 'placed', host: winners[0]![0]!.event.host, attempt: 1 });
+    const runs = await ledger.query("SELECT * FROM runs WHERE task = 'race'");
+    assert.equal(runs.length, 1);
+  });
+
+  it('handles a redelivered submission once: the second delivery only announces the state again', async () => {
+    const batch = [{ seq: 10, spec: spec('once') }];
+    const first = await submitTasks(ledger, batch);
+    const second = await submitTasks(ledger, batch);
+    assert.equal(first.events.length, 1);
+    assert.equal(second.rejected.length, 0, 'a redelivery is not a duplicate');
+    assert.deepEqual(second.events, first.events, 'the same event, with the same dedupe id');
+    const [row] = await ledger.query<{ version: string }>("SELECT version FROM tasks WHERE name = 'once'");
+    assert.equal(Number(row!.version), 1);
+  });
+
+  it('handles redelivered run reports once', async () => {
+    await submitTasks(ledger, [{ seq: 20, spec: spec('reported', { recoverable_exitcodes: [3] }) }]);
+    await placeTasks(ledger, [{ name: 'reported', attempt: 0, host: 'h1' }]);
+    const started = { name: 'reported', attempt: 1, host: 'h1', run_id: 'pid:1', at: new Date().toISOString() };
+    assert.equal((await markStarted(ledger, [started])).length, 1);
+    assert.equal((await markStarted(ledger, [started])).length, 0);
+    const exited = {
+      name: 'reported', attempt: 1, host: 'h1', exit_code: 3, reason: null, output: 'x',
+      started_at: started.at, finished_at: new Date().toISOString(),
+    };
+    const events = await recordExits(ledger, [exited]);
+    assert.deepEqual(events.map((e) => [e.state, e.failures, e.exit_code]), [['ready', 1, 3]]);
+    assert.equal((await recordExits(ledger, [exited])).length, 0);
+    const [row] = await ledger.query<{ state: string; failures: number }>("SELECT state, failures FROM tasks WHERE name = 'reported'");
+    assert.deepEqual(row, { state: 'ready', failures: 1 });
+  });
+
+  it('ignores a report of an older attempt', async () => {
+    await placeTasks(ledger, [{ name: 'reported', attempt: 1, host: 'h2' }]);
+    const stale = {
+      name: 'reported', attempt: 1, host: 'h1', exit_code: 0, reason: null, output: '',
+      started_at: null, finished_at: new Date().toISOString(),
+    };
+    assert.equal((await recordExits(ledger, [stale])).length, 0);
+    const [row] = await ledger.query<{ state: string; attempt: number }>("SELECT state, attempt FROM tasks WHERE name = 'reported'");
+    assert.deepEqual(row, { state: 'placed', attempt: 2 });
+  });
+
+  it('releases a dependent once however often the success arrives, and a fan-in in one statement', async () => {
+    const parents = Array.from({ length: 50 }, (_, i) => `fan-${i}`);
+    await submitTasks(ledger, [
+      ...parents.map((name, i) => ({ seq: 100 + i, spec: spec(name) })),
+      { seq: 200, spec: spec('fan-in', { dependencies: parents }) },
+    ]);
+    await ledger.query('UPDATE tasks SET state = $1 WHERE name = ANY($2::text[])', ['success', parents.slice(0, 49)]);
+    assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), []);
+    assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), [], 'redelivered: nothing changes');
+    const [mid] = await ledger.query<{ pending_dependencies: number }>("SELECT pending_dependencies FROM tasks WHERE name = 'fan-in'");
+    assert.equal(mid!.pending_dependencies, 1);
+    await ledger.query("UPDATE tasks SET state = 'success' WHERE name = 'fan-49'");
+    const before = ledger.statements();
+    const released = await releaseDependents(ledger, ['fan-49', 'fan-49']);
+    assert.equal(ledger.statements() - before, 1);
+    assert.deepEqual(released.map((e) => [e.name, e.state]), [['fan-in', 'ready']]);
+    assert.deepEqual(await releaseDependents(ledger, ['fan-49']), []);
+  });
+});
