@@ -8,17 +8,19 @@ stdin and reads one JSON line per answer on stdout:
   {"op": "spawn", "id": "t:1", "argv": [...], "env": {...}, "out": "/path"}  ->  {"id": "t:1", "pid": 123}
                                                                               or {"id": "t:1", "error": "..."}
   {"op": "kill", "id": "t:1", "signal": 15}
-  when the process ends                                                       ->  {"id": "t:1", "exit": 0}
-                                                                              or {"id": "t:1", "signal": 9}
-stdout and stderr of a run go, interleaved, to the file named by "out".
+  when the process ends                                ->  {"id": "t:1", "exit": 0, "output": "<last 64 KiB>"}
+                                                       or {"id": "t:1", "signal": 9, "output": "..."}
+stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit, and the
+file is removed.
 """
 import json
 import os
 import sys
 import threading
 
+TAIL = 64 * 1024
 lock = threading.Lock()
-children = {}  # pid -> id
+children = {}  # pid -> (id, output file)
 spawned = threading.Event()
 
 
@@ -42,13 +44,29 @@ def reap():
             spawned.clear()
             continue
         with lock:
-            run_id = children.pop(pid, None)
-            if run_id is None:
-                continue
-            if os.WIFSIGNALED(status):
-                write({"id": run_id, "signal": os.WTERMSIG(status)})
-            else:
-                write({"id": run_id, "exit": os.WEXITSTATUS(status)})
+            run = children.pop(pid, None)
+        if run is None:
+            continue
+        run_id, out = run
+        end = {"id": run_id, "output": tail(out)}
+        if os.WIFSIGNALED(status):
+            end["signal"] = os.WTERMSIG(status)
+        else:
+            end["exit"] = os.WEXITSTATUS(status)
+        answer(end)
+
+
+def tail(path):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - TAIL))
+            data = f.read()
+        os.unlink(path)
+        return data.decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def spawn(request):
@@ -61,7 +79,7 @@ def spawn(request):
         # Holding the lock until the pid is recorded and written: the reaper cannot report an exit before it.
         with lock:
             pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True)
-            children[pid] = run_id
+            children[pid] = (run_id, request["out"])
             write({"id": run_id, "pid": pid})
         spawned.set()
     except Exception as err:  # the agent reports it as a run that did not start
@@ -76,7 +94,7 @@ def main():
             spawn(request)
         elif request["op"] == "kill":
             with lock:
-                pid = next((p for p, i in children.items() if i == request["id"]), None)
+                pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
             if pid is not None:
                 try:
                     os.killpg(pid, request.get("signal", 15))

@@ -43,7 +43,9 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
     ...(opts.filter ? { filter_subject: opts.filter } : {}),
   });
   const consumer = await bus.js.consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2) });
+  // A short pull expiry: the server keeps sending to a crashed client's open pull request until it expires,
+  // and each message sent there waits ack_wait before redelivery.
+  const messages = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2), expires: 5000 });
 
   const buffer: JsMsg[] = [];
   let wake: (() => void) | null = null;

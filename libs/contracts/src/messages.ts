@@ -88,6 +88,11 @@ export const RunExited = Type.Object({
   host: HostId,
   /** Null when the run never started; `reason` says why. */
   exit_code: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * Set when the run ended before its start was reported: this report then stands for both, and the monitor
+   * records the start (placed → running) before the end.
+   */
+  run_id: Type.Optional(Type.String()),
   reason: Type.Union([Type.String(), Type.Null()]),
   /** The last 64 KiB of stdout and stderr. */
   output: Type.String(),

@@ -23,6 +23,8 @@ export interface Config {
   readonly batchSize: number;
   /** How long a consumer's message may stay unacknowledged before JetStream delivers it again. */
   readonly ackWaitMs: number;
+  /** A run that ends within this time is reported once, start and end together: half the messages for short runs. */
+  readonly startReportDelayMs: number;
   /** How long a stopped run gets between SIGTERM and SIGKILL. */
   readonly stopGraceMs: number;
 }
@@ -50,6 +52,7 @@ export function loadConfig(env: Env = process.env): Config {
     sweepMs: env['SWEEP_INTERVAL'] ? seconds(env, 'SWEEP_INTERVAL') : 5000,
     batchSize: env['BATCH_SIZE'] ? int(env, 'BATCH_SIZE', 1, 10000) : 500,
     ackWaitMs: env['ACK_WAIT'] ? seconds(env, 'ACK_WAIT') : 30000,
+    startReportDelayMs: env['START_REPORT_DELAY'] !== undefined ? Math.round(Number(env['START_REPORT_DELAY']) * 1000) || 0 : 50,
     stopGraceMs: env['STOP_GRACE'] ? seconds(env, 'STOP_GRACE') : 10000,
   });
 }

@@ -5,7 +5,7 @@ import type { Logger } from '@tangerine/runtime';
 
 const SCRIPT = fileURLToPath(new URL('../launcher.py', import.meta.url));
 
-export type LaunchEnd = { exit: number; signal?: undefined } | { signal: number; exit?: undefined };
+export type LaunchEnd = ({ exit: number; signal?: undefined } | { signal: number; exit?: undefined }) & { output: string };
 
 interface Pending {
   started: { resolve: (pid: number) => void; reject: (err: Error) => void };
@@ -30,7 +30,7 @@ export class Launcher {
       if (this.pending.size > 0) log.error({ code, signal, runs: this.pending.size }, 'the launcher died; its runs are lost');
       for (const [id, p] of this.pending) {
         p.started.reject(new Error('the launcher died'));
-        p.ended.resolve({ signal: 9 });
+        p.ended.resolve({ signal: 9, output: '' });
         this.pending.delete(id);
       }
     });
@@ -70,7 +70,7 @@ export class Launcher {
   }
 
   private receive(line: string): void {
-    let msg: { id: string; pid?: number; error?: string; exit?: number; signal?: number };
+    let msg: { id: string; pid?: number; error?: string; exit?: number; signal?: number; output?: string };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
@@ -85,7 +85,8 @@ export class Launcher {
       p.started.reject(new Error(msg.error));
     } else {
       this.pending.delete(msg.id);
-      p.ended.resolve(msg.exit !== undefined ? { exit: msg.exit } : { signal: msg.signal ?? 9 });
+      const output = msg.output ?? '';
+      p.ended.resolve(msg.exit !== undefined ? { exit: msg.exit, output } : { signal: msg.signal ?? 9, output });
     }
   }
 }

@@ -84,14 +84,18 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     }
     const started = entry.started;
     log.info({ ...line, run_id: started.runId }, 'run started');
-    // The start report and the exit report go out in order, without holding back the dispatch's ack: once the
-    // container or process exists, a redelivery would find it, and the exit report alone also settles the run.
-    const startReported = report(Subjects.runStarted.subject,
+    // The start report waits a moment: a run that ends within it is reported once, start and end together. The
+    // dispatch is acked without waiting for either: once the container or process exists, a redelivery finds it.
+    let startReported: Promise<void> | null = null;
+    const reportStart = (): Promise<void> => report(Subjects.runStarted.subject,
       { name: dispatch.name, attempt: dispatch.attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
+    const startTimer = setTimeout(() => { startReported = reportStart(); }, config.startReportDelayMs);
     void started.done.then(async (end) => {
       log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
-      await startReported.catch(() => undefined);
-      await report(Subjects.runExited.subject, { name: dispatch.name, attempt: dispatch.attempt, host, ...end }, `exited:${key}`);
+      clearTimeout(startTimer);
+      await (startReported as Promise<void> | null)?.catch(() => undefined);
+      const alone = startReported === null ? { run_id: started.runId } : {};
+      await report(Subjects.runExited.subject, { name: dispatch.name, attempt: dispatch.attempt, host, ...end, ...alone }, `exited:${key}`);
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => active.delete(key));
   };

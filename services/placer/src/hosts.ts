@@ -1,8 +1,9 @@
 import { decode, type Bus } from '@tangerine/bus';
 import { Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
-import { listHosts, upsertHosts, type HostUsage, type Ledger } from '@tangerine/ledger';
+import { listHosts, upsertHosts, type Ledger } from '@tangerine/ledger';
 import type { Logger, Stop } from '@tangerine/runtime';
 import type { HostCapacity } from './scoring.js';
+import type { HostTotals } from './usage.js';
 
 interface Known {
   announce: HostAnnounce;
@@ -43,7 +44,7 @@ export class HostView {
   }
 
   /** Live hosts with what they hold now. */
-  capacities(usage: readonly HostUsage[]): HostCapacity[] {
+  capacities(usage: readonly HostTotals[]): HostCapacity[] {
     const used = new Map(usage.map((u) => [u.host, u]));
     const now = this.opts.now();
     return [...this.hosts.values()]

@@ -1,15 +1,18 @@
-import { eventMessage, publishAll, type Outgoing } from '@tangerine/bus';
-import { Subjects, type RunDispatch } from '@tangerine/contracts';
-import { holdLeadership, placeTasks, readHostUsage, readReadyTasks } from '@tangerine/ledger';
+import { decode, eventMessage, publishAll, type Outgoing } from '@tangerine/bus';
+import { Subjects, Validators, type RunDispatch } from '@tangerine/contracts';
+import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts } from '@tangerine/ledger';
 import type { ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { HostView, subscribeAnnouncements } from './hosts.js';
 import { assign } from './scoring.js';
+import { UsageView } from './usage.js';
 
 /** Placement is one decision over the whole fleet: one placer acts at a time, the others stand by. */
 const PLACER_LOCK = 7_240_002;
-/** Events after which a pass may find work: a task became ready, or a slot freed. */
-const NUDGING = ['ready', 'success', 'failed', 'cancelled'] as const;
+/** A run ended and freed its slot (ready: a retry). Worth a pass while ready tasks wait for a slot. */
+const FREEING = ['success', 'failed', 'cancelled', 'ready'] as const;
+/** How often the in-memory slot usage is read again from the ledger. */
+const USAGE_REFRESH_MS = 2000;
 
 /**
  * placer: ready tasks × live hosts (labels, executor, free slots, cpu/memory) → placed, and the run is sent to
@@ -19,6 +22,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   const { log } = ctx;
   let running = false;
   let again = false;
+  /** Ready tasks were left unplaced by the last pass (or may be: at start, we do not know). */
+  let backlog = true;
+  const usage = new UsageView(USAGE_REFRESH_MS);
   const view = new HostView({ timeoutMs: ctx.config.hostTimeoutMs, now: () => ctx.clock.now().getTime(), onNew: () => nudge() });
   await view.load(ctx.ledger);
   const leadership = holdLeadership({ databaseUrl: ctx.config.databaseUrl, key: PLACER_LOCK, log, onChange: (l) => l && nudge() });
@@ -33,7 +39,11 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       do {
         again = false;
         try {
-          if (leadership.isLeader()) again = (await pass(ctx, view)) || again;
+          if (leadership.isLeader()) {
+            const result = await pass(ctx, view, usage);
+            backlog = result.backlog;
+            again = result.full || again;
+          }
         } catch (err) {
           log.warn({ err }, 'placement pass failed; retrying on the next tick');
         }
@@ -43,7 +53,18 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 
   const stopAnnouncements = subscribeAnnouncements(ctx.bus, view, log);
-  const events = NUDGING.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), { callback: () => nudge() }));
+  const events = FREEING.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        const event = decode(msg.data, Validators.taskEvent);
+        const freed = usage.release(event.name, event.attempt);
+        if (state === 'ready' || (freed && backlog)) nudge();
+      } catch (e) {
+        log.warn({ err: e }, 'unreadable event ignored');
+      }
+    },
+  }));
   const tick = setInterval(() => {
     nudge();
     view.flush(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'host view flush failed'));
@@ -58,19 +79,25 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 }
 
-/** One placement pass. Returns true when it filled every free slot it saw, so another pass may find more. */
-async function pass(ctx: ServiceContext, view: HostView): Promise<boolean> {
+/**
+ * One placement pass. `full`: it filled every free slot it saw, so another pass may find more; `backlog`:
+ * ready tasks are still waiting, so a freed slot is worth a pass.
+ */
+async function pass(ctx: ServiceContext, view: HostView, usage: UsageView): Promise<{ full: boolean; backlog: boolean }> {
   const t0 = performance.now();
-  const hosts = view.capacities(await readHostUsage(ctx.ledger));
+  const now = ctx.clock.now().getTime();
+  if (usage.stale(now)) usage.replace(await readRunsOnHosts(ctx.ledger), now);
+  const hosts = view.capacities(usage.totals());
   const free = hosts.reduce((n, h) => n + (h.draining ? 0 : Math.max(0, h.slots - h.used)), 0);
-  if (free === 0) return false;
+  if (free === 0) return { full: false, backlog: true };
   // Look further than the free slots: the oldest tasks may need labels no free host has.
   const ready = await readReadyTasks(ctx.ledger, Math.min(5000, Math.max(256, free * 4)));
-  if (ready.length === 0) return false;
+  if (ready.length === 0) return { full: false, backlog: false };
   const placed = await placeTasks(ctx.ledger, assign(ready, hosts));
   const out: Outgoing[] = [];
   for (const { event, spec } of placed) {
     const host = event.host ?? '';
+    usage.add({ name: event.name, host, attempt: event.attempt, cpu: spec.cpu, memory: spec.memory });
     ctx.log.info({ task: event.name, attempt: event.attempt, host }, 'task placed');
     const dispatch: RunDispatch = { name: event.name, attempt: event.attempt, host, spec };
     out.push({ subject: Subjects.agentRun.make(host), data: dispatch, msgId: `run:${event.name}:${event.attempt}` });
@@ -79,5 +106,5 @@ async function pass(ctx: ServiceContext, view: HostView): Promise<boolean> {
   const t1 = performance.now();
   await publishAll(ctx.bus, out);
   ctx.log.debug({ free, ready: ready.length, placed: placed.length, ledger_ms: Math.round(t1 - t0), publish_ms: Math.round(performance.now() - t1) }, 'placement pass');
-  return placed.length > 0 && placed.length >= free;
+  return { full: placed.length > 0 && placed.length >= free, backlog: ready.length > placed.length };
 }

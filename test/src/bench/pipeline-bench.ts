@@ -37,13 +37,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc. */
+/** CPU seconds (user + system) a process and its live descendants have used, with their reaped children, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime, stime, and the CPU of reaped children (the agent's processes).
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    const own = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return own + children.reduce((sum, child) => sum + cpuSeconds(Number(child)), 0);
   } catch {
     return 0;
   }
@@ -141,7 +142,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     };
   } finally {
     await nc.close();
-    for (const { proc } of procs) await proc.kill();
+    for (const { proc } of procs) await proc.stop();
     await nats.stop();
     await db.drop().catch(() => undefined);
   }

@@ -70,9 +70,15 @@ describe('services that stop, crash and run twice', () => {
   it('lets a monitor killed mid-stream lose nothing: every report is applied once after it restarts', async () => {
     const c = cluster.client;
     const names = Array.from({ length: 30 }, (_, i) => `monitor-crash-${i}`);
-    for (const name of names) c.submit(quick(name));
-    await c.waitForState(names[0]!, 'running').catch(() => undefined);
+    for (const name of names) c.submit(quick(name, { command: ['sh', '-c', 'sleep 0.3'] }));
+    // Kill it while runs are in flight: some reports it took and did not ack, some not yet delivered.
+    const deadline = Date.now() + 10000;
+    while (!c.events.some((e) => e.state === 'running' && e.name.startsWith('monitor-crash-')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await cluster.services.get('monitor')!.kill();
+    const doneBeforeKill = c.events.filter((e) => e.state === 'success' && e.name.startsWith('monitor-crash-')).length;
+    assert.ok(doneBeforeKill < names.length, 'the monitor was killed with work left');
     await new Promise((r) => setTimeout(r, 500));
     cluster.startService('monitor');
     for (const name of names) {

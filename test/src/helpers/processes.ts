@@ -16,7 +16,9 @@ export class ServiceProcess {
 
   start(): this {
     const main = path.join(ROOT, 'services', this.service, 'dist', 'main.js');
-    const child = spawn(process.execPath, [main], {
+    // TANGERINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process of a run.
+    const nodeArgs = (process.env['TANGERINE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, main], {
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,20 +2,20 @@ import type { TaskEvent, TaskSpec } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 
-export interface HostUsage {
+export interface RunOnHost {
+  name: string;
   host: string;
-  used: number;
-  cpu: number;
-  memory: number;
+  attempt: number;
+  cpu: number | null;
+  memory: number | null;
 }
 
-/** Slots, CPU and memory held on each host by placed and running tasks. */
-export async function readHostUsage(ledger: Ledger): Promise<HostUsage[]> {
-  return ledger.query<HostUsage>(
-    `SELECT host, count(*)::int AS used,
-            coalesce(sum((spec->>'cpu')::real), 0)::real AS cpu,
-            coalesce(sum((spec->>'memory')::int), 0)::int AS memory
-       FROM tasks WHERE state IN ('placed', 'running') AND host IS NOT NULL GROUP BY host`,
+/** Every task that holds a slot (placed or running), with its host and reservations. */
+export async function readRunsOnHosts(ledger: Ledger): Promise<RunOnHost[]> {
+  return ledger.query<RunOnHost>(
+    `SELECT name, host, attempt, (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
+       FROM tasks WHERE state IN ('placed', 'running') AND host IS NOT NULL`,
+    [],
   );
 }
 

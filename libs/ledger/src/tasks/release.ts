@@ -57,6 +57,7 @@ export async function sweepWaiting(ledger: Ledger): Promise<TaskEvent[]> {
        JOIN tasks dep ON dep.name = d.dependency
       WHERE t.state = 'waiting' AND dep.state IN ('success', 'failed', 'blocked', 'cancelled')
       LIMIT 10000`,
+    [],
   );
   const succeeded = ended.filter((r) => r.state === 'success').map((r) => r.dependency);
   const failed = ended.filter((r) => r.state !== 'success').map((r) => r.dependency);

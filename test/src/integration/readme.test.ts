@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ErrorCodes, Streams, Subjects, TASK_STATES, parseTaskSpec } from '@tangerine/contracts';
+import { ROOT } from '../helpers/processes.js';
+
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The README is the user's first contract: its examples must be accepted and its tables complete. */
+describe('README', () => {
+  it('starts with the two commands', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    assert.match(firstBlock, /^npm start\b/m);
+    assert.match(firstBlock, /^npm test\b/m);
+  });
+
+  const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  it('has task spec examples', () => assert.ok(examples.length >= 6));
+  for (const example of examples) {
+    const spec = JSON.parse(example) as { name: string };
+    it(`accepts the example "${spec.name}"`, () => {
+      assert.equal(parseTaskSpec(spec).name, spec.name);
+    });
+  }
+  it('shows the nats pub example as a valid spec', () => {
+    const pub = /nats pub tasks\.submit '([^']+)'/.exec(readme)?.[1];
+    assert.ok(pub);
+    assert.equal(parseTaskSpec(JSON.parse(pub)).name, 'whoami');
+  });
+
+  it('documents every state, public subject and stream', () => {
+    for (const state of TASK_STATES) assert.match(readme, new RegExp(`\\| \`${state}\` \\|`), state);
+    for (const s of [Subjects.submit, Subjects.cancel, Subjects.rejected, Subjects.get, Subjects.list]) {
+      assert.ok(readme.includes(`\`${s.subject}\``), s.subject);
+    }
+    for (const stream of Object.values(Streams)) assert.ok(readme.includes(stream.name), stream.name);
+  });
+
+  it('documents every environment variable the services read', () => {
+    const config = readFileSync(path.join(ROOT, 'libs/runtime/src/config.ts'), 'utf8');
+    const vars = new Set([...config.matchAll(/env\['([A-Z_]+)'\]/g)].map((m) => m[1]!));
+    assert.ok(vars.size >= 15);
+    for (const v of vars) assert.ok(readme.includes(`\`${v}\``), `${v} is not in the README`);
+  });
+
+  it('documents every error code', () => {
+    for (const code of Object.keys(ErrorCodes)) assert.match(readme, new RegExp(`\\| \`${code}\` \\|`), code);
+  });
+});
