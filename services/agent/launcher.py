@@ -15,6 +15,7 @@ file is removed.
 """
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -78,7 +79,7 @@ def spawn(request):
     try:
         # Holding the lock until the pid is recorded and written: the reaper cannot report an exit before it.
         with lock:
-            pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True)
+            pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True, setsigdef=(signal.SIGINT,))
             children[pid] = (run_id, request["out"])
             write({"id": run_id, "pid": pid})
         spawned.set()
@@ -87,6 +88,8 @@ def spawn(request):
 
 
 def main():
+    # Ctrl-C reaches the whole process group; the agent ends the launcher by closing its stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=reap, daemon=True).start()
     for line in sys.stdin:
         request = json.loads(line)

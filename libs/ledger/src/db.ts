@@ -21,7 +21,8 @@ export interface Tx {
 
 export function openLedger(opts: { databaseUrl: string | null; log: Logger; max?: number; application?: string }): Ledger {
   const pool = new pg.Pool({
-    ...(opts.databaseUrl ? { connectionString: opts.databaseUrl } : {}),
+    // Without a URL, pg reads the standard PG* variables; Tangerine's PGPASS is taken as PGPASSWORD.
+    ...(opts.databaseUrl ? { connectionString: opts.databaseUrl } : { password: process.env['PGPASSWORD'] ?? process.env['PGPASS'] }),
     max: opts.max ?? 6,
     application_name: opts.application ?? 'tangerine',
     connectionTimeoutMillis: 10000,

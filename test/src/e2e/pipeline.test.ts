@@ -111,6 +111,16 @@ describe('task pipeline end to end', () => {
     await c.waitForState('zone-c', 'cancelled');
   });
 
+  it('pulls an image it does not have, and fails the run that cannot get it', async () => {
+    const c = cluster.client;
+    c.submit({ name: 'no-such-image', image: 'tangerine-test/does-not-exist:1', command: ['true'], recoverable_exitcodes: [1] });
+    const t = await c.waitForState('no-such-image', 'failed', 60000);
+    assert.equal(t.runs?.length, 1, 'a run that never started has no exit code: not recoverable, no retry');
+    assert.equal(t.runs?.[0]?.exit_code, null);
+    assert.match(t.runs?.[0]?.reason ?? '', /^pull image tangerine-test\/does-not-exist:1: /);
+    assert.match(t.reason ?? '', /no exit code/);
+  });
+
   it('runs the process executor without Docker', async () => {
     const c = cluster.client;
     c.submit({ name: 'proc', executor: 'process', command: ['sh', '-c', 'echo "$WHO ran"; exit 0'], env: ['WHO=process'] });

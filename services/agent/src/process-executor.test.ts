@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { parseTaskSpec } from '@tangerine/contracts';
+import { createLogger } from '@tangerine/runtime';
+import { Launcher } from './launcher.js';
+import { ProcessExecutor } from './process-executor.js';
+
+const log = createLogger('test', { level: 'silent', pretty: false });
+const dispatch = (name: string, command: string[], env: Record<string, string> = {}) =>
+  ({ name, attempt: 1, host: 'h', spec: parseTaskSpec({ name, executor: 'process', command, env }) });
+
+const launcher = await Launcher.start(log);
+after(() => launcher?.close());
+
+// Both ways of starting a process must behave the same: through the launcher, and Node's own spawn without it.
+for (const [label, make] of [
+  ['through the launcher', () => new ProcessExecutor(500, launcher)],
+  ['with Node spawn', () => new ProcessExecutor(500, null)],
+] as const) {
+  describe(`process executor ${label}`, () => {
+    it('has a launcher to test with', () => assert.ok(launcher, 'python3 is on this machine'));
+
+    it('reports the exit code and both output streams, with the task env and none of the agent\'s', async () => {
+      process.env['AGENT_SECRET'] = 'do-not-leak';
+      const run = await make().start(dispatch('p', ['sh', '-c', 'echo "out $GREETING"; echo err >&2; echo "[$AGENT_SECRET]"; exit 4'], { GREETING: 'hi' }));
+      const end = await run.done;
+      assert.equal(end.exit_code, 4);
+      assert.equal(end.reason, null);
+      assert.match(end.output, /out hi/);
+      assert.match(end.output, /err/);
+      assert.match(end.output, /\[\]/);
+      assert.match(run.runId, /^pid:\d+$/);
+    });
+
+    it('keeps only the last 64 KiB of output', async () => {
+      const run = await make().start(dispatch('big', ['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i 0123456789012345678901234567890123456789"; i=$((i+1)); done']));
+      const end = await run.done;
+      assert.equal(end.exit_code, 0);
+      assert.equal(Buffer.byteLength(end.output), 64 * 1024);
+      assert.match(end.output, /line 2999 /);
+      assert.doesNotMatch(end.output, /line 0 /);
+    });
+
+    it('stops a run and its children with SIGTERM', async () => {
+      const run = await make().start(dispatch('stop-me', ['sh', '-c', 'sleep 30 & wait']));
+      const t0 = Date.now();
+      await run.stop('cancelled');
+      const end = await run.done;
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(end.exit_code, 143);
+      assert.match(end.reason ?? '', /signal|SIGTERM/);
+    });
+
+    it('fails to start a command that does not exist, saying which', async () => {
+      await assert.rejects(make().start(dispatch('nope', ['/no/such/binary'])), /spawn \/no\/such\/binary/);
+    });
+  });
+}
