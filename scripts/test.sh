@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# `npm test`: the same preparation as `npm start`, then every suite (unit, integration, end to end).
+# `npm test`: the same preparation as `npm start`, then every suite (unit, integration, end to end), then the
+# unit and pipeline suites again on Node 22 and 24 (TANGERINE_SKIP_NODE_LINES=1 skips those).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
-node scripts/run-tests.mjs all
+status=0
+if [ "${TANGERINE_SKIP_NODE_LINES:-}" != 1 ]; then bash scripts/node-lines.sh || status=1; fi
+# The full run last, so its summary closes the output.
+node scripts/run-tests.mjs all || status=1
+exit $status

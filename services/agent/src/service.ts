@@ -7,6 +7,7 @@ import { DockerExecutor } from './docker-executor.js';
 import { ExecutorError, type Executor, type StartedRun } from './executor.js';
 import { Launcher } from './launcher.js';
 import { ProcessExecutor } from './process-executor.js';
+import { RecentKeys } from './recent.js';
 
 interface Active {
   run: RunDispatch;
@@ -32,6 +33,8 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     else log.warn({ host }, 'no Docker engine answers: this agent runs only the process executor');
   }
   const active = new Map<string, Active>();
+  /** Runs this agent finished lately: a dispatch sent again for one of them is not run twice. */
+  const finished = new RecentKeys(10000);
   const abort = new AbortController();
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
@@ -65,7 +68,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const run = async (dispatch: RunDispatch): Promise<void> => {
     const key = `${dispatch.name}:${dispatch.attempt}`;
     const line = { task: dispatch.name, attempt: dispatch.attempt, host };
-    if (active.has(key)) return; // a redelivery of a run we hold
+    if (active.has(key) || finished.has(key)) return; // a redelivery of a run we hold or held
     const entry: Active = { run: dispatch, started: null };
     active.set(key, entry);
     const executor = executors.get(dispatch.spec.executor);
@@ -97,7 +100,10 @@ export async function start(ctx: AgentContext): Promise<Stop> {
       const alone = startReported === null ? { run_id: started.runId } : {};
       await report(Subjects.runExited.subject, { name: dispatch.name, attempt: dispatch.attempt, host, ...end, ...alone }, `exited:${key}`);
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
-      .finally(() => active.delete(key));
+      .finally(() => {
+        active.delete(key);
+        finished.add(key);
+      });
   };
 
   const stopRun = async (name: string, attempt: number, reason: string): Promise<void> => {

@@ -1,6 +1,6 @@
 import { decode, eventMessage, publishAll, type Outgoing } from '@tangerine/bus';
 import { Subjects, Validators, type RunDispatch } from '@tangerine/contracts';
-import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts } from '@tangerine/ledger';
+import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
 import type { ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { HostView, subscribeAnnouncements } from './hosts.js';
@@ -13,6 +13,8 @@ const PLACER_LOCK = 7_240_002;
 const FREEING = ['success', 'failed', 'cancelled', 'ready'] as const;
 /** How often the in-memory slot usage is read again from the ledger. */
 const USAGE_REFRESH_MS = 2000;
+/** A placement whose run has not started after this long is sent to its agent again. */
+const REDISPATCH_AFTER_S = 5;
 
 /**
  * placer: ready tasks × live hosts (labels, executor, free slots, cpu/memory) → placed, and the run is sent to
@@ -65,9 +67,14 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       }
     },
   }));
+  const redispatched = new Set<string>();
+  let ticks = 0;
   const tick = setInterval(() => {
     nudge();
     view.flush(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'host view flush failed'));
+    if (leadership.isLeader() && ++ticks % 5 === 0) {
+      redispatch(ctx, redispatched).catch((err: unknown) => log.warn({ err }, 'redispatch sweep failed'));
+    }
   }, Math.min(1000, ctx.config.heartbeatMs));
 
   return async () => {
@@ -77,6 +84,21 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     while (running) await new Promise((r) => setTimeout(r, 10));
     await leadership.release();
   };
+}
+
+/** Sends again, once per placer, the runs a dead placer committed but may never have sent. */
+async function redispatch(ctx: ServiceContext, done: Set<string>): Promise<void> {
+  const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S)).filter((p) => !done.has(`${p.name}:${p.attempt}`));
+  if (stale.length === 0) return;
+  for (const p of stale) {
+    done.add(`${p.name}:${p.attempt}`);
+    ctx.log.warn({ task: p.name, attempt: p.attempt, host: p.host }, 'run placed but not started; sending it again');
+  }
+  await publishAll(ctx.bus, stale.map((p) => dispatchMessage({ name: p.name, attempt: p.attempt, host: p.host, spec: p.spec })));
+}
+
+function dispatchMessage(dispatch: RunDispatch): Outgoing {
+  return { subject: Subjects.agentRun.make(dispatch.host), data: dispatch, msgId: `run:${dispatch.name}:${dispatch.attempt}` };
 }
 
 /**
@@ -99,8 +121,7 @@ async function pass(ctx: ServiceContext, view: HostView, usage: UsageView): Prom
     const host = event.host ?? '';
     usage.add({ name: event.name, host, attempt: event.attempt, cpu: spec.cpu, memory: spec.memory });
     ctx.log.info({ task: event.name, attempt: event.attempt, host }, 'task placed');
-    const dispatch: RunDispatch = { name: event.name, attempt: event.attempt, host, spec };
-    out.push({ subject: Subjects.agentRun.make(host), data: dispatch, msgId: `run:${event.name}:${event.attempt}` });
+    out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
     out.push(eventMessage(event));
   }
   const t1 = performance.now();

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '@tangerine/runtime';
+import { openLedger, placeTasks } from '@tangerine/ledger';
 import { Cluster } from '../helpers/cluster.js';
 
 const quick = (name: string, extra: Record<string, unknown> = {}) => ({ name, executor: 'process', command: ['sh', '-c', 'sleep 0.05'], ...extra });
@@ -47,6 +49,24 @@ describe('services that stop, crash and run twice', () => {
     }
     assert.equal(hostsByRun.size, 60);
     for (const [key, hosts] of hostsByRun) assert.equal(hosts.size, 1, `${key} went to ${[...hosts].join(', ')}`);
+  });
+
+  it('sends again a run that a placer committed but died before sending', async () => {
+    const c = cluster.client;
+    // No host has zone=nowhere: the task stays ready, and we place it by hand, as a placer that died after its
+    // commit and before its dispatch would have left it.
+    c.submit(quick('orphaned-placement', { constraints: { zone: 'nowhere' } }));
+    await c.waitForState('orphaned-placement', 'ready');
+    const ledger = openLedger({ databaseUrl: cluster.databaseUrl, log: createLogger('test', { level: 'silent', pretty: false }) });
+    try {
+      const placed = await placeTasks(ledger, [{ name: 'orphaned-placement', attempt: 0, host: 'rec-a' }]);
+      assert.equal(placed.length, 1);
+    } finally {
+      await ledger.close();
+    }
+    const t = await c.waitForState('orphaned-placement', 'success', 30000);
+    assert.equal(t.runs?.length, 1);
+    assert.equal(t.runs?.[0]?.host, 'rec-a');
   });
 
   it('ignores a duplicate run report: the task keeps the verdict of the first', async () => {

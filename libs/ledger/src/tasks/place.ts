@@ -64,3 +64,25 @@ export async function placeTasks(ledger: Ledger, assignments: readonly { name: s
   );
   return rows.map((r) => ({ event: toEvent(r, 'ready'), spec: r.spec }));
 }
+
+export interface StalePlacement {
+  name: string;
+  attempt: number;
+  host: string;
+  spec: TaskSpec;
+}
+
+/**
+ * Tasks placed more than `seconds` ago whose run has not started: a placer that died between its commit and its
+ * dispatch leaves these behind, and the next one sends them again (the agent and the dispatch's dedupe id make a
+ * second copy harmless).
+ */
+export async function readStalePlacements(ledger: Ledger, seconds: number): Promise<StalePlacement[]> {
+  return ledger.query<StalePlacement>(
+    `SELECT t.name, t.attempt, t.host, t.spec
+       FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt
+      WHERE t.state = 'placed' AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
+      ORDER BY t.updated_at LIMIT 1000`,
+    [seconds],
+  );
+}
