@@ -74,7 +74,8 @@ fi
 
 # --- Docker engine -------------------------------------------------------------------------------------------
 if [ "${TANGERINE_SKIP_DOCKER:-}" != 1 ]; then
-  have dockerd || have docker || apt_install docker.io
+  # A docker CLI alone is no engine: without DOCKER_HOST, install Debian's engine when dockerd is missing.
+  if [ -z "${DOCKER_HOST:-}" ]; then have dockerd || apt_install docker.io; else have docker || apt_install docker.io; fi
   if ! docker info >/dev/null 2>&1; then
     if [ -z "${DOCKER_HOST:-}" ] && have dockerd; then
       log "starting dockerd"

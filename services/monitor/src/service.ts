@@ -27,14 +27,7 @@ async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
   for (const m of batch) {
     try {
       if (m.subject === Subjects.runStarted.subject) started.push(decode(m.data, Validators.runStarted));
-      else if (m.subject === Subjects.runExited.subject) {
-        const exit = decode(m.data, Validators.runExited);
-        exited.push(exit);
-        // A short run is reported once: its start comes with its end.
-        if (exit.run_id !== undefined && exit.started_at !== null) {
-          started.push({ name: exit.name, attempt: exit.attempt, host: exit.host, run_id: exit.run_id, at: exit.started_at });
-        }
-      }
+      else if (m.subject === Subjects.runExited.subject) exited.push(decode(m.data, Validators.runExited));
     } catch (err) {
       ctx.log.error({ err, subject: m.subject }, 'unreadable run report ignored');
     }

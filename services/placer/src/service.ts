@@ -88,13 +88,17 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 /** Sends again, once per placer, the runs a dead placer committed but may never have sent. */
 async function redispatch(ctx: ServiceContext, done: Set<string>): Promise<void> {
-  const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S)).filter((p) => !done.has(`${p.name}:${p.attempt}`));
+  const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S)).filter((p) => !done.has(`${p.event.name}:${p.event.attempt}`));
   if (stale.length === 0) return;
-  for (const p of stale) {
-    done.add(`${p.name}:${p.attempt}`);
-    ctx.log.warn({ task: p.name, attempt: p.attempt, host: p.host }, 'run placed but not started; sending it again');
+  const out: Outgoing[] = [];
+  for (const { event, spec } of stale) {
+    done.add(`${event.name}:${event.attempt}`);
+    const host = event.host ?? '';
+    ctx.log.warn({ task: event.name, attempt: event.attempt, host }, 'run placed but not started; sending it again');
+    // The placement's event too: its dedupe id drops it if the dead placer did publish it.
+    out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }), eventMessage(event));
   }
-  await publishAll(ctx.bus, stale.map((p) => dispatchMessage({ name: p.name, attempt: p.attempt, host: p.host, spec: p.spec })));
+  await publishAll(ctx.bus, out);
 }
 
 function dispatchMessage(dispatch: RunDispatch): Outgoing {

@@ -29,7 +29,7 @@ export interface BenchResult {
   statementsPerTask: number;
 }
 
-const FULL: BenchOptions = { independent: 10000, chains: 10, chainLength: 1000, agents: 2, slots: 64, timeoutMs: 600000 };
+const FULL: BenchOptions = { independent: 10000, chains: 10, chainLength: 1000, agents: 2, slots: 256, timeoutMs: 600000 };
 const QUICK: BenchOptions = { independent: 300, chains: 2, chainLength: 50, agents: 1, slots: 16, timeoutMs: 120000 };
 
 function percentile(sorted: number[], p: number): number {

@@ -127,6 +127,13 @@ describe('task pipeline end to end', () => {
     const t = await c.waitForState('proc', 'success');
     assert.match(t.runs?.[0]?.output ?? '', /process ran/);
     assert.equal(t.spec.image, null);
+    assert.match(t.runs?.[0]?.started_at ?? '', /^\d{4}-/);
+    // A run this short is reported once, start and end together: its events still show every change, in order.
+    const events = c.events.filter((e) => e.name === 'proc');
+    assert.deepEqual(events.map((e) => [e.state, e.from]), [['ready', null], ['placed', 'ready'], ['running', 'placed'], ['success', 'running']]);
+    const versions = events.map((e) => e.version);
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.equal(new Set(versions).size, versions.length, 'each change has its own version, hence its own dedupe id');
   });
 
   it('rejects each bad input with the field and the rule, and still runs a valid task sent after them', async () => {

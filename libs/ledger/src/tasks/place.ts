@@ -66,9 +66,8 @@ export async function placeTasks(ledger: Ledger, assignments: readonly { name: s
 }
 
 export interface StalePlacement {
-  name: string;
-  attempt: number;
-  host: string;
+  /** The event of the placement, which the dead placer may not have published either. */
+  event: TaskEvent;
   spec: TaskSpec;
 }
 
@@ -78,11 +77,12 @@ export interface StalePlacement {
  * second copy harmless).
  */
 export async function readStalePlacements(ledger: Ledger, seconds: number): Promise<StalePlacement[]> {
-  return ledger.query<StalePlacement>(
-    `SELECT t.name, t.attempt, t.host, t.spec
+  const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
+    `SELECT ${EVENT_COLUMNS}, t.spec
        FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt
       WHERE t.state = 'placed' AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
       ORDER BY t.updated_at LIMIT 1000`,
     [seconds],
   );
+  return rows.map((r) => ({ event: toEvent(r, 'ready'), spec: r.spec }));
 }

@@ -23,7 +23,9 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
 /**
  * Records run ends and applies the retry rules (decideAfterExit): success, back to ready, or failed.
  * The run record always takes the exit code; the task only moves if the report is for its current attempt
- * and it is still placed or running (a cancelled task stays cancelled).
+ * and it is still placed or running (a cancelled task stays cancelled). A short run's one report stands for its
+ * start too: a task still placed whose run started goes through running, in the same statement, with an event
+ * (and a version) for each of the two changes.
  */
 export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
@@ -40,13 +42,13 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
     const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
     return { report: r, state: d.state, failures: d.failures, reason };
   });
-  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState }>(
+  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                            $8::text[], $9::int[], $10::text[])
-         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason)
+                            $8::text[], $9::int[], $10::text[], $11::text[])
+         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id)
      ), r AS (
-       UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output,
+       UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output, run_id = coalesce(runs.run_id, v.run_id),
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
          FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.finished_at IS NULL
      ), old AS (
@@ -54,18 +56,28 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
      )
      UPDATE tasks t SET state = v.state, failures = v.failures, reason = v.reason,
             ready_at = CASE WHEN v.state = 'ready' THEN now() ELSE t.ready_at END,
-            version = t.version + 1, updated_at = now()
+            version = t.version + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 2 ELSE 1 END,
+            updated_at = now()
        FROM v JOIN old ON old.name = v.name
       WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
-     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state`,
+     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at`,
     [
       decisions.map((d) => d.report.name), decisions.map((d) => d.report.attempt), decisions.map((d) => d.report.exit_code),
       decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
       decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
       decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
+      decisions.map((d) => d.report.run_id ?? null),
     ],
   );
-  return rows.map((r) => toEvent(r, r.from_state, r.exit_code));
+  return rows.flatMap((r) => {
+    if (r.from_state !== 'placed' || r.started_at === null) return [toEvent(r, r.from_state, r.exit_code)];
+    const before = byName.get(r.name);
+    const running: TaskEvent = {
+      ...toEvent(r, 'placed'), state: 'running', version: Number(r.version) - 1, failures: before?.failures ?? 0,
+      reason: null, at: r.started_at.toISOString(),
+    };
+    return [running, toEvent(r, 'running', r.exit_code)];
+  });
 }
 
 /** PostgreSQL text cannot hold NUL; container output may. */
