@@ -193,7 +193,7 @@ describe('parseTaskSpec: image and imageuuid', () => {
     ));
 
   it('rejects an empty image', () =>
-    assertInvalid(base({ image: '' }), 'image', 'image: must be one of the allowed forms (got "")'));
+    assertInvalid(base({ image: '' }), 'image', 'image: must be a non-empty string, or null (got "")'));
 
   it('rejects an image of 513 characters and accepts 512', () => {
     assert.equal(parseTaskSpec(base({ image: 'i'.repeat(512) })).image, 'i'.repeat(512));
@@ -411,13 +411,13 @@ describe('parseTaskSpec: cpu, memory and constraints', () => {
   }
 
   const bad: [Record<string, unknown>, string, string][] = [
-    [{ cpu: 0 }, 'cpu', 'cpu: must be one of the allowed forms (got 0)'],
-    [{ cpu: -1 }, 'cpu', 'cpu: must be one of the allowed forms (got -1)'],
-    [{ cpu: 1025 }, 'cpu', 'cpu: must be one of the allowed forms (got 1025)'],
-    [{ cpu: '1' }, 'cpu', 'cpu: must be one of the allowed forms (got "1")'],
-    [{ memory: 3 }, 'memory', 'memory: must be one of the allowed forms (got 3)'],
-    [{ memory: 4194305 }, 'memory', 'memory: must be one of the allowed forms (got 4194305)'],
-    [{ memory: 64.5 }, 'memory', 'memory: must be one of the allowed forms (got 64.5)'],
+    [{ cpu: 0 }, 'cpu', 'cpu: must be a number > 0 and <= 1024, or null (got 0)'],
+    [{ cpu: -1 }, 'cpu', 'cpu: must be a number > 0 and <= 1024, or null (got -1)'],
+    [{ cpu: 1025 }, 'cpu', 'cpu: must be a number > 0 and <= 1024, or null (got 1025)'],
+    [{ cpu: '1' }, 'cpu', 'cpu: must be a number > 0 and <= 1024, or null (got "1")'],
+    [{ memory: 3 }, 'memory', 'memory: must be an integer >= 4 and <= 4194304, or null (got 3)'],
+    [{ memory: 4194305 }, 'memory', 'memory: must be an integer >= 4 and <= 4194304, or null (got 4194305)'],
+    [{ memory: 64.5 }, 'memory', 'memory: must be an integer >= 4 and <= 4194304, or null (got 64.5)'],
     [{ constraints: { '-zone': 'a' } }, 'constraints.-zone',
       'constraints.-zone: label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
     [{ constraints: { zone: 1 } }, 'constraints.zone', 'constraints.zone: must be a string (got 1)'],

@@ -55,7 +55,7 @@ function describe(error: ValueError): string {
     case ValueErrorType.ArrayMinItems:
       return `must have at least ${String(s['minItems'])} items`;
     case ValueErrorType.Union:
-      return `must be one of ${String(s['description'] ?? 'the allowed forms')} (got ${quote(error.value)})`;
+      return `must be ${unionRule(s)} (got ${quote(error.value)})`;
     case ValueErrorType.Integer:
       return `must be an integer (got ${quote(error.value)})`;
     case ValueErrorType.Number:
@@ -70,6 +70,36 @@ function describe(error: ValueError): string {
       return `must be an object (got ${quote(error.value)})`;
     default:
       return error.message.charAt(0).toLowerCase() + error.message.slice(1);
+  }
+}
+
+/** The rule of a union, as a person would say it: `a number > 0 and <= 1024, or null`. */
+function unionRule(schema: Record<string, unknown>): string {
+  if (typeof schema['description'] === 'string') return `one of ${schema['description']}`;
+  const variants = (schema['anyOf'] as Record<string, unknown>[] | undefined) ?? [];
+  const nullable = variants.some((v) => v['type'] === 'null');
+  const rules = variants.filter((v) => v['type'] !== 'null').map(variantRule);
+  if (rules.length === 0) return 'one of the allowed forms';
+  return `${rules.join(' or ')}${nullable ? ', or null' : ''}`;
+}
+
+function variantRule(v: Record<string, unknown>): string {
+  const bounds = [
+    v['exclusiveMinimum'] !== undefined ? `> ${String(v['exclusiveMinimum'])}` : null,
+    v['minimum'] !== undefined ? `>= ${String(v['minimum'])}` : null,
+    v['maximum'] !== undefined ? `<= ${String(v['maximum'])}` : null,
+  ].filter(Boolean);
+  switch (v['type']) {
+    case 'integer':
+      return `an integer${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+    case 'number':
+      return `a number${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+    case 'string':
+      return v['minLength'] === 1 ? 'a non-empty string' : 'a string';
+    case 'array':
+      return 'a list';
+    default:
+      return String(v['type'] ?? 'a value');
   }
 }
 

@@ -25,7 +25,8 @@ async function handleBatch(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
   try {
     await handleCommands(ctx, batch);
   } catch (err) {
-    if ((isTangerineError(err) && err.retryable) || batch.length === 1 && !isTangerineError(err) && isTransient(err)) throw err;
+    // The ledger or NATS is away: the whole batch comes back later.
+    if (isTangerineError(err) ? err.retryable : isTransient(err)) throw err;
     if (batch.length > 1) {
       // One message the ledger refuses must not hold back the others: handle them one by one.
       ctx.log.warn({ err, size: batch.length }, 'batch refused; handling its messages one by one');

@@ -120,7 +120,6 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await done;
     clearTimeout(timer);
     const end = Math.max(...succeeded.values());
-    const latencies = [...running.entries()].map(([name, t]) => t - (submitted.get(name) ?? t)).sort((a, b) => a - b);
     const independentLatencies = [...running.entries()].filter(([n]) => n.startsWith('task-'))
       .map(([name, t]) => t - (submitted.get(name) ?? t)).sort((a, b) => a - b);
     const chainEnds = [...succeeded.entries()].filter(([n]) => n.startsWith('chain-')).map(([, t]) => t);
@@ -128,7 +127,6 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     cpu = [`machine ${(machineBusySeconds() - busyBefore).toFixed(1)} s busy`, `bench client ${cpuSeconds(process.pid).toFixed(1)} s`, `nats-server ${cpuSeconds(nats.pid).toFixed(1)} s`, ...procs.map(({ proc }) => `${proc.service}${proc.env['HOST_ID'] ? `(${proc.env['HOST_ID']})` : ''} ${cpuSeconds(proc.child?.pid).toFixed(1)} s`)];
     if (failures > 0) process.stderr.write(`${failures} tasks failed\n`);
     const seconds = (end - start) / 1000;
-    void latencies;
     return {
       tasks: total,
       succeeded: succeeded.size,
