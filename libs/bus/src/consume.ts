@@ -63,8 +63,37 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
   })().catch((err: unknown) => log.error({ err, durable }, 'consumer stopped'))
     .finally(() => { ended = true; notify(); });
 
+  let failures = 0;
+  /**
+   * Handles a batch. A passing outage (ledger or NATS away) naks it all for redelivery with backoff. Anything
+   * else is a message that can never succeed: the batch is split so the others go through, and the one at fault
+   * is terminated with the reason, never redelivered forever (no stalled consumer).
+   */
+  const settle = async (batch: JsMsg[]): Promise<void> => {
+    try {
+      const t0 = performance.now();
+      await opts.handle(batch);
+      if (opts.ack !== 'manual') for (const m of batch) m.ack();
+      log.debug({ durable, size: batch.length, ms: Math.round(performance.now() - t0), buffered: buffer.length }, 'batch handled');
+      failures = 0;
+    } catch (err) {
+      if (isPassing(err)) {
+        failures += 1;
+        const delay = backoff(failures, 200, 10000);
+        log.error({ err, durable, size: batch.length, retry_in_ms: delay }, 'batch failed; redelivering');
+        for (const m of batch) m.nak(delay);
+      } else if (batch.length > 1) {
+        log.warn({ err, durable, size: batch.length }, 'batch refused; handling its messages one by one');
+        for (const m of batch) await settle([m]);
+      } else {
+        const m = batch[0]!;
+        log.error({ err, durable, subject: m.subject, seq: m.seq }, 'message can never be handled; terminating it');
+        m.term(String((err as Error)?.message ?? err).slice(0, 200));
+      }
+    }
+  };
+
   const worker = (async () => {
-    let failures = 0;
     for (;;) {
       if (buffer.length === 0) {
         if (ended) return;
@@ -75,17 +104,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
       // A slow batch (a busy ledger) must not be redelivered while it is still being handled.
       const keepAlive = setInterval(() => { for (const m of batch) m.working(); }, ackWaitMs / 3);
       try {
-        const t0 = performance.now();
-        await opts.handle(batch);
-        if (opts.ack !== 'manual') for (const m of batch) m.ack();
-        log.debug({ durable, size: batch.length, ms: Math.round(performance.now() - t0), buffered: buffer.length }, 'batch handled');
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        const delay = backoff(failures, 200, 10000);
-        const retryable = !isTangerineError(err) || err.retryable;
-        log.error({ err, durable, size: batch.length, retry_in_ms: delay, retryable }, 'batch failed; redelivering');
-        for (const m of batch) m.nak(delay);
+        await settle(batch);
       } finally {
         clearInterval(keepAlive);
       }
@@ -99,6 +118,17 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
     await pump;
     await worker;
   };
+}
+
+/**
+ * Is this a passing outage, worth a redelivery? Coded errors say so themselves. PostgreSQL's data, integrity and
+ * syntax errors (SQLSTATE classes 22, 23, 42) come back every time: those are not. Anything unknown is treated as
+ * passing: redelivering is safe, every handler being idempotent.
+ */
+export function isPassing(err: unknown): boolean {
+  if (isTangerineError(err)) return err.retryable;
+  const code = (err as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code));
 }
 
 async function ensureConsumer(bus: Bus, stream: string, config: Parameters<Bus['jsm']['consumers']['add']>[1]): Promise<void> {

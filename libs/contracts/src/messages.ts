@@ -87,7 +87,7 @@ export const RunExited = Type.Object({
   attempt: Type.Integer({ minimum: 1 }),
   host: HostId,
   /** Null when the run never started; `reason` says why. */
-  exit_code: Type.Union([Type.Integer(), Type.Null()]),
+  exit_code: Type.Union([Type.Integer({ minimum: -2147483648, maximum: 2147483647 }), Type.Null()]),
   /**
    * Set when the run ended before its start was reported: this report then stands for both, and the monitor
    * records the start (placed → running) before the end.

@@ -1,5 +1,5 @@
-import { consumeBatches, eventMessage, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, isTangerineError } from '@tangerine/contracts';
+import { consumeBatches, eventMessage, isPassing, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
+import { Streams, Subjects, TangerineError } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import type { ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -26,7 +26,7 @@ async function handleBatch(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
     await handleCommands(ctx, batch);
   } catch (err) {
     // The ledger or NATS is away: the whole batch comes back later.
-    if (isTangerineError(err) ? err.retryable : isTransient(err)) throw err;
+    if (isPassing(err)) throw err;
     if (batch.length > 1) {
       // One message the ledger refuses must not hold back the others: handle them one by one.
       ctx.log.warn({ err, size: batch.length }, 'batch refused; handling its messages one by one');
@@ -38,10 +38,6 @@ async function handleBatch(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
     const reason = new TangerineError('invalid_spec', `spec: could not be stored (${(err as Error).message})`);
     await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, payloadOf(m), ctx.clock.now()), `reject:${m.seq}`)]);
   }
-}
-
-function isTransient(err: unknown): boolean {
-  return /ECONN|timeout|terminat/i.test(String(err));
 }
 
 async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
