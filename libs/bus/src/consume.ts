@@ -24,6 +24,8 @@ export interface BatchConsumerOptions {
    * hold back the next batch. JetStream's max_ack_pending still bounds what is in flight.
    */
   ack?: 'batch' | 'manual';
+  /** Told of a message that can never be handled, before it is terminated (intake answers with a rejection). */
+  refuse?(message: JsMsg, err: unknown): Promise<void>;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
       } else {
         const m = batch[0]!;
         log.error({ err, durable, subject: m.subject, seq: m.seq }, 'message can never be handled; terminating it');
+        await opts.refuse?.(m, err).catch((e: unknown) => log.warn({ err: e, durable, seq: m.seq }, 'refusal not published'));
         m.term(String((err as Error)?.message ?? err).slice(0, 200));
       }
     }

@@ -14,7 +14,6 @@ export const ErrorCodes = {
   bus_unavailable: { retryable: true, doc: 'NATS could not be reached.' },
   migration_too_new: { retryable: false, doc: 'The database schema is newer than this binary.' },
   config_invalid: { retryable: false, doc: 'An environment variable has a value that breaks a rule.' },
-  executor_failed: { retryable: false, doc: 'The agent could not start the run (image pull, container create, spawn).' },
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;
 

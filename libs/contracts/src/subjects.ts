@@ -1,4 +1,7 @@
 import type { TaskState } from './states.js';
+import type {
+  CancelRequest, GetRequest, HostAnnounce, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
+} from './messages.js';
 
 /** A subject that carries its message type, imported by sender and receiver alike. */
 export interface Subject<T> {
@@ -22,10 +25,6 @@ export interface SubjectFamily<T, A extends unknown[]> {
 export function defineFamily<T, A extends unknown[]>(wildcard: string, make: (...args: A) => string): SubjectFamily<T, A> {
   return { wildcard, make };
 }
-
-import type {
-  CancelRequest, GetRequest, HostAnnounce, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
-} from './messages.js';
 
 export const Subjects = {
   /** Public: submit a task spec. Captured by the COMMANDS stream, so a plain `nats pub` is never lost. */

@@ -19,14 +19,3 @@ export function createLogger(service: string, opts: { level: string; pretty: boo
     transport: opts.pretty ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } : undefined,
   });
 }
-
-/** Strips a password from a connection URL before it can appear in a message. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '[unparseable url]';
-  }
-}

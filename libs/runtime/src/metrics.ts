@@ -11,10 +11,6 @@ export class Metrics {
     this.gauges.set(name, read);
   }
 
-  get(name: string): number {
-    return this.counters.get(name) ?? this.gauges.get(name)?.() ?? 0;
-  }
-
   render(service: string): string {
     const lines: string[] = [];
     for (const [name, value] of this.counters) lines.push(`tangerine_${name}_total{service="${service}"} ${value}`);

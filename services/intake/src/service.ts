@@ -1,4 +1,4 @@
-import { consumeBatches, eventMessage, isPassing, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
+import { consumeBatches, eventMessage, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import type { ServiceContext } from '@tangerine/platform';
@@ -17,27 +17,13 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     batchSize: ctx.config.batchSize,
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
-    handle: (batch) => handleBatch(ctx, batch),
+    handle: (batch) => handleCommands(ctx, batch),
+    // A command the ledger refuses for good is answered on tasks.rejected: nothing is lost silently.
+    refuse: async (m, err) => {
+      const reason = new TangerineError('invalid_spec', `spec: could not be stored (${(err as Error).message})`);
+      await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, payloadOf(m), ctx.clock.now()), `reject:${m.seq}`)]);
+    },
   });
-}
-
-async function handleBatch(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
-  try {
-    await handleCommands(ctx, batch);
-  } catch (err) {
-    // The ledger or NATS is away: the whole batch comes back later.
-    if (isPassing(err)) throw err;
-    if (batch.length > 1) {
-      // One message the ledger refuses must not hold back the others: handle them one by one.
-      ctx.log.warn({ err, size: batch.length }, 'batch refused; handling its messages one by one');
-      for (const m of batch) await handleBatch(ctx, [m]);
-      return;
-    }
-    const m = batch[0]!;
-    ctx.log.error({ err, seq: m.seq }, 'command could not be stored; rejecting it');
-    const reason = new TangerineError('invalid_spec', `spec: could not be stored (${(err as Error).message})`);
-    await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, payloadOf(m), ctx.clock.now()), `reject:${m.seq}`)]);
-  }
 }
 
 async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {

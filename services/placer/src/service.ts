@@ -71,8 +71,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   let ticks = 0;
   const tick = setInterval(() => {
     nudge();
+    if (!leadership.isLeader()) return;
     view.flush(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'host view flush failed'));
-    if (leadership.isLeader() && ++ticks % 5 === 0) {
+    if (++ticks % 5 === 0) {
       redispatch(ctx, redispatched).catch((err: unknown) => log.warn({ err }, 'redispatch sweep failed'));
     }
   }, Math.min(1000, ctx.config.heartbeatMs));
