@@ -127,6 +127,19 @@ export const RunView = Type.Object({
 });
 export type RunView = Static<typeof RunView>;
 
+/** A fire time the cron service acted on. */
+export const FireView = Type.Object({
+  fire_time: Timestamp,
+  /** fired, skipped_busy (a run was still going, concurrency forbid), skipped_deadline (found too late). */
+  outcome: Type.Union([Type.Literal('fired'), Type.Literal('skipped_busy'), Type.Literal('skipped_deadline')]),
+  /** The first of the earlier fire times this one stands for (they were missed while the cron service was down). */
+  missed_from: Type.Union([Timestamp, Type.Null()]),
+  /** With concurrency allow: the task that ran this fire time beside a run still going. */
+  child: Type.Union([Type.String(), Type.Null()]),
+  recorded_at: Timestamp,
+});
+export type FireView = Static<typeof FireView>;
+
 /** What `tasks.get` replies, and what `tasks.list` replies for each task (without runs). */
 export const TaskView = Type.Object({
   name: TaskName,
@@ -140,7 +153,11 @@ export const TaskView = Type.Object({
   spec: TaskSpec,
   created_at: Timestamp,
   updated_at: Timestamp,
+  /** The next fire time (cron) or start time (schedule_at) still to come; null otherwise. */
+  next_run_at: Type.Union([Timestamp, Type.Null()]),
   runs: Type.Optional(Type.Array(RunView)),
+  /** The latest 20 fire times of a cron or scheduled task, newest first (tasks.get only). */
+  fires: Type.Optional(Type.Array(FireView)),
 });
 export type TaskView = Static<typeof TaskView>;
 

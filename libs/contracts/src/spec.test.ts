@@ -6,7 +6,8 @@ import { TangerineError } from './errors.js';
 const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, volumes, datavolumes, dependencies, ' +
-  'restartable, recoverable_exitcodes, max_failures, constraints, cpu, memory';
+  'restartable, recoverable_exitcodes, max_failures, constraints, cpu, memory, cron, timezone, concurrency, ' +
+  'starting_deadline, schedule_at';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
 /** A minimal valid docker spec plus the given fields. */
@@ -45,6 +46,11 @@ describe('parseTaskSpec: defaults', () => {
       constraints: {},
       cpu: null,
       memory: null,
+      cron: null,
+      timezone: null,
+      concurrency: 'forbid',
+      starting_deadline: 300,
+      schedule_at: null,
     });
   });
 
@@ -64,6 +70,11 @@ describe('parseTaskSpec: defaults', () => {
       constraints: { zone: 'eu-1', 'k8s.io/arch': 'amd64' },
       cpu: 0.5,
       memory: 4,
+      cron: '*/5 9-17 * * MON-FRI',
+      timezone: 'Europe/Berlin',
+      concurrency: 'allow',
+      starting_deadline: 60,
+      schedule_at: '2026-11-22T12:00:00.000Z',
     };
     assert.deepEqual(parseTaskSpec(structuredClone(full)), full);
   });
@@ -424,5 +435,79 @@ describe('parseTaskSpec: cpu, memory and constraints', () => {
   ];
   for (const [extra, field, message] of bad) {
     it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
+  }
+});
+
+describe('parseTaskSpec: cron, timezone, concurrency, starting_deadline, schedule_at', () => {
+  it('fills the timezone of a cron task from the default given (TZ), else UTC', () => {
+    assert.equal(parseTaskSpec(base({ cron: '@daily' })).timezone, 'UTC');
+    assert.equal(parseTaskSpec(base({ cron: '@daily' }), { defaultTimezone: 'America/New_York' }).timezone, 'America/New_York');
+    assert.equal(parseTaskSpec(base({ cron: '@daily', timezone: 'Asia/Tokyo' }), { defaultTimezone: 'America/New_York' }).timezone, 'Asia/Tokyo');
+    assert.equal(parseTaskSpec(base(), { defaultTimezone: 'America/New_York' }).timezone, null);
+  });
+
+  const accepted: [string, Record<string, unknown>][] = [
+    ["Tangerine's 0,30 * * * *", { cron: '0,30 * * * *' }],
+    ["Tangerine's 0 5 * * 0-4", { cron: '0 5 * * 0-4' }],
+    ["Tangerine's 1-10 1,3,5 * 1-2,5,7-10 1-5", { cron: '1-10 1,3,5 * 1-2,5,7-10 1-5' }],
+    ['six fields with seconds', { cron: '*/2 * * * * *' }],
+    ['H', { cron: 'H H(0-5) * * *' }],
+    ['a macro', { cron: '@weekly' }],
+  ];
+  for (const [label, extra] of accepted) {
+    it(`accepts ${label}`, () => assert.equal(parseTaskSpec(base(extra)).cron, extra['cron']));
+  }
+
+  const invalid: [string, Record<string, unknown>, string, RegExp][] = [
+    ['a bad hour', { cron: '0 24 * * *' }, 'cron', /^cron: hour field: "24".*0-23/],
+    ['too few fields', { cron: '* * *' }, 'cron', /^cron: expected 5 fields/],
+    ['an unknown weekday', { cron: '0 0 * * FUNDAY' }, 'cron', /^cron: day of week field: "FUNDAY"/],
+    ['an unknown zone', { cron: '@daily', timezone: 'Mars/Olympus' }, 'timezone', /^timezone: "Mars\/Olympus"/],
+    ['a zone without cron', { timezone: 'UTC' }, 'timezone', /^timezone: only applies to a cron task/],
+    ['a cron that is not a string', { cron: 5 }, 'cron', /^cron: /],
+  ];
+  for (const [label, extra, field, message] of invalid) {
+    it(`rejects ${label}, naming the field`, () => {
+      assert.throws(() => parseTaskSpec(base(extra)), (err: unknown) => {
+        assert.ok(err instanceof TangerineError);
+        assert.equal(err.code, 'invalid_spec');
+        assert.equal(err.field, field);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('rejects an unknown concurrency', () =>
+    assertInvalid(base({ cron: '@daily', concurrency: 'replace' }), 'concurrency', 'concurrency: must be one of "forbid" or "allow" (got "replace")'));
+  it('rejects a starting_deadline of 0', () =>
+    assertInvalid(base({ starting_deadline: 0 }), 'starting_deadline', 'starting_deadline: must be >= 1 (got 0)'));
+
+  it('limits the name of a cron task with concurrency allow to 84 characters, for its runs\' names', () => {
+    assert.equal(parseTaskSpec(base({ name: 'a'.repeat(84), cron: '@daily', concurrency: 'allow' })).name.length, 84);
+    assertInvalid(base({ name: 'a'.repeat(85), cron: '@daily', concurrency: 'allow' }), 'name',
+      'name: must be at most 84 characters with concurrency "allow" (its runs are named <name>-<YYYYMMDDTHHMMSS>)');
+  });
+
+  const instants: [string, string][] = [
+    ['2026-11-22T12:00:00Z', '2026-11-22T12:00:00.000Z'],
+    ['2026-11-22T13:00:00+01:00', '2026-11-22T12:00:00.000Z'],
+    ['2026-11-22T07:00:00.250-05:00', '2026-11-22T12:00:00.250Z'],
+    ['2026-11-22T12:00Z', '2026-11-22T12:00:00.000Z'],
+    ['2028-02-29T00:00:00+0000', '2028-02-29T00:00:00.000Z'],
+  ];
+  for (const [given, stored] of instants) {
+    it(`stores schedule_at ${given} as ${stored}`, () => assert.equal(parseTaskSpec(base({ schedule_at: given })).schedule_at, stored));
+  }
+
+  const badInstants: [unknown, string][] = [
+    ['2026-11-22T12:00:00', 'must be an ISO 8601 time with an offset, e.g. "2026-11-22T12:00:00Z" or "2026-11-22T13:00:00+01:00" (got "2026-11-22T12:00:00")'],
+    ['tomorrow', 'must be an ISO 8601 time with an offset, e.g. "2026-11-22T12:00:00Z" or "2026-11-22T13:00:00+01:00" (got "tomorrow")'],
+    ['2026-02-30T00:00:00Z', '"2026-02-30T00:00:00Z" is not a date and time that exists'],
+    ['2027-02-29T00:00:00Z', '"2027-02-29T00:00:00Z" is not a date and time that exists'],
+    ['2026-11-22T24:00:00Z', '"2026-11-22T24:00:00Z" is not a date and time that exists'],
+  ];
+  for (const [given, rule] of badInstants) {
+    it(`rejects schedule_at ${JSON.stringify(given)}`, () => assertInvalid(base({ schedule_at: given }), 'schedule_at', `schedule_at: ${rule}`));
   }
 });

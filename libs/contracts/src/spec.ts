@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CronError, checkTimezone, parseCron } from '@tangerine/cron';
 import { TangerineError } from './errors.js';
 import { compile, quote } from './validate.js';
 
@@ -48,6 +49,16 @@ export const TaskSpec = Type.Object(
     cpu: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1024 }), Type.Null()]),
     /** Memory in MiB reserved on the host (and the container's memory limit). */
     memory: Type.Union([Type.Integer({ minimum: 4, maximum: 4194304 }), Type.Null()]),
+    /** Cron expression: after each run the task returns to the queue at its next fire time. */
+    cron: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]),
+    /** IANA time zone of `cron`; filled from `TZ` (else UTC) for a cron task, null otherwise. */
+    timezone: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
+    /** A fire time that comes while a run is still going: `forbid` skips it (recorded), `allow` starts another run. */
+    concurrency: Type.Union([Type.Literal('forbid'), Type.Literal('allow')], { description: '"forbid" or "allow"' }),
+    /** Seconds after a missed fire time within which one catch-up run still starts. */
+    starting_deadline: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
+    /** The task stays `scheduled` until this time (ISO 8601 with an offset; stored in UTC). */
+    schedule_at: Type.Union([Type.String(), Type.Null()]),
   },
   { additionalProperties: false },
 );
@@ -58,8 +69,16 @@ const taskSpec = compile(TaskSpec);
 const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'constraints',
-  'cpu', 'memory',
+  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at',
 ] as const;
+
+/** Child tasks of `concurrency: allow` are named `<name>-<YYYYMMDDTHHMMSS>`: 16 characters of the 100. */
+export const CHILD_SUFFIX_LENGTH = 16;
+
+export interface ParseOptions {
+  /** The zone of a cron task that names none: the `TZ` environment variable, else UTC. */
+  defaultTimezone?: string;
+}
 
 function invalid(field: string, rule: string): TangerineError {
   return new TangerineError('invalid_spec', `${field}: ${rule}`, { field });
@@ -69,7 +88,7 @@ function invalid(field: string, rule: string): TangerineError {
  * Turns a submitted payload into a TaskSpec, or throws a TangerineError whose message names the field
  * and the rule. Pure: no I/O, so the CLI, the API and intake give the same verdict.
  */
-export function parseTaskSpec(input: unknown): TaskSpec {
+export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid('spec', `must be a JSON object (got ${quote(input)})`);
   }
@@ -99,10 +118,48 @@ export function parseTaskSpec(input: unknown): TaskSpec {
     constraints: raw['constraints'] ?? {},
     cpu: raw['cpu'] ?? null,
     memory: raw['memory'] ?? null,
+    cron: raw['cron'] ?? null,
+    timezone: raw['timezone'] ?? (typeof raw['cron'] === 'string' ? options.defaultTimezone || 'UTC' : null),
+    concurrency: raw['concurrency'] ?? 'forbid',
+    starting_deadline: raw['starting_deadline'] ?? 300,
+    schedule_at: raw['schedule_at'] ?? null,
   };
   const parsed = taskSpec.parse(spec, 'invalid_spec');
   checkRules(parsed);
+  checkSchedule(parsed);
   return parsed;
+}
+
+/** cron, timezone and schedule_at, checked the way the cron service will read them. */
+function checkSchedule(spec: TaskSpec): void {
+  if (spec.timezone !== null && spec.cron === null) throw invalid('timezone', 'only applies to a cron task (give cron too)');
+  try {
+    if (spec.timezone !== null) checkTimezone(spec.timezone);
+    if (spec.cron !== null) parseCron(spec.cron, { name: spec.name, timezone: spec.timezone ?? 'UTC' });
+  } catch (err) {
+    if (err instanceof CronError) throw new TangerineError('invalid_spec', err.message, { field: err.field });
+    throw err;
+  }
+  if (spec.cron !== null && spec.concurrency === 'allow' && spec.name.length > 100 - CHILD_SUFFIX_LENGTH) {
+    throw invalid('name', `must be at most ${100 - CHILD_SUFFIX_LENGTH} characters with concurrency "allow" (its runs are named <name>-<YYYYMMDDTHHMMSS>)`);
+  }
+  if (spec.schedule_at !== null) spec.schedule_at = parseInstant(spec.schedule_at);
+}
+
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** ISO 8601 with an offset (a time without one would depend on the server's zone) → UTC ISO string. */
+function parseInstant(text: string): string {
+  const m = INSTANT_RE.exec(text);
+  const rule = `must be an ISO 8601 time with an offset, e.g. "2026-11-22T12:00:00Z" or "2026-11-22T13:00:00+01:00" (got ${quote(text)})`;
+  if (!m) throw invalid('schedule_at', rule);
+  const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const ms = Date.parse(text);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || Number.isNaN(ms)) {
+    throw invalid('schedule_at', `${quote(text)} is not a date and time that exists`);
+  }
+  return new Date(ms).toISOString();
 }
 
 function normalizeImage(raw: Record<string, unknown>, executor: unknown): unknown {

@@ -4,18 +4,19 @@ import {
   CANCELLABLE_STATES, FINISHED_STATES, ON_HOST_STATES, TASK_STATES, TRANSITIONS, TaskState, canTransition, isFinished, isTaskState,
 } from './states.js';
 
-const ALL = ['waiting', 'ready', 'placed', 'running', 'success', 'failed', 'blocked', 'cancelled'] as const;
+const ALL = ['waiting', 'scheduled', 'ready', 'placed', 'running', 'success', 'failed', 'blocked', 'cancelled'] as const;
 
 /** The state machine as the docs describe it, written out independently of the module. */
 const ALLOWED: readonly [TaskState, TaskState][] = [
   ['waiting', 'ready'], ['waiting', 'blocked'], ['waiting', 'cancelled'],
+  ['scheduled', 'ready'], ['scheduled', 'waiting'], ['scheduled', 'blocked'], ['scheduled', 'cancelled'],
   ['ready', 'placed'], ['ready', 'cancelled'],
   ['placed', 'running'], ['placed', 'success'], ['placed', 'ready'], ['placed', 'failed'], ['placed', 'cancelled'],
   ['running', 'success'], ['running', 'ready'], ['running', 'failed'], ['running', 'cancelled'],
-  ['success', 'waiting'], ['success', 'ready'], ['success', 'blocked'],
-  ['failed', 'waiting'], ['failed', 'ready'], ['failed', 'blocked'],
-  ['blocked', 'waiting'], ['blocked', 'ready'], ['blocked', 'blocked'],
-  ['cancelled', 'waiting'], ['cancelled', 'ready'], ['cancelled', 'blocked'],
+  ['success', 'waiting'], ['success', 'scheduled'], ['success', 'ready'], ['success', 'blocked'],
+  ['failed', 'waiting'], ['failed', 'scheduled'], ['failed', 'ready'], ['failed', 'blocked'],
+  ['blocked', 'waiting'], ['blocked', 'scheduled'], ['blocked', 'ready'], ['blocked', 'blocked'],
+  ['cancelled', 'waiting'], ['cancelled', 'scheduled'], ['cancelled', 'ready'], ['cancelled', 'blocked'],
 ];
 
 describe('task states', () => {
@@ -27,11 +28,11 @@ describe('task states', () => {
   it('groups states as documented', () => {
     assert.deepEqual([...FINISHED_STATES].sort(), ['blocked', 'cancelled', 'failed', 'success']);
     assert.deepEqual([...ON_HOST_STATES].sort(), ['placed', 'running']);
-    assert.deepEqual([...CANCELLABLE_STATES].sort(), ['placed', 'ready', 'running', 'waiting']);
+    assert.deepEqual([...CANCELLABLE_STATES].sort(), ['placed', 'ready', 'running', 'scheduled', 'waiting']);
   });
 
   const finished: [TaskState, boolean][] = [
-    ['waiting', false], ['ready', false], ['placed', false], ['running', false],
+    ['waiting', false], ['scheduled', false], ['ready', false], ['placed', false], ['running', false],
     ['success', true], ['failed', true], ['blocked', true], ['cancelled', true],
   ];
   for (const [state, expected] of finished) {
@@ -64,7 +65,7 @@ describe('canTransition: forbidden pairs', () => {
     it(`${from} ↛ ${to}`, () => assert.equal(canTransition(from, to), false));
   }
 
-  it('every pair outside the documented table is refused (all 64 pairs)', () => {
+  it('every pair outside the documented table is refused (all 81 pairs)', () => {
     const allowed = new Set(ALLOWED.map(([a, b]) => `${a}>${b}`));
     let checked = 0;
     for (const from of ALL) {
@@ -73,12 +74,12 @@ describe('canTransition: forbidden pairs', () => {
         checked += 1;
       }
     }
-    assert.equal(checked, 64);
+    assert.equal(checked, 81);
     assert.equal(Object.values(TRANSITIONS).reduce((n, list) => n + list.length, 0), ALLOWED.length);
   });
 
-  it('a finished state only leads back to waiting, ready or blocked (a new submission)', () => {
-    for (const from of FINISHED_STATES) assert.deepEqual([...TRANSITIONS[from]].sort(), ['blocked', 'ready', 'waiting']);
+  it('a finished state only leads back to waiting, scheduled, ready or blocked (a new submission, or a cron task going on)', () => {
+    for (const from of FINISHED_STATES) assert.deepEqual([...TRANSITIONS[from]].sort(), ['blocked', 'ready', 'scheduled', 'waiting']);
   });
 });
 

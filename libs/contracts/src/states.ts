@@ -5,6 +5,8 @@
 export const TaskState = {
   /** A dependency has not succeeded yet. */
   waiting: 'waiting',
+  /** Waits for its start time (`schedule_at`) or, for a cron task, its next fire time (`next_run_at`). */
+  scheduled: 'scheduled',
   /** Every dependency succeeded; the task waits for a host with a free slot. */
   ready: 'ready',
   /** A host was chosen and the run was sent to its agent (internal, short-lived). */
@@ -31,19 +33,22 @@ export const FINISHED_STATES: readonly TaskState[] = ['success', 'failed', 'bloc
 export const ON_HOST_STATES: readonly TaskState[] = ['placed', 'running'];
 
 /** States from which a task can be cancelled. */
-export const CANCELLABLE_STATES: readonly TaskState[] = ['waiting', 'ready', 'placed', 'running'];
+export const CANCELLABLE_STATES: readonly TaskState[] = ['waiting', 'scheduled', 'ready', 'placed', 'running'];
 
 /** Every transition the services make. Anything else is a bug, and the ledger's compare-and-set refuses it. */
 export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   waiting: ['ready', 'blocked', 'cancelled'],
+  // At its time: ready, or waiting while a dependency has not succeeded. A dependency that fails blocks it.
+  scheduled: ['ready', 'waiting', 'blocked', 'cancelled'],
   ready: ['placed', 'cancelled'],
   placed: ['running', 'success', 'ready', 'failed', 'cancelled'],
   running: ['success', 'ready', 'failed', 'cancelled'],
-  // A finished task may be submitted again: it starts over as waiting or ready (or blocked at once).
-  success: ['waiting', 'ready', 'blocked'],
-  failed: ['waiting', 'ready', 'blocked'],
-  blocked: ['waiting', 'ready', 'blocked'],
-  cancelled: ['waiting', 'ready', 'blocked'],
+  // A finished task may be submitted again: it starts over as waiting, scheduled or ready (or blocked at once).
+  // A cron task goes on from success or failed to scheduled, in the same statement that records its run.
+  success: ['waiting', 'scheduled', 'ready', 'blocked'],
+  failed: ['waiting', 'scheduled', 'ready', 'blocked'],
+  blocked: ['waiting', 'scheduled', 'ready', 'blocked'],
+  cancelled: ['waiting', 'scheduled', 'ready', 'blocked'],
 };
 
 export function isFinished(state: TaskState): boolean {

@@ -143,7 +143,7 @@ describe('compile', () => {
 });
 
 describe('Validators (message schemas)', () => {
-  const states = 'waiting, ready, placed, running, success, failed, blocked, cancelled';
+  const states = 'waiting, scheduled, ready, placed, running, success, failed, blocked, cancelled';
   const bad: [keyof typeof Validators, unknown, string, string][] = [
     ['list', { state: 'sleeping' }, 'state', `state: must be one of ${states} (got "sleeping")`],
     ['list', { state: 5 }, 'state', `state: must be one of ${states} (got 5)`],

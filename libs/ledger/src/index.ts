@@ -13,6 +13,8 @@ export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements } from
 export type { RunOnHost, ReadyTask, Placed, StalePlacement } from './tasks/place.js';
 export { markStarted, recordExits } from './tasks/runs.js';
 export { getTask, listTasks } from './tasks/read.js';
+export { readDueTasks, applyFires, readFires } from './tasks/fires.js';
+export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';
 export { upsertHosts, listHosts } from './hosts.js';
 export type { HostRow } from './hosts.js';
 export { toEvent } from './tasks/event-row.js';

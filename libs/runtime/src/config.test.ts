@@ -33,6 +33,8 @@ describe('loadConfig: defaults', () => {
       hostTimeoutMs: 10000,
       sweepMs: 5000,
       batchSize: 500,
+      defaultTimezone: 'UTC',
+      cronTickMs: 250,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
   });
@@ -55,6 +57,8 @@ describe('loadConfig: defaults', () => {
     ['SWEEP_INTERVAL', 'sweepMs', 5000],
     ['BATCH_SIZE', 'batchSize', 500],
     ['HOST_LABELS', 'hostLabels', {}],
+    ['TZ', 'defaultTimezone', 'UTC'],
+    ['CRON_TICK', 'cronTickMs', 250],
   ];
   for (const [variable, key, expected] of empty) {
     it(`treats an empty ${variable} as unset`, () => {
@@ -89,6 +93,9 @@ describe('loadConfig: values from the environment', () => {
     [{ SWEEP_INTERVAL: '1.25' }, 'sweepMs', 1250],
     [{ BATCH_SIZE: '1' }, 'batchSize', 1],
     [{ BATCH_SIZE: '10000' }, 'batchSize', 10000],
+    [{ TZ: 'Europe/Berlin' }, 'defaultTimezone', 'Europe/Berlin'],
+    [{ TZ: ':America/New_York' }, 'defaultTimezone', 'America/New_York'],
+    [{ CRON_TICK: '0.1' }, 'cronTickMs', 100],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
@@ -111,6 +118,8 @@ describe('loadConfig: errors name the variable', () => {
     [{ HEARTBEAT_INTERVAL: '2s' }, 'HEARTBEAT_INTERVAL', 'HEARTBEAT_INTERVAL: must be a positive number of seconds (got "2s")'],
     [{ HOST_TIMEOUT: '-5' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT: must be a positive number of seconds (got "-5")'],
     [{ SWEEP_INTERVAL: 'Infinity' }, 'SWEEP_INTERVAL', 'SWEEP_INTERVAL: must be a positive number of seconds (got "Infinity")'],
+    [{ TZ: 'Mars/Olympus' }, 'TZ', 'TZ: must be an IANA time zone name such as "Europe/Berlin" or "UTC" (got "Mars/Olympus")'],
+    [{ CRON_TICK: '0' }, 'CRON_TICK', 'CRON_TICK: must be a positive number of seconds (got "0")'],
     [{ HOST_LABELS: 'zone=a,-bad' }, 'HOST_LABELS', 'HOST_LABELS: label "-bad" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
   ];
   for (const [env, field, message] of cases) {

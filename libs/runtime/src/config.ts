@@ -27,6 +27,10 @@ export interface Config {
   readonly startReportDelayMs: number;
   /** How long a stopped run gets between SIGTERM and SIGKILL. */
   readonly stopGraceMs: number;
+  /** The zone of a cron task that names none: `TZ`, else UTC. */
+  readonly defaultTimezone: string;
+  /** How often the cron service looks for fire times that have come. */
+  readonly cronTickMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +58,8 @@ export function loadConfig(env: Env = process.env): Config {
     ackWaitMs: env['ACK_WAIT'] ? seconds(env, 'ACK_WAIT') : 30000,
     startReportDelayMs: env['START_REPORT_DELAY'] !== undefined ? Math.round(Number(env['START_REPORT_DELAY']) * 1000) || 0 : 50,
     stopGraceMs: env['STOP_GRACE'] ? seconds(env, 'STOP_GRACE') : 10000,
+    defaultTimezone: timezone(env, 'TZ'),
+    cronTickMs: env['CRON_TICK'] ? seconds(env, 'CRON_TICK') : 250,
   });
 }
 
@@ -81,6 +87,17 @@ function seconds(env: Env, key: string): number {
   const n = Number(env[key]);
   if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds (got "${env[key]}")`);
   return Math.round(n * 1000);
+}
+
+/** Cron tasks take their zone from TZ, so a zone Intl does not know would reject every one of them later. */
+function timezone(env: Env, key: string): string {
+  const tz = (env[key] ?? '').replace(/^:/, '') || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz;
+  } catch {
+    throw configError(key, `must be an IANA time zone name such as "Europe/Berlin" or "UTC" (got "${env[key]}")`);
+  }
 }
 
 function configError(key: string, rule: string): TangerineError {

@@ -2,7 +2,7 @@ export { loadConfig, parseLabels } from './config.js';
 export type { Config } from './config.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { systemClock } from './clock.js';
+export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { Metrics } from './metrics.js';
 export { serveHealth } from './health.js';

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { parseVolume, type RunDispatch } from '@tangerine/contracts';
+import { systemClock, type Clock } from '@tangerine/runtime';
 import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
 import { TailBuffer, demux } from './tail.js';
 
@@ -15,13 +16,13 @@ export class DockerExecutor implements Executor {
   readonly kind = 'docker';
   private readonly pulls = new Map<string, Promise<void>>();
 
-  constructor(readonly docker: Docker, private readonly stopGraceMs = 10000) {}
+  constructor(readonly docker: Docker, private readonly stopGraceMs = 10000, private readonly clock: Clock = systemClock) {}
 
-  static connect(dockerHost: string | null, stopGraceMs: number): DockerExecutor {
-    if (!dockerHost) return new DockerExecutor(new Docker(), stopGraceMs);
+  static connect(dockerHost: string | null, stopGraceMs: number, clock: Clock = systemClock): DockerExecutor {
+    if (!dockerHost) return new DockerExecutor(new Docker(), stopGraceMs, clock);
     const url = new URL(dockerHost);
-    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }), stopGraceMs);
-    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), stopGraceMs);
+    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }), stopGraceMs, clock);
+    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), stopGraceMs, clock);
   }
 
   async available(): Promise<boolean> {
@@ -68,7 +69,7 @@ export class DockerExecutor implements Executor {
         throw new ExecutorError(`start container: ${err.message}`);
       });
     }
-    const startedAt = new Date().toISOString();
+    const startedAt = this.clock.now().toISOString();
     const done = this.follow(container, startedAt);
     return {
       runId: container.id,
@@ -98,7 +99,7 @@ export class DockerExecutor implements Executor {
       // The output is a convenience; the exit code is what matters.
     }
     await container.remove({ force: true }).catch(() => undefined);
-    return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: new Date().toISOString() };
+    return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: this.clock.now().toISOString() };
   }
 
   /** A local image is used as is; a missing one is pulled once, however many runs ask for it at the same time. */

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
+import { systemClock, type Clock } from '@tangerine/runtime';
 import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
 import type { Launcher } from './launcher.js';
 import { TailBuffer } from './tail.js';
@@ -20,7 +21,11 @@ export class ProcessExecutor implements Executor {
   readonly kind = 'process';
   private readonly outDir = outputDirectory();
 
-  constructor(private readonly stopGraceMs = 10000, private readonly launcher: Launcher | null = null) {}
+  constructor(
+    private readonly stopGraceMs = 10000,
+    private readonly launcher: Launcher | null = null,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async start(run: RunDispatch): Promise<StartedRun> {
     const argv = [...(run.spec.entrypoint ?? []), ...run.spec.command];
@@ -40,13 +45,13 @@ export class ProcessExecutor implements Executor {
     } catch (err) {
       throw new ExecutorError(`spawn ${argv[0]}: ${(err as Error).message}`);
     }
-    const startedAt = new Date().toISOString();
+    const startedAt = this.clock.now().toISOString();
     const done = launched.ended.then((end): RunEnd => ({
       exit_code: end.exit ?? 128 + (end.signal ?? 0),
       reason: end.signal !== undefined ? `killed by signal ${end.signal}` : null,
       output: end.output,
       started_at: startedAt,
-      finished_at: new Date().toISOString(),
+      finished_at: this.clock.now().toISOString(),
     }));
     return {
       runId: `pid:${launched.pid}`,
@@ -67,7 +72,7 @@ export class ProcessExecutor implements Executor {
     const output = new TailBuffer(TAIL);
     child.stdout.on('data', (c: Buffer) => output.write(c));
     child.stderr.on('data', (c: Buffer) => output.write(c));
-    const startedAt = new Date().toISOString();
+    const startedAt = this.clock.now().toISOString();
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (err) => reject(new ExecutorError(`spawn ${file}: ${err.message}`)));
@@ -78,7 +83,7 @@ export class ProcessExecutor implements Executor {
         reason: signal ? `killed by ${signal}` : null,
         output: output.toString(),
         started_at: startedAt,
-        finished_at: new Date().toISOString(),
+        finished_at: this.clock.now().toISOString(),
       }));
     });
     const signalGroup = (sig: NodeJS.Signals): void => {

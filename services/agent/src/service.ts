@@ -60,10 +60,10 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
   const launcher = config.executors.includes('process') ? await Launcher.start(log) : null;
   if (config.executors.includes('process')) {
     if (!launcher) log.warn({ host: config.hostId }, 'python3 not found: the process executor spawns from the agent itself (slower)');
-    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher));
+    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock));
   }
   if (config.executors.includes('docker')) {
-    const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs);
+    const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs, ctx.clock);
     if (await docker.available()) executors.set('docker', docker);
     else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs only the process executor');
   }

@@ -1,5 +1,6 @@
 import { start as agent } from '@tangerine/agent';
 import { start as api } from '@tangerine/api';
+import { start as cron } from '@tangerine/cron-service';
 import { start as intake } from '@tangerine/intake';
 import { start as monitor } from '@tangerine/monitor';
 import { start as placer } from '@tangerine/placer';
@@ -16,6 +17,7 @@ await runProcess({
     { name: 'resolver', start: resolver },
     { name: 'placer', start: placer },
     { name: 'monitor', start: monitor },
+    { name: 'cron', start: cron },
     { name: 'api', start: api },
     { name: 'agent', start: agent },
   ],

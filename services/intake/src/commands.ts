@@ -1,5 +1,5 @@
 import { decodeText, type JsMsg } from '@tangerine/bus';
-import { TangerineError, parseTaskSpec, quote, type Rejection, type TaskSpec } from '@tangerine/contracts';
+import { TangerineError, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec } from '@tangerine/contracts';
 import type { Submission } from '@tangerine/ledger';
 
 export type Parsed =
@@ -8,19 +8,19 @@ export type Parsed =
   | { kind: 'invalid'; seq: number; rejection: Rejection };
 
 /** Reads one command message; bad input becomes a rejection that names the field and the rule. Pure. */
-export function parseCommand(subject: string, seq: number, data: Uint8Array, now: Date): Parsed {
+export function parseCommand(subject: string, seq: number, data: Uint8Array, now: Date, options: ParseOptions = {}): Parsed {
   const text = decodeText(data);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return invalid(seq, text, null, new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`));
+    return invalid(seq, text, null, new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`), now);
   }
   const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string'
     ? (value as { name: string }).name.slice(0, 100) : null;
   try {
     if (subject === 'tasks.cancel') return { kind: 'cancel', seq, name: parseCancel(value) };
-    const spec: TaskSpec = parseTaskSpec(value);
+    const spec: TaskSpec = parseTaskSpec(value, options);
     return { kind: 'submit', seq, submission: { seq, spec } };
   } catch (err) {
     if (err instanceof TangerineError) return invalid(seq, text, name, err, now);
@@ -47,7 +47,7 @@ export function rejection(name: string | null, err: TangerineError, payload: str
   };
 }
 
-function invalid(seq: number, text: string, name: string | null, err: TangerineError, now = new Date()): Parsed {
+function invalid(seq: number, text: string, name: string | null, err: TangerineError, now: Date): Parsed {
   return { kind: 'invalid', seq, rejection: rejection(name, err, text, now) };
 }
 

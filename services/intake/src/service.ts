@@ -28,7 +28,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
   const now = ctx.clock.now();
-  const parsed: Parsed[] = batch.map((m) => parseCommand(m.subject, m.seq, m.data, now));
+  const parsed: Parsed[] = batch.map((m) => parseCommand(m.subject, m.seq, m.data, now, { defaultTimezone: ctx.config.defaultTimezone }));
   const out: Outgoing[] = [];
   for (const p of parsed) {
     if (p.kind === 'invalid') {
@@ -38,7 +38,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
   }
   const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
   if (submissions.length > 0) {
-    const result = await submitTasks(ctx.ledger, submissions);
+    const result = await submitTasks(ctx.ledger, submissions, now);
     for (const e of result.events) {
       ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, 'task accepted');
       out.push(eventMessage(e));

@@ -41,7 +41,7 @@ export class Cluster {
     this.databaseUrl = db.url;
     this.dropDb = db.drop;
     this.client = await TestClient.connect(this.nats.url);
-    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'api']) this.startService(s);
+    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'api']) this.startService(s);
     for (const a of opts.agents ?? []) this.startAgent(a);
     // The API answering means migrations ran and the streams exist.
     await this.waitForApi();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
 import {
-  markStarted, migrate, openLedger, placeTasks, recordExits, releaseDependents, submitTasks, type Ledger,
+  applyFires, blockDependents, markStarted, migrate, openLedger, placeTasks, readDueTasks, recordExits, releaseDependents, submitTasks,
+  type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
 import { createDatabase } from '../helpers/postgres.js';
@@ -32,7 +33,7 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2]);
     await ledger.query("INSERT INTO tangerine_migrations (version, name) VALUES (999, '999_future.sql')");
     await assert.rejects(migrate(ledger, log), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'migration_too_new');
@@ -43,7 +44,7 @@ describe('ledger against a real PostgreSQL', () => {
   });
 
   it('lets one of many connections racing to place a task win the compare-and-set', async () => {
-    await submitTasks(ledger, [{ seq: 1, spec: spec('race') }]);
+    await submitTasks(ledger, [{ seq: 1, spec: spec('race') }], new Date());
     const racers = Array.from({ length: 8 }, () => openLedger({ databaseUrl: db.url, log, max: 1 }));
     extra.push(...racers);
     const results = await Promise.all(racers.map((l, i) => placeTasks(l, [{ name: 'race', attempt: 0, host: `host-${i}` }])));
@@ -57,8 +58,8 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('handles a redelivered submission once: the second delivery only announces the state again', async () => {
     const batch = [{ seq: 10, spec: spec('once') }];
-    const first = await submitTasks(ledger, batch);
-    const second = await submitTasks(ledger, batch);
+    const first = await submitTasks(ledger, batch, new Date());
+    const second = await submitTasks(ledger, batch, new Date());
     assert.equal(first.events.length, 1);
     assert.equal(second.rejected.length, 0, 'a redelivery is not a duplicate');
     assert.deepEqual(second.events, first.events, 'the same event, with the same dedupe id');
@@ -67,7 +68,7 @@ describe('ledger against a real PostgreSQL', () => {
   });
 
   it('handles redelivered run reports once', async () => {
-    await submitTasks(ledger, [{ seq: 20, spec: spec('reported', { recoverable_exitcodes: [3] }) }]);
+    await submitTasks(ledger, [{ seq: 20, spec: spec('reported', { recoverable_exitcodes: [3] }) }], new Date());
     await placeTasks(ledger, [{ name: 'reported', attempt: 0, host: 'h1' }]);
     const started = { name: 'reported', attempt: 1, host: 'h1', run_id: 'pid:1', at: new Date().toISOString() };
     assert.equal((await markStarted(ledger, [started])).length, 1);
@@ -99,17 +100,92 @@ describe('ledger against a real PostgreSQL', () => {
     await submitTasks(ledger, [
       ...parents.map((name, i) => ({ seq: 100 + i, spec: spec(name) })),
       { seq: 200, spec: spec('fan-in', { dependencies: parents }) },
-    ]);
-    await ledger.query('UPDATE tasks SET state = $1 WHERE name = ANY($2::text[])', ['success', parents.slice(0, 49)]);
+    ], new Date());
+    await ledger.query('UPDATE tasks SET state = $1, succeeded_at = now() WHERE name = ANY($2::text[])', ['success', parents.slice(0, 49)]);
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), []);
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), [], 'redelivered: nothing changes');
     const [mid] = await ledger.query<{ pending_dependencies: number }>("SELECT pending_dependencies FROM tasks WHERE name = 'fan-in'");
     assert.equal(mid!.pending_dependencies, 1);
-    await ledger.query("UPDATE tasks SET state = 'success' WHERE name = 'fan-49'");
+    await ledger.query("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name = 'fan-49'");
     const before = ledger.statements();
     const released = await releaseDependents(ledger, ['fan-49', 'fan-49']);
     assert.equal(ledger.statements() - before, 1);
     assert.deepEqual(released.map((e) => [e.name, e.state]), [['fan-in', 'ready']]);
     assert.deepEqual(await releaseDependents(ledger, ['fan-49']), []);
+  });
+
+  it('a cron task goes on to scheduled after its run, and its success satisfies a dependent submitted later', async () => {
+    const now = new Date();
+    await submitTasks(ledger, [{ seq: 300, spec: spec('nightly', { cron: '0 3 * * *' }) }], now);
+    await placeTasks(ledger, [{ name: 'nightly', attempt: 0, host: 'h1' }]);
+    const at = new Date().toISOString();
+    const events = await recordExits(ledger, [{
+      name: 'nightly', attempt: 1, host: 'h1', exit_code: 0, reason: null, output: '', started_at: at, finished_at: at,
+    }]);
+    assert.deepEqual(events.map((e) => [e.from, e.state, e.version]), [['placed', 'running', 3], ['running', 'success', 4], ['success', 'scheduled', 5]]);
+    const [row] = await ledger.query<{ state: string; next_run_at: Date; succeeded: boolean }>(
+      "SELECT state, next_run_at, succeeded_at IS NOT NULL AS succeeded FROM tasks WHERE name = 'nightly'");
+    assert.equal(row!.state, 'scheduled');
+    assert.equal(row!.succeeded, true);
+    assert.equal(row!.next_run_at.getUTCHours(), 3);
+    const later = await submitTasks(ledger, [{ seq: 301, spec: spec('after-nightly', { dependencies: ['nightly'] }) }], new Date());
+    assert.deepEqual(later.events.map((e) => e.state), ['ready']);
+  });
+
+  it('a failed run of a cron task leaves it scheduled with the failure in its reason, blocking no dependent', async () => {
+    await submitTasks(ledger, [
+      { seq: 310, spec: spec('hourly-fails', { cron: '@hourly' }) },
+      { seq: 311, spec: spec('after-hourly', { dependencies: ['hourly-fails'] }) },
+    ], new Date());
+    await placeTasks(ledger, [{ name: 'hourly-fails', attempt: 0, host: 'h1' }]);
+    const at = new Date().toISOString();
+    const events = await recordExits(ledger, [{
+      name: 'hourly-fails', attempt: 1, host: 'h1', exit_code: 2, reason: null, output: '', started_at: at, finished_at: at,
+    }]);
+    assert.deepEqual(events.map((e) => e.state), ['running', 'failed', 'scheduled']);
+    assert.match(events[2]!.reason ?? '', /^last run failed: /);
+    const rows = await ledger.query<{ name: string; state: string }>(
+      "SELECT name, state FROM tasks WHERE name IN ('hourly-fails', 'after-hourly') ORDER BY name");
+    assert.deepEqual(rows, [{ name: 'after-hourly', state: 'waiting' }, { name: 'hourly-fails', state: 'scheduled' }]);
+  });
+
+  it('lets one of many cron replicas applying the same fire win: the fire time fires once', async () => {
+    const submitted = new Date('2026-11-22T10:00:00.500Z');
+    await submitTasks(ledger, [{ seq: 320, spec: spec('every-second', { schedule_at: '2030-01-01T00:00:00Z', cron: '* * * * * *' }) }], submitted);
+    await ledger.query("UPDATE tasks SET next_run_at = '2026-11-22T10:00:01Z' WHERE name = 'every-second'");
+    const now = new Date('2026-11-22T10:00:01.100Z');
+    const [due] = (await readDueTasks(ledger, now, 1000)).filter((d) => d.name === 'every-second');
+    assert.ok(due);
+    const fire: Fire = {
+      name: due.name, version: due.version, from: due.state, due: due.next_run_at, fire_time: due.next_run_at, outcome: 'fired',
+      missed_from: null, next_run_at: new Date('2026-11-22T10:00:02Z'), child: null, attempt: due.attempt, host: due.host,
+    };
+    const racers = Array.from({ length: 6 }, () => openLedger({ databaseUrl: db.url, log, max: 1 }));
+    extra.push(...racers);
+    const results = await Promise.all(racers.map((l) => applyFires(l, [fire])));
+    assert.equal(results.filter((r) => r.applied.length === 1).length, 1);
+    assert.deepEqual(results.flatMap((r) => r.events).map((e) => [e.from, e.state]), [['scheduled', 'ready']]);
+    const fires = await ledger.query("SELECT outcome FROM fires WHERE task = 'every-second'");
+    assert.deepEqual(fires, [{ outcome: 'fired' }]);
+    const [row] = await ledger.query<{ state: string; next_run_at: Date }>("SELECT state, next_run_at FROM tasks WHERE name = 'every-second'");
+    assert.deepEqual(row, { state: 'ready', next_run_at: new Date('2026-11-22T10:00:02Z') });
+    assert.deepEqual(await applyFires(ledger, [fire]), { events: [], applied: [] }, 'a replay changes nothing');
+  });
+
+  it('blocks waiting and scheduled dependents of a task that failed, once, and clears the start time', async () => {
+    await submitTasks(ledger, [
+      { seq: 330, spec: spec('will-fail') },
+      { seq: 331, spec: spec('waits-on-it', { dependencies: ['will-fail'] }) },
+      { seq: 332, spec: spec('starts-later', { dependencies: ['will-fail'], schedule_at: '2030-01-01T00:00:00Z' }) },
+    ], new Date());
+    await ledger.query("UPDATE tasks SET state = 'failed' WHERE name = 'will-fail'");
+    const events = await blockDependents(ledger, ['will-fail', 'will-fail']);
+    assert.deepEqual(events.map((e) => [e.name, e.from, e.state, e.reason]).sort(), [
+      ['starts-later', 'scheduled', 'blocked', 'dependency will-fail is failed'],
+      ['waits-on-it', 'waiting', 'blocked', 'dependency will-fail is failed'],
+    ]);
+    assert.deepEqual(await blockDependents(ledger, ['will-fail']), [], 'redelivered: nothing changes');
+    const [row] = await ledger.query<{ next_run_at: Date | null }>("SELECT next_run_at FROM tasks WHERE name = 'starts-later'");
+    assert.equal(row!.next_run_at, null);
   });
 });

@@ -18,7 +18,7 @@ export async function cancelTasks(ledger: Ledger, names: readonly string[]): Pro
     `WITH old AS (
        SELECT name, state FROM tasks WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE
      ), changed AS (
-       UPDATE tasks t SET state = 'cancelled', reason = 'cancelled by request', version = t.version + 1, updated_at = now()
+       UPDATE tasks t SET state = 'cancelled', reason = 'cancelled by request', next_run_at = NULL, version = t.version + 1, updated_at = now()
          FROM old WHERE t.name = old.name AND old.state = ANY($2::text[])
        RETURNING ${EVENT_COLUMNS}
      )

@@ -3,6 +3,14 @@ import type { TaskEvent, TaskState } from '@tangerine/contracts';
 /** The columns every state-changing statement returns, to build the event of the change. */
 export const EVENT_COLUMNS = 't.name, t.state, t.attempt, t.failures, t.version, t.host, t.reason, t.updated_at';
 
+/**
+ * SQL: has the task `alias` succeeded since it was submitted? The test every dependency uses. Its state alone does not
+ * tell, as a cron task moves on to `scheduled` after a success; a cancelled or blocked task no longer counts.
+ */
+export function succeeded(alias: string): string {
+  return `(${alias}.succeeded_at IS NOT NULL AND ${alias}.state NOT IN ('blocked', 'cancelled'))`;
+}
+
 export interface EventRow {
   name: string;
   state: TaskState;

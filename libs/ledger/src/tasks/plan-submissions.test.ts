@@ -9,6 +9,7 @@ function spec(name: string, dependencies: string[] = []): TaskSpec {
   return {
     name, executor: 'docker', image: 'alpine', command: [], entrypoint: null, env: {}, volumes: [], dependencies,
     restartable: true, recoverable_exitcodes: [], max_failures: 3, constraints: {}, cpu: null, memory: null,
+    cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null,
   };
 }
 
@@ -21,17 +22,21 @@ function view(parts: {
   dependencyStates?: Record<string, TaskState>;
   edges?: Record<string, string[]>;
   dependedOn?: string[];
+  now?: Date;
 } = {}): LedgerView {
   return {
     existing: new Map(Object.entries(parts.existing ?? {})),
     dependencyStates: new Map(Object.entries(parts.dependencyStates ?? {})),
     edges: new Map(Object.entries(parts.edges ?? {})),
     dependedOn: new Set(parts.dependedOn ?? []),
+    now: parts.now ?? NOW,
   };
 }
 
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+
 /** The parts of an accepted task worth comparing (spec is checked separately where it matters). */
-function summary(t: PlannedTask): Omit<PlannedTask, 'spec'> & { name: string } {
+function summary(t: PlannedTask): Omit<PlannedTask, 'spec' | 'next_run_at'> & { name: string } {
   return { name: t.spec.name, seq: t.seq, from: t.from, state: t.state, reason: t.reason, pending: t.pending, edges: t.edges };
 }
 
@@ -40,7 +45,7 @@ function rejections(plan: SubmissionPlan): { seq: number; name: string; code: st
 }
 
 describe('planSubmissions: first state of a new task', () => {
-  const cases: [string, Submission, LedgerView, Omit<PlannedTask, 'spec'> & { name: string }][] = [
+  const cases: [string, Submission, LedgerView, Omit<PlannedTask, 'spec' | 'next_run_at'> & { name: string }][] = [
     ['no dependencies → ready', sub(1, 'a'), view(),
       { name: 'a', seq: 1, from: null, state: 'ready', reason: null, pending: 0, edges: [] }],
     ['dependencies not submitted yet → waiting with a pending count', sub(1, 'a', ['x', 'y']), view(),
@@ -371,4 +376,38 @@ describe('findPath', () => {
     findPath(graph, ['a'], 'd');
     assert.deepEqual(graph, copy);
   });
+});
+
+describe('planSubmissions: start times and cron', () => {
+  const timed = (seq: number, name: string, fields: Partial<TaskSpec>, dependencies: string[] = []): Submission =>
+    ({ seq, spec: { ...spec(name, dependencies), ...fields } });
+  const cases: [string, Submission, LedgerView, { state: PlannedTask['state']; next_run_at: string | null }][] = [
+    ['schedule_at ahead → scheduled until then', timed(1, 'a', { schedule_at: '2026-11-22T12:00:03.000Z' }), view(),
+      { state: 'scheduled', next_run_at: '2026-11-22T12:00:03.000Z' }],
+    ['schedule_at ahead with a dependency pending → still scheduled (the dependency is counted)',
+      timed(1, 'a', { schedule_at: '2026-11-22T13:00:00.000Z' }, ['x']), view(),
+      { state: 'scheduled', next_run_at: '2026-11-22T13:00:00.000Z' }],
+    ['schedule_at passed → runs now', timed(1, 'a', { schedule_at: '2026-11-22T11:59:59.000Z' }), view(),
+      { state: 'ready', next_run_at: null }],
+    ['schedule_at exactly now → runs now', timed(1, 'a', { schedule_at: '2026-11-22T12:00:00.000Z' }), view(),
+      { state: 'ready', next_run_at: null }],
+    ['cron → runs now, next fire time after now', timed(1, 'a', { cron: '*/15 * * * *', timezone: 'UTC' }), view(),
+      { state: 'ready', next_run_at: '2026-11-22T12:15:00.000Z' }],
+    ['cron in a zone → the next fire time there', timed(1, 'a', { cron: '0 9 * * *', timezone: 'Europe/Berlin' }), view(),
+      { state: 'ready', next_run_at: '2026-11-23T08:00:00.000Z' }],
+    ['cron waiting for a dependency → waiting, fire time set', timed(1, 'a', { cron: '0 * * * *', timezone: 'UTC' }, ['x']), view(),
+      { state: 'waiting', next_run_at: '2026-11-22T13:00:00.000Z' }],
+    ['cron with a later schedule_at → scheduled at that time first',
+      timed(1, 'a', { cron: '0 * * * *', timezone: 'UTC', schedule_at: '2026-11-23T00:30:00.000Z' }), view(),
+      { state: 'scheduled', next_run_at: '2026-11-23T00:30:00.000Z' }],
+    ['a failed dependency blocks a scheduled task at once', timed(1, 'a', { schedule_at: '2026-11-23T00:00:00.000Z' }, ['x']),
+      view({ dependencyStates: { x: 'failed' } }), { state: 'blocked', next_run_at: null }],
+  ];
+  for (const [label, submission, ledgerView, expected] of cases) {
+    it(label, () => {
+      const [task] = planSubmissions([submission], ledgerView).accept;
+      assert.ok(task);
+      assert.deepEqual({ state: task.state, next_run_at: task.next_run_at?.toISOString() ?? null }, expected);
+    });
+  }
 });

@@ -1,4 +1,5 @@
 import { TangerineError, isFinished, type TaskSpec, type TaskState } from '@tangerine/contracts';
+import { nextFire, parseCron } from '@tangerine/cron';
 
 export interface Submission {
   /** Stream sequence of the submit message: identifies a redelivery. */
@@ -16,8 +17,10 @@ export interface PlannedTask {
   spec: TaskSpec;
   /** The state it had before (a finished task submitted again), or null when new. */
   from: TaskState | null;
-  state: 'waiting' | 'ready' | 'blocked';
+  state: 'waiting' | 'scheduled' | 'ready' | 'blocked';
   reason: string | null;
+  /** The fire time the cron service acts on next: the start time, or a cron task's next fire time. */
+  next_run_at: Date | null;
   pending: number;
   edges: { dependency: string; satisfied: boolean }[];
 }
@@ -32,12 +35,14 @@ export interface SubmissionPlan {
 export interface LedgerView {
   /** The rows of the submitted names that exist. */
   existing: ReadonlyMap<string, ExistingTask>;
-  /** States of the dependencies named by the batch that exist. */
+  /** States of the dependencies named by the batch that exist; one that has succeeded since its submission reads `success`. */
   dependencyStates: ReadonlyMap<string, TaskState>;
   /** Edges task → dependencies already in the ledger that a cycle could run through. */
   edges: ReadonlyMap<string, readonly string[]>;
   /** Names of the batch that some task in the ledger already depends on. */
   dependedOn: ReadonlySet<string>;
+  /** The time of the submission, for start times and first fire times. */
+  now: Date;
 }
 
 const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
@@ -74,7 +79,7 @@ export function planSubmissions(batch: readonly Submission[], view: LedgerView):
         continue;
       }
     }
-    const task = initialState(sub, current ?? null, (dep) => planned.get(dep)?.state ?? view.dependencyStates.get(dep));
+    const task = initialState(sub, current ?? null, view.now, (dep) => planned.get(dep)?.state ?? view.dependencyStates.get(dep));
     plan.accept.push(task);
     planned.set(name, task);
     graph.set(name, sub.spec.dependencies);
@@ -83,7 +88,7 @@ export function planSubmissions(batch: readonly Submission[], view: LedgerView):
   return plan;
 }
 
-function initialState(sub: Submission, from: TaskState | null, stateOf: (dep: string) => TaskState | undefined): PlannedTask {
+function initialState(sub: Submission, from: TaskState | null, now: Date, stateOf: (dep: string) => TaskState | undefined): PlannedTask {
   let blockedBy: { dep: string; state: TaskState } | null = null;
   const edges = sub.spec.dependencies.map((dependency) => {
     const state = stateOf(dependency);
@@ -92,10 +97,15 @@ function initialState(sub: Submission, from: TaskState | null, stateOf: (dep: st
   });
   const pending = edges.filter((e) => !e.satisfied).length;
   const blocked = blockedBy as { dep: string; state: TaskState } | null;
+  const base = { seq: sub.seq, spec: sub.spec, from, pending, edges };
   if (blocked) {
-    return { seq: sub.seq, spec: sub.spec, from, state: 'blocked', reason: `dependency ${blocked.dep} is ${blocked.state}`, pending, edges };
+    return { ...base, state: 'blocked', reason: `dependency ${blocked.dep} is ${blocked.state}`, next_run_at: null };
   }
-  return { seq: sub.seq, spec: sub.spec, from, state: pending > 0 ? 'waiting' : 'ready', reason: null, pending, edges };
+  const startAt = sub.spec.schedule_at === null ? null : new Date(sub.spec.schedule_at);
+  if (startAt !== null && startAt > now) return { ...base, state: 'scheduled', reason: null, next_run_at: startAt };
+  // Tangerine's meaning: a cron task runs when submitted, then at each fire time after that.
+  const next = sub.spec.cron === null ? null : nextFire(parseCron(sub.spec.cron, { name: sub.spec.name, timezone: sub.spec.timezone ?? 'UTC' }), now);
+  return { ...base, state: pending > 0 ? 'waiting' : 'ready', reason: null, next_run_at: next };
 }
 
 /** Depth-first search from `starts` along dependency edges; the path to `target`, or null. */

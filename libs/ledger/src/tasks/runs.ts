@@ -23,9 +23,9 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
 /**
  * Records run ends and applies the retry rules (decideAfterExit): success, back to ready, or failed.
  * The run record always takes the exit code; the task only moves if the report is for its current attempt
- * and it is still placed or running (a cancelled task stays cancelled). A short run's one report stands for its
- * start too: a task still placed whose run started goes through running, in the same statement, with an event
- * (and a version) for each of the two changes.
+ * and it is still placed or running (a cancelled task stays cancelled). One statement may pass the task through
+ * several states, with an event (and a version) for each: a short run's one report stands for its start too
+ * (placed → running → ...), and a cron task goes on from success or failed to `scheduled`.
  */
 export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
@@ -34,19 +34,12 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
     [reports.map((r) => r.name)],
   );
   const byName = new Map(current.map((c) => [c.name, c]));
-  const decisions = reports.map((r) => {
-    const task = byName.get(r.name);
-    const live = task && task.attempt === r.attempt && (task.state === 'placed' || task.state === 'running');
-    if (!task || !live) return { report: r, state: null, failures: null, reason: r.reason };
-    const d = decideAfterExit({ exit_code: r.exit_code, failures: task.failures, ...task.spec });
-    const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
-    return { report: r, state: d.state, failures: d.failures, reason };
-  });
-  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null }>(
+  const decisions = reports.map((r) => decide(r, byName.get(r.name)));
+  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                            $8::text[], $9::int[], $10::text[], $11::text[])
-         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id)
+                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])
+         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome)
      ), r AS (
        UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output, run_id = coalesce(runs.run_id, v.run_id),
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
@@ -56,28 +49,66 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
      )
      UPDATE tasks t SET state = v.state, failures = v.failures, reason = v.reason,
             ready_at = CASE WHEN v.state = 'ready' THEN now() ELSE t.ready_at END,
-            version = t.version + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 2 ELSE 1 END,
+            succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
+            version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
+                                    + CASE WHEN v.state <> v.outcome THEN 1 ELSE 0 END,
             updated_at = now()
        FROM v JOIN old ON old.name = v.name
       WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
-     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at`,
+     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at, v.outcome`,
     [
       decisions.map((d) => d.report.name), decisions.map((d) => d.report.attempt), decisions.map((d) => d.report.exit_code),
       decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
       decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
       decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
-      decisions.map((d) => d.report.run_id ?? null),
+      decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome),
     ],
   );
-  return rows.flatMap((r) => {
-    if (r.from_state !== 'placed' || r.started_at === null) return [toEvent(r, r.from_state, r.exit_code)];
-    const before = byName.get(r.name);
-    const running: TaskEvent = {
-      ...toEvent(r, 'placed'), state: 'running', version: Number(r.version) - 1, failures: before?.failures ?? 0,
-      reason: null, at: r.started_at.toISOString(),
-    };
-    return [running, toEvent(r, 'running', r.exit_code)];
-  });
+  return rows.flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? 0));
+}
+
+interface Decision {
+  report: RunExited;
+  /** What the retry rules say (success, ready, failed), or null for a stale report. */
+  outcome: TaskState | null;
+  /** The state stored: the outcome, or `scheduled` for a cron task whose run ended for good. */
+  state: TaskState | null;
+  failures: number | null;
+  reason: string | null;
+}
+
+function decide(r: RunExited, task: { state: TaskState; attempt: number; failures: number; spec: TaskSpec } | undefined): Decision {
+  const live = task && task.attempt === r.attempt && (task.state === 'placed' || task.state === 'running');
+  if (!task || !live) return { report: r, outcome: null, state: null, failures: null, reason: r.reason };
+  const d = decideAfterExit({ exit_code: r.exit_code, failures: task.failures, ...task.spec });
+  const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
+  if ((task.spec.cron ?? null) === null || d.state === 'ready') return { report: r, outcome: d.state, state: d.state, failures: d.failures, reason };
+  // A cron task's run ended for good: it goes on to wait for its next fire time; the reason keeps a failure visible.
+  return { report: r, outcome: d.state, state: 'scheduled', failures: d.failures, reason: d.state === 'failed' ? `last run failed: ${reason}` : null };
+}
+
+/** The events of one recorded exit: [running,] outcome [, scheduled], each with its own version. */
+function eventsOf(
+  r: EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState },
+  failuresBefore: number,
+): TaskEvent[] {
+  const events: TaskEvent[] = [];
+  const last = Number(r.version);
+  let from = r.from_state;
+  if (r.from_state === 'placed' && r.started_at !== null) {
+    const steps = r.state === r.outcome ? 1 : 2;
+    events.push({
+      ...toEvent(r, 'placed'), state: 'running', version: last - steps, failures: failuresBefore, reason: null,
+      at: r.started_at.toISOString(),
+    });
+    from = 'running';
+  }
+  if (r.state !== r.outcome) {
+    events.push({ ...toEvent(r, from, r.exit_code), state: r.outcome, version: last - 1 });
+    from = r.outcome;
+  }
+  events.push(toEvent(r, from, r.exit_code));
+  return events;
 }
 
 /** PostgreSQL text cannot hold NUL; container output may. */

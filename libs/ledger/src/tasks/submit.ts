@@ -1,6 +1,6 @@
 import type { TaskEvent, TaskState } from '@tangerine/contracts';
 import type { Ledger, Tx } from '../db.js';
-import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 import { planSubmissions, type ExistingTask, type Submission, type SubmissionPlan } from './plan-submissions.js';
 
 export interface SubmitResult {
@@ -13,7 +13,8 @@ export interface SubmitResult {
  * finished one), is rejected, or is recognized as a redelivery, whose current state is announced again.
  * Dependencies are locked FOR SHARE, so a dependency cannot succeed unseen between our read and our commit.
  */
-export async function submitTasks(ledger: Ledger, batch: readonly Submission[]): Promise<SubmitResult> {
+/** `now`, from the caller's clock, is the submission time that start times and first fire times are measured from. */
+export async function submitTasks(ledger: Ledger, batch: readonly Submission[], now: Date): Promise<SubmitResult> {
   return ledger.transaction(async (tx) => {
     const names = [...new Set(batch.map((s) => s.spec.name))];
     const existing = new Map(
@@ -26,23 +27,24 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[]):
       ? { dependencyStates: new Map<string, TaskState>(), edges: new Map<string, string[]>(), dependedOn: new Set<string>() }
       : await readGraph(tx, names, deps);
 
-    const plan = planSubmissions(batch, { existing, dependencyStates, edges, dependedOn });
+    const plan = planSubmissions(batch, { existing, dependencyStates, edges, dependedOn, now });
     const events: TaskEvent[] = [];
     if (plan.accept.length > 0) {
       const rows = await tx.query<EventRow>(
-        `INSERT INTO tasks AS t (name, spec, state, reason, pending_dependencies, submit_seq, ready_at)
-         SELECT v.name, v.spec, v.state, v.reason, v.pending, v.seq, CASE WHEN v.state = 'ready' THEN now() END
-           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[], $6::bigint[])
-                AS v(name, spec, state, reason, pending, seq)
+        `INSERT INTO tasks AS t (name, spec, state, reason, pending_dependencies, submit_seq, ready_at, next_run_at)
+         SELECT v.name, v.spec, v.state, v.reason, v.pending, v.seq, CASE WHEN v.state = 'ready' THEN now() END, v.next_run_at
+           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::timestamptz[])
+                AS v(name, spec, state, reason, pending, seq, next_run_at)
          ON CONFLICT (name) DO UPDATE SET
            spec = EXCLUDED.spec, state = EXCLUDED.state, reason = EXCLUDED.reason,
            pending_dependencies = EXCLUDED.pending_dependencies, submit_seq = EXCLUDED.submit_seq,
-           ready_at = EXCLUDED.ready_at, failures = 0, host = NULL, version = t.version + 1, updated_at = now()
+           ready_at = EXCLUDED.ready_at, next_run_at = EXCLUDED.next_run_at, succeeded_at = NULL,
+           failures = 0, host = NULL, version = t.version + 1, updated_at = now()
          RETURNING ${EVENT_COLUMNS}`,
         [
           plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(p.spec)),
           plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason), plan.accept.map((p) => p.pending),
-          plan.accept.map((p) => p.seq),
+          plan.accept.map((p) => p.seq), plan.accept.map((p) => p.next_run_at),
         ],
       );
       const resubmitted = plan.accept.filter((p) => p.from !== null).map((p) => p.spec.name);
@@ -68,11 +70,15 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[]):
   });
 }
 
-/** The dependencies' states, and the part of the graph a cycle through this batch could use. */
+/**
+ * The dependencies' states, and the part of the graph a cycle through this batch could use. A dependency that
+ * succeeded since its submission reads as `success` (a cron task is `scheduled` between its runs).
+ */
 async function readGraph(tx: Tx, names: string[], deps: string[]) {
   const dependencyStates = new Map(
     (await tx.query<{ name: string; state: TaskState }>(
-      'SELECT name, state FROM tasks WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE', [deps],
+      `SELECT name, CASE WHEN ${succeeded('t')} THEN 'success' ELSE state END AS state
+         FROM tasks t WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE`, [deps],
     )).map((r) => [r.name, r.state] as const),
   );
   const dependedOn = new Set(

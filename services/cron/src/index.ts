@@ -1,0 +1,2 @@
+export { start } from './service.js';
+export { planFires, childName } from './plan.js';

@@ -1,0 +1,61 @@
+import { eventMessage, publishAll } from '@tangerine/bus';
+import type { TaskEvent } from '@tangerine/contracts';
+import { applyFires, readDueTasks, type Fire } from '@tangerine/ledger';
+import type { ServiceContext } from '@tangerine/platform';
+import type { Stop } from '@tangerine/runtime';
+import { planFires } from './plan.js';
+
+/** Due tasks handled per statement; more wait for the next tick, soonest first. */
+const BATCH = 500;
+
+/**
+ * cron: puts recurring tasks and tasks with a start time back in the queue when their time comes, once per fire
+ * time. It keeps no state: the ledger's compare-and-set decides, so any number of replicas may run, and one that
+ * was down catches up on restart (one run at most, within starting_deadline).
+ */
+export async function start(ctx: ServiceContext): Promise<Stop> {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const loop = (): void => {
+    running = tick(ctx)
+      .catch((err: unknown) => ctx.log.warn({ err }, 'cron tick failed; trying again'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, ctx.config.cronTickMs);
+      });
+  };
+  loop();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
+
+async function tick(ctx: ServiceContext): Promise<void> {
+  for (;;) {
+    const now = ctx.clock.now();
+    const due = await readDueTasks(ctx.ledger, now, BATCH);
+    if (due.length === 0) return;
+    const { events, applied } = await applyFires(ctx.ledger, planFires(due, now));
+    for (const f of applied) logFire(ctx, f);
+    await announce(ctx, events);
+    if (due.length < BATCH) return;
+  }
+}
+
+function logFire(ctx: ServiceContext, f: Fire): void {
+  const line = {
+    task: f.name, attempt: f.attempt, host: f.host, fire_time: f.fire_time.toISOString(), outcome: f.outcome, missed_from: f.missed_from?.toISOString(),
+    next_run_at: f.next_run_at?.toISOString() ?? null, child: f.child?.name,
+  };
+  if (f.outcome === 'fired') ctx.log.info(line, 'fire time reached');
+  else ctx.log.warn(line, f.outcome === 'skipped_busy' ? 'fire time skipped: a run is still going' : 'fire time skipped: past its starting deadline');
+}
+
+async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void> {
+  for (const e of events) {
+    ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
+  }
+  await publishAll(ctx.bus, events.map(eventMessage));
+}
