@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseTaskSpec } from '@tangerine/contracts';
+import { start as startCron } from '@tangerine/cron-service';
+import { getTask, submitTasks } from '@tangerine/ledger';
+import { connectServices, type ServiceContext } from '@tangerine/platform';
+import { ManualClock, Metrics, createLogger, loadConfig, type Stop } from '@tangerine/runtime';
+import { startNats, type NatsServer } from '../helpers/nats.js';
+import { createDatabase } from '../helpers/postgres.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The cron service reads the time only from its context's clock: with a manual clock a test moves time by days
+ * and across DST in milliseconds, against the real ledger and NATS.
+ */
+describe('cron service on a manual clock', () => {
+  const clock = new ManualClock('2026-03-07T12:00:00Z');
+  let nats: NatsServer;
+  let db: Awaited<ReturnType<typeof createDatabase>>;
+  let ctx: ServiceContext;
+  let close: Stop;
+  let stop: Stop;
+
+  before(async () => {
+    nats = await startNats();
+    db = await createDatabase('cron-clock');
+    const config = loadConfig({ NATS_URL: nats.url, DATABASE_URL: db.url, CRON_TICK: '0.02', HOST_ID: 'test' });
+    const base = { config, log: createLogger('cron', { level: 'silent', pretty: false }), clock, metrics: new Metrics(), health: {} };
+    ({ ctx, close } = await connectServices(base, 'cron-clock'));
+    stop = await startCron(ctx);
+  });
+  after(async () => {
+    await stop();
+    await close();
+    await nats.stop();
+    await db.drop();
+  });
+
+  /** Lets the service tick a few times at the clock's current time. */
+  const settle = () => sleep(150);
+  const submit = (seq: number, fields: Record<string, unknown>) =>
+    submitTasks(ctx.ledger, [{ seq, spec: parseTaskSpec({ executor: 'process', command: ['true'], ...fields }) }], clock.now());
+  const state = async (name: string) => {
+    const t = await getTask(ctx.ledger, name);
+    return { state: t?.state, next_run_at: t?.next_run_at, fires: t?.fires?.map((f) => [f.outcome, f.fire_time, f.missed_from]) };
+  };
+
+  it('holds a schedule_at task until the clock reaches its time, then makes it ready', async () => {
+    await submit(1, { name: 'at-noon', schedule_at: '2026-03-08T12:00:00-04:00' });
+    clock.set('2026-03-08T15:59:59.999Z');
+    await settle();
+    assert.equal((await state('at-noon')).state, 'scheduled');
+    clock.set('2026-03-08T16:00:00Z');
+    await settle();
+    assert.deepEqual(await state('at-noon'), {
+      state: 'ready', next_run_at: null, fires: [['fired', '2026-03-08T16:00:00.000Z', null]],
+    });
+  });
+
+  it('fires a daily job in New York at the jump across spring forward, and skips a fire time found days late', async () => {
+    clock.set('2026-03-07T12:00:00Z');
+    await submit(2, { name: 'at-0230', cron: '30 2 * * *', timezone: 'America/New_York', starting_deadline: 600 });
+    // Its first run is the submission's; it waits as scheduled for 02:30, which does not exist on March 8.
+    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'");
+    assert.equal((await state('at-0230')).next_run_at, '2026-03-08T07:00:00.000Z');
+    clock.set('2026-03-08T07:00:00.010Z');
+    await settle();
+    assert.deepEqual(await state('at-0230'), {
+      state: 'ready', next_run_at: '2026-03-09T06:30:00.000Z', fires: [['fired', '2026-03-08T07:00:00.000Z', null]],
+    });
+    // Three days on, without running in between: the newest missed fire time is more than 600 s old.
+    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'");
+    clock.set('2026-03-11T08:00:00Z');
+    await settle();
+    const later = await state('at-0230');
+    assert.equal(later.state, 'scheduled');
+    assert.equal(later.next_run_at, '2026-03-12T06:30:00.000Z');
+    assert.deepEqual(later.fires?.[0], ['skipped_deadline', '2026-03-11T06:30:00.000Z', '2026-03-09T06:30:00.000Z']);
+  });
+});
