@@ -3,7 +3,7 @@ export { ErrorCodes, TangerineError, isTangerineError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
-export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH } from './spec.js';
+export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
 export type { ParseOptions } from './spec.js';
 export { decideAfterExit } from './retry.js';
 export type { RetryInput, RetryDecision } from './retry.js';
@@ -11,5 +11,5 @@ export { Subjects, Streams, defineSubject, defineFamily } from './subjects.js';
 export type { Subject, SubjectFamily } from './subjects.js';
 export {
   TaskEvent, Rejection, CancelRequest, GetRequest, ListRequest, RunDispatch, RunStop, RunStarted, RunExited,
-  HostAnnounce, RunView, TaskView, FireView, ErrorReply, Validators,
+  HostAnnounce, HostState, HostEvent, HostRequest, HostView, RunView, TaskView, FireView, ErrorReply, Validators,
 } from './messages.js';

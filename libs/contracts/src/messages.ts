@@ -110,10 +110,43 @@ export const HostAnnounce = Type.Object({
   /** CPU cores and memory (MiB) the host offers to reservations. */
   cpu: Type.Number({ minimum: 0 }),
   memory: Type.Integer({ minimum: 0 }),
+  /** Every run the agent holds (starting, running, or ended and not yet reported): what the ledger is checked against. */
   running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() })),
+  /** Slots not taken by those runs. */
+  free_slots: Type.Optional(Type.Integer({ minimum: 0 })),
   at: Timestamp,
 });
 export type HostAnnounce = Static<typeof HostAnnounce>;
+
+export const HostState = Type.Union([Type.Literal('up'), Type.Literal('draining'), Type.Literal('down')], { description: '"up", "draining" or "down"' });
+export type HostState = Static<typeof HostState>;
+
+/** A host's state change, on `hosts.events.<host>.<state>`. */
+export const HostEvent = Type.Object({
+  host: HostId,
+  state: Type.Union([HostState, Type.Literal('removed')]),
+  from: Type.Union([HostState, Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  at: Timestamp,
+});
+export type HostEvent = Static<typeof HostEvent>;
+
+export const HostRequest = Type.Object({ host: HostId }, { additionalProperties: false });
+export type HostRequest = Static<typeof HostRequest>;
+
+/** What `hosts.list` replies for each host. */
+export const HostView = Type.Object({
+  host: HostId,
+  state: HostState,
+  labels: Type.Record(Type.String(), Type.String()),
+  slots: Type.Integer(),
+  executors: Type.Array(Type.String()),
+  /** Runs the ledger has placed or running there. */
+  running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() })),
+  last_seen: Timestamp,
+  first_seen: Timestamp,
+});
+export type HostView = Static<typeof HostView>;
 
 export const RunView = Type.Object({
   attempt: Type.Integer(),
@@ -177,4 +210,6 @@ export const Validators = {
   runStarted: compile(RunStarted),
   runExited: compile(RunExited),
   hostAnnounce: compile(HostAnnounce),
+  hostEvent: compile(HostEvent),
+  hostRequest: compile(HostRequest),
 } as const;

@@ -7,7 +7,7 @@ const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, volumes, datavolumes, dependencies, ' +
   'restartable, recoverable_exitcodes, max_failures, constraints, cpu, memory, cron, timezone, concurrency, ' +
-  'starting_deadline, schedule_at';
+  'starting_deadline, schedule_at, timeout';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
 /** A minimal valid docker spec plus the given fields. */
@@ -51,6 +51,7 @@ describe('parseTaskSpec: defaults', () => {
       concurrency: 'forbid',
       starting_deadline: 300,
       schedule_at: null,
+      timeout: null,
     });
   });
 
@@ -75,6 +76,7 @@ describe('parseTaskSpec: defaults', () => {
       concurrency: 'allow',
       starting_deadline: 60,
       schedule_at: '2026-11-22T12:00:00.000Z',
+      timeout: 1.5,
     };
     assert.deepEqual(parseTaskSpec(structuredClone(full)), full);
   });
@@ -510,4 +512,10 @@ describe('parseTaskSpec: cron, timezone, concurrency, starting_deadline, schedul
   for (const [given, rule] of badInstants) {
     it(`rejects schedule_at ${JSON.stringify(given)}`, () => assertInvalid(base({ schedule_at: given }), 'schedule_at', `schedule_at: ${rule}`));
   }
+});
+
+describe('parseTaskSpec: timeout', () => {
+  it('takes seconds, fractions too', () => assert.equal(parseTaskSpec(base({ timeout: 0.5 })).timeout, 0.5));
+  it('rejects 0', () => assertInvalid(base({ timeout: 0 }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got 0)'));
+  it('rejects a string', () => assertInvalid(base({ timeout: '10s' }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got "10s")'));
 });

@@ -59,6 +59,8 @@ export const TaskSpec = Type.Object(
     starting_deadline: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
     /** The task stays `scheduled` until this time (ISO 8601 with an offset; stored in UTC). */
     schedule_at: Type.Union([Type.String(), Type.Null()]),
+    /** Seconds a run may take; then it is killed and ends with exit code 124 and reason `timeout`. */
+    timeout: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000 }), Type.Null()]),
   },
   { additionalProperties: false },
 );
@@ -69,8 +71,11 @@ const taskSpec = compile(TaskSpec);
 const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'constraints',
-  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at',
+  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout',
 ] as const;
+
+/** The exit code a run that timed out ends with, as GNU timeout(1) gives: list it in recoverable_exitcodes to retry. */
+export const TIMEOUT_EXIT_CODE = 124;
 
 /** Child tasks of `concurrency: allow` are named `<name>-<YYYYMMDDTHHMMSS>`: 16 characters of the 100. */
 export const CHILD_SUFFIX_LENGTH = 16;
@@ -123,6 +128,7 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
     concurrency: raw['concurrency'] ?? 'forbid',
     starting_deadline: raw['starting_deadline'] ?? 300,
     schedule_at: raw['schedule_at'] ?? null,
+    timeout: raw['timeout'] ?? null,
   };
   const parsed = taskSpec.parse(spec, 'invalid_spec');
   checkRules(parsed);

@@ -1,6 +1,6 @@
 import type { TaskState } from './states.js';
 import type {
-  CancelRequest, GetRequest, HostAnnounce, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
+  CancelRequest, GetRequest, HostAnnounce, HostEvent, HostRequest, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
 } from './messages.js';
 
 /** A subject that carries its message type, imported by sender and receiver alike. */
@@ -53,12 +53,19 @@ export const Subjects = {
   runExited: defineSubject<RunExited>('runs.exited'),
   /** Internal: agents announce themselves (core NATS, every heartbeat interval). */
   hostAnnounce: defineSubject<HostAnnounce>('hosts.announce'),
+  /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
+  hostEvents: defineFamily<HostEvent, [host: string, state: string]>('hosts.events.>', (host, state) => `hosts.events.${host}.${state}`),
+  /** Public request/reply: every host with its state, labels, slots and the runs the ledger puts there. */
+  hostsList: defineSubject<Record<string, never>>('hosts.list'),
+  /** Public request/reply: `{"host"}`; the placer gives a draining host nothing new. */
+  hostsDrain: defineSubject<HostRequest>('hosts.drain'),
+  hostsUndrain: defineSubject<HostRequest>('hosts.undrain'),
 } as const;
 
 /** JetStream streams and the subjects each captures. */
 export const Streams = {
   commands: { name: 'TANGERINE_COMMANDS', subjects: ['tasks.submit', 'tasks.cancel'] },
-  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected'] },
+  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected', 'hosts.events.>'] },
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: ['agents.>'] },
   reports: { name: 'TANGERINE_REPORTS', subjects: ['runs.>'] },
 } as const;

@@ -8,7 +8,7 @@ function due(state: TaskState, nextRunAt: string, fields: Partial<TaskSpec>): Du
   const spec: TaskSpec = {
     name: 'job', executor: 'process', image: null, command: ['true'], entrypoint: null, env: {}, volumes: [],
     dependencies: ['dep'], restartable: true, recoverable_exitcodes: [], max_failures: 3, constraints: {}, cpu: null,
-    memory: null, cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, ...fields,
+    memory: null, cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, timeout: null, ...fields,
   };
   return { name: 'job', state, version: 7, next_run_at: new Date(nextRunAt), spec, attempt: 2, host: 'h1' };
 }

@@ -9,7 +9,7 @@ function spec(name: string, dependencies: string[] = []): TaskSpec {
   return {
     name, executor: 'docker', image: 'alpine', command: [], entrypoint: null, env: {}, volumes: [], dependencies,
     restartable: true, recoverable_exitcodes: [], max_failures: 3, constraints: {}, cpu: null, memory: null,
-    cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null,
+    cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, timeout: null,
   };
 }
 
