@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { isTangerineError } from '@tangerine/contracts';
-import { backoff, type Logger, type Stop } from '@tangerine/runtime';
+import { backoff, sleep, type Logger, type Stop } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
 import { isNotFound } from './streams.js';
 
@@ -35,7 +35,7 @@ export interface BatchConsumerOptions {
 export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> {
   const { bus, stream, durable, log } = opts;
   const ackWaitMs = opts.ackWaitMs ?? 30000;
-  await ensureConsumer(bus, stream, {
+  const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -43,27 +43,43 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
     max_ack_pending: Math.max(1000, opts.batchSize * 4),
     max_deliver: -1,
     ...(opts.filter ? { filter_subject: opts.filter } : {}),
-  });
-  const consumer = await bus.js.consumers.get(stream, durable);
-  // A short pull expiry: the server keeps sending to a crashed client's open pull request until it expires,
-  // and each message sent there waits ack_wait before redelivery.
-  const messages = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2), expires: 5000 });
-
+  };
+  await ensureConsumer(bus, stream, config);
   const buffer: JsMsg[] = [];
   let wake: (() => void) | null = null;
   let ended = false;
+  let closing = false;
+  let current: Awaited<ReturnType<Awaited<ReturnType<Bus['js']['consumers']['get']>>['consume']>> | null = null;
   const notify = (): void => {
     const w = wake;
     wake = null;
     w?.();
   };
+  // The pull loop outlives NATS restarts: when the subscription ends or fails, it is opened again (with backoff),
+  // so a consumer never stops for good while its service runs.
   const pump = (async () => {
-    for await (const m of messages) {
-      buffer.push(m);
-      notify();
+    for (let attempt = 0; !closing; attempt++) {
+      try {
+        const consumer = await bus.js.consumers.get(stream, durable);
+        // A short pull expiry: the server keeps sending to a crashed client's open pull request until it expires,
+        // and each message sent there waits ack_wait before redelivery.
+        current = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2), expires: 5000 });
+        if (closing) break;
+        for await (const m of current) {
+          attempt = 0;
+          buffer.push(m);
+          notify();
+        }
+        if (closing) break;
+        log.warn({ durable }, 'consumer ended; reading again');
+      } catch (err) {
+        if (closing) break;
+        log.warn({ err, durable }, 'consumer failed; reading again');
+        await ensureConsumer(bus, stream, config).catch(() => undefined);
+      }
+      await sleep(backoff(attempt, 200, 5000));
     }
-  })().catch((err: unknown) => log.error({ err, durable }, 'consumer stopped'))
-    .finally(() => { ended = true; notify(); });
+  })().finally(() => { ended = true; notify(); });
 
   let failures = 0;
   /**
@@ -115,7 +131,8 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
   })();
 
   return async () => {
-    await messages.close().catch(() => undefined);
+    closing = true;
+    await current?.close().catch(() => undefined);
     ended = true;
     notify();
     await pump;

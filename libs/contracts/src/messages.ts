@@ -114,6 +114,11 @@ export const HostAnnounce = Type.Object({
   running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() })),
   /** Slots not taken by those runs. */
   free_slots: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * When this agent process started (ISO 8601, the host's clock). A new value means the agent restarted: a run
+   * the ledger has running there, started before it and not in `running`, is lost.
+   */
+  boot: Type.Optional(Timestamp),
   at: Timestamp,
 });
 export type HostAnnounce = Static<typeof HostAnnounce>;

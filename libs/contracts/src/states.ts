@@ -41,8 +41,9 @@ export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   // At its time: ready, or waiting while a dependency has not succeeded. A dependency that fails blocks it.
   scheduled: ['ready', 'waiting', 'blocked', 'cancelled'],
   ready: ['placed', 'cancelled'],
-  placed: ['running', 'success', 'ready', 'failed', 'cancelled'],
-  running: ['success', 'ready', 'failed', 'cancelled'],
+  // scheduled: a cron task that may not restart lost its host, and waits for its next fire time.
+  placed: ['running', 'success', 'ready', 'failed', 'scheduled', 'cancelled'],
+  running: ['success', 'ready', 'failed', 'scheduled', 'cancelled'],
   // A finished task may be submitted again: it starts over as waiting, scheduled or ready (or blocked at once).
   // A cron task goes on from success or failed to scheduled, in the same statement that records its run.
   success: ['waiting', 'scheduled', 'ready', 'blocked'],

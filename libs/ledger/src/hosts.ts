@@ -1,4 +1,4 @@
-import type { HostAnnounce } from '@tangerine/contracts';
+import type { HostAnnounce, HostState, HostView } from '@tangerine/contracts';
 import type { Ledger } from './db.js';
 
 export interface HostRow {
@@ -8,28 +8,139 @@ export interface HostRow {
   executors: string[];
   cpu: number;
   memory: number;
-  state: 'up' | 'draining' | 'down';
+  state: HostState;
+  boot: string | null;
+  first_seen: Date;
   last_seen: Date;
 }
 
-/** Many announcements, one statement: heartbeats of a large fleet cost one write per interval. */
-export async function upsertHosts(ledger: Ledger, hosts: readonly HostAnnounce[]): Promise<void> {
-  if (hosts.length === 0) return;
-  await ledger.query(
-    `INSERT INTO hosts AS h (id, labels, slots, executors, cpu, memory, last_seen)
-     SELECT v.id, v.labels, v.slots, string_to_array(v.executors, ','), v.cpu, v.memory, v.at
-       FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::real[], $6::int[], $7::timestamptz[])
-         AS v(id, labels, slots, executors, cpu, memory, at)
-     ON CONFLICT (id) DO UPDATE SET labels = EXCLUDED.labels, slots = EXCLUDED.slots, executors = EXCLUDED.executors,
-       cpu = EXCLUDED.cpu, memory = EXCLUDED.memory, last_seen = greatest(h.last_seen, EXCLUDED.last_seen),
-       state = CASE WHEN h.state = 'down' THEN 'up' ELSE h.state END`,
+export interface Heartbeat {
+  announce: HostAnnounce;
+  /** When it arrived, by the receiver's clock: hosts' clocks are never compared with each other. */
+  seenAt: Date;
+}
+
+export interface HeartbeatResult {
+  id: string;
+  /** The state before: null for a new host, `down` for one that came back. */
+  from: HostState | null;
+  state: HostState;
+  /** The agent's incarnation changed (it restarted): the runs it did not take back are lost. */
+  rebooted: boolean;
+}
+
+/**
+ * Many heartbeats, one statement: a large fleet costs one write per interval. A host that was down is up again;
+ * `last_seen` never goes back (two receivers may write out of order).
+ */
+export async function recordHeartbeats(ledger: Ledger, beats: readonly Heartbeat[]): Promise<HeartbeatResult[]> {
+  if (beats.length === 0) return [];
+  const latest = new Map<string, Heartbeat>();
+  for (const b of beats) latest.set(b.announce.host, b);
+  const list = [...latest.values()];
+  return ledger.query<HeartbeatResult>(
+    `WITH v AS (
+       SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::real[], $6::int[], $7::timestamptz[], $8::text[])
+         AS v(id, labels, slots, executors, cpu, memory, seen, boot)
+     ), old AS (
+       -- The statement's snapshot: the rows as they were before this upsert (a locking read here would see nothing).
+       SELECT h.id, h.state, h.boot FROM hosts h JOIN v USING (id)
+     ), up AS (
+       INSERT INTO hosts AS h (id, labels, slots, executors, cpu, memory, last_seen, boot)
+       SELECT id, labels, slots, string_to_array(executors, ','), cpu, memory, seen, boot FROM v
+       ON CONFLICT (id) DO UPDATE SET labels = EXCLUDED.labels, slots = EXCLUDED.slots, executors = EXCLUDED.executors,
+         cpu = EXCLUDED.cpu, memory = EXCLUDED.memory, last_seen = greatest(h.last_seen, EXCLUDED.last_seen),
+         boot = coalesce(EXCLUDED.boot, h.boot),
+         state = CASE WHEN h.state = 'down' THEN 'up' ELSE h.state END, down_since = NULL
+       RETURNING h.id, h.state
+     )
+     SELECT up.id, old.state AS from, up.state,
+            (old.boot IS NOT NULL AND v.boot IS NOT NULL AND old.boot <> v.boot) AS rebooted
+       FROM up JOIN v USING (id) LEFT JOIN old USING (id)`,
     [
-      hosts.map((h) => h.host), hosts.map((h) => JSON.stringify(h.labels)), hosts.map((h) => h.slots),
-      hosts.map((h) => h.executors.join(',')), hosts.map((h) => h.cpu), hosts.map((h) => h.memory), hosts.map((h) => h.at),
+      list.map((b) => b.announce.host), list.map((b) => JSON.stringify(b.announce.labels)), list.map((b) => b.announce.slots),
+      list.map((b) => b.announce.executors.join(',')), list.map((b) => b.announce.cpu), list.map((b) => b.announce.memory),
+      list.map((b) => b.seenAt), list.map((b) => b.announce.boot ?? null),
     ],
   );
 }
 
+/** Hosts not heard from since `cutoff` go down: a compare-and-set, so of several host-health replicas one acts. */
+export async function markHostsDown(ledger: Ledger, cutoff: Date, now: Date): Promise<{ id: string; from: HostState }[]> {
+  return ledger.query(
+    `WITH old AS (
+       SELECT id, state FROM hosts WHERE state <> 'down' AND last_seen < $1 ORDER BY id FOR UPDATE SKIP LOCKED
+     )
+     UPDATE hosts h SET state = 'down', down_since = $2 FROM old
+      WHERE h.id = old.id AND h.state <> 'down' AND h.last_seen < $1
+     RETURNING h.id, old.state AS from`,
+    [cutoff, now],
+  );
+}
+
+/** Hosts down since before `cutoff` are forgotten. */
+export async function removeHosts(ledger: Ledger, cutoff: Date): Promise<string[]> {
+  const rows = await ledger.query<{ id: string }>(
+    `DELETE FROM hosts WHERE state = 'down' AND down_since < $1
+        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.host = hosts.id AND t.state IN ('placed', 'running'))
+     RETURNING id`,
+    [cutoff],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** hosts.drain / hosts.undrain: null when no such host; a host that is down stays down. */
+export async function setDraining(ledger: Ledger, id: string, draining: boolean): Promise<{ from: HostState; state: HostState } | null> {
+  const [row] = await ledger.query<{ from: HostState; state: HostState }>(
+    `WITH old AS (SELECT id, state FROM hosts WHERE id = $1 FOR UPDATE)
+     UPDATE hosts h SET state = CASE WHEN h.state = 'down' THEN 'down' WHEN $2 THEN 'draining' ELSE 'up' END
+       FROM old WHERE h.id = old.id
+     RETURNING old.state AS from, h.state`,
+    [id, draining],
+  );
+  return row ?? null;
+}
+
 export async function listHosts(ledger: Ledger): Promise<HostRow[]> {
-  return ledger.query<HostRow>('SELECT id, labels, slots, executors, cpu, memory, state, last_seen FROM hosts ORDER BY id');
+  return ledger.query<HostRow>('SELECT id, labels, slots, executors, cpu, memory, state, boot, first_seen, last_seen FROM hosts ORDER BY id');
+}
+
+/** hosts.list: every host with the runs the ledger puts there. */
+export async function viewHosts(ledger: Ledger): Promise<HostView[]> {
+  const rows = await ledger.query<HostRow & { running: { name: string; attempt: number }[] }>(
+    `SELECT h.id, h.labels, h.slots, h.executors, h.state, h.first_seen, h.last_seen,
+            coalesce((SELECT json_agg(json_build_object('name', t.name, 'attempt', t.attempt) ORDER BY t.name)
+                        FROM tasks t WHERE t.host = h.id AND t.state IN ('placed', 'running')), '[]') AS running
+       FROM hosts h ORDER BY h.id`,
+    [],
+  );
+  return rows.map((r) => ({
+    host: r.id, state: r.state, labels: r.labels, slots: r.slots, executors: r.executors, running: r.running,
+    last_seen: r.last_seen.toISOString(), first_seen: r.first_seen.toISOString(),
+  }));
+}
+
+export interface StaleRun {
+  host: string;
+  name: string;
+  attempt: number;
+  /** Why the host should not be running it: the task moved on. */
+  reason: string;
+}
+
+/**
+ * Fencing: of the runs hosts say they hold, those the ledger no longer puts there (another attempt, another host,
+ * or a state that holds no slot). Their agents are told to stop them.
+ */
+export async function findStaleRuns(ledger: Ledger, runs: readonly { host: string; name: string; attempt: number }[]): Promise<StaleRun[]> {
+  if (runs.length === 0) return [];
+  return ledger.query<StaleRun>(
+    `SELECT v.host, v.name, v.attempt,
+            CASE WHEN t.name IS NULL THEN 'the task no longer exists'
+                 ELSE 'the task is ' || t.state || ' with attempt ' || t.attempt || coalesce(' on ' || t.host, '') END AS reason
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS v(host, name, attempt)
+       LEFT JOIN tasks t ON t.name = v.name
+      WHERE t.name IS NULL OR t.attempt <> v.attempt OR t.host IS DISTINCT FROM v.host OR t.state NOT IN ('placed', 'running')`,
+    [runs.map((r) => r.host), runs.map((r) => r.name), runs.map((r) => r.attempt)],
+  );
 }

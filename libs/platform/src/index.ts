@@ -1,11 +1,18 @@
-import { connectBus, type Bus } from '@tangerine/bus';
+import { connectBus, eventMessage, publishAll, type Bus, type Outgoing } from '@tangerine/bus';
+import type { TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
 import type { BaseContext, Stop } from '@tangerine/runtime';
+import { PublishedMarks } from './published.js';
+
+export { PublishedMarks } from './published.js';
+export { respond } from './respond.js';
 
 /** What a service that uses both the bus and the ledger receives. */
 export interface ServiceContext extends BaseContext {
   readonly bus: Bus;
   readonly ledger: Ledger;
+  /** Note every task event published here, so that host-health republishes only what truly went missing. */
+  readonly published: PublishedMarks;
 }
 
 /** What an agent receives: agents talk only to NATS, never to the ledger. */
@@ -26,9 +33,11 @@ export async function connectServices(base: BaseContext, name: string): Promise<
   }
   base.health['nats'] = () => !bus.nc.isClosed();
   base.metrics.gauge('ledger_statements', () => ledger.statements());
+  const published = new PublishedMarks(ledger, base.log);
   return {
-    ctx: { ...base, bus, ledger },
+    ctx: { ...base, bus, ledger, published },
     close: async () => {
+      await published.close();
       await bus.close();
       await ledger.close();
     },
@@ -39,4 +48,10 @@ export async function connectAgent(base: BaseContext, name: string): Promise<{ c
   const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log });
   base.health['nats'] = () => !bus.nc.isClosed();
   return { ctx: { ...base, bus }, close: () => bus.close() };
+}
+
+/** Publishes task events (and any other messages of the same batch), then notes the events as published. */
+export async function publishEvents(ctx: ServiceContext, events: readonly TaskEvent[], others: readonly Outgoing[] = []): Promise<void> {
+  await publishAll(ctx.bus, [...others, ...events.map(eventMessage)]);
+  ctx.published.note(events);
 }

@@ -35,6 +35,7 @@ describe('loadConfig: defaults', () => {
       batchSize: 500,
       defaultTimezone: 'UTC',
       cronTickMs: 250,
+      hostRemoveAfterMs: 600_000,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
   });
@@ -96,6 +97,7 @@ describe('loadConfig: values from the environment', () => {
     [{ TZ: 'Europe/Berlin' }, 'defaultTimezone', 'Europe/Berlin'],
     [{ TZ: ':America/New_York' }, 'defaultTimezone', 'America/New_York'],
     [{ CRON_TICK: '0.1' }, 'cronTickMs', 100],
+    [{ HOST_REMOVE_AFTER: '60' }, 'hostRemoveAfterMs', 60_000],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {

@@ -31,6 +31,8 @@ export interface Config {
   readonly defaultTimezone: string;
   /** How often the cron service looks for fire times that have come. */
   readonly cronTickMs: number;
+  /** A host down this long is removed from the ledger. */
+  readonly hostRemoveAfterMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,6 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
     stopGraceMs: env['STOP_GRACE'] ? seconds(env, 'STOP_GRACE') : 10000,
     defaultTimezone: timezone(env, 'TZ'),
     cronTickMs: env['CRON_TICK'] ? seconds(env, 'CRON_TICK') : 250,
+    hostRemoveAfterMs: env['HOST_REMOVE_AFTER'] ? seconds(env, 'HOST_REMOVE_AFTER') : 600_000,
   });
 }
 

@@ -1,14 +1,49 @@
 import Docker from 'dockerode';
 import { parseVolume, type RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
-import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
+import { ExecutorError, type AdoptedRun, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
 import { TailBuffer, demux } from './tail.js';
 
-/** Labels on every container Tangerine starts: an agent finds its own containers by them. */
-export const LABELS = { task: 'tangerine.task', attempt: 'tangerine.attempt', host: 'tangerine.host' } as const;
+/**
+ * Labels on every container Tangerine starts: an agent finds its own containers by them, and a new agent of the
+ * same host adopts them with what they say (`timeout` only when the spec sets one).
+ */
+export const LABELS = {
+  task: 'tangerine.task', attempt: 'tangerine.attempt', host: 'tangerine.host', timeout: 'tangerine.timeout',
+} as const;
 
 export function containerName(run: { name: string; attempt: number }): string {
   return `tangerine-${run.name}-${run.attempt}`;
+}
+
+/** The labels of a run's container. */
+export function containerLabels(run: RunDispatch): Record<string, string> {
+  return {
+    [LABELS.task]: run.name, [LABELS.attempt]: String(run.attempt), [LABELS.host]: run.host,
+    ...(run.spec.timeout !== null ? { [LABELS.timeout]: String(run.spec.timeout) } : {}),
+  };
+}
+
+/** What a container's labels say about its run; null when they do not name a task and an attempt. */
+export function runOfLabels(labels: Readonly<Record<string, string>>): { name: string; attempt: number; timeout: number | null } | null {
+  const name = labels[LABELS.task];
+  const attempt = Number(labels[LABELS.attempt]);
+  if (!name || !Number.isInteger(attempt) || attempt < 1) return null;
+  const timeout = labels[LABELS.timeout] === undefined ? Number.NaN : Number(labels[LABELS.timeout]);
+  return { name, attempt, timeout: Number.isFinite(timeout) && timeout > 0 ? timeout : null };
+}
+
+/** Docker's time (nanoseconds, `0001-01-01T00:00:00Z` for never) as an ISO string, or null. */
+export function dockerTime(text: string | undefined): string | null {
+  if (!text || text.startsWith('0001-')) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** A container that had already ended when an agent found it. */
+interface Ended {
+  exitCode: number;
+  finishedAt: string | null;
 }
 
 /** Runs a task as a Docker container; the container is removed once its exit code and output are read. */
@@ -48,7 +83,7 @@ export class DockerExecutor implements Executor {
         ...(run.spec.command.length > 0 ? { Cmd: run.spec.command } : {}),
         ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
         Env: [...Object.entries(run.spec.env).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
-        Labels: { [LABELS.task]: run.name, [LABELS.attempt]: String(run.attempt), [LABELS.host]: run.host },
+        Labels: containerLabels(run),
         HostConfig: {
           Binds: run.spec.volumes.map((v) => {
             const p = parseVolume(v);
@@ -63,33 +98,67 @@ export class DockerExecutor implements Executor {
       info = null;
     }
     // A redelivered dispatch finds the container it already made, running or ended: follow it, never start twice.
-    if (!info || (!info.State.Running && info.State.StartedAt.startsWith('0001'))) {
+    const startedBefore = info ? dockerTime(info.State.StartedAt) : null;
+    if (!startedBefore) {
       await container.start().catch((err: Error) => {
         void container.remove({ force: true }).catch(() => undefined);
         throw new ExecutorError(`start container: ${err.message}`);
       });
     }
-    const startedAt = this.clock.now().toISOString();
-    const done = this.follow(container, startedAt);
+    return this.followed(container, startedBefore ?? this.clock.now().toISOString(), null);
+  }
+
+  /**
+   * The containers a previous agent of this host left, running or ended (the agent was killed, or stopped, before
+   * it had read and removed them), each followed as a fresh run is. A container that was created and never
+   * started is removed instead: its dispatch was not acked, so it comes again and makes a new one.
+   */
+  async adopt(host: string): Promise<AdoptedRun[]> {
+    const found = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.host}=${host}`] } });
+    const adopted: AdoptedRun[] = [];
+    for (const c of found) {
+      const run = runOfLabels(c.Labels);
+      if (!run) continue;
+      const container = this.docker.getContainer(c.Id);
+      const info = await container.inspect().catch(() => null);
+      if (!info) continue;
+      const startedAt = dockerTime(info.State.StartedAt);
+      if (!startedAt) {
+        await container.remove({ force: true }).catch(() => undefined);
+        continue;
+      }
+      const running = info.State.Running || info.State.Restarting;
+      const ended = running ? null : { exitCode: info.State.ExitCode, finishedAt: dockerTime(info.State.FinishedAt) };
+      adopted.push({ ...run, running, run: this.followed(container, startedAt, ended) });
+    }
+    return adopted;
+  }
+
+  /** Follows a started container; `ended` when it had already ended when found. */
+  private followed(container: Docker.Container, startedAt: string, ended: Ended | null): StartedRun {
+    const done = this.follow(container, startedAt, ended);
     return {
       runId: container.id,
       startedAt,
       done,
-      stop: async () => {
-        await container.stop({ t: Math.ceil(this.stopGraceMs / 1000) }).catch(() => undefined);
+      stop: async (_reason: string, options: StopOptions = {}) => {
+        if (options.kill) await container.kill().catch(() => undefined);
+        else await container.stop({ t: Math.ceil(this.stopGraceMs / 1000) }).catch(() => undefined);
         await done;
       },
     };
   }
 
-  private async follow(container: Docker.Container, startedAt: string): Promise<RunEnd> {
-    let exitCode: number | null = null;
+  private async follow(container: Docker.Container, startedAt: string, ended: Ended | null): Promise<RunEnd> {
+    let exitCode: number | null = ended?.exitCode ?? null;
     let reason: string | null = null;
-    try {
-      const result = (await container.wait()) as { StatusCode: number };
-      exitCode = result.StatusCode;
-    } catch (err) {
-      reason = `lost the container: ${(err as Error).message}`;
+    if (!ended) {
+      try {
+        const result = (await container.wait()) as { StatusCode: number };
+        exitCode = result.StatusCode;
+      } catch (err) {
+        reason = `lost the container: ${(err as Error).message}`;
+      }
     }
     const output = new TailBuffer();
     try {
@@ -99,7 +168,8 @@ export class DockerExecutor implements Executor {
       // The output is a convenience; the exit code is what matters.
     }
     await container.remove({ force: true }).catch(() => undefined);
-    return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: this.clock.now().toISOString() };
+    const finishedAt = ended?.finishedAt ?? this.clock.now().toISOString();
+    return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: finishedAt };
   }
 
   /** A local image is used as is; a missing one is pulled once, however many runs ask for it at the same time. */

@@ -9,19 +9,41 @@ export interface RunEnd {
   finished_at: string;
 }
 
+export interface StopOptions {
+  /** Kill at once (SIGKILL), without the grace period a stop gives: what a timeout does. */
+  kill?: boolean;
+}
+
 export interface StartedRun {
   /** Container id or `pid:<n>`. */
   runId: string;
   startedAt: string;
   /** Resolves when the run ends; never rejects. */
   done: Promise<RunEnd>;
-  stop(reason: string): Promise<void>;
+  /** Asks the run to end (SIGTERM, then SIGKILL after the grace period; or SIGKILL at once) and waits for `done`. */
+  stop(reason: string, options?: StopOptions): Promise<void>;
+}
+
+/** A run a previous agent of this host started and left behind, found again when an agent starts. */
+export interface AdoptedRun {
+  name: string;
+  attempt: number;
+  /** The spec's timeout in seconds, measured from `run.startedAt`; null: none. */
+  timeout: number | null;
+  /** False when the run had already ended when found: `run.done` then resolves at once. */
+  running: boolean;
+  run: StartedRun;
 }
 
 export interface Executor {
   readonly kind: string;
   /** Starts the run (or finds it already started, after a redelivery) and returns once it is running. */
   start(run: RunDispatch): Promise<StartedRun>;
+  /**
+   * The runs a previous agent with this host id left on the host, running or ended and not yet cleaned up.
+   * Only executors whose runs outlive the agent can offer this.
+   */
+  adopt?(host: string): Promise<AdoptedRun[]>;
 }
 
 export class ExecutorError extends Error {

@@ -51,6 +51,18 @@ for (const [label, make] of [
       assert.match(end.reason ?? '', /signal|SIGTERM/);
     });
 
+    it('kills at once when asked, without the grace a stop gives', async () => {
+      // Ignores SIGTERM: only a kill ends it before the grace (10 s here) is over.
+      const run = await new ProcessExecutor(10000, label === 'through the launcher' ? launcher : null)
+        .start(dispatch('kill-me', ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30']));
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      await run.stop('timeout', { kill: true });
+      const end = await run.done;
+      assert.ok(Date.now() - t0 < 3000, `ended after ${Date.now() - t0} ms`);
+      assert.equal(end.exit_code, 137);
+    });
+
     it('fails to start a command that does not exist, saying which', async () => {
       await assert.rejects(make().start(dispatch('nope', ['/no/such/binary'])), /spawn \/no\/such\/binary/);
     });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
-import { ExecutorError, type Executor, type RunEnd, type StartedRun } from './executor.js';
+import { ExecutorError, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
 import type { Launcher } from './launcher.js';
 import { TailBuffer } from './tail.js';
 
@@ -16,6 +16,10 @@ const TAIL = 64 * 1024;
  * Runs the command as a local process (Consul Scheduler's bash executor, Blanket's bash tasks), in its own
  * process group so a stop reaches its children too. Through the launcher when there is one (cheap spawns,
  * output to a file whose tail is read at the end), else through Node's spawn (output through pipes).
+ *
+ * It offers no `adopt`: its processes are children of the agent (or of its launcher), and a new agent can neither
+ * wait for another process's children nor read their exit status. A process run whose agent died is found lost
+ * by host health (the host's announcements no longer list it) and runs again if its task allows.
  */
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
@@ -57,8 +61,8 @@ export class ProcessExecutor implements Executor {
       runId: `pid:${launched.pid}`,
       startedAt,
       done,
-      stop: async () => {
-        launcher.kill(id, os.constants.signals.SIGTERM);
+      stop: async (_reason: string, options: StopOptions = {}) => {
+        launcher.kill(id, options.kill ? os.constants.signals.SIGKILL : os.constants.signals.SIGTERM);
         const killer = setTimeout(() => launcher.kill(id, os.constants.signals.SIGKILL), this.stopGraceMs);
         await done;
         clearTimeout(killer);
@@ -97,8 +101,8 @@ export class ProcessExecutor implements Executor {
       runId: `pid:${child.pid ?? 0}`,
       startedAt,
       done,
-      stop: async () => {
-        signalGroup('SIGTERM');
+      stop: async (_reason: string, options: StopOptions = {}) => {
+        signalGroup(options.kill ? 'SIGKILL' : 'SIGTERM');
         const killer = setTimeout(() => signalGroup('SIGKILL'), this.stopGraceMs);
         await done;
         clearTimeout(killer);

@@ -1,12 +1,24 @@
 import { publishAll, type Bus } from '@tangerine/bus';
 import { Subjects, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
-import { ExecutorError, type Executor, type StartedRun } from './executor.js';
+import { ExecutorError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
 import { RecentKeys } from './recent.js';
+import { MAX_TIMER_MS, timedOutEnd, timeLeftMs, timeoutReason } from './timeout.js';
 
+/** One run this agent holds: dispatched to it, or adopted from a previous agent of this host. */
 interface Active {
-  run: RunDispatch;
+  name: string;
+  attempt: number;
+  /** Seconds the run may take (the spec's `timeout`, or an adopted container's label); null: no limit. */
+  timeout: number | null;
+  /** Null while the executor starts it. */
   started: StartedRun | null;
+  /** The reason of a stop that came while the run was starting: it is stopped once started. */
+  pendingStop: string | null;
+  /** Its timeout fired before it ended: it is reported with exit code 124, whatever its kill left. */
+  timedOut: boolean;
+  timeoutTimer: NodeJS.Timeout | null;
+  startReportTimer: NodeJS.Timeout | null;
 }
 
 export interface RunsOptions {
@@ -19,9 +31,12 @@ export interface RunsOptions {
   startReportDelayMs: number;
 }
 
+const keyOf = (name: string, attempt: number): string => `${name}:${attempt}`;
+
 /**
- * The runs of one agent: starts each through its executor, follows it, and reports its start and its end.
- * A dispatch delivered again for a run it holds or finished lately changes nothing.
+ * The runs of one agent: starts each through its executor (or adopts it from the agent before), follows it,
+ * kills it when its timeout comes, and reports its start and its end. A dispatch delivered again for a run it
+ * holds or finished lately changes nothing.
  */
 export class Runs {
   private readonly active = new Map<string, Active>();
@@ -30,16 +45,21 @@ export class Runs {
 
   constructor(private readonly opts: RunsOptions) {}
 
-  /** What this host runs now, for its announcements. */
+  /** What this host runs now, for its announcements: dispatched and adopted runs alike. */
   list(): { name: string; attempt: number }[] {
-    return [...this.active.values()].map((a) => ({ name: a.run.name, attempt: a.run.attempt }));
+    return [...this.active.values()].map((a) => ({ name: a.name, attempt: a.attempt }));
+  }
+
+  /** How many runs take a slot now. */
+  count(): number {
+    return this.active.size;
   }
 
   /** Starts a run; resolves once it has started (or its failure to start is reported), so the dispatch may be acked. */
   async run(dispatch: RunDispatch): Promise<void> {
-    const key = `${dispatch.name}:${dispatch.attempt}`;
+    const key = keyOf(dispatch.name, dispatch.attempt);
     if (this.active.has(key) || this.finished.has(key)) return;
-    const entry: Active = { run: dispatch, started: null };
+    const entry = newEntry(dispatch.name, dispatch.attempt, dispatch.spec.timeout ?? null);
     this.active.set(key, entry);
     const executor = this.opts.executors.get(dispatch.spec.executor);
     try {
@@ -50,19 +70,63 @@ export class Runs {
       await this.reportNotStarted(dispatch, err);
       return;
     }
-    this.follow(dispatch, entry.started);
+    this.opts.log.info({ ...this.line(entry), run_id: entry.started.runId }, 'run started');
+    this.follow(entry, true);
+    if (entry.pendingStop !== null) {
+      const reason = entry.pendingStop;
+      // The stop waits for the run to end; the dispatch's ack need not.
+      void this.stop(entry.name, entry.attempt, reason)
+        .catch((err: unknown) => this.opts.log.warn({ ...this.line(entry), err }, 'stop failed'));
+    }
   }
 
+  /**
+   * Takes over the runs a previous agent of this host left (found by the executors before any dispatch is
+   * consumed): each is held under its `name:attempt` as a dispatched run is, so a dispatch delivered again finds
+   * it, its timeout still applies, and it is reported as a fresh run is, with the same dedupe ids. A run that
+   * ended while no agent was there is reported at once; the monitor ignores it if its attempt is no longer current.
+   */
+  adopt(found: readonly AdoptedRun[]): void {
+    for (const a of found) {
+      const key = keyOf(a.name, a.attempt);
+      if (this.active.has(key) || this.finished.has(key)) {
+        this.opts.log.warn({ task: a.name, attempt: a.attempt, host: this.opts.host, run_id: a.run.runId }, 'run found twice; following the first');
+        continue;
+      }
+      const entry = newEntry(a.name, a.attempt, a.timeout);
+      entry.started = a.run;
+      this.active.set(key, entry);
+      this.opts.log.info({ ...this.line(entry), run_id: a.run.runId, running: a.running, timeout: a.timeout, started_at: a.run.startedAt }, 'run adopted');
+      this.follow(entry, a.running);
+    }
+  }
+
+  /** Stops a run this agent holds; a stop for any other run is a no-op (it ended, or was never here). */
   async stop(name: string, attempt: number, reason: string): Promise<void> {
-    const entry = this.active.get(`${name}:${attempt}`);
-    if (!entry?.started) return;
+    const entry = this.active.get(keyOf(name, attempt));
+    if (!entry) {
+      this.opts.log.info({ task: name, attempt, host: this.opts.host, reason }, 'stop for a run this agent does not hold: nothing to do');
+      return;
+    }
+    if (!entry.started) {
+      entry.pendingStop = reason;
+      return;
+    }
     this.opts.log.info({ task: name, attempt, host: this.opts.host, reason }, 'stopping run');
     await entry.started.stop(reason);
   }
 
-  /** Stops retrying reports: the agent is going away; its runs go on without it. */
+  /**
+   * Stops retrying reports and drops every timer: the agent is going away; its runs go on without it (a docker run
+   * is adopted, timeout included, by the next agent of this host).
+   */
   detach(): void {
     this.stopping = true;
+    for (const entry of this.active.values()) clearTimers(entry);
+  }
+
+  private line(entry: Active): { task: string; attempt: number; host: string } {
+    return { task: entry.name, attempt: entry.attempt, host: this.opts.host };
   }
 
   private async reportNotStarted(dispatch: RunDispatch, err: unknown): Promise<void> {
@@ -75,30 +139,57 @@ export class Runs {
   }
 
   /**
-   * The start report waits a moment: a run that ends within it is reported once, start and end together. The
-   * dispatch is acked without waiting for either: once the container or process exists, a redelivery finds it.
+   * The start report waits a moment: a run that ends within it is reported once, start and end together (so is
+   * an adopted run that had already ended: `reportStart` false). The dispatch is acked without waiting for
+   * either: once the container or process exists, a redelivery finds it.
    */
-  private follow(dispatch: RunDispatch, started: StartedRun): void {
+  private follow(entry: Active, reportStart: boolean): void {
+    const started = entry.started!;
     const { host, log } = this.opts;
-    const key = `${dispatch.name}:${dispatch.attempt}`;
-    const line = { task: dispatch.name, attempt: dispatch.attempt, host };
-    log.info({ ...line, run_id: started.runId }, 'run started');
+    const { name, attempt } = entry;
+    const key = keyOf(name, attempt);
+    const line = this.line(entry);
     let startReported: Promise<void> | null = null;
-    const timer = setTimeout(() => {
-      startReported = this.report(Subjects.runStarted.subject,
-        { name: dispatch.name, attempt: dispatch.attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
-    }, this.opts.startReportDelayMs);
-    void started.done.then(async (end) => {
+    if (reportStart) {
+      entry.startReportTimer = setTimeout(() => {
+        entry.startReportTimer = null;
+        startReported = this.report(Subjects.runStarted.subject, { name, attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
+      }, this.opts.startReportDelayMs);
+      this.armTimeout(entry);
+    }
+    void started.done.then(async (raw) => {
+      // Decided here, in the same turn as the end: a timer that fires later finds no timer to fire.
+      clearTimers(entry);
+      const end = entry.timedOut && entry.timeout !== null ? timedOutEnd(raw, entry.timeout) : raw;
       log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
-      clearTimeout(timer);
       await (startReported as Promise<void> | null)?.catch(() => undefined);
       const alone = startReported === null ? { run_id: started.runId } : {};
-      await this.report(Subjects.runExited.subject, { name: dispatch.name, attempt: dispatch.attempt, host, ...end, ...alone }, `exited:${key}`);
+      await this.report(Subjects.runExited.subject, { name, attempt, host, ...end, ...alone }, `exited:${key}`);
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => {
         this.active.delete(key);
         this.finished.add(key);
       });
+  }
+
+  /** Kills the run once its timeout has passed since its start; a timeout longer than one timer takes is re-armed. */
+  private armTimeout(entry: Active): void {
+    const seconds = entry.timeout;
+    if (seconds === null || entry.started === null || this.stopping) return;
+    const left = timeLeftMs(seconds, entry.started.startedAt, this.opts.clock.now());
+    entry.timeoutTimer = setTimeout(() => {
+      entry.timeoutTimer = null;
+      if (left > MAX_TIMER_MS) this.armTimeout(entry);
+      else this.timeOut(entry, seconds);
+    }, Math.min(left, MAX_TIMER_MS));
+  }
+
+  private timeOut(entry: Active, seconds: number): void {
+    entry.timedOut = true;
+    const reason = timeoutReason(seconds);
+    this.opts.log.warn({ ...this.line(entry), timeout: seconds }, 'run timed out; killing it');
+    void entry.started?.stop(reason, { kill: true })
+      .catch((err: unknown) => this.opts.log.warn({ ...this.line(entry), err }, 'kill after timeout failed'));
   }
 
   /** Publishes a report, retrying until NATS takes it: a result is never dropped while the agent lives. */
@@ -114,4 +205,15 @@ export class Runs {
       }
     }
   }
+}
+
+function newEntry(name: string, attempt: number, timeout: number | null): Active {
+  return { name, attempt, timeout, started: null, pendingStop: null, timedOut: false, timeoutTimer: null, startReportTimer: null };
+}
+
+function clearTimers(entry: Active): void {
+  if (entry.timeoutTimer) clearTimeout(entry.timeoutTimer);
+  if (entry.startReportTimer) clearTimeout(entry.startReportTimer);
+  entry.timeoutTimer = null;
+  entry.startReportTimer = null;
 }

@@ -14,17 +14,31 @@ import { Runs } from './runs.js';
  * runs each through the docker or process executor; reports start, exit code and the output's last 64 KiB.
  */
 export async function start(ctx: AgentContext): Promise<Stop> {
+  // Runs the ledger has running here that started before this moment and are not taken back below are lost.
+  const boot = ctx.clock.now().toISOString();
   const { config, log } = ctx;
   const host = config.hostId;
   const { executors, launcher } = await openExecutors(ctx);
   const runs = new Runs({ host, bus: ctx.bus, log, clock: ctx.clock, executors, startReportDelayMs: config.startReportDelayMs });
+  // Before any dispatch is taken and before the first announcement: a dispatch delivered again for an adopted run
+  // finds it, and the host's first announcement already lists it.
+  try {
+    for (const executor of executors.values()) {
+      if (executor.adopt) runs.adopt(await executor.adopt(host));
+    }
+  } catch (err) {
+    // Starting without them would leave them unfollowed and their results unreported: better not start.
+    launcher?.close();
+    throw new Error(`agent ${host}: could not look for the runs a previous agent left: ${(err as Error).message}`, { cause: err });
+  }
 
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
   const announce = (): void => {
     const message: HostAnnounce = {
       host, labels: { ...config.hostLabels }, slots: config.hostSlots, executors: [...executors.keys()], cpu, memory,
-      running: runs.list(), at: ctx.clock.now().toISOString(),
+      running: runs.list(), free_slots: Math.max(0, config.hostSlots - runs.count()), boot,
+      at: ctx.clock.now().toISOString(),
     };
     ctx.bus.nc.publish(Subjects.hostAnnounce.subject, encode(message));
   };
@@ -47,7 +61,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   return async () => {
     clearInterval(heartbeat);
     await stopConsumer();
-    // Runs keep going on the host; following them after a restart is the agent restart's job.
+    // Runs keep going on the host; the next agent of this host adopts its containers (see DockerExecutor.adopt).
     runs.detach();
     launcher?.close();
   };

@@ -1,6 +1,7 @@
 import { start as agent } from '@tangerine/agent';
 import { start as api } from '@tangerine/api';
 import { start as cron } from '@tangerine/cron-service';
+import { start as hostHealth } from '@tangerine/host-health';
 import { start as intake } from '@tangerine/intake';
 import { start as monitor } from '@tangerine/monitor';
 import { start as placer } from '@tangerine/placer';
@@ -18,6 +19,7 @@ await runProcess({
     { name: 'placer', start: placer },
     { name: 'monitor', start: monitor },
     { name: 'cron', start: cron },
+    { name: 'host-health', start: hostHealth },
     { name: 'api', start: api },
     { name: 'agent', start: agent },
   ],

@@ -1,7 +1,6 @@
-import { eventMessage, publishAll } from '@tangerine/bus';
 import type { TaskEvent } from '@tangerine/contracts';
 import { applyFires, readDueTasks, type Fire } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
 
@@ -57,5 +56,5 @@ async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void>
   for (const e of events) {
     ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
   }
-  await publishAll(ctx.bus, events.map(eventMessage));
+  await publishEvents(ctx, events);
 }

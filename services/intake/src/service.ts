@@ -1,7 +1,7 @@
-import { consumeBatches, eventMessage, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError } from '@tangerine/contracts';
+import { consumeBatches, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
+import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { parseCommand, payloadOf, rejection, type Parsed } from './commands.js';
 
@@ -30,6 +30,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
   const now = ctx.clock.now();
   const parsed: Parsed[] = batch.map((m) => parseCommand(m.subject, m.seq, m.data, now, { defaultTimezone: ctx.config.defaultTimezone }));
   const out: Outgoing[] = [];
+  const events: TaskEvent[] = [];
   for (const p of parsed) {
     if (p.kind === 'invalid') {
       ctx.log.warn({ task: p.rejection.name, attempt: null, host: null, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
@@ -41,7 +42,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     const result = await submitTasks(ctx.ledger, submissions, now);
     for (const e of result.events) {
       ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, 'task accepted');
-      out.push(eventMessage(e));
+      events.push(e);
     }
     for (const r of result.rejected) {
       ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
@@ -50,13 +51,19 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     }
   }
   const cancels = parsed.flatMap((p) => (p.kind === 'cancel' ? [p] : []));
-  if (cancels.length > 0) out.push(...(await cancel(ctx, cancels, batch, now)));
-  await publishAll(ctx.bus, out);
+  if (cancels.length > 0) {
+    const cancelled = await cancel(ctx, cancels, batch, now);
+    events.push(...cancelled.events);
+    out.push(...cancelled.out);
+  }
+  await publishEvents(ctx, events, out);
 }
 
-async function cancel(ctx: ServiceContext, cancels: { seq: number; name: string }[], batch: JsMsg[], now: Date): Promise<Outgoing[]> {
+async function cancel(
+  ctx: ServiceContext, cancels: { seq: number; name: string }[], batch: JsMsg[], now: Date,
+): Promise<{ events: TaskEvent[]; out: Outgoing[] }> {
   const result = await cancelTasks(ctx.ledger, cancels.map((c) => c.name));
-  const out: Outgoing[] = result.events.map(eventMessage);
+  const out: Outgoing[] = [];
   for (const s of result.stops) {
     ctx.log.info({ task: s.name, attempt: s.attempt, host: s.host }, 'stopping cancelled run');
     out.push({ subject: Subjects.agentStop.make(s.host), data: { name: s.name, attempt: s.attempt, reason: 'cancelled' }, msgId: `stop:${s.name}:${s.attempt}` });
@@ -75,5 +82,5 @@ async function cancel(ctx: ServiceContext, cancels: { seq: number; name: string 
       out.push(rejectionMessage(rejection(name, err, m ? payloadOf(m) : '', now), `reject:${c.seq}`));
     }
   }
-  return out;
+  return { events: result.events, out };
 }

@@ -1,7 +1,7 @@
-import { consumeBatches, decode, eventMessage, publishAll, type JsMsg } from '@tangerine/bus';
+import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
 /**
@@ -38,5 +38,5 @@ async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
     if (e.state === 'failed') ctx.log.warn(line, 'task failed');
     else ctx.log.info(line, `task ${e.state}`);
   }
-  await publishAll(ctx.bus, events.map(eventMessage));
+  await publishEvents(ctx, events);
 }

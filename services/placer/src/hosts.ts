@@ -1,6 +1,6 @@
 import { decode, type Bus } from '@tangerine/bus';
 import { Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
-import { listHosts, upsertHosts, type Ledger } from '@tangerine/ledger';
+import { listHosts, type Ledger } from '@tangerine/ledger';
 import type { Logger, Stop } from '@tangerine/runtime';
 import type { HostCapacity } from './scoring.js';
 import type { HostTotals } from './usage.js';
@@ -8,29 +8,29 @@ import type { HostTotals } from './usage.js';
 interface Known {
   announce: HostAnnounce;
   seenAt: number;
-  draining: boolean;
 }
 
 /**
- * The live host view, held in memory: agents' announcements arrive on core NATS, and are written to the
- * ledger in one batched statement per interval. Rebuilt from the ledger on start.
+ * The live host view, held in memory: agents' announcements arrive on core NATS (host-health writes them to the
+ * ledger); which hosts are draining comes from the ledger, read again every refresh.
  */
 export class HostView {
   private readonly hosts = new Map<string, Known>();
-  private readonly dirty = new Map<string, HostAnnounce>();
+  private draining = new Set<string>();
 
   constructor(private readonly opts: { timeoutMs: number; now: () => number; onNew: () => void }) {}
 
   async load(ledger: Ledger): Promise<void> {
-    for (const h of await listHosts(ledger)) {
-      if (h.state === 'down') continue;
+    const rows = await listHosts(ledger);
+    this.draining = new Set(rows.filter((h) => h.state === 'draining').map((h) => h.id));
+    for (const h of rows) {
+      if (h.state === 'down' || this.hosts.has(h.id)) continue;
       this.hosts.set(h.id, {
         announce: {
           host: h.id, labels: h.labels, slots: h.slots, executors: h.executors, cpu: h.cpu, memory: h.memory, running: [],
           at: h.last_seen.toISOString(),
         },
         seenAt: h.last_seen.getTime(),
-        draining: h.state === 'draining',
       });
     }
   }
@@ -38,8 +38,7 @@ export class HostView {
   see(announce: HostAnnounce): void {
     const known = this.hosts.get(announce.host);
     const changed = !known || known.announce.slots !== announce.slots || this.opts.now() - known.seenAt > this.opts.timeoutMs;
-    this.hosts.set(announce.host, { announce, seenAt: this.opts.now(), draining: known?.draining ?? false });
-    this.dirty.set(announce.host, announce);
+    this.hosts.set(announce.host, { announce, seenAt: this.opts.now() });
     if (changed) this.opts.onNew();
   }
 
@@ -49,18 +48,10 @@ export class HostView {
     const now = this.opts.now();
     return [...this.hosts.values()]
       .filter((h) => now - h.seenAt <= this.opts.timeoutMs)
-      .map(({ announce: a, draining }) => ({
-        id: a.host, labels: a.labels, executors: a.executors, slots: a.slots, cpu: a.cpu, memory: a.memory, draining,
+      .map(({ announce: a }) => ({
+        id: a.host, labels: a.labels, executors: a.executors, slots: a.slots, cpu: a.cpu, memory: a.memory, draining: this.draining.has(a.host),
         used: used.get(a.host)?.used ?? 0, cpuUsed: used.get(a.host)?.cpu ?? 0, memoryUsed: used.get(a.host)?.memory ?? 0,
       }));
-  }
-
-  /** Writes the announcements since the last flush, one statement. */
-  async flush(ledger: Ledger): Promise<void> {
-    if (this.dirty.size === 0) return;
-    const batch = [...this.dirty.values()];
-    this.dirty.clear();
-    await upsertHosts(ledger, batch);
   }
 }
 

@@ -1,7 +1,7 @@
-import { decode, eventMessage, publishAll, type Outgoing } from '@tangerine/bus';
-import { Subjects, Validators, type RunDispatch } from '@tangerine/contracts';
+import { decode, type Outgoing } from '@tangerine/bus';
+import { Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { HostView, subscribeAnnouncements } from './hosts.js';
 import { assign } from './scoring.js';
@@ -72,8 +72,8 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   const tick = setInterval(() => {
     nudge();
     if (!leadership.isLeader()) return;
-    view.flush(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'host view flush failed'));
-    if (++ticks % 5 === 0) {
+    if (++ticks % 2 === 0) view.load(ctx.ledger).catch((err: unknown) => log.warn({ err }, 'reading host states failed'));
+    if (ticks % 5 === 0) {
       redispatch(ctx, redispatched).catch((err: unknown) => log.warn({ err }, 'redispatch sweep failed'));
     }
   }, Math.min(1000, ctx.config.heartbeatMs));
@@ -92,14 +92,16 @@ async function redispatch(ctx: ServiceContext, done: Set<string>): Promise<void>
   const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S)).filter((p) => !done.has(`${p.event.name}:${p.event.attempt}`));
   if (stale.length === 0) return;
   const out: Outgoing[] = [];
+  const events: TaskEvent[] = [];
   for (const { event, spec } of stale) {
     done.add(`${event.name}:${event.attempt}`);
     const host = event.host ?? '';
     ctx.log.warn({ task: event.name, attempt: event.attempt, host }, 'run placed but not started; sending it again');
     // The placement's event too: its dedupe id drops it if the dead placer did publish it.
-    out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }), eventMessage(event));
+    out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
+    events.push(event);
   }
-  await publishAll(ctx.bus, out);
+  await publishEvents(ctx, events, out);
 }
 
 function dispatchMessage(dispatch: RunDispatch): Outgoing {
@@ -122,15 +124,16 @@ async function pass(ctx: ServiceContext, view: HostView, usage: UsageView): Prom
   if (ready.length === 0) return { full: false, backlog: false };
   const placed = await placeTasks(ctx.ledger, assign(ready, hosts));
   const out: Outgoing[] = [];
+  const events: TaskEvent[] = [];
   for (const { event, spec } of placed) {
     const host = event.host ?? '';
     usage.add({ name: event.name, host, attempt: event.attempt, cpu: spec.cpu, memory: spec.memory });
     ctx.log.info({ task: event.name, attempt: event.attempt, host }, 'task placed');
     out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
-    out.push(eventMessage(event));
+    events.push(event);
   }
   const t1 = performance.now();
-  await publishAll(ctx.bus, out);
+  await publishEvents(ctx, events, out);
   ctx.log.debug({ free, ready: ready.length, placed: placed.length, ledger_ms: Math.round(t1 - t0), publish_ms: Math.round(performance.now() - t1) }, 'placement pass');
   return { full: placed.length > 0 && placed.length >= free, backlog: ready.length > placed.length };
 }

@@ -1,7 +1,7 @@
-import { consumeBatches, decode, eventMessage, publishAll, type JsMsg } from '@tangerine/bus';
+import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
 import { blockDependents, releaseDependents, sweepWaiting } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
 /** The states that decide a dependent's fate: success releases it, the others block it. */
@@ -54,5 +54,5 @@ async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void>
   for (const e of events) {
     ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
   }
-  await publishAll(ctx.bus, events.map(eventMessage));
+  await publishEvents(ctx, events);
 }

@@ -1,3 +1,4 @@
+import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Rejection, TaskEvent, TaskView } from '@tangerine/contracts';
 
@@ -22,6 +23,23 @@ export class TestClient {
   /** A plain `nats pub tasks.submit '<json>'`: no headers, no reply. */
   submit(spec: unknown): void {
     this.nc.publish('tasks.submit', typeof spec === 'string' ? enc.encode(spec) : enc.encode(JSON.stringify(spec)));
+  }
+
+  /**
+   * `nats req tasks.submit`, retried until the stream acknowledges it: what a careful user does while NATS may be
+   * down. The message id makes a retry of a submission that was stored count once.
+   */
+  async submitStored(spec: { name: string }, msgId = spec.name): Promise<void> {
+    const js = jetstream(this.nc, { timeout: 2000 });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await js.publish('tasks.submit', enc.encode(JSON.stringify(spec)), { msgID: msgId });
+        return;
+      } catch (err) {
+        if (attempt > 100) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   cancel(name: string): void {

@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
-import { createDatabase } from './postgres.js';
+import { freePort } from './nats.js';
+import { createDatabase, startPostgres, type PostgresServer } from './postgres.js';
 import { ServiceProcess, type ServiceName } from './processes.js';
 
 export const TEST_IMAGE = 'tangerine-test/busybox:latest';
@@ -23,6 +24,8 @@ export class Cluster {
   client!: TestClient;
   nats!: NatsServer;
   databaseUrl = '';
+  /** Set when the cluster runs a PostgreSQL of its own (`ownPostgres`), which a test may restart. */
+  postgres: PostgresServer | null = null;
   private dropDb: () => Promise<void> = async () => undefined;
   readonly docker = new Docker();
 
@@ -35,13 +38,20 @@ export class Cluster {
     };
   }
 
-  async start(opts: { services?: ServiceName[]; agents?: AgentOptions[] } = {}): Promise<this> {
+  /** `services` are names, or `<name>-<n>` for one more replica of a service. */
+  async start(opts: { services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean } = {}): Promise<this> {
     this.nats = await startNats();
-    const db = await createDatabase(this.id);
-    this.databaseUrl = db.url;
-    this.dropDb = db.drop;
+    if (opts.ownPostgres) {
+      this.postgres = await startPostgres(await freePort());
+      this.databaseUrl = this.postgres.url;
+      this.dropDb = () => this.postgres!.stop();
+    } else {
+      const db = await createDatabase(this.id);
+      this.databaseUrl = db.url;
+      this.dropDb = db.drop;
+    }
     this.client = await TestClient.connect(this.nats.url);
-    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'api']) this.startService(s);
+    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'api']) this.startService(serviceOf(s), s);
     for (const a of opts.agents ?? []) this.startAgent(a);
     // The API answering means migrations ran and the streams exist.
     await this.waitForApi();
@@ -98,4 +108,9 @@ export class Cluster {
     await this.nats?.stop();
     await this.dropDb().catch(() => undefined);
   }
+}
+
+/** `placer-2` → `placer`: the service a replica key runs. */
+export function serviceOf(key: string): ServiceName {
+  return key.replace(/-\d+$/, '') as ServiceName;
 }

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 
 /** The server prepared by scripts/prepare.sh, reached through the standard PG* variables. */
@@ -22,6 +26,45 @@ export async function createDatabase(prefix: string): Promise<{ url: string; nam
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await a.end();
+    },
+  };
+}
+
+export interface PostgresServer {
+  url: string;
+  /** Stops the server as a crash would (immediate: no checkpoint) and starts it again on the same data. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL server of its own, for a test that restarts it (chaos): Debian's binaries, a fresh data directory
+ * owned by the postgres user, trust auth on 127.0.0.1 and a free port.
+ */
+export async function startPostgres(port: number): Promise<PostgresServer> {
+  const bin = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).map((v) => `/usr/lib/postgresql/${v}/bin`).pop();
+  if (!bin) throw new Error('no PostgreSQL binaries in /usr/lib/postgresql (scripts/prepare.sh installs them)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-pg-'));
+  const data = path.join(dir, 'data');
+  execFileSync('chown', ['postgres:postgres', dir]);
+  const asPostgres = (cmd: string) => execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', cmd], { stdio: 'ignore' });
+  asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 >/dev/null`);
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200`;
+  const start = () => asPostgres(`${bin}/pg_ctl -D '${data}' -l '${dir}/server.log' -o "${options}" -w start`);
+  start();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    async restart() {
+      asPostgres(`${bin}/pg_ctl -D '${data}' -m immediate -w stop`);
+      start();
+    },
+    async stop() {
+      try {
+        asPostgres(`${bin}/pg_ctl -D '${data}' -m immediate -w stop`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,0 +1,59 @@
+import type { TaskEvent, TaskState } from '@tangerine/contracts';
+import type { Ledger } from '../db.js';
+import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+
+/**
+ * What happens to the runs in `lost` (a CTE yielding name, attempt, state, host of tasks locked FOR UPDATE): the
+ * run records the reason; a restartable task goes back to ready without a failure counted, a cron task waits for
+ * its next fire time, any other ends failed with the reason.
+ */
+const REQUEUE = `
+  , r AS (
+    UPDATE runs SET reason = $REASON, finished_at = now()
+      FROM lost WHERE runs.task = lost.name AND runs.attempt = lost.attempt AND runs.finished_at IS NULL
+  )
+  UPDATE tasks t SET
+    state = CASE WHEN (t.spec->>'restartable')::boolean THEN 'ready'
+                 WHEN t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE 'failed' END,
+    reason = $REASON || ': ' || $DETAIL,
+    ready_at = CASE WHEN (t.spec->>'restartable')::boolean THEN now() ELSE t.ready_at END,
+    version = t.version + 1, updated_at = now()
+    FROM lost
+   WHERE t.name = lost.name AND t.attempt = lost.attempt AND t.state = lost.state
+  RETURNING ${EVENT_COLUMNS}, lost.state AS from_state`;
+
+function requeue(lost: string, reason: string, detail: string): string {
+  return `WITH lost AS (${lost}) ${REQUEUE.replaceAll('$REASON', reason).replaceAll('$DETAIL', detail)}`;
+}
+
+/** Placed or running tasks on hosts that are down: `host_lost`. Idempotent, so it also runs as a sweep. */
+export async function requeueFromDownHosts(ledger: Ledger): Promise<TaskEvent[]> {
+  const rows = await ledger.query<EventRow & { from_state: TaskState }>(
+    requeue(
+      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t JOIN hosts h ON h.id = t.host
+        WHERE h.state = 'down' AND t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
+      `'host_lost'`, `'host ' || lost.host || ' stopped answering'`,
+    ),
+    [],
+  );
+  return rows.map((r) => toEvent(r, r.from_state));
+}
+
+/**
+ * A host whose agent restarted at `boot` (its clock, like the runs' start times it reported) and did not take back
+ * these running tasks: they are lost (`run_lost`). Only runs that started before the restart count: a run the new
+ * agent starts is not in this list yet.
+ */
+export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, kept: readonly { name: string; attempt: number }[]): Promise<TaskEvent[]> {
+  const rows = await ledger.query<EventRow & { from_state: TaskState }>(
+    requeue(
+      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t JOIN runs ON runs.task = t.name AND runs.attempt = t.attempt
+        WHERE t.host = $1 AND t.state = 'running' AND runs.started_at < $2
+          AND (t.name, t.attempt) NOT IN (SELECT * FROM unnest($3::text[], $4::int[]))
+        ORDER BY t.name FOR UPDATE OF t`,
+      `'run_lost'`, `'the agent on ' || lost.host || ' restarted without it'`,
+    ),
+    [host, boot, kept.map((k) => k.name), kept.map((k) => k.attempt)],
+  );
+  return rows.map((r) => toEvent(r, r.from_state));
+}
