@@ -28,13 +28,13 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
   const now = ctx.clock.now();
-  const parsed: Parsed[] = batch.map((m) => parseCommand(m.subject, m.seq, m.data, now, { defaultTimezone: ctx.config.defaultTimezone }));
+  const parsed: Parsed[] = batch.flatMap((m) => parseCommand(m.subject, m.seq, m.data, now, { defaultTimezone: ctx.config.defaultTimezone }));
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
   for (const p of parsed) {
     if (p.kind === 'invalid') {
       ctx.log.warn({ task: p.rejection.name, attempt: null, host: null, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
-      out.push(rejectionMessage(p.rejection, `reject:${p.seq}`));
+      out.push(rejectionMessage(p.rejection, `reject:${p.key}`));
     }
   }
   const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
@@ -46,8 +46,9 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     }
     for (const r of result.rejected) {
       ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
-      const m = batch.find((b) => b.seq === r.seq);
-      out.push(rejectionMessage(rejection(r.name, r.error, m ? payloadOf(m) : '', now), `reject:${r.seq}`));
+      const submitted = parsed.find((p) => p.kind === 'submit' && p.key === r.key);
+      const payload = submitted?.kind === 'submit' ? submitted.text : '';
+      out.push(rejectionMessage(rejection(r.name, r.error, payload, now), `reject:${r.key ?? r.seq}`));
     }
   }
   const cancels = parsed.flatMap((p) => (p.kind === 'cancel' ? [p] : []));

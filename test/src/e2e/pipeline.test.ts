@@ -174,6 +174,23 @@ describe('task pipeline end to end', () => {
     await c.waitForState('long-one', 'cancelled');
   });
 
+  it('takes a list of specs in one message: each runs or is rejected on its own', async () => {
+    const c = cluster.client;
+    c.submit([
+      { name: 'listed-1', image: TEST_IMAGE, command: ['true'] },
+      { name: 'listed-2', image: TEST_IMAGE, command: ['true'], dependencies: ['listed-1'] },
+      { name: 'listed bad', image: TEST_IMAGE },
+      { name: 'listed-1', image: TEST_IMAGE, command: ['true'] },
+    ]);
+    assert.equal((await c.waitForState('listed-2', 'success')).runs?.length, 1);
+    assert.equal((await c.waitForState('listed-1', 'success')).runs?.length, 1);
+    const bad = await c.waitForRejection((r) => r.name === 'listed bad');
+    assert.equal(bad.field, 'name');
+    const dup = await c.waitForRejection((r) => r.name === 'listed-1');
+    assert.equal(dup.code, 'duplicate_task');
+    assert.equal(dup.payload, JSON.stringify({ name: 'listed-1', image: TEST_IMAGE, command: ['true'] }));
+  });
+
   it('runs a duplicate submission once, and a finished task again when submitted again', async () => {
     const c = cluster.client;
     const spec = { name: 'twice', image: TEST_IMAGE, command: ['sleep', '1'] };
