@@ -32,6 +32,13 @@ export interface HeartbeatResult {
 /**
  * Many heartbeats, one statement: a large fleet costs one write per interval. A host that was down is up again;
  * `last_seen` never goes back (two receivers may write out of order).
+ *
+ * The rows as they were come from the outer query's own read of `hosts`, through its primary key: every part of a
+ * statement reads the same snapshot, taken before the upsert. An earlier form read them in a CTE and joined the
+ * three CTEs (input, old rows, upserted rows) together; once PostgreSQL switched to the prepared statement's generic
+ * plan (from the sixth call on), which takes `unnest` for 100 rows, those joins became nested loops over CTE scans:
+ * 10,000 heartbeats went from 0.2 s to 4.4 s a statement (measured with the fleet benchmark). Index lookups stay
+ * linear whatever the estimate: 10,000 heartbeats take about 0.1 s.
  */
 export async function recordHeartbeats(ledger: Ledger, beats: readonly Heartbeat[]): Promise<HeartbeatResult[]> {
   if (beats.length === 0) return [];
@@ -39,24 +46,20 @@ export async function recordHeartbeats(ledger: Ledger, beats: readonly Heartbeat
   for (const b of beats) latest.set(b.announce.host, b);
   const list = [...latest.values()];
   return ledger.query<HeartbeatResult>(
-    `WITH v AS (
-       SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::real[], $6::int[], $7::timestamptz[], $8::text[])
-         AS v(id, labels, slots, executors, cpu, memory, seen, boot)
-     ), old AS (
-       -- The statement's snapshot: the rows as they were before this upsert (a locking read here would see nothing).
-       SELECT h.id, h.state, h.boot FROM hosts h JOIN v USING (id)
-     ), up AS (
+    `WITH up AS (
        INSERT INTO hosts AS h (id, labels, slots, executors, cpu, memory, last_seen, boot)
-       SELECT id, labels, slots, string_to_array(executors, ','), cpu, memory, seen, boot FROM v
+       SELECT id, labels, slots, string_to_array(executors, ','), cpu, memory, seen, boot
+         FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::real[], $6::int[], $7::timestamptz[], $8::text[])
+           AS v(id, labels, slots, executors, cpu, memory, seen, boot)
        ON CONFLICT (id) DO UPDATE SET labels = EXCLUDED.labels, slots = EXCLUDED.slots, executors = EXCLUDED.executors,
          cpu = EXCLUDED.cpu, memory = EXCLUDED.memory, last_seen = greatest(h.last_seen, EXCLUDED.last_seen),
          boot = coalesce(EXCLUDED.boot, h.boot),
          state = CASE WHEN h.state = 'down' THEN 'up' ELSE h.state END, down_since = NULL
-       RETURNING h.id, h.state
+       RETURNING h.id, h.state, h.boot
      )
-     SELECT up.id, old.state AS from, up.state,
-            (old.boot IS NOT NULL AND v.boot IS NOT NULL AND old.boot <> v.boot) AS rebooted
-       FROM up JOIN v USING (id) LEFT JOIN old USING (id)`,
+     -- old: the statement's snapshot, before this upsert (a new boot differs from the old one only if one was sent).
+     SELECT up.id, old.state AS from, up.state, (old.boot IS NOT NULL AND up.boot IS DISTINCT FROM old.boot) AS rebooted
+       FROM up LEFT JOIN hosts old ON old.id = up.id`,
     [
       list.map((b) => b.announce.host), list.map((b) => JSON.stringify(b.announce.labels)), list.map((b) => b.announce.slots),
       list.map((b) => b.announce.executors.join(',')), list.map((b) => b.announce.cpu), list.map((b) => b.announce.memory),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
 import {
-  applyFires, blockDependents, markStarted, migrate, openLedger, placeTasks, readDueTasks, recordExits, releaseDependents, submitTasks,
+  applyFires, blockDependents, markStarted, sweepWaiting, migrate, openLedger, placeTasks, readDueTasks, recordExits, releaseDependents, submitTasks,
   type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
@@ -33,7 +33,7 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4]);
     await ledger.query("INSERT INTO tangerine_migrations (version, name) VALUES (999, '999_future.sql')");
     await assert.rejects(migrate(ledger, log), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'migration_too_new');
@@ -104,14 +104,29 @@ describe('ledger against a real PostgreSQL', () => {
     await ledger.query('UPDATE tasks SET state = $1, succeeded_at = now() WHERE name = ANY($2::text[])', ['success', parents.slice(0, 49)]);
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), []);
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), [], 'redelivered: nothing changes');
-    const [mid] = await ledger.query<{ pending_dependencies: number }>("SELECT pending_dependencies FROM tasks WHERE name = 'fan-in'");
-    assert.equal(mid!.pending_dependencies, 1);
+    const [mid] = await ledger.query<{ state: string; version: string; unsatisfied: string }>(
+      `SELECT state, version, (SELECT count(*) FROM task_dependencies WHERE task = 'fan-in' AND NOT satisfied) AS unsatisfied
+         FROM tasks WHERE name = 'fan-in'`);
+    assert.deepEqual({ ...mid, version: Number(mid!.version), unsatisfied: Number(mid!.unsatisfied) }, { state: 'waiting', version: 1, unsatisfied: 1 },
+      'counting down never touched the fan-in\'s row');
     await ledger.query("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name = 'fan-49'");
     const before = ledger.statements();
     const released = await releaseDependents(ledger, ['fan-49', 'fan-49']);
     assert.equal(ledger.statements() - before, 1);
-    assert.deepEqual(released.map((e) => [e.name, e.state]), [['fan-in', 'ready']]);
+    assert.deepEqual(released.map((e) => [e.name, e.state, e.version]), [['fan-in', 'ready', 2]], 'released in one step');
     assert.deepEqual(await releaseDependents(ledger, ['fan-49']), []);
+  });
+
+  it('releases a dependent whose last edges two resolvers flipped at the same moment, in the sweep', async () => {
+    await submitTasks(ledger, [
+      { seq: 400, spec: spec('left') }, { seq: 401, spec: spec('right') },
+      { seq: 402, spec: spec('both', { dependencies: ['left', 'right'] }) },
+    ], new Date());
+    await ledger.query("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name IN ('left', 'right')");
+    // What the race leaves: every edge satisfied, the task still waiting.
+    await ledger.query("UPDATE task_dependencies SET satisfied = true WHERE task = 'both'");
+    const events = await sweepWaiting(ledger);
+    assert.deepEqual(events.filter((e) => e.name === 'both').map((e) => [e.from, e.state]), [['waiting', 'ready']]);
   });
 
   it('a cron task goes on to scheduled after its run, and its success satisfies a dependent submitted later', async () => {

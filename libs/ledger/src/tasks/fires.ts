@@ -59,7 +59,8 @@ export async function applyFires(ledger: Ledger, fires: readonly Fire[]): Promis
      ), moved AS (
        UPDATE tasks t SET
          state = CASE WHEN v.outcome = 'fired' AND v.child IS NULL
-                      THEN CASE WHEN t.pending_dependencies > 0 THEN 'waiting' ELSE 'ready' END ELSE t.state END,
+                      THEN CASE WHEN EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task = t.name AND NOT d.satisfied)
+                                THEN 'waiting' ELSE 'ready' END ELSE t.state END,
          ready_at = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN now() ELSE t.ready_at END,
          failures = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN 0 ELSE t.failures END,
          reason = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN NULL ELSE t.reason END,

@@ -3,34 +3,33 @@ import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 
 /**
- * Some tasks succeeded: flip their dependents' edges to satisfied and count them down; a dependent whose count
- * reaches zero becomes ready (a `scheduled` one only counts down: it waits for its time). O(edges), one statement
- * for the whole batch: a fan-in of 10,000 releases its task in one step. An edge flips once, so a redelivered
- * success changes nothing.
+ * Some tasks succeeded: flip their dependents' edges to satisfied; a waiting dependent none of whose edges is still
+ * unsatisfied becomes ready. One statement for the batch, O(edges flipped); a dependent's row changes only when it
+ * is released, so a fan-in of 10,000 is released in one step, by the statement that flips its last edge. An edge
+ * flips once, so a redelivered success changes nothing. (Two resolvers flipping the last two edges of one task at
+ * the same moment each see the other's edge unsatisfied: the sweep releases such a task.)
  */
 export async function releaseDependents(ledger: Ledger, names: readonly string[]): Promise<TaskEvent[]> {
-  const rows = await ledger.query<EventRow & { became_ready: boolean }>(
+  const rows = await ledger.query<EventRow>(
     `WITH flipped AS (
        UPDATE task_dependencies d SET satisfied = true
          FROM tasks dep
         WHERE d.dependency = ANY($1::text[]) AND NOT d.satisfied
           AND dep.name = d.dependency AND ${succeeded('dep')}
-       RETURNING d.task
-     ), counts AS (
-       SELECT task, count(*)::int AS n FROM flipped GROUP BY task
+       RETURNING d.task, d.dependency
      )
-     UPDATE tasks t SET
-       pending_dependencies = greatest(t.pending_dependencies - c.n, 0),
-       state = CASE WHEN t.state = 'waiting' AND t.pending_dependencies - c.n <= 0 THEN 'ready' ELSE t.state END,
-       ready_at = CASE WHEN t.state = 'waiting' AND t.pending_dependencies - c.n <= 0 THEN now() ELSE t.ready_at END,
-       version = t.version + 1, updated_at = now()
-       FROM counts c
-      WHERE t.name = c.task
-     RETURNING ${EVENT_COLUMNS}, (t.state = 'ready' AND t.ready_at = now()) AS became_ready`,
+     UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
+       FROM (SELECT DISTINCT task FROM flipped) c
+      WHERE t.name = c.task AND t.state = 'waiting'
+        -- The statement's snapshot still shows the edges it flipped as unsatisfied: those do not count.
+        AND NOT EXISTS (
+          SELECT 1 FROM task_dependencies d
+           WHERE d.task = t.name AND NOT d.satisfied
+             AND NOT EXISTS (SELECT 1 FROM flipped f WHERE f.task = d.task AND f.dependency = d.dependency))
+     RETURNING ${EVENT_COLUMNS}`,
     [names],
   );
-  // now() is this transaction's start: only a dependent this statement released has ready_at equal to it.
-  return rows.filter((r) => r.became_ready).map((r) => toEvent(r, 'waiting'));
+  return rows.map((r) => toEvent(r, 'waiting'));
 }
 
 /** Some tasks ended without success: their waiting or scheduled dependents become blocked, naming the dependency. */
@@ -58,6 +57,13 @@ export async function blockDependents(ledger: Ledger, ended: readonly string[]):
  * (a crash between commit and publish, a task submitted at the very moment its dependency finished).
  */
 export async function sweepWaiting(ledger: Ledger): Promise<TaskEvent[]> {
+  const released = await ledger.query<EventRow>(
+    `UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
+      WHERE t.state = 'waiting'
+        AND NOT EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task = t.name AND NOT d.satisfied)
+     RETURNING ${EVENT_COLUMNS}`,
+    [],
+  );
   const ended = await ledger.query<{ dependency: string; released: boolean }>(
     `SELECT DISTINCT d.dependency, ${succeeded('dep')} AS released
        FROM tasks t JOIN task_dependencies d ON d.task = t.name AND NOT d.satisfied
@@ -66,10 +72,11 @@ export async function sweepWaiting(ledger: Ledger): Promise<TaskEvent[]> {
       LIMIT 10000`,
     [],
   );
-  const released = ended.filter((r) => r.released).map((r) => r.dependency);
+  const succeededDeps = ended.filter((r) => r.released).map((r) => r.dependency);
   const failed = ended.filter((r) => !r.released).map((r) => r.dependency);
   return [
-    ...(released.length > 0 ? await releaseDependents(ledger, released) : []),
+    ...released.map((r) => toEvent(r, 'waiting')),
+    ...(succeededDeps.length > 0 ? await releaseDependents(ledger, succeededDeps) : []),
     ...(failed.length > 0 ? await blockDependents(ledger, failed) : []),
   ];
 }

@@ -31,19 +31,19 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
     const events: TaskEvent[] = [];
     if (plan.accept.length > 0) {
       const rows = await tx.query<EventRow>(
-        `INSERT INTO tasks AS t (name, spec, state, reason, pending_dependencies, submit_seq, ready_at, next_run_at)
-         SELECT v.name, v.spec, v.state, v.reason, v.pending, v.seq, CASE WHEN v.state = 'ready' THEN now() END, v.next_run_at
-           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::timestamptz[])
-                AS v(name, spec, state, reason, pending, seq, next_run_at)
+        `INSERT INTO tasks AS t (name, spec, state, reason, submit_seq, ready_at, next_run_at)
+         SELECT v.name, v.spec, v.state, v.reason, v.seq, CASE WHEN v.state = 'ready' THEN now() END, v.next_run_at
+           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
+                AS v(name, spec, state, reason, seq, next_run_at)
          ON CONFLICT (name) DO UPDATE SET
            spec = EXCLUDED.spec, state = EXCLUDED.state, reason = EXCLUDED.reason,
-           pending_dependencies = EXCLUDED.pending_dependencies, submit_seq = EXCLUDED.submit_seq,
+           submit_seq = EXCLUDED.submit_seq,
            ready_at = EXCLUDED.ready_at, next_run_at = EXCLUDED.next_run_at, succeeded_at = NULL,
            failures = 0, host = NULL, version = t.version + 1, updated_at = now()
          RETURNING ${EVENT_COLUMNS}`,
         [
           plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(p.spec)),
-          plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason), plan.accept.map((p) => p.pending),
+          plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason),
           plan.accept.map((p) => p.seq), plan.accept.map((p) => p.next_run_at),
         ],
       );

@@ -1,0 +1,120 @@
+// A whole Tangerine for one benchmark: its own nats-server and database, every service its own process with a
+// health port (for /metrics), and agents with their own host ids.
+import { readFileSync } from 'node:fs';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, startNats, type NatsServer } from '../helpers/nats.js';
+import { createDatabase } from '../helpers/postgres.js';
+import { ServiceProcess, type ServiceName } from '../helpers/processes.js';
+
+export interface AgentSpec {
+  host: string;
+  slots: number;
+  executors: string;
+}
+
+export interface BenchStack {
+  nats: NatsServer;
+  nc: NatsConnection;
+  databaseUrl: string;
+  procs: { proc: ServiceProcess; port: number; label: string }[];
+  /** Ledger statements every service has run so far. */
+  statements(): Promise<number>;
+  /** Peak resident memory of every process so far, MB. */
+  peakRss(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor'];
+
+export async function startStack(opts: { agents: AgentSpec[]; services?: ServiceName[]; env?: Record<string, string> }): Promise<BenchStack> {
+  const nats = await startNats();
+  const db = await createDatabase('bench');
+  const procs: BenchStack['procs'] = [];
+  const base = { NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', HEARTBEAT_INTERVAL: '1', ...opts.env };
+  const launch = async (service: ServiceName, label: string, env: Record<string, string> = {}): Promise<void> => {
+    const port = await freePort();
+    procs.push({ proc: new ServiceProcess(service, { ...base, HEALTH_PORT: String(port), ...env }).start(), port, label });
+  };
+  for (const s of opts.services ?? SERVICES) await launch(s, s);
+  for (const a of opts.agents) {
+    await launch('agent', `agent(${a.host})`, { HOST_ID: a.host, HOST_SLOTS: String(a.slots), AGENT_EXECUTORS: a.executors });
+  }
+  await waitHealthy(procs.map((p) => p.port));
+  await new Promise((r) => setTimeout(r, 1500)); // agents announced, the placer has its view
+  const nc = await connect({ servers: nats.url });
+  return {
+    nats, nc, databaseUrl: db.url, procs,
+    statements: () => sumStatements(procs.map((p) => p.port)),
+    peakRss: () => Object.fromEntries([
+      ['nats-server', peakRssMb(nats.pid)],
+      ...procs.map((p) => [p.label, peakRssMb(p.proc.child?.pid)] as const),
+    ]),
+    async stop() {
+      await nc.close();
+      for (const { proc } of procs) await proc.stop();
+      await nats.stop();
+      await db.drop().catch(() => undefined);
+    },
+  };
+}
+
+async function waitHealthy(ports: number[]): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (const port of ports) {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`service on health port ${port} did not come up`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function sumStatements(ports: number[]): Promise<number> {
+  let sum = 0;
+  for (const port of ports) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
+    if (m) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+/** VmHWM of a live process, MB. */
+export function peakRssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Event times (`at`, ms) per task name for one state, collected from the live event stream. */
+export function collectEvents(nc: NatsConnection, state: string): Map<string, number> {
+  const times = new Map<string, number>();
+  const dec = new TextDecoder();
+  nc.subscribe(`tasks.events.*.${state}`, {
+    callback: (_e, m) => {
+      const e = JSON.parse(dec.decode(m.data)) as { name: string; at: string };
+      if (!times.has(e.name)) times.set(e.name, Date.parse(e.at));
+    },
+  });
+  return times;
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}

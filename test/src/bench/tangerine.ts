@@ -1,0 +1,152 @@
+// Tangerine's side of `npm run bench`: throughput without containers, real containers, and dependencies.
+import { collectEvents, percentile, startStack, waitFor, type BenchStack } from './stack.js';
+
+const enc = new TextEncoder();
+
+export type SubmitMode = 'single' | 'batch';
+
+export interface ThroughputRun {
+  tasks: number;
+  mode: SubmitMode;
+  concurrency: number;
+  seconds: number;
+  tasksPerSecond: number;
+  statementsPerTask: number;
+  peakRssMb: Record<string, number>;
+}
+
+/** Publishes specs as `nats pub` does (core NATS, captured by the stream): one per message, or lists of 1,000. */
+async function submitAll(stack: BenchStack, specs: Record<string, unknown>[], mode: SubmitMode): Promise<void> {
+  if (mode === 'single') {
+    specs.forEach((spec, i) => {
+      stack.nc.publish('tasks.submit', enc.encode(JSON.stringify(spec)));
+      if (i % 500 === 499) void stack.nc.flush();
+    });
+  } else {
+    for (let i = 0; i < specs.length; i += 1000) stack.nc.publish('tasks.submit', enc.encode(JSON.stringify(specs.slice(i, i + 1000))));
+  }
+  await stack.nc.flush();
+}
+
+/** (1) N independent tasks running `true` through the process executor, every service its own process. */
+export async function runThroughput(opts: { tasks: number; mode: SubmitMode; agents: number; slots: number; timeoutMs: number }): Promise<ThroughputRun> {
+  const stack = await startStack({
+    agents: Array.from({ length: opts.agents }, (_, i) => ({ host: `bench-${i}`, slots: opts.slots, executors: 'process' })),
+  });
+  try {
+    const succeeded = collectEvents(stack.nc, 'success');
+    let last = 0;
+    stack.nc.subscribe('tasks.events.*.success', { callback: () => { last = performance.now(); } });
+    await stack.nc.flush();
+    const specs = Array.from({ length: opts.tasks }, (_, i) => ({ name: `t-${i}`, executor: 'process', command: ['true'] }));
+    const start = performance.now();
+    await submitAll(stack, specs, opts.mode);
+    if (!(await waitFor(() => succeeded.size >= opts.tasks, opts.timeoutMs))) {
+      throw new Error(`throughput: ${succeeded.size} of ${opts.tasks} tasks succeeded within ${opts.timeoutMs} ms`);
+    }
+    const seconds = (last - start) / 1000;
+    return {
+      tasks: opts.tasks, mode: opts.mode, concurrency: opts.agents * opts.slots, seconds, tasksPerSecond: opts.tasks / seconds,
+      statementsPerTask: (await stack.statements()) / opts.tasks, peakRssMb: stack.peakRss(),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export interface ContainerRun {
+  containers: number;
+  slots: number;
+  seconds: number;
+  containersPerSecond: number;
+  /** Submit → container started, one task at a time (a free slot always waiting): what Tangerine adds to a start. */
+  p50StartMs: number;
+  p99StartMs: number;
+}
+
+/** (2) Busybox containers running `true` on one agent with `slots` slots; then single tasks for the start latency. */
+export async function runContainers(opts: { containers: number; slots: number; image: string; samples: number; timeoutMs: number }): Promise<ContainerRun> {
+  const stack = await startStack({ agents: [{ host: 'bench-docker', slots: opts.slots, executors: 'docker' }] });
+  try {
+    const succeeded = collectEvents(stack.nc, 'success');
+    const running = collectEvents(stack.nc, 'running');
+    let last = 0;
+    stack.nc.subscribe('tasks.events.*.success', { callback: () => { last = performance.now(); } });
+    await stack.nc.flush();
+    // Warm the image cache and the agent, outside the measurement.
+    await submitAll(stack, [{ name: 'warm-up', image: opts.image, command: ['true'] }], 'single');
+    await waitFor(() => succeeded.has('warm-up'), opts.timeoutMs);
+    const specs = Array.from({ length: opts.containers }, (_, i) => ({ name: `c-${i}`, image: opts.image, command: ['true'] }));
+    const start = performance.now();
+    await submitAll(stack, specs, 'single');
+    if (!(await waitFor(() => succeeded.size >= opts.containers + 1, opts.timeoutMs))) {
+      throw new Error(`containers: ${succeeded.size - 1} of ${opts.containers} succeeded within ${opts.timeoutMs} ms`);
+    }
+    const seconds = (last - start) / 1000;
+    const latencies: number[] = [];
+    for (let i = 0; i < opts.samples; i++) {
+      const name = `one-${i}`;
+      const submittedAt = Date.now();
+      await submitAll(stack, [{ name, image: opts.image, command: ['true'] }], 'single');
+      await waitFor(() => succeeded.has(name), opts.timeoutMs);
+      latencies.push(running.get(name)! - submittedAt);
+    }
+    return {
+      containers: opts.containers, slots: opts.slots, seconds, containersPerSecond: opts.containers / seconds,
+      p50StartMs: percentile(latencies, 50), p99StartMs: percentile(latencies, 99),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export interface DependencyRun {
+  chain: number;
+  chainSeconds: number;
+  /** A task's success → its dependent's ready, along the chain. */
+  chainP50Ms: number;
+  chainP99Ms: number;
+  fanIn: number;
+  fanInSeconds: number;
+  /** The last parent's success → the sink's ready. */
+  fanInReleaseMs: number;
+  /** Ledger updates of the sink while 10,000 parents succeeded: one per batch of successes, never one per parent. */
+  sinkUpdates: number;
+}
+
+/** (4) A chain of `chain` tasks, then a fan-in of `fanIn` parents into one sink. */
+export async function runDependencies(opts: { chain: number; fanIn: number; slots: number; timeoutMs: number }): Promise<DependencyRun> {
+  const stack = await startStack({ agents: [{ host: 'bench-deps', slots: opts.slots, executors: 'process' }] });
+  try {
+    const success = collectEvents(stack.nc, 'success');
+    const ready = collectEvents(stack.nc, 'ready');
+    let sinkReadyVersion = 0;
+    stack.nc.subscribe('tasks.events.sink.ready', { callback: (_e, m) => { sinkReadyVersion = (m.json() as { version: number }).version; } });
+    await stack.nc.flush();
+
+    const chain = Array.from({ length: opts.chain }, (_, i) => ({
+      name: `chain-${i}`, executor: 'process', command: ['true'], ...(i > 0 ? { dependencies: [`chain-${i - 1}`] } : {}),
+    }));
+    let start = performance.now();
+    await submitAll(stack, chain, 'batch');
+    if (!(await waitFor(() => success.has(`chain-${opts.chain - 1}`), opts.timeoutMs))) throw new Error('the chain did not finish');
+    const chainSeconds = (performance.now() - start) / 1000;
+    const steps = chain.slice(1).map((_, i) => ready.get(`chain-${i + 1}`)! - success.get(`chain-${i}`)!);
+
+    const parents = Array.from({ length: opts.fanIn }, (_, i) => `parent-${i}`);
+    start = performance.now();
+    await submitAll(stack, [{ name: 'sink', executor: 'process', command: ['true'], dependencies: parents }], 'single');
+    await submitAll(stack, parents.map((name) => ({ name, executor: 'process', command: ['true'] })), 'batch');
+    if (!(await waitFor(() => success.has('sink'), opts.timeoutMs))) throw new Error('the fan-in did not finish');
+    const fanInSeconds = (performance.now() - start) / 1000;
+    const lastParent = Math.max(...parents.map((p) => success.get(p)!));
+    return {
+      chain: opts.chain, chainSeconds, chainP50Ms: percentile(steps, 50), chainP99Ms: percentile(steps, 99),
+      fanIn: opts.fanIn, fanInSeconds, fanInReleaseMs: ready.get('sink')! - lastParent,
+      // The sink's row: version 1 when submitted (waiting), one more per release statement that counted it down.
+      sinkUpdates: sinkReadyVersion - 1,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
