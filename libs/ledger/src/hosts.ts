@@ -104,8 +104,11 @@ export async function setDraining(ledger: Ledger, id: string, draining: boolean)
   return row ?? null;
 }
 
-export async function listHosts(ledger: Ledger): Promise<HostRow[]> {
-  return ledger.query<HostRow>('SELECT id, labels, slots, executors, cpu, memory, state, boot, first_seen, last_seen FROM hosts ORDER BY id');
+/** Every host, or those in one state (the placer reads the draining ones every refresh, not the whole fleet). */
+export async function listHosts(ledger: Ledger, filter: { state?: HostState } = {}): Promise<HostRow[]> {
+  const columns = 'id, labels, slots, executors, cpu, memory, state, boot, first_seen, last_seen';
+  if (filter.state === undefined) return ledger.query<HostRow>(`SELECT ${columns} FROM hosts ORDER BY id`);
+  return ledger.query<HostRow>(`SELECT ${columns} FROM hosts WHERE state = $1 ORDER BY id`, [filter.state]);
 }
 
 /** hosts.list: every host with the runs the ledger puts there. */

@@ -49,3 +49,34 @@ describe('UsageView', () => {
     assert.deepEqual(u.totals().map((t) => t.host), ['h2']);
   });
 });
+
+describe('UsageView loads: the totals by host, kept as runs come and go', () => {
+  it('follows adds, a newer attempt of the same task, releases and a replace', () => {
+    const u = new UsageView(1000);
+    u.add(run('a', 'h1', 1, 0.5, 100));
+    u.add(run('b', 'h1', 1, 1, null));
+    u.add(run('c', 'h2'));
+    assert.deepEqual(u.loads().get('h1'), { host: 'h1', used: 2, cpu: 1.5, memory: 100 });
+    // Placed again elsewhere (a requeue): the old run's slot is not counted twice.
+    u.add(run('a', 'h2', 2, 0.5, 100));
+    assert.deepEqual(u.loads().get('h1'), { host: 'h1', used: 1, cpu: 1, memory: 0 });
+    assert.deepEqual(u.loads().get('h2'), { host: 'h2', used: 2, cpu: 0.5, memory: 100 });
+    assert.equal(u.release('b', 1), true);
+    assert.equal(u.loads().has('h1'), false, 'an empty host leaves the map');
+    u.replace([run('z', 'h3')], 0);
+    assert.deepEqual([...u.loads().keys()], ['h3']);
+  });
+
+  it('agrees with the totals summed from scratch after many changes', () => {
+    const u = new UsageView(1000);
+    for (let i = 0; i < 500; i++) {
+      u.add(run(`t${i % 97}`, `h${i % 7}`, 1 + Math.floor(i / 97), (i % 3) / 2, i % 5 === 0 ? 64 : null));
+      if (i % 4 === 0) u.release(`t${(i * 7) % 97}`, 10);
+    }
+    const fresh = new UsageView(1000);
+    fresh.replace([...(u as unknown as { runs: Map<string, ReturnType<typeof run>> }).runs.values()], 0);
+    const norm = (m: ReadonlyMap<string, { used: number; cpu: number; memory: number }>) =>
+      [...m.entries()].map(([h, t]) => [h, t.used, Number(t.cpu.toFixed(6)), t.memory]).sort();
+    assert.deepEqual(norm(u.loads()), norm(fresh.loads()));
+  });
+});

@@ -1,0 +1,207 @@
+// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth]`: Tangerine measured
+// beside the peers a user would pick instead, on the same machine in the same run, and at fleet scale. Writes a
+// Markdown table and the JSON of every figure to bench-results/, and prints the path. `--quick` runs a small version
+// of each (CI runs it so the bench keeps working); its figures are printed, never judged.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createDatabase } from '../helpers/postgres.js';
+import { ROOT } from '../helpers/processes.js';
+import { runFleetBench } from './fleet/fleet-bench.js';
+import { runDockerLoop } from './peers/docker-loop.js';
+import { runGraphileWorker } from './peers/graphile-worker.js';
+import { runPgBoss } from './peers/pg-boss.js';
+import type { QueueRun, SubmitMode } from './peers/types.js';
+import { runContainers, runDependencies, runThroughput } from './tangerine.js';
+
+const IMAGE = 'tangerine-test/busybox:latest';
+
+export interface Sizes {
+  jobs: number;
+  agents: number;
+  slots: number;
+  containers: number;
+  containerSamples: number;
+  fleetHosts: number;
+  fleetTasks: number;
+  chain: number;
+  fanIn: number;
+  growth: number[];
+  fleetGrowth: number[];
+}
+
+export const FULL: Sizes = {
+  jobs: 20000, agents: 2, slots: 256, containers: 300, containerSamples: 50, fleetHosts: 10000, fleetTasks: 100000,
+  chain: 2000, fanIn: 10000, growth: [2000, 20000, 100000], fleetGrowth: [10000, 100000, 500000],
+};
+export const QUICK: Sizes = {
+  jobs: 500, agents: 1, slots: 32, containers: 12, containerSamples: 5, fleetHosts: 200, fleetTasks: 2000,
+  chain: 50, fanIn: 300, growth: [200, 500], fleetGrowth: [1000, 2000],
+};
+
+export interface Report {
+  quick: boolean;
+  startedAt: string;
+  throughput?: { tangerine: Record<SubmitMode, Awaited<ReturnType<typeof runThroughput>>>; peers: QueueRun[] };
+  containers?: {
+    tangerine: Awaited<ReturnType<typeof runContainers>>;
+    dockerLoop: Awaited<ReturnType<typeof runDockerLoop>>;
+    /** The same loop one container at a time: the start latency Tangerine's one-at-a-time samples compare with. */
+    dockerOne: Awaited<ReturnType<typeof runDockerLoop>>;
+  };
+  fleet?: Awaited<ReturnType<typeof runFleetBench>>;
+  dependencies?: Awaited<ReturnType<typeof runDependencies>>;
+  growth?: { throughput: Awaited<ReturnType<typeof runThroughput>>[]; fleet: Awaited<ReturnType<typeof runFleetBench>>[] };
+}
+
+const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth'] as const;
+
+export async function runReport(opts: { quick: boolean; only?: readonly string[]; log?: (line: string) => void }): Promise<Report> {
+  const s = opts.quick ? QUICK : FULL;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const want = (part: string) => !opts.only || opts.only.includes(part);
+  const timeoutMs = opts.quick ? 180_000 : 900_000;
+  const report: Report = { quick: opts.quick, startedAt: new Date().toISOString() };
+  const concurrency = s.agents * s.slots;
+
+  if (want('throughput')) {
+    log(`(1) throughput: ${s.jobs} jobs, concurrency ${concurrency}`);
+    const tangerine = {
+      single: await runThroughput({ tasks: s.jobs, mode: 'single', agents: s.agents, slots: s.slots, timeoutMs }),
+      batch: await runThroughput({ tasks: s.jobs, mode: 'batch', agents: s.agents, slots: s.slots, timeoutMs }),
+    };
+    const peers: QueueRun[] = [];
+    for (const mode of ['single', 'batch'] as const) {
+      for (const run of [runPgBoss, runGraphileWorker]) {
+        const db = await createDatabase('peer');
+        try {
+          peers.push(await run({ databaseUrl: db.url, jobs: s.jobs, concurrency, mode, workerProcesses: s.agents }));
+        } finally {
+          await db.drop();
+        }
+      }
+    }
+    report.throughput = { tangerine, peers };
+  }
+  if (want('containers')) {
+    log(`(2) containers: ${s.containers}, 4 slots`);
+    report.containers = {
+      tangerine: await runContainers({ containers: s.containers, slots: 4, image: IMAGE, samples: s.containerSamples, timeoutMs }),
+      dockerLoop: await runDockerLoop({ containers: s.containers, inFlight: 4, image: IMAGE }),
+      dockerOne: await runDockerLoop({ containers: s.containerSamples, inFlight: 1, image: IMAGE }),
+    };
+  }
+  if (want('fleet')) {
+    log(`(3) fleet: ${s.fleetHosts} hosts, ${s.fleetTasks} tasks`);
+    report.fleet = await runFleetBench({ hosts: s.fleetHosts, tasks: s.fleetTasks, slotsPerHost: 4, runMs: 1000, quick: opts.quick });
+  }
+  if (want('dependencies')) {
+    log(`(4) dependencies: a chain of ${s.chain}, a fan-in of ${s.fanIn}`);
+    report.dependencies = await runDependencies({ chain: s.chain, fanIn: s.fanIn, slots: 256, timeoutMs });
+  }
+  if (want('growth')) {
+    log(`(5) cost growth: throughput at ${s.growth.join(', ')}; fleet at ${s.fleetGrowth.join(', ')}`);
+    const throughput = [];
+    for (const n of s.growth) throughput.push(await runThroughput({ tasks: n, mode: 'batch', agents: s.agents, slots: s.slots, timeoutMs }));
+    const fleet = [];
+    for (const n of s.fleetGrowth) {
+      try {
+        fleet.push(await runFleetBench({ hosts: s.fleetHosts, tasks: n, slotsPerHost: 4, runMs: 1000, quick: opts.quick }));
+      } catch (err) {
+        log(`fleet at ${n} tasks did not finish: ${(err as Error).message}`);
+      }
+    }
+    report.growth = { throughput, fleet };
+  }
+  return report;
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+/** The report as Markdown: one table per part, with the goal of each figure and whether it is met. */
+export function toMarkdown(r: Report): string {
+  const out: string[] = [`# Tangerine benchmark${r.quick ? ' (quick: figures not judged)' : ''}`, '', `Run ${r.startedAt} on ${process.version}.`, ''];
+  if (r.throughput) {
+    const { tangerine, peers } = r.throughput;
+    out.push('## (1) Throughput without containers (`true` per job)', '', '| who | mode | jobs | jobs/s | time (s) | settings |', '|---|---|---|---|---|---|');
+    for (const mode of ['single', 'batch'] as const) {
+      const t = tangerine[mode];
+      out.push(`| Tangerine | ${mode} | ${t.tasks} | ${f0(t.tasksPerSecond)} | ${f2(t.seconds)} | ${t.concurrency} slots, ${f2(t.statementsPerTask)} statements/task |`);
+      for (const p of peers.filter((x) => x.mode === mode)) {
+        out.push(`| ${p.peer} ${p.version} | ${mode} | ${p.jobs} | ${f0(p.jobsPerSecond)} | ${f2(p.seconds)} | ${p.settings} |`);
+      }
+    }
+    out.push('', '| mode | Tangerine / best peer | goal ≥ 1.0 |', '|---|---|---|');
+    for (const mode of ['single', 'batch'] as const) {
+      const best = Math.max(...peers.filter((x) => x.mode === mode).map((x) => x.jobsPerSecond));
+      const ratio = tangerine[mode].tasksPerSecond / best;
+      out.push(`| ${mode} | ${f2(ratio)} | ${verdict(ratio >= 1)} |`);
+    }
+    out.push('');
+  }
+  if (r.containers) {
+    const { tangerine: t, dockerLoop: d, dockerOne: one } = r.containers;
+    const ratio = t.containersPerSecond / d.containersPerSecond;
+    const added = t.p50StartMs - one.p50StartMs;
+    out.push('## (2) Real containers (busybox `true`, 4 at a time)', '', '| figure | Tangerine | dockerode loop | goal |', '|---|---|---|---|',
+      `| containers/s | ${f2(t.containersPerSecond)} | ${f2(d.containersPerSecond)} | ratio ${f2(ratio)} ≥ 0.9: ${verdict(ratio >= 0.9)} |`,
+      `| start latency p50 / p99 (ms), one at a time | ${f0(t.p50StartMs)} / ${f0(t.p99StartMs)} (submit → started) | ${f0(one.p50StartMs)} / ${f0(one.p99StartMs)} (create → started) | added at p50 ${f0(added)} ms ≤ 25: ${verdict(added <= 25)} |`,
+      `| start latency p50 / p99 (ms), 4 in flight | | ${f0(d.p50StartMs)} / ${f0(d.p99StartMs)} | |`, '');
+  }
+  if (r.fleet) out.push('## (3) Fleet scale', '', fleetTable([r.fleet]), '');
+  if (r.dependencies) {
+    const d = r.dependencies;
+    out.push('## (4) Dependencies', '', '| figure | value | goal |', '|---|---|---|',
+      `| chain of ${d.chain}: total | ${f2(d.chainSeconds)} s | |`,
+      `| chain: success → dependent ready, p50 / p99 | ${f0(d.chainP50Ms)} / ${f0(d.chainP99Ms)} ms | p50 ≤ 5 ms: ${verdict(d.chainP50Ms <= 5)} |`,
+      `| fan-in of ${d.fanIn}: total | ${f2(d.fanInSeconds)} s | |`,
+      `| fan-in: last parent's success → sink ready | ${f0(d.fanInReleaseMs)} ms | |`,
+      `| fan-in: updates of the sink's row | ${d.sinkUpdates} | one step: ${verdict(d.sinkUpdates === 1)} |`, '');
+  }
+  if (r.growth) {
+    out.push('## (5) Cost growth', '', '| jobs | jobs/s | time (s) | statements/job | peak RSS, largest service (MB) |', '|---|---|---|---|---|');
+    for (const t of r.growth.throughput) {
+      const [who, mb] = Object.entries(t.peakRssMb).filter(([k]) => k !== 'nats-server').sort((a, b) => b[1] - a[1])[0] ?? ['–', 0];
+      out.push(`| ${t.tasks} | ${f0(t.tasksPerSecond)} | ${f2(t.seconds)} | ${f2(t.statementsPerTask)} | ${mb} (${who}) |`);
+    }
+    out.push('', linearity(r.growth.throughput.map((t) => [t.tasks, t.seconds])), '');
+    if (r.growth.fleet.length > 0) out.push(fleetTable(r.growth.fleet), '', linearity(r.growth.fleet.map((f) => [f.tasks, f.seconds])), '');
+  }
+  return out.join('\n');
+}
+
+function fleetTable(runs: Awaited<ReturnType<typeof runFleetBench>>[]): string {
+  const rows = runs.map((f) => {
+    const rss = Object.entries(f.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ');
+    const maxService = Math.max(...Object.entries(f.peakRssMb).filter(([k]) => k !== 'simulator' && k !== 'nats-server').map(([, v]) => v));
+    return `| ${f.hosts} | ${f.tasks} | ${f0(f.placementsPerSecond)} (${verdict(f.placementsPerSecond >= 2000)}) | ${f0(f.steadyP50PlacementMs)} / ${f0(f.steadyP99PlacementMs)} (${verdict(f.steadyP99PlacementMs <= 250)}) | ${f0(f.p50PlacementMs)} / ${f0(f.p99PlacementMs)} | ${f2(f.statementsPerPlacement)} (${verdict(f.statementsPerPlacement <= 2)}) | ${rss} (${verdict(maxService <= 200)}) | ${f2(f.seconds)} |`;
+  });
+  return ['| hosts | tasks | placements/s (≥ 2,000) | ready → placed p50 / p99 ms, steady 1,000/s (p99 ≤ 250) | the same, whole queue at once (queueing) | statements/placement (≤ 2) | peak RSS MB (services ≤ 200) | submit → last success (s) |',
+    '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Time per item from the smallest to the largest size: flat means linear. */
+function linearity(points: [number, number][]): string {
+  if (points.length < 2) return '';
+  const per = points.map(([n, s]) => (s / n) * 1e6);
+  const growth = per[per.length - 1]! / per[0]!;
+  return `Time per item: ${per.map((p, i) => `${f0(p)} µs at ${points[i]![0]}`).join(', ')}; ×${f2(growth)} from the smallest to the largest size: ${
+    growth <= 1.25 ? 'linear or better' : 'worse than linear'}.`;
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isMain) {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  for (const part of only ?? []) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part "${part}" (parts: ${PARTS.join(', ')})`);
+  const report = await runReport({ quick, ...(only ? { only } : {}) });
+  const dir = path.join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `report-${quick ? 'quick' : 'full'}-${report.startedAt.replace(/[:.]/g, '-')}.md`);
+  const markdown = toMarkdown(report);
+  writeFileSync(file, `${markdown}\n`);
+  writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify(report, null, 2));
+  console.log(`\n${markdown}\n\nreport: ${file}\n        ${file.replace(/\.md$/, '.json')}`);
+  process.exit(0);
+}
