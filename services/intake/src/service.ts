@@ -38,18 +38,20 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     }
   }
   const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
-  if (submissions.length > 0) {
-    const result = await submitTasks(ctx.ledger, submissions, now);
+  const texts = new Map(parsed.flatMap((p) => (p.kind === 'submit' ? [[p.key, p.text] as const] : [])));
+  // Lists make batches of many thousand specs: they are written and announced a chunk at a time, so the first
+  // tasks are placed while the last are still being written, and memory stays flat.
+  for (let i = 0; i < submissions.length; i += ctx.config.batchSize) {
+    const result = await submitTasks(ctx.ledger, submissions.slice(i, i + ctx.config.batchSize), now);
+    const rejections: Outgoing[] = [];
     for (const e of result.events) {
       ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, 'task accepted');
-      events.push(e);
     }
     for (const r of result.rejected) {
       ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
-      const submitted = parsed.find((p) => p.kind === 'submit' && p.key === r.key);
-      const payload = submitted?.kind === 'submit' ? submitted.text : '';
-      out.push(rejectionMessage(rejection(r.name, r.error, payload, now), `reject:${r.key ?? r.seq}`));
+      rejections.push(rejectionMessage(rejection(r.name, r.error, texts.get(r.key ?? '') ?? '', now), `reject:${r.key ?? r.seq}`));
     }
+    await publishEvents(ctx, result.events, rejections);
   }
   const cancels = parsed.flatMap((p) => (p.kind === 'cancel' ? [p] : []));
   if (cancels.length > 0) {
