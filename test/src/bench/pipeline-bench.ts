@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { freePort, startNats } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../helpers/processes.js';
+import { percentile, sumStatements, waitHealthy } from './stack.js';
 
 export interface BenchOptions {
   independent: number;
@@ -31,11 +32,6 @@ export interface BenchResult {
 
 const FULL: BenchOptions = { independent: 10000, chains: 10, chainLength: 1000, agents: 2, slots: 256, timeoutMs: 600000 };
 const QUICK: BenchOptions = { independent: 300, chains: 2, chainLength: 50, agents: 1, slots: 16, timeoutMs: 120000 };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** CPU seconds (user + system) a process and its live descendants have used, with their reaped children, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
@@ -144,28 +140,6 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await nats.stop();
     await db.drop().catch(() => undefined);
   }
-}
-
-async function waitHealthy(ports: number[]): Promise<void> {
-  const deadline = Date.now() + 30000;
-  for (const port of ports) {
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`service on health port ${port} did not come up`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-async function sumStatements(ports: number[]): Promise<number> {
-  let sum = 0;
-  for (const port of ports) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-    const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
-    if (m) sum += Number(m[1]);
-  }
-  return sum;
 }
 
 export function formatResult(r: BenchResult, opts: BenchOptions): string {

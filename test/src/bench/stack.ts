@@ -58,7 +58,7 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
   };
 }
 
-async function waitHealthy(ports: number[]): Promise<void> {
+export async function waitHealthy(ports: number[]): Promise<void> {
   const deadline = Date.now() + 30000;
   for (const port of ports) {
     for (;;) {
@@ -70,7 +70,7 @@ async function waitHealthy(ports: number[]): Promise<void> {
   }
 }
 
-async function sumStatements(ports: number[]): Promise<number> {
+export async function sumStatements(ports: number[]): Promise<number> {
   let sum = 0;
   for (const port of ports) {
     const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
