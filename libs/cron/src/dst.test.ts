@@ -1,19 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { latestFire, nextFire, parseCron } from './index.js';
+import { fireTimes } from './testing.js';
 import { parseExpression } from './expression.js';
 import type { ParsedField } from './fields.js';
 
-function fires(expression: string, timezone: string, from: string, count: number): string[] {
-  const schedule = parseCron(expression, { name: 'task', timezone });
-  const out: string[] = [];
-  let t = new Date(from);
-  for (let i = 0; i < count; i++) {
-    t = nextFire(schedule, t);
-    out.push(t.toISOString());
-  }
-  return out;
-}
+const fires = (expression: string, timezone: string, from: string, count: number): string[] => fireTimes(expression, from, count, timezone);
 
 const iso = (...times: string[]): string[] => times.map((t) => `${t}:00.000Z`);
 

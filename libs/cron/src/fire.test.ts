@@ -1,18 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CronError, latestFire, nextFire, parseCron } from './index.js';
+import { fireTimes } from './testing.js';
 
-/** The next `count` fire times after `from`, as ISO strings. */
-function fires(expression: string, from: string, count: number, timezone = 'UTC'): string[] {
-  const schedule = parseCron(expression, { name: 'task', timezone });
-  const out: string[] = [];
-  let t = new Date(from);
-  for (let i = 0; i < count; i++) {
-    t = nextFire(schedule, t);
-    out.push(t.toISOString());
-  }
-  return out;
-}
+const fires = fireTimes;
 
 /** ISO strings from short "YYYY-MM-DDTHH:MM[:SS]" UTC times. */
 const utc = (...times: string[]): string[] => times.map((t) => new Date(`${t}${t.length === 16 ? ':00' : ''}Z`).toISOString());

@@ -12,10 +12,6 @@ export class HeartbeatBuffer {
     this.latest.set(announce.host, { announce, seenAt });
   }
 
-  get size(): number {
-    return this.latest.size;
-  }
-
   take(): Heartbeat[] {
     const beats = [...this.latest.values()];
     this.latest = new Map();
