@@ -1,4 +1,3 @@
-import type { PubAck } from '@nats-io/jetstream';
 import { Subjects, type TaskEvent, type Rejection } from '@tangerine/contracts';
 import type { Bus } from './connection.js';
 import { encode } from './codec.js';
@@ -11,8 +10,8 @@ export interface Outgoing {
 }
 
 /** Publishes with every ack in flight at once; resolves when JetStream has stored them all. */
-export async function publishAll(bus: Bus, messages: readonly Outgoing[]): Promise<PubAck[]> {
-  return Promise.all(messages.map((m) => bus.js.publish(m.subject, encode(m.data), { msgID: m.msgId, timeout: 10000 })));
+export async function publishAll(bus: Pick<Bus, 'publisher'>, messages: readonly Outgoing[]): Promise<void> {
+  await Promise.all(messages.map((m) => bus.publisher.publish(m.subject, encode(m.data), m.msgId)));
 }
 
 /** The id of a state change: the row's version only ever grows, so it is unique per change. */

@@ -40,6 +40,12 @@ export function dockerTime(text: string | undefined): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
+/** The HTTP status of a Docker API error (dockerode puts it on the error), or 0. */
+function statusOf(err: unknown): number {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : 0;
+}
+
 /** A container that had already ended when an agent found it. */
 interface Ended {
   exitCode: number;
@@ -48,6 +54,7 @@ interface Ended {
 
 /** Runs a task as a Docker container; the container is removed once its exit code and output are read. */
 export class DockerExecutor implements Executor {
+  readonly coalescesQuickRuns = false;
   readonly kind = 'docker';
   private readonly pulls = new Map<string, Promise<void>>();
 
@@ -71,34 +78,20 @@ export class DockerExecutor implements Executor {
 
   async start(run: RunDispatch): Promise<StartedRun> {
     const name = containerName(run);
-    let container = this.docker.getContainer(name);
-    let info = await container.inspect().catch(() => null);
-    if (!info) {
-      const image = run.spec.image;
-      if (!image) throw new ExecutorError('image: is required for the docker executor');
-      await this.ensureImage(image);
-      container = await this.docker.createContainer({
-        name,
-        Image: image,
-        ...(run.spec.command.length > 0 ? { Cmd: run.spec.command } : {}),
-        ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
-        Env: [...Object.entries(run.spec.env).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
-        Labels: containerLabels(run),
-        HostConfig: {
-          Binds: run.spec.volumes.map((v) => {
-            const p = parseVolume(v);
-            return `${p.host}:${p.container}${p.readOnly ? ':ro' : ''}`;
-          }),
-          ...(run.spec.cpu ? { NanoCpus: Math.round(run.spec.cpu * 1e9) } : {}),
-          ...(run.spec.memory ? { Memory: run.spec.memory * 1024 * 1024 } : {}),
-        },
-      }).catch((err: Error) => {
-        throw new ExecutorError(`create container: ${err.message}`);
+    let container: Docker.Container;
+    let startedBefore: string | null = null;
+    try {
+      container = await this.create(run, name);
+    } catch (err) {
+      if (err instanceof ExecutorError) throw err;
+      if (statusOf(err) !== 409) throw new ExecutorError(`create container: ${(err as Error).message}`);
+      // A redelivered dispatch finds the container it already made, running or ended: follow it, never start twice.
+      const info = await this.docker.getContainer(name).inspect().catch((e: Error) => {
+        throw new ExecutorError(`inspect container: ${e.message}`);
       });
-      info = null;
+      container = this.docker.getContainer(info.Id);
+      startedBefore = dockerTime(info.State.StartedAt);
     }
-    // A redelivered dispatch finds the container it already made, running or ended: follow it, never start twice.
-    const startedBefore = info ? dockerTime(info.State.StartedAt) : null;
     if (!startedBefore) {
       await container.start().catch((err: Error) => {
         void container.remove({ force: true }).catch(() => undefined);
@@ -106,6 +99,38 @@ export class DockerExecutor implements Executor {
       });
     }
     return this.followed(container, startedBefore ?? this.clock.now().toISOString(), null);
+  }
+
+  /**
+   * Creates the run's container in one call when its image is here (the usual case: no look beforehand); Docker's
+   * "no such image" (404) makes it pull the image once, then create. A name in use (409) is the caller's to handle.
+   */
+  private async create(run: RunDispatch, name: string): Promise<Docker.Container> {
+    const image = run.spec.image;
+    if (!image) throw new ExecutorError('image: is required for the docker executor');
+    const options: Docker.ContainerCreateOptions = {
+      name,
+      Image: image,
+      ...(run.spec.command.length > 0 ? { Cmd: run.spec.command } : {}),
+      ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
+      Env: [...Object.entries(run.spec.env).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
+      Labels: containerLabels(run),
+      HostConfig: {
+        Binds: run.spec.volumes.map((v) => {
+          const p = parseVolume(v);
+          return `${p.host}:${p.container}${p.readOnly ? ':ro' : ''}`;
+        }),
+        ...(run.spec.cpu ? { NanoCpus: Math.round(run.spec.cpu * 1e9) } : {}),
+        ...(run.spec.memory ? { Memory: run.spec.memory * 1024 * 1024 } : {}),
+      },
+    };
+    try {
+      return await this.docker.createContainer(options);
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    await this.ensureImage(image);
+    return this.docker.createContainer(options);
   }
 
   /**
@@ -172,7 +197,7 @@ export class DockerExecutor implements Executor {
     return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: finishedAt };
   }
 
-  /** A local image is used as is; a missing one is pulled once, however many runs ask for it at the same time. */
+  /** A missing image is pulled once, however many runs ask for it at the same time. */
   private ensureImage(image: string): Promise<void> {
     const pending = this.pulls.get(image);
     if (pending) return pending;

@@ -37,6 +37,12 @@ export interface AdoptedRun {
 
 export interface Executor {
   readonly kind: string;
+  /**
+   * Its runs often end within moments (processes): their start report waits START_REPORT_DELAY, so a quick run
+   * costs one report and one ledger statement, not two. A container's start is reported at once: its run rarely
+   * ends that fast, and a user watching `running` should not wait for nothing.
+   */
+  readonly coalescesQuickRuns: boolean;
   /** Starts the run (or finds it already started, after a redelivery) and returns once it is running. */
   start(run: RunDispatch): Promise<StartedRun>;
   /**

@@ -22,6 +22,7 @@ const TAIL = 64 * 1024;
  * by host health (the host's announcements no longer list it) and runs again if its task allows.
  */
 export class ProcessExecutor implements Executor {
+  readonly coalescesQuickRuns = true;
   readonly kind = 'process';
   private readonly outDir = outputDirectory();
 

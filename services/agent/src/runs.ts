@@ -71,7 +71,7 @@ export class Runs {
       return;
     }
     this.opts.log.info({ ...this.line(entry), run_id: entry.started.runId }, 'run started');
-    this.follow(entry, true);
+    this.follow(entry, executor.coalescesQuickRuns ? this.opts.startReportDelayMs : 0);
     if (entry.pendingStop !== null) {
       const reason = entry.pendingStop;
       // The stop waits for the run to end; the dispatch's ack need not.
@@ -97,7 +97,7 @@ export class Runs {
       entry.started = a.run;
       this.active.set(key, entry);
       this.opts.log.info({ ...this.line(entry), run_id: a.run.runId, running: a.running, timeout: a.timeout, started_at: a.run.startedAt }, 'run adopted');
-      this.follow(entry, a.running);
+      this.follow(entry, a.running ? 0 : null);
     }
   }
 
@@ -139,22 +139,29 @@ export class Runs {
   }
 
   /**
-   * The start report waits a moment: a run that ends within it is reported once, start and end together (so is
-   * an adopted run that had already ended: `reportStart` false). The dispatch is acked without waiting for
-   * either: once the container or process exists, a redelivery finds it.
+   * Reports the start after `startDelayMs` (null: never, an adopted run that had already ended): a run that ends
+   * within it is reported once, start and end together. The dispatch is acked without waiting for either: once the
+   * container or process exists, a redelivery finds it.
    */
-  private follow(entry: Active, reportStart: boolean): void {
+  private follow(entry: Active, startDelayMs: number | null): void {
     const started = entry.started!;
     const { host, log } = this.opts;
     const { name, attempt } = entry;
     const key = keyOf(name, attempt);
     const line = this.line(entry);
     let startReported: Promise<void> | null = null;
-    if (reportStart) {
-      entry.startReportTimer = setTimeout(() => {
-        entry.startReportTimer = null;
+    if (startDelayMs !== null) {
+      const reportStart = (): void => {
         startReported = this.report(Subjects.runStarted.subject, { name, attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
-      }, this.opts.startReportDelayMs);
+      };
+      if (startDelayMs > 0) {
+        entry.startReportTimer = setTimeout(() => {
+          entry.startReportTimer = null;
+          reportStart();
+        }, startDelayMs);
+      } else {
+        reportStart();
+      }
       this.armTimeout(entry);
     }
     void started.done.then(async (raw) => {

@@ -54,6 +54,26 @@ function machineBusySeconds(): number {
 }
 
 export let cpu: string[] = [];
+export let hops: string[] = [];
+
+/** Median time of each hop along the chains: the dependency's success → ready → placed → running → success. */
+function chainHops(times: Map<string, Partial<Record<string, number>>>, submitted: Map<string, number>, group: string): string[] {
+  const gaps: Record<string, number[]> = { 'success→ready': [], 'ready→placed': [], 'placed→running': [], 'running→success': [] };
+  for (const [name, t] of times) {
+    if (!name.startsWith(group)) continue;
+    const [, k, i] = name.split('-');
+    const prev = group === 'chain-' && Number(i) > 0 ? times.get(`chain-${k}-${Number(i) - 1}`)?.['success'] : submitted.get(name);
+    const add = (hop: string, a: number | undefined, b: number | undefined): void => {
+      if (a !== undefined && b !== undefined) gaps[hop]!.push(b - a);
+    };
+    add('success→ready', prev, t['ready']);
+    add('ready→placed', t['ready'], t['placed']);
+    add('placed→running', t['placed'], t['running']);
+    add('running→success', t['running'], t['success']);
+  }
+  const mean = (l: number[]): number => l.reduce((a, b) => a + b, 0) / Math.max(1, l.length);
+  return Object.entries(gaps).map(([hop, list]) => `${group}${hop} p50 ${percentile(list.sort((a, b) => a - b), 50).toFixed(1)} mean ${mean(list).toFixed(1)} ms`);
+}
 
 export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult> {
   const nats = await startNats();
@@ -90,6 +110,15 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
         if (succeeded.size >= total) resolveDone();
       },
     });
+    const chainTimes = new Map<string, Partial<Record<string, number>>>();
+    nc.subscribe('tasks.events.*.*', {
+      callback: (_e, m) => {
+        const [, , name, state] = m.subject.split('.');
+        const times = chainTimes.get(name!) ?? {};
+        times[state!] ??= performance.now();
+        chainTimes.set(name!, times);
+      },
+    });
     let failures = 0;
     nc.subscribe('tasks.events.*.failed', { callback: () => { failures += 1; } });
     nc.subscribe('tasks.rejected', { callback: (_e, m) => { process.stderr.write(`rejected: ${new TextDecoder().decode(m.data)}\n`); } });
@@ -119,6 +148,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     const independentLatencies = [...running.entries()].filter(([n]) => n.startsWith('task-'))
       .map(([name, t]) => t - (submitted.get(name) ?? t)).sort((a, b) => a - b);
     const chainEnds = [...succeeded.entries()].filter(([n]) => n.startsWith('chain-')).map(([, t]) => t);
+    hops = [...chainHops(chainTimes, submitted, 'chain-'), ...chainHops(chainTimes, submitted, 'task-')];
     const statements = await sumStatements(procs.map((p) => p.port));
     cpu = [`machine ${(machineBusySeconds() - busyBefore).toFixed(1)} s busy`, `bench client ${cpuSeconds(process.pid).toFixed(1)} s`, `nats-server ${cpuSeconds(nats.pid).toFixed(1)} s`, ...procs.map(({ proc }) => `${proc.service}${proc.env['HOST_ID'] ? `(${proc.env['HOST_ID']})` : ''} ${cpuSeconds(proc.child?.pid).toFixed(1)} s`)];
     if (failures > 0) process.stderr.write(`${failures} tasks failed\n`);
@@ -172,6 +202,6 @@ if (isMain) {
   const file = path.join(dir, `pipeline-${quick ? 'quick' : 'full'}.md`);
   writeFileSync(file, `# Pipeline benchmark\n\n${table}\n`);
   writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify({ options: opts, result }, null, 2));
-  console.log(`\n${table}\n\nCPU per process: ${cpu.join(', ')}\nreport: ${file}`);
+  console.log(`\n${table}\n\nhops:\n${hops.join('\n')}\nCPU per process: ${cpu.join(', ')}\nreport: ${file}`);
   process.exit(result.succeeded === result.tasks ? 0 : 1);
 }

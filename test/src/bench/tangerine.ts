@@ -1,4 +1,5 @@
 // Tangerine's side of `npm run bench`: throughput without containers, real containers, and dependencies.
+import pg from 'pg';
 import { collectEvents, percentile, startStack, waitFor, type BenchStack } from './stack.js';
 
 const enc = new TextEncoder();
@@ -59,9 +60,14 @@ export interface ContainerRun {
   slots: number;
   seconds: number;
   containersPerSecond: number;
-  /** Submit → container started, one task at a time (a free slot always waiting): what Tangerine adds to a start. */
+  /**
+   * Submit → container started (the run's `started_at`, stamped by the agent when Docker's start returned), one task
+   * at a time with a free slot waiting: what Tangerine adds to a start.
+   */
   p50StartMs: number;
   p99StartMs: number;
+  /** Submit → `running` recorded in the ledger (the event's `at`): the start above, then its report reaching the monitor. */
+  p50RunningEventMs: number;
 }
 
 /** (2) Busybox containers running `true` on one agent with `slots` slots; then single tasks for the start latency. */
@@ -83,20 +89,35 @@ export async function runContainers(opts: { containers: number; slots: number; i
       throw new Error(`containers: ${succeeded.size - 1} of ${opts.containers} succeeded within ${opts.timeoutMs} ms`);
     }
     const seconds = (last - start) / 1000;
-    const latencies: number[] = [];
+    const submittedAt = new Map<string, number>();
     for (let i = 0; i < opts.samples; i++) {
       const name = `one-${i}`;
-      const submittedAt = Date.now();
+      submittedAt.set(name, Date.now());
       await submitAll(stack, [{ name, image: opts.image, command: ['true'] }], 'single');
       await waitFor(() => succeeded.has(name), opts.timeoutMs);
-      latencies.push(running.get(name)! - submittedAt);
     }
+    const startedAt = await runStarts(stack.databaseUrl, [...submittedAt.keys()]);
+    const starts = [...submittedAt].map(([name, t]) => startedAt.get(name)! - t).sort((a, b) => a - b);
+    const events = [...submittedAt].map(([name, t]) => running.get(name)! - t).sort((a, b) => a - b);
     return {
       containers: opts.containers, slots: opts.slots, seconds, containersPerSecond: opts.containers / seconds,
-      p50StartMs: percentile(latencies, 50), p99StartMs: percentile(latencies, 99),
+      p50StartMs: percentile(starts, 50), p99StartMs: percentile(starts, 99), p50RunningEventMs: percentile(events, 50),
     };
   } finally {
     await stack.stop();
+  }
+}
+
+/** When each task's first run started, from the ledger (epoch ms). */
+async function runStarts(databaseUrl: string, names: string[]): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ task: string; started_at: Date }>(
+      'SELECT task, started_at FROM runs WHERE task = ANY($1::text[]) AND attempt = 1', [names]);
+    return new Map(rows.map((r) => [r.task, r.started_at.getTime()]));
+  } finally {
+    await client.end();
   }
 }
 

@@ -49,7 +49,7 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
   execFileSync('chown', ['postgres:postgres', dir]);
   const asPostgres = (cmd: string) => execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', cmd], { stdio: 'ignore' });
   asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 >/dev/null`);
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200`;
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200 -c autovacuum_naptime=5s`;
   const start = () => asPostgres(`${bin}/pg_ctl -D '${data}' -l '${dir}/server.log' -o "${options}" -w start`);
   start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

@@ -145,4 +145,26 @@ describe('host health in the ledger', () => {
     assert.deepEqual(await readUnpublished(ledger, now, 5000), []);
     assert.deepEqual(await readUnpublished(ledger, new Date(), 60_000), [], 'a change younger than the wait is not due');
   });
+
+  it('a mark skips a row another transaction holds instead of waiting for it', async () => {
+    await onHost('held', 'h9');
+    await onHost('free', 'h9');
+    const now = new Date(Date.now() + 10_000);
+    const missing = await readUnpublished(ledger, now, 5000);
+    assert.deepEqual(missing.map((e) => e.name).sort(), ['free', 'held']);
+    const other = await ledger.pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM tasks WHERE name = 'held' FOR UPDATE`);
+      const marked = markPublished(ledger, missing).then(() => 'marked');
+      const waited = new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3000));
+      assert.equal(await Promise.race([marked, waited]), 'marked');
+      assert.deepEqual((await readUnpublished(ledger, now, 5000)).map((e) => e.name), ['held']);
+    } finally {
+      await other.query('ROLLBACK');
+      other.release();
+    }
+    await markPublished(ledger, missing);
+    assert.deepEqual(await readUnpublished(ledger, now, 5000), []);
+  });
 });

@@ -33,7 +33,10 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5]);
+    // 005: statistics follow a burst of tasks after a fixed number of changed rows, not 10% of the table.
+    const [options] = await ledger.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'tasks'");
+    assert.ok(options?.reloptions.includes('autovacuum_analyze_threshold=1000'), String(options?.reloptions));
     await ledger.query("INSERT INTO tangerine_migrations (version, name) VALUES (999, '999_future.sql')");
     await assert.rejects(migrate(ledger, log), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'migration_too_new');

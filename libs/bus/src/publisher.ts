@@ -1,0 +1,85 @@
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { TangerineError } from '@tangerine/contracts';
+
+interface Waiting {
+  resolve(): void;
+  reject(err: Error): void;
+  subject: string;
+  sentAt: number;
+}
+
+/**
+ * JetStream publishes with their dedupe id (`Nats-Msg-Id`), sent as plain publishes whose acks come back to one
+ * subscription of the connection. The client's `js.publish` makes a request object, a timer and an Error with a
+ * stack trace for each message: at thousands of events a second that was a seventh of a service's CPU. Here a
+ * publish costs a map entry, and one timer per connection fails the ones unanswered after `timeoutMs`.
+ */
+export class JetStreamPublisher {
+  private readonly prefix = createInbox();
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly sub: Subscription;
+  private readonly sweep: NodeJS.Timeout;
+  private next = 0;
+
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 10000) {
+    this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (_err, m) => this.answered(m) });
+    this.sweep = setInterval(() => this.expire(performance.now()), Math.min(1000, timeoutMs));
+    this.sweep.unref();
+  }
+
+  /** Resolves once the stream stored the message (or dropped it as a duplicate); rejects with a retryable error. */
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {
+    const id = this.next++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, subject, sentAt: performance.now() });
+      const h = headers();
+      h.set('Nats-Msg-Id', msgId);
+      try {
+        this.nc.publish(subject, data, { reply: `${this.prefix}.${id}`, headers: h });
+      } catch (cause) {
+        this.waiting.delete(id);
+        reject(new TangerineError('bus_unavailable', `publish to ${subject} failed`, { cause }));
+      }
+    });
+  }
+
+  close(): void {
+    clearInterval(this.sweep);
+    this.sub.unsubscribe();
+    this.expire(Number.POSITIVE_INFINITY);
+  }
+
+  /** The stream's answer: a PubAck, a JetStream error, or a 503 status when no stream captures the subject. */
+  private answered(m: Msg): void {
+    const id = Number(m.subject.slice(this.prefix.length + 1));
+    const w = this.waiting.get(id);
+    if (!w) return;
+    this.waiting.delete(id);
+    const problem = ackProblem(m);
+    if (problem === null) w.resolve();
+    else w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject} was not stored: ${problem}`));
+  }
+
+  /** Entries are in send order, so the scan stops at the first one still inside its time. */
+  private expire(now: number): void {
+    for (const [id, w] of this.waiting) {
+      if (now - w.sentAt < this.timeoutMs) break;
+      this.waiting.delete(id);
+      w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
+    }
+  }
+}
+
+/** Null for a stored message; otherwise what went wrong, in words. */
+export function ackProblem(m: Pick<Msg, 'data' | 'headers'>): string | null {
+  const status = m.headers?.code ?? 0;
+  if (status >= 300) return `status ${status}${m.headers?.description ? ` ${m.headers.description}` : ''}`;
+  if (m.data.length === 0) return 'empty answer';
+  try {
+    const ack = JSON.parse(new TextDecoder().decode(m.data)) as { error?: { description?: string }; stream?: string };
+    if (ack.error) return ack.error.description ?? 'error';
+    return typeof ack.stream === 'string' ? null : 'not a publish ack';
+  } catch {
+    return 'not a publish ack';
+  }
+}
