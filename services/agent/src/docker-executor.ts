@@ -52,7 +52,7 @@ interface Ended {
   finishedAt: string | null;
 }
 
-/** Runs a task as a Docker container; the container is removed once its exit code and output are read. */
+/** Runs a task as a Docker container; the container is removed once its exit code and output are reported. */
 export class DockerExecutor implements Executor {
   readonly coalescesQuickRuns = false;
   readonly kind = 'docker';
@@ -171,6 +171,9 @@ export class DockerExecutor implements Executor {
         else await container.stop({ t: Math.ceil(this.stopGraceMs / 1000) }).catch(() => undefined);
         await done;
       },
+      cleanup: async () => {
+        await container.remove({ force: true }).catch(() => undefined);
+      },
     };
   }
 
@@ -192,7 +195,6 @@ export class DockerExecutor implements Executor {
     } catch {
       // The output is a convenience; the exit code is what matters.
     }
-    await container.remove({ force: true }).catch(() => undefined);
     const finishedAt = ended?.finishedAt ?? this.clock.now().toISOString();
     return { exit_code: exitCode, reason, output: output.toString(), started_at: startedAt, finished_at: finishedAt };
   }

@@ -22,6 +22,11 @@ export interface StartedRun {
   done: Promise<RunEnd>;
   /** Asks the run to end (SIGTERM, then SIGKILL after the grace period; or SIGKILL at once) and waits for `done`. */
   stop(reason: string, options?: StopOptions): Promise<void>;
+  /**
+   * Removes what the ended run leaves (a container), called once its exit report is stored: an agent that dies
+   * in between leaves the container to the next agent, which reports the exit again (a duplicate, dropped).
+   */
+  cleanup?(): Promise<void>;
 }
 
 /** A run a previous agent of this host started and left behind, found again when an agent starts. */

@@ -172,6 +172,7 @@ export class Runs {
       await (startReported as Promise<void> | null)?.catch(() => undefined);
       const alone = startReported === null ? { run_id: started.runId } : {};
       await this.report(Subjects.runExited.subject, { name, attempt, host, ...end, ...alone }, `exited:${key}`);
+      await started.cleanup?.();
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => {
         this.active.delete(key);

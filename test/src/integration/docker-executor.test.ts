@@ -33,7 +33,9 @@ describe('docker executor, real Docker', () => {
     const [a, b] = await Promise.all([first.done, second.done]);
     assert.equal(a.exit_code, 0);
     assert.equal(b.exit_code, 0);
-    assert.deepEqual(await containersOf('twice-started'), [], 'removed once its exit was read');
+    assert.equal((await containersOf('twice-started')).length, 1, 'kept until its exit is reported');
+    await first.cleanup?.();
+    assert.deepEqual(await containersOf('twice-started'), [], 'removed by the cleanup after the report');
   });
 
   it('a container made but never started (the agent died in between) is started, not made again', async () => {
