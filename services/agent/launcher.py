@@ -23,38 +23,57 @@ TAIL = 64 * 1024
 lock = threading.Lock()
 children = {}  # pid -> (id, output file)
 spawned = threading.Event()
+pending = []  # answers not yet written, in the order they were made
 
 
 def write(message):
-    """Callers hold the lock: answers never interleave, and a run's pid is always written before its exit."""
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+    """Callers hold the lock: answers keep their order, and a run's pid always goes out before its exit."""
+    pending.append(json.dumps(message) + "\n")
 
 
-def answer(message):
-    with lock:
-        write(message)
+def flush():
+    """Callers hold the lock. One write for every answer a read of requests (or a round of reaping) made: each
+    write wakes the agent, and a wake-up costs a virtual machine more than the write."""
+    if pending:
+        sys.stdout.write("".join(pending))
+        sys.stdout.flush()
+        pending.clear()
 
 
 def reap():
     while True:
         try:
-            pid, status = os.wait()
+            ended = [os.wait()]
         except ChildProcessError:
             spawned.wait()
             spawned.clear()
             continue
+        # Every other child that ended meanwhile, without waiting: their exits leave in the same write.
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            ended.append((pid, status))
         with lock:
-            run = children.pop(pid, None)
-        if run is None:
-            continue
-        run_id, out = run
-        end = {"id": run_id, "output": tail(out)}
-        if os.WIFSIGNALED(status):
-            end["signal"] = os.WTERMSIG(status)
-        else:
-            end["exit"] = os.WEXITSTATUS(status)
-        answer(end)
+            runs = [(children.pop(pid, None), status) for pid, status in ended]
+        ends = []
+        for run, status in runs:
+            if run is None:
+                continue
+            run_id, out = run
+            end = {"id": run_id, "output": tail(out)}
+            if os.WIFSIGNALED(status):
+                end["signal"] = os.WTERMSIG(status)
+            else:
+                end["exit"] = os.WEXITSTATUS(status)
+            ends.append(end)
+        with lock:
+            for end in ends:
+                write(end)
+            flush()
 
 
 def tail(path):
@@ -77,32 +96,48 @@ def spawn(request):
         (os.POSIX_SPAWN_DUP2, 1, 2),
     ]
     try:
-        # Holding the lock until the pid is recorded and written: the reaper cannot report an exit before it.
+        # Holding the lock until the pid is recorded and queued: the reaper cannot queue an exit before it.
         with lock:
             pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True, setsigdef=(signal.SIGINT,))
             children[pid] = (run_id, request["out"])
             write({"id": run_id, "pid": pid})
         spawned.set()
     except Exception as err:  # the agent reports it as a run that did not start
-        answer({"id": run_id, "error": f"{type(err).__name__}: {err}"})
+        with lock:
+            write({"id": run_id, "error": f"{type(err).__name__}: {err}"})
+
+
+def kill(request):
+    with lock:
+        pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
+    if pid is not None:
+        try:
+            os.killpg(pid, request.get("signal", 15))
+        except ProcessLookupError:
+            pass
 
 
 def main():
     # Ctrl-C reaches the whole process group; the agent ends the launcher by closing its stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=reap, daemon=True).start()
-    for line in sys.stdin:
-        request = json.loads(line)
-        if request["op"] == "spawn":
-            spawn(request)
-        elif request["op"] == "kill":
-            with lock:
-                pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
-            if pid is not None:
-                try:
-                    os.killpg(pid, request.get("signal", 15))
-                except ProcessLookupError:
-                    pass
+    rest = b""
+    while True:
+        chunk = os.read(0, 1 << 16)
+        if not chunk:
+            return
+        *lines, rest = (rest + chunk).split(b"\n")
+        for line in lines:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            if request["op"] == "spawn":
+                spawn(request)
+            elif request["op"] == "kill":
+                kill(request)
+        # The answers to every request of this read, in one write.
+        with lock:
+            flush()
 
 
 if __name__ == "__main__":

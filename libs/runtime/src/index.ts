@@ -10,3 +10,4 @@ export type { HealthCheck } from './health.js';
 export { runProcess } from './runner.js';
 export type { Stop, BaseContext, ServiceDef, ProcessOptions } from './runner.js';
 export { backoff, sleep } from './timing.js';
+export { TurnBatch } from './turn-batch.js';

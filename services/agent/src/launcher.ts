@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '@tangerine/runtime';
+import { TurnBatch, type Logger } from '@tangerine/runtime';
 
 const SCRIPT = fileURLToPath(new URL('../launcher.py', import.meta.url));
 
@@ -20,6 +20,10 @@ interface Pending {
 export class Launcher {
   private readonly pending = new Map<string, Pending>();
   private alive = true;
+  /** Requests of one turn go to the launcher in one write. */
+  private readonly requests = new TurnBatch<string>((lines) => {
+    if (this.alive && !this.child.stdin!.writableEnded) this.child.stdin!.write(lines.join(''));
+  });
 
   private constructor(private readonly child: ChildProcess, private readonly log: Logger) {
     const lines = createInterface({ input: child.stdout! });
@@ -57,12 +61,12 @@ export class Launcher {
     const started = new Promise<number>((resolve, reject) => {
       this.pending.set(id, { started: { resolve, reject }, ended: { resolve: resolveEnd, promise } });
     });
-    this.child.stdin!.write(`${JSON.stringify({ op: 'spawn', id, argv, env, out })}\n`);
+    this.requests.add(`${JSON.stringify({ op: 'spawn', id, argv, env, out })}\n`);
     return { pid: await started, ended: promise };
   }
 
   kill(id: string, signal: number): void {
-    if (this.alive) this.child.stdin!.write(`${JSON.stringify({ op: 'kill', id, signal })}\n`);
+    if (this.alive) this.requests.add(`${JSON.stringify({ op: 'kill', id, signal })}\n`);
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { consumeBatches, decode, encode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from '@tangerine/platform';
-import type { Logger, Stop } from '@tangerine/runtime';
+import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
@@ -45,6 +45,8 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   announce();
   const heartbeat = setInterval(announce, config.heartbeatMs);
 
+  // Acks leave together at the end of a turn: the runs one read of the launcher's answers started, one write.
+  const acks = new TurnBatch<JsMsg>((batch) => { for (const m of batch) m.ack(); });
   const stopConsumer = await consumeBatches({
     bus: ctx.bus,
     stream: Streams.dispatch.name,
@@ -53,7 +55,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     batchSize: Math.max(1, Math.min(config.batchSize, config.hostSlots * 2)),
     ackWaitMs: config.ackWaitMs,
     log,
-    handle: async (batch) => handOver(batch, runs, log, host),
+    handle: async (batch) => handOver(batch, runs, acks, log, host),
     ack: 'manual',
   });
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
@@ -85,7 +87,7 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
 }
 
 /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */
-function handOver(batch: JsMsg[], runs: Runs, log: Logger, host: string): void {
+function handOver(batch: JsMsg[], runs: Runs, acks: TurnBatch<JsMsg>, log: Logger, host: string): void {
   for (const m of batch) {
     void (async () => {
       if (m.subject.endsWith('.run')) await runs.run(decode(m.data, Validators.runDispatch));
@@ -94,7 +96,7 @@ function handOver(batch: JsMsg[], runs: Runs, log: Logger, host: string): void {
         // Stopping waits for the container to end; the consumer need not.
         void runs.stop(stop.name, stop.attempt, stop.reason).catch((err: unknown) => log.warn({ err, task: stop.name, attempt: stop.attempt, host }, 'stop failed'));
       }
-    })().then(() => m.ack(), (err: unknown) => {
+    })().then(() => acks.add(m), (err: unknown) => {
       log.error({ err, subject: m.subject, host }, 'dispatch could not be handled; terminating it');
       m.term();
     });

@@ -136,9 +136,16 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
         submit({ name: `chain-${k}-${i}`, executor: 'process', command: ['true'], ...(i > 0 ? { dependencies: [`chain-${k}-${i - 1}`] } : {}) });
       }
     }
+    // BENCH_RATE (tasks/s) paces the independent tasks: below saturation, each process's CPU per task and its
+    // profile are not blurred by waiting for a core.
+    const rate = Number(process.env['BENCH_RATE'] ?? 0);
     for (let i = 0; i < opts.independent; i++) {
       submit({ name: `task-${i}`, executor: 'process', command: ['true'] });
       if (i % 500 === 499) await nc.flush();
+      if (rate > 0 && i % 50 === 49) {
+        const due = start + ((i + 1) / rate) * 1000;
+        if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+      }
     }
     await nc.flush();
     const timer = setTimeout(resolveDone, opts.timeoutMs);
