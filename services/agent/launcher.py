@@ -12,68 +12,73 @@ stdin and reads one JSON line per answer on stdout:
                                                        or {"id": "t:1", "signal": 9, "output": "..."}
 stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit, and the
 file is removed.
+
+One thread waits on both stdin and the children (SIGCHLD through a wakeup pipe): a reaper thread beside the
+reader cost a lock and a hand-over of the interpreter for every run. Answers are written once per wake-up, all
+together: each write wakes the agent, and on a virtual machine a wake-up costs more than the write.
 """
 import json
 import os
+import selectors
 import signal
-import sys
-import threading
 
 TAIL = 64 * 1024
-lock = threading.Lock()
 children = {}  # pid -> (id, output file)
-spawned = threading.Event()
-pending = []  # answers not yet written, in the order they were made
-
-
-def write(message):
-    """Callers hold the lock: answers keep their order, and a run's pid always goes out before its exit."""
-    pending.append(json.dumps(message) + "\n")
+pending = []  # answers not yet written, in the order they were made: a run's pid always before its exit
 
 
 def flush():
-    """Callers hold the lock. One write for every answer a read of requests (or a round of reaping) made: each
-    write wakes the agent, and a wake-up costs a virtual machine more than the write."""
-    if pending:
-        sys.stdout.write("".join(pending))
-        sys.stdout.flush()
-        pending.clear()
+    if not pending:
+        return
+    data = memoryview("".join(pending).encode())
+    pending.clear()
+    while data:
+        data = data[os.write(1, data):]
+
+
+def spawn(request):
+    run_id = request["id"]
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 1, request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    try:
+        pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True, setsigdef=(signal.SIGINT, signal.SIGCHLD))
+    except Exception as err:  # the agent reports it as a run that did not start
+        pending.append(json.dumps({"id": run_id, "error": f"{type(err).__name__}: {err}"}) + "\n")
+        return
+    children[pid] = (run_id, request["out"])
+    pending.append(json.dumps({"id": run_id, "pid": pid}) + "\n")
+
+
+def kill(request):
+    pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
+    if pid is not None:
+        try:
+            os.killpg(pid, request.get("signal", 15))
+        except ProcessLookupError:
+            pass
 
 
 def reap():
+    """Every child that has ended, without waiting."""
     while True:
         try:
-            ended = [os.wait()]
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            spawned.wait()
-            spawned.clear()
+            return
+        if pid == 0:
+            return
+        run = children.pop(pid, None)
+        if run is None:
             continue
-        # Every other child that ended meanwhile, without waiting: their exits leave in the same write.
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            ended.append((pid, status))
-        with lock:
-            runs = [(children.pop(pid, None), status) for pid, status in ended]
-        ends = []
-        for run, status in runs:
-            if run is None:
-                continue
-            run_id, out = run
-            end = {"id": run_id, "output": tail(out)}
-            if os.WIFSIGNALED(status):
-                end["signal"] = os.WTERMSIG(status)
-            else:
-                end["exit"] = os.WEXITSTATUS(status)
-            ends.append(end)
-        with lock:
-            for end in ends:
-                write(end)
-            flush()
+        run_id, out = run
+        end = {"id": run_id, "output": tail(out)}
+        if os.WIFSIGNALED(status):
+            end["signal"] = os.WTERMSIG(status)
+        else:
+            end["exit"] = os.WEXITSTATUS(status)
+        pending.append(json.dumps(end) + "\n")
 
 
 def tail(path):
@@ -89,55 +94,46 @@ def tail(path):
         return ""
 
 
-def spawn(request):
-    run_id = request["id"]
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 1, request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-    ]
-    try:
-        # Holding the lock until the pid is recorded and queued: the reaper cannot queue an exit before it.
-        with lock:
-            pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True, setsigdef=(signal.SIGINT,))
-            children[pid] = (run_id, request["out"])
-            write({"id": run_id, "pid": pid})
-        spawned.set()
-    except Exception as err:  # the agent reports it as a run that did not start
-        with lock:
-            write({"id": run_id, "error": f"{type(err).__name__}: {err}"})
-
-
-def kill(request):
-    with lock:
-        pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
-    if pid is not None:
-        try:
-            os.killpg(pid, request.get("signal", 15))
-        except ProcessLookupError:
-            pass
+def handle(line):
+    if not line.strip():
+        return
+    request = json.loads(line)
+    if request["op"] == "spawn":
+        spawn(request)
+    elif request["op"] == "kill":
+        kill(request)
 
 
 def main():
     # Ctrl-C reaches the whole process group; the agent ends the launcher by closing its stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=reap, daemon=True).start()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)  # a full pipe loses nothing: every wake-up reaps all
+    # A handler (doing nothing) is what makes the signal reach the wakeup pipe; the loop reaps.
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector = selectors.DefaultSelector()
+    selector.register(0, selectors.EVENT_READ, "requests")
+    selector.register(wake_r, selectors.EVENT_READ, "children")
     rest = b""
     while True:
-        chunk = os.read(0, 1 << 16)
-        if not chunk:
-            return
-        *lines, rest = (rest + chunk).split(b"\n")
-        for line in lines:
-            if not line.strip():
+        for key, _ in selector.select():
+            if key.data == "children":
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
                 continue
-            request = json.loads(line)
-            if request["op"] == "spawn":
-                spawn(request)
-            elif request["op"] == "kill":
-                kill(request)
-        # The answers to every request of this read, in one write.
-        with lock:
-            flush()
+            chunk = os.read(0, 1 << 16)
+            if not chunk:
+                flush()
+                return
+            *lines, rest = (rest + chunk).split(b"\n")
+            for line in lines:
+                handle(line)
+        reap()
+        flush()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 // `npm run bench`: independent tasks and chains through the process executor (`true`), every service its own
 // process, real NATS and PostgreSQL. Prints tasks/s from first submit to last success, p50/p99 from submit to
 // running, and the ledger statements per task (summed from every service's /metrics).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { freePort, startNats } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../helpers/processes.js';
-import { percentile, sumStatements, waitHealthy } from './stack.js';
+import { cpuSeconds, machineBusySeconds, percentile, sumStatements, waitHealthy } from './stack.js';
 
 export interface BenchOptions {
   independent: number;
@@ -32,26 +32,6 @@ export interface BenchResult {
 
 const FULL: BenchOptions = { independent: 10000, chains: 10, chainLength: 1000, agents: 2, slots: 256, timeoutMs: 600000 };
 const QUICK: BenchOptions = { independent: 300, chains: 2, chainLength: 50, agents: 1, slots: 16, timeoutMs: 120000 };
-
-/** CPU seconds (user + system) a process and its live descendants have used, with their reaped children, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const own = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return own + children.reduce((sum, child) => sum + cpuSeconds(Number(child)), 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const n = fields.map(Number);
-  return (n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!) / 100;
-}
 
 export let cpu: string[] = [];
 export let hops: string[] = [];

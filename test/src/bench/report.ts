@@ -138,6 +138,11 @@ export function toMarkdown(r: Report): string {
       const ratio = tangerine[mode].tasksPerSecond / best;
       out.push(`| ${mode} | ${f2(ratio)} | ${verdict(ratio >= 1)} |`);
     }
+    for (const mode of ['single', 'batch'] as const) {
+      const t = tangerine[mode];
+      const perTask = Object.entries(t.cpuSeconds).map(([who, s]) => `${who} ${f2((s * 1000) / t.tasks)}`).join(', ');
+      out.push('', `Tangerine's CPU per task, ${mode} (ms; an agent's with its runs): ${perTask}.`);
+    }
     out.push('');
   }
   if (r.containers) {

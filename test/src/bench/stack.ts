@@ -21,6 +21,8 @@ export interface BenchStack {
   statements(): Promise<number>;
   /** Peak resident memory of every process so far, MB. */
   peakRss(): Record<string, number>;
+  /** CPU seconds every process (with the children it reaped: an agent's runs) has used so far. */
+  cpu(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,10 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
     peakRss: () => Object.fromEntries([
       ['nats-server', peakRssMb(nats.pid)],
       ...procs.map((p) => [p.label, peakRssMb(p.proc.child?.pid)] as const),
+    ]),
+    cpu: () => Object.fromEntries([
+      ['nats-server', cpuSeconds(nats.pid)],
+      ...procs.map((p) => [p.label, cpuSeconds(p.proc.child?.pid)] as const),
     ]),
     async stop() {
       await nc.close();
@@ -89,6 +95,26 @@ export function peakRssMb(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) a process and its live descendants have used, with their reaped children, from /proc. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const own = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return own + children.reduce((sum, child) => sum + cpuSeconds(Number(child)), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = fields.map(Number);
+  return (n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!) / 100;
 }
 
 export function percentile(values: number[], p: number): number {

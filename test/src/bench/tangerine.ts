@@ -14,6 +14,8 @@ export interface ThroughputRun {
   tasksPerSecond: number;
   statementsPerTask: number;
   peakRssMb: Record<string, number>;
+  /** CPU seconds per process over the run (an agent's with its runs). */
+  cpuSeconds: Record<string, number>;
 }
 
 /** Publishes specs as `nats pub` does (core NATS, captured by the stream): one per message, or lists of 1,000. */
@@ -40,6 +42,7 @@ export async function runThroughput(opts: { tasks: number; mode: SubmitMode; age
     stack.nc.subscribe('tasks.events.*.success', { callback: () => { last = performance.now(); } });
     await stack.nc.flush();
     const specs = Array.from({ length: opts.tasks }, (_, i) => ({ name: `t-${i}`, executor: 'process', command: ['true'] }));
+    const cpuBefore = stack.cpu();
     const start = performance.now();
     await submitAll(stack, specs, opts.mode);
     if (!(await waitFor(() => succeeded.size >= opts.tasks, opts.timeoutMs))) {
@@ -49,6 +52,7 @@ export async function runThroughput(opts: { tasks: number; mode: SubmitMode; age
     return {
       tasks: opts.tasks, mode: opts.mode, concurrency: opts.agents * opts.slots, seconds, tasksPerSecond: opts.tasks / seconds,
       statementsPerTask: (await stack.statements()) / opts.tasks, peakRssMb: stack.peakRss(),
+      cpuSeconds: Object.fromEntries(Object.entries(stack.cpu()).map(([k, v]) => [k, v - (cpuBefore[k] ?? 0)])),
     };
   } finally {
     await stack.stop();
