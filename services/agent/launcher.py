@@ -10,8 +10,8 @@ stdin and reads one JSON line per answer on stdout:
   {"op": "kill", "id": "t:1", "signal": 15}
   when the process ends                                ->  {"id": "t:1", "exit": 0, "output": "<last 64 KiB>"}
                                                        or {"id": "t:1", "signal": 9, "output": "..."}
-stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit, and the
-file is removed.
+stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit. The agent
+removes the file once the exit is reported: until then it tells a new agent that the run was started.
 
 One thread waits on both stdin and the children (SIGCHLD through a wakeup pipe): a reaper thread beside the
 reader cost a lock and a hand-over of the interpreter for every run. Answers are written once per wake-up, all
@@ -21,8 +21,10 @@ import json
 import os
 import selectors
 import signal
+import time
 
 TAIL = 64 * 1024
+LINGER = 0.002  # seconds the answers to a read of requests may wait for runs that end at once
 children = {}  # pid -> (id, output file)
 pending = []  # answers not yet written, in the order they were made: a run's pid always before its exit
 
@@ -88,7 +90,6 @@ def tail(path):
             size = f.tell()
             f.seek(max(0, size - TAIL))
             data = f.read()
-        os.unlink(path)
         return data.decode("utf-8", errors="replace")
     except OSError:
         return ""
@@ -117,9 +118,14 @@ def main():
     selector.register(0, selectors.EVENT_READ, "requests")
     selector.register(wake_r, selectors.EVENT_READ, "children")
     rest = b""
+    flush_at = None
     while True:
-        for key, _ in selector.select():
+        timeout = None if flush_at is None else max(0.0, flush_at - time.monotonic())
+        ready = selector.select(timeout)
+        ended = False
+        for key, _ in ready:
             if key.data == "children":
+                ended = True
                 try:
                     os.read(wake_r, 4096)
                 except BlockingIOError:
@@ -132,8 +138,14 @@ def main():
             *lines, rest = (rest + chunk).split(b"\n")
             for line in lines:
                 handle(line)
+            # The answers to new requests wait a moment: a run that ends within it is answered once, pid and exit
+            # in one write, and the agent is woken once instead of twice.
+            if flush_at is None and pending:
+                flush_at = time.monotonic() + LINGER
         reap()
-        flush()
+        if ended or (flush_at is not None and time.monotonic() >= flush_at):
+            flush()
+            flush_at = None
 
 
 if __name__ == "__main__":

@@ -98,6 +98,12 @@ export const RunExited = Type.Object({
   output: Type.String(),
   started_at: Type.Union([Timestamp, Type.Null()]),
   finished_at: Timestamp,
+  /**
+   * The run was started by an earlier agent of this host, which died before it could report; its end cannot be
+   * known. The monitor applies host health's rule for a lost run (`run_lost`): ready again without a failure counted
+   * if the task is restartable, else failed (a cron task waits for its next fire time).
+   */
+  lost: Type.Optional(Type.Boolean()),
 });
 export type RunExited = Static<typeof RunExited>;
 

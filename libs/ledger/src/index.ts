@@ -17,7 +17,7 @@ export { readDueTasks, applyFires, readFires } from './tasks/fires.js';
 export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';
 export { recordHeartbeats, markHostsDown, removeHosts, setDraining, listHosts, viewHosts, findStaleRuns } from './hosts.js';
 export type { HostRow, Heartbeat, HeartbeatResult, StaleRun } from './hosts.js';
-export { requeueFromDownHosts, requeueLostRuns } from './tasks/lost.js';
+export { requeueFromDownHosts, requeueLostReports, requeueLostRuns } from './tasks/lost.js';
 export { markPublished, readUnpublished } from './tasks/published.js';
 export { toEvent } from './tasks/event-row.js';
 export { holdLeadership } from './leader.js';

@@ -60,3 +60,8 @@ export interface Executor {
 export class ExecutorError extends Error {
   override readonly name = 'ExecutorError';
 }
+
+/** The run was started by an earlier agent of this host, which died before it could report it: it is lost. */
+export class StartedBeforeError extends Error {
+  override readonly name = 'StartedBeforeError';
+}

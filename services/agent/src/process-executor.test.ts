@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
 import { Launcher } from './launcher.js';
-import { ProcessExecutor } from './process-executor.js';
+import { StartedBeforeError } from './executor.js';
+import { ProcessExecutor, runDirectory } from './process-executor.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const dispatch = (name: string, command: string[], env: Record<string, string> = {}) =>
@@ -68,3 +72,41 @@ for (const [label, make] of [
     });
   });
 }
+
+describe('process executor: a run directory kept across agents', () => {
+  it('refuses a run an earlier agent of the host started, until its exit is reported', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-run-dir-test-'));
+    try {
+      const run = dispatch('once', ['sh', '-c', 'echo hello']);
+      const first = await new ProcessExecutor(500, launcher, undefined, dir).start(run);
+      assert.equal((await first.done).exit_code, 0);
+      // The next agent of the host (a new executor on the same directory) gets the same dispatch again.
+      await assert.rejects(new ProcessExecutor(500, launcher, undefined, dir).start(run), (err: Error) => {
+        assert.ok(err instanceof StartedBeforeError);
+        assert.equal(err.message, 'once:1 was started by an earlier agent of this host');
+        return true;
+      });
+      await first.cleanup?.();
+      assert.deepEqual(readdirSync(dir), [], 'the output file goes once the exit is reported');
+      const again = await new ProcessExecutor(500, launcher, undefined, dir).start(run);
+      assert.equal((await again.done).exit_code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a host\'s directory across agents and removes files a day old', () => {
+    const host = `run-dir-test-${process.pid}`;
+    const dir = runDirectory(host);
+    try {
+      writeFileSync(path.join(dir, 'old-1.out'), '');
+      writeFileSync(path.join(dir, 'new-1.out'), '');
+      const dayAgo = new Date(Date.now() - 86_400_000 - 1000);
+      utimesSync(path.join(dir, 'old-1.out'), dayAgo, dayAgo);
+      assert.equal(runDirectory(host), dir);
+      assert.deepEqual(readdirSync(dir), ['new-1.out']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

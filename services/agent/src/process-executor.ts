@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
-import { ExecutorError, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
+import { ExecutorError, StartedBeforeError, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
 import type { Launcher } from './launcher.js';
 import { TailBuffer } from './tail.js';
 
@@ -19,17 +19,20 @@ const TAIL = 64 * 1024;
  *
  * It offers no `adopt`: its processes are children of the agent (or of its launcher), and a new agent can neither
  * wait for another process's children nor read their exit status. A process run whose agent died is found lost
- * by host health (the host's announcements no longer list it) and runs again if its task allows.
+ * by host health (the host's announcements no longer list it) and runs again if its task allows. Through the
+ * launcher, a run's output file lives in the host's run directory from its start until its exit is reported
+ * (`cleanup`): a dispatch delivered again to the next agent finds it, and the run is reported lost instead of
+ * started a second time.
  */
 export class ProcessExecutor implements Executor {
   readonly coalescesQuickRuns = true;
   readonly kind = 'process';
-  private readonly outDir = outputDirectory();
 
   constructor(
     private readonly stopGraceMs = 10000,
     private readonly launcher: Launcher | null = null,
     private readonly clock: Clock = systemClock,
+    private readonly outDir: string = outputDirectory(),
   ) {}
 
   async start(run: RunDispatch): Promise<StartedRun> {
@@ -44,6 +47,7 @@ export class ProcessExecutor implements Executor {
   private async launch(launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>): Promise<StartedRun> {
     const id = `${run.name}:${run.attempt}`;
     const out = path.join(this.outDir, `${run.name}-${run.attempt}.out`);
+    if (existsSync(out)) throw new StartedBeforeError(`${id} was started by an earlier agent of this host`);
     let launched: Awaited<ReturnType<Launcher['spawn']>>;
     try {
       launched = await launcher.spawn(id, argv, env, out);
@@ -67,6 +71,9 @@ export class ProcessExecutor implements Executor {
         const killer = setTimeout(() => launcher.kill(id, os.constants.signals.SIGKILL), this.stopGraceMs);
         await done;
         clearTimeout(killer);
+      },
+      cleanup: async () => {
+        rmSync(out, { force: true });
       },
     };
   }
@@ -113,9 +120,29 @@ export class ProcessExecutor implements Executor {
 }
 
 /**
- * Where runs write their output: tmpfs when there is one, since creating a file on a disk-backed /tmp costs a
- * short run half again its CPU.
+ * The host's run directory, kept across agent restarts (see ProcessExecutor): tmpfs when there is one, since
+ * creating a file on a disk-backed /tmp costs a short run half again its CPU. Files older than a day are left by
+ * runs an earlier agent lost; they are removed.
  */
+export function runDirectory(host: string, maxAgeMs = 86_400_000): string {
+  for (const base of ['/dev/shm', os.tmpdir()]) {
+    const dir = path.join(base, `tangerine-runs-${host}`);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const old = Date.now() - maxAgeMs;
+      for (const f of readdirSync(dir)) {
+        const file = path.join(dir, f);
+        if (statSync(file).mtimeMs < old) rmSync(file, { force: true });
+      }
+      return dir;
+    } catch {
+      // not writable here: try the next
+    }
+  }
+  return outputDirectory();
+}
+
+/** A directory of this process's own, for an executor without a host's run directory (tests). */
 function outputDirectory(): string {
   for (const base of ['/dev/shm', os.tmpdir()]) {
     try {

@@ -1,7 +1,7 @@
 import { publishAll, type Bus } from '@tangerine/bus';
 import { Subjects, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
-import { ExecutorError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
+import { ExecutorError, StartedBeforeError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
 import { RecentKeys } from './recent.js';
 import { MAX_TIMER_MS, timedOutEnd, timeLeftMs, timeoutReason } from './timeout.js';
 
@@ -129,12 +129,19 @@ export class Runs {
     return { task: entry.name, attempt: entry.attempt, host: this.opts.host };
   }
 
+  /**
+   * A run that could not start is reported as ended without an exit code. One an earlier agent of this host started
+   * (its dispatch came again after that agent died) is reported lost: its end cannot be known, and starting it a
+   * second time would run the same attempt twice. Same dedupe id as its exit: a report that did get out wins.
+   */
   private async reportNotStarted(dispatch: RunDispatch, err: unknown): Promise<void> {
-    const reason = err instanceof ExecutorError ? err.message : `could not start: ${(err as Error).message}`;
-    this.opts.log.warn({ task: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, reason }, 'run did not start');
+    const lost = err instanceof StartedBeforeError;
+    const reason = lost ? `run_lost: ${err.message}, which died before reporting it`
+      : err instanceof ExecutorError ? err.message : `could not start: ${(err as Error).message}`;
+    this.opts.log.warn({ task: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, reason }, lost ? 'run lost' : 'run did not start');
     await this.report(Subjects.runExited.subject, {
       name: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, exit_code: null, reason, output: '',
-      started_at: null, finished_at: this.opts.clock.now().toISOString(),
+      started_at: null, finished_at: this.opts.clock.now().toISOString(), ...(lost ? { lost } : {}),
     }, `exited:${dispatch.name}:${dispatch.attempt}`);
   }
 

@@ -6,7 +6,7 @@ import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
-import { ProcessExecutor } from './process-executor.js';
+import { ProcessExecutor, runDirectory } from './process-executor.js';
 import { Runs } from './runs.js';
 
 /**
@@ -76,7 +76,7 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
   const launcher = config.executors.includes('process') ? await Launcher.start(log) : null;
   if (config.executors.includes('process')) {
     if (!launcher) log.warn({ host: config.hostId }, 'python3 not found: the process executor spawns from the agent itself (slower)');
-    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock));
+    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock, runDirectory(config.hostId)));
   }
   if (config.executors.includes('docker')) {
     const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs, ctx.clock);

@@ -1,13 +1,13 @@
 import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
-import { markStarted, recordExits } from '@tangerine/ledger';
+import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
 /**
  * monitor: agents' run reports → the ledger. A start moves placed → running; an exit applies the retry rules
- * (success, ready again, or failed). Reports of an attempt that is not the task's current one change only the
- * run's own record.
+ * (success, ready again, or failed); a lost run is requeued as host health requeues one (`run_lost`). Reports of
+ * an attempt that is not the task's current one change only the run's own record.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
   return consumeBatches({
@@ -32,7 +32,12 @@ async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
       ctx.log.error({ err, subject: m.subject }, 'unreadable run report ignored');
     }
   }
-  const events: TaskEvent[] = [...(await markStarted(ctx.ledger, started)), ...(await recordExits(ctx.ledger, exited))];
+  const lost = exited.filter((e) => e.lost === true);
+  const events: TaskEvent[] = [
+    ...(await markStarted(ctx.ledger, started)),
+    ...(await recordExits(ctx.ledger, exited.filter((e) => e.lost !== true))),
+    ...(await requeueLostReports(ctx.ledger, lost)),
+  ];
   for (const e of events) {
     const line = { task: e.name, attempt: e.attempt, host: e.host, state: e.state, exit_code: e.exit_code, reason: e.reason };
     if (e.state === 'failed') ctx.log.warn(line, 'task failed');

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type HostAnnounce } from '@tangerine/contracts';
 import {
   findStaleRuns, markHostsDown, markPublished, markStarted, migrate, openLedger, placeTasks, readUnpublished, recordHeartbeats,
-  removeHosts, requeueFromDownHosts, requeueLostRuns, setDraining, submitTasks, viewHosts, type Ledger,
+  removeHosts, requeueFromDownHosts, requeueLostReports, requeueLostRuns, setDraining, submitTasks, viewHosts, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
 import { createDatabase } from '../helpers/postgres.js';
@@ -100,6 +100,21 @@ describe('host health in the ledger', () => {
     ]);
     assert.equal((await task('taken-back'))?.state, 'running');
     assert.equal((await task('not-started-yet'))?.state, 'placed', 'a placement the new agent will still receive is left alone');
+  });
+
+  it('a run an agent reports lost (started by the agent before it) is requeued by the same rule, once', async () => {
+    await onHost('lost-placed', 'h1');
+    await onHost('lost-once', 'h1', { restartable: false }, at(40));
+    const events = await requeueLostReports(ledger, [
+      { name: 'lost-placed', attempt: 1 }, { name: 'lost-once', attempt: 1 }, { name: 'taken-back', attempt: 7 },
+    ]);
+    assert.deepEqual(events.map((e) => [e.name, e.from, e.state, e.reason]).sort(), [
+      ['lost-once', 'running', 'failed', 'run_lost: the agent on h1 restarted without it'],
+      ['lost-placed', 'placed', 'ready', 'run_lost: the agent on h1 restarted without it'],
+    ]);
+    assert.deepEqual(await task('lost-placed'), { state: 'ready', reason: 'run_lost: the agent on h1 restarted without it', failures: 0 });
+    assert.equal((await task('taken-back'))?.state, 'running', 'another attempt than the current one changes nothing');
+    assert.deepEqual(await requeueLostReports(ledger, [{ name: 'lost-placed', attempt: 1 }]), [], 'redelivered: nothing changes');
   });
 
   it('fencing: finds the runs a host holds that the ledger moved on from', async () => {

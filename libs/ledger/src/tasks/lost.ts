@@ -57,3 +57,21 @@ export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, 
   );
   return rows.map((r) => toEvent(r, r.from_state));
 }
+
+/**
+ * Runs an agent reported lost: a dispatch came to it again for a run an earlier agent of its host had started and
+ * could not report (see RunExited.lost). The same rule as `requeueLostRuns`, for the current attempt only.
+ */
+export async function requeueLostReports(ledger: Ledger, reports: readonly { name: string; attempt: number }[]): Promise<TaskEvent[]> {
+  if (reports.length === 0) return [];
+  const rows = await ledger.query<EventRow & { from_state: TaskState }>(
+    requeue(
+      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t
+         JOIN unnest($1::text[], $2::int[]) AS v(name, attempt) ON v.name = t.name AND v.attempt = t.attempt
+        WHERE t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
+      `'run_lost'`, `'the agent on ' || lost.host || ' restarted without it'`,
+    ),
+    [reports.map((r) => r.name), reports.map((r) => r.attempt)],
+  );
+  return rows.map((r) => toEvent(r, r.from_state));
+}
