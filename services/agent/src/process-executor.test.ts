@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,12 +14,16 @@ const dispatch = (name: string, command: string[], env: Record<string, string> =
   ({ name, attempt: 1, host: 'h', spec: parseTaskSpec({ name, executor: 'process', command, env }) });
 
 const launcher = await Launcher.start(log);
-after(() => launcher?.close());
+const runDir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-process-test-'));
+after(() => {
+  launcher?.close();
+  rmSync(runDir, { recursive: true, force: true });
+});
 
 // Both ways of starting a process must behave the same: through the launcher, and Node's own spawn without it.
 for (const [label, make] of [
-  ['through the launcher', () => new ProcessExecutor(500, launcher)],
-  ['with Node spawn', () => new ProcessExecutor(500, null)],
+  ['through the launcher', () => new ProcessExecutor(500, launcher, undefined, runDir)],
+  ['with Node spawn', () => new ProcessExecutor(500, null, undefined, runDir)],
 ] as const) {
   describe(`process executor ${label}`, () => {
     it('has a launcher to test with', () => assert.ok(launcher, 'python3 is on this machine'));
@@ -57,7 +61,7 @@ for (const [label, make] of [
 
     it('kills at once when asked, without the grace a stop gives', async () => {
       // Ignores SIGTERM: only a kill ends it before the grace (10 s here) is over.
-      const run = await new ProcessExecutor(10000, label === 'through the launcher' ? launcher : null)
+      const run = await new ProcessExecutor(10000, label === 'through the launcher' ? launcher : null, undefined, runDir)
         .start(dispatch('kill-me', ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30']));
       await new Promise((r) => setTimeout(r, 200));
       const t0 = Date.now();
@@ -95,18 +99,26 @@ describe('process executor: a run directory kept across agents', () => {
     }
   });
 
-  it('keeps a host\'s directory across agents and removes files a day old', () => {
+  it('keeps a host\'s directory across agents of one dispatch stream, and removes files a day old', () => {
     const host = `run-dir-test-${process.pid}`;
-    const dir = runDirectory(host);
+    const dir = runDirectory(host, '2026-11-22T10:00:00.123456789Z');
+    let next = dir;
     try {
+      assert.match(path.basename(dir), new RegExp(`^tangerine-runs-${host}-20261122T100000123456789Z$`));
       writeFileSync(path.join(dir, 'old-1.out'), '');
       writeFileSync(path.join(dir, 'new-1.out'), '');
       const dayAgo = new Date(Date.now() - 86_400_000 - 1000);
       utimesSync(path.join(dir, 'old-1.out'), dayAgo, dayAgo);
-      assert.equal(runDirectory(host), dir);
+      assert.equal(runDirectory(host, '2026-11-22T10:00:00.123456789Z'), dir);
       assert.deepEqual(readdirSync(dir), ['new-1.out']);
+      // A new stream (a new cluster, or NATS's store wiped): its dispatches never name the old runs.
+      next = runDirectory(host, '2026-11-23T08:00:00Z');
+      assert.notEqual(next, dir);
+      assert.equal(existsSync(dir), false, 'the old stream\'s directory is gone');
+      assert.deepEqual(readdirSync(next), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(next, { recursive: true, force: true });
     }
   });
 });

@@ -120,15 +120,22 @@ export class ProcessExecutor implements Executor {
 }
 
 /**
- * The host's run directory, kept across agent restarts (see ProcessExecutor): tmpfs when there is one, since
- * creating a file on a disk-backed /tmp costs a short run half again its CPU. Files older than a day are left by
- * runs an earlier agent lost; they are removed.
+ * The host's run directory, kept across agent restarts (see ProcessExecutor), for one dispatch stream (`stream`:
+ * when it was created): a dispatch can only come again from the stream that sent it, and a new cluster on the same
+ * machine reuses task names and attempts. tmpfs when there is one, since creating a file on a disk-backed /tmp
+ * costs a short run half again its CPU. The directories of the host's earlier streams, and files older than a day
+ * (runs an earlier agent lost), are removed.
  */
-export function runDirectory(host: string, maxAgeMs = 86_400_000): string {
+export function runDirectory(host: string, stream: string, maxAgeMs = 86_400_000): string {
+  const prefix = `tangerine-runs-${host}-`;
+  const name = `${prefix}${stream.replace(/[^0-9A-Za-z]/g, '')}`;
   for (const base of ['/dev/shm', os.tmpdir()]) {
-    const dir = path.join(base, `tangerine-runs-${host}`);
+    const dir = path.join(base, name);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const other of readdirSync(base)) {
+        if (other.startsWith(prefix) && other !== name) rmSync(path.join(base, other), { recursive: true, force: true });
+      }
       const old = Date.now() - maxAgeMs;
       for (const f of readdirSync(dir)) {
         const file = path.join(dir, f);

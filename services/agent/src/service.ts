@@ -76,7 +76,8 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
   const launcher = config.executors.includes('process') ? await Launcher.start(log) : null;
   if (config.executors.includes('process')) {
     if (!launcher) log.warn({ host: config.hostId }, 'python3 not found: the process executor spawns from the agent itself (slower)');
-    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock, runDirectory(config.hostId)));
+    const stream = await ctx.bus.jsm.streams.info(Streams.dispatch.name);
+    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock, runDirectory(config.hostId, stream.created)));
   }
   if (config.executors.includes('docker')) {
     const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs, ctx.clock);

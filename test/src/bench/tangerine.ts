@@ -75,7 +75,13 @@ export interface ContainerRun {
 }
 
 /** (2) Busybox containers running `true` on one agent with `slots` slots; then single tasks for the start latency. */
-export async function runContainers(opts: { containers: number; slots: number; image: string; samples: number; timeoutMs: number }): Promise<ContainerRun> {
+/**
+ * (2) Real containers: `containers` at once through `slots`, then `samples` one at a time for the start latency;
+ * `between` runs after each sample (the bare loop's own sample, so both see Docker in the same state).
+ */
+export async function runContainers(opts: {
+  containers: number; slots: number; image: string; samples: number; timeoutMs: number; between?: () => Promise<void>;
+}): Promise<ContainerRun> {
   const stack = await startStack({ agents: [{ host: 'bench-docker', slots: opts.slots, executors: 'docker' }] });
   try {
     const succeeded = collectEvents(stack.nc, 'success');
@@ -99,6 +105,7 @@ export async function runContainers(opts: { containers: number; slots: number; i
       submittedAt.set(name, Date.now());
       await submitAll(stack, [{ name, image: opts.image, command: ['true'] }], 'single');
       await waitFor(() => succeeded.has(name), opts.timeoutMs);
+      await opts.between?.();
     }
     const startedAt = await runStarts(stack.databaseUrl, [...submittedAt.keys()]);
     const starts = [...submittedAt].map(([name, t]) => startedAt.get(name)! - t).sort((a, b) => a - b);
