@@ -83,24 +83,24 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     const total = opts.independent + opts.chains * opts.chainLength;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => { resolveDone = r; });
-    nc.subscribe('tasks.events.*.running', { callback: (_e, m) => { running.set(m.subject.split('.')[2]!, performance.now()); } });
-    nc.subscribe('tasks.events.*.success', {
-      callback: (_e, m) => {
-        succeeded.set(m.subject.split('.')[2]!, performance.now());
-        if (succeeded.size >= total) resolveDone();
-      },
-    });
+    // One subscription for every figure: the bench's own deliveries weigh on the NATS server it measures.
     const chainTimes = new Map<string, Partial<Record<string, number>>>();
-    nc.subscribe('tasks.events.*.*', {
+    let failures = 0;
+    nc.subscribe('tasks.events.>', {
       callback: (_e, m) => {
-        const [, , name, state] = m.subject.split('.');
-        const times = chainTimes.get(name!) ?? {};
-        times[state!] ??= performance.now();
-        chainTimes.set(name!, times);
+        const now = performance.now();
+        const [, , name, state] = m.subject.split('.') as [string, string, string, string];
+        const times = chainTimes.get(name) ?? {};
+        times[state] ??= now;
+        chainTimes.set(name, times);
+        if (state === 'running') running.set(name, now);
+        else if (state === 'failed') failures += 1;
+        else if (state === 'success') {
+          succeeded.set(name, now);
+          if (succeeded.size >= total) resolveDone();
+        }
       },
     });
-    let failures = 0;
-    nc.subscribe('tasks.events.*.failed', { callback: () => { failures += 1; } });
     nc.subscribe('tasks.rejected', { callback: (_e, m) => { process.stderr.write(`rejected: ${new TextDecoder().decode(m.data)}\n`); } });
     await nc.flush();
 

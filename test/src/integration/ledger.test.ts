@@ -87,6 +87,31 @@ describe('ledger against a real PostgreSQL', () => {
     assert.deepEqual(row, { state: 'ready', failures: 1 });
   });
 
+  it('records a batch of exits 0 in one statement: success, a cron task on to scheduled, the failures kept', async () => {
+    await submitTasks(ledger, [
+      { seq: 30, spec: spec('quick-a') }, { seq: 31, spec: spec('quick-cron', { cron: '@hourly' }) },
+      { seq: 32, spec: spec('quick-retried', { recoverable_exitcodes: [3] }) },
+    ], new Date());
+    await placeTasks(ledger, ['quick-a', 'quick-cron', 'quick-retried'].map((name) => ({ name, attempt: 0, host: 'h1' })));
+    const at = new Date().toISOString();
+    const exit = (name: string, attempt: number, code: number) =>
+      ({ name, attempt, host: 'h1', exit_code: code, reason: null, output: '', started_at: at, finished_at: at, run_id: 'pid:9' });
+    await recordExits(ledger, [exit('quick-retried', 1, 3)]);
+    await placeTasks(ledger, [{ name: 'quick-retried', attempt: 1, host: 'h1' }]);
+    const before = ledger.statements();
+    const events = await recordExits(ledger, [exit('quick-a', 1, 0), exit('quick-cron', 1, 0), exit('quick-retried', 2, 0)]);
+    assert.equal(ledger.statements() - before, 1, 'no read before the write');
+    // Sorted by task (a stable sort): each task's events stay in their order.
+    const byTask = [...events].sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(byTask.map((e) => [e.name, e.from, e.state, e.failures]), [
+      ['quick-a', 'placed', 'running', 0], ['quick-a', 'running', 'success', 0],
+      ['quick-cron', 'placed', 'running', 0], ['quick-cron', 'running', 'success', 0], ['quick-cron', 'success', 'scheduled', 0],
+      ['quick-retried', 'placed', 'running', 1], ['quick-retried', 'running', 'success', 1],
+    ]);
+    const versions = events.filter((e) => e.name === 'quick-cron').map((e) => e.version);
+    assert.deepEqual(versions, [versions[0]!, versions[0]! + 1, versions[0]! + 2], 'one version per state');
+  });
+
   it('ignores a report of an older attempt', async () => {
     await placeTasks(ledger, [{ name: 'reported', attempt: 1, host: 'h2' }]);
     const stale = {

@@ -26,15 +26,20 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
  * and it is still placed or running (a cancelled task stays cancelled). One statement may pass the task through
  * several states, with an event (and a version) for each: a short run's one report stands for its start too
  * (placed → running → ...), and a cron task goes on from success or failed to `scheduled`.
+ *
+ * A batch of exits 0 costs one statement: an exit 0 is a success whatever the spec says (the first rule of
+ * decideAfterExit), so the task is not read first; the statement itself sends a cron task on to `scheduled`. Only
+ * the other exits need the spec, read before.
  */
 export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
-  const current = await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: TaskSpec }>(
+  const toRead = reports.filter((r) => r.exit_code !== 0).map((r) => r.name);
+  const current = toRead.length === 0 ? [] : await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: TaskSpec }>(
     'SELECT name, state, attempt, failures, spec FROM tasks WHERE name = ANY($1::text[])',
-    [reports.map((r) => r.name)],
+    [toRead],
   );
   const byName = new Map(current.map((c) => [c.name, c]));
-  const decisions = reports.map((r) => decide(r, byName.get(r.name)));
+  const decisions = reports.map((r) => (r.exit_code === 0 ? succeeded(r) : decide(r, byName.get(r.name))));
   const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
@@ -45,13 +50,16 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
          FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.finished_at IS NULL
      ), old AS (
-       SELECT t.name, t.state FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
+       -- A success decided without reading the task (exit 0): a cron task goes on to wait for its next fire time.
+       SELECT t.name, t.state,
+              CASE WHEN v.state = 'success' AND t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE v.state END AS next
+         FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
      )
-     UPDATE tasks t SET state = v.state, failures = v.failures, reason = v.reason,
-            ready_at = CASE WHEN v.state = 'ready' THEN now() ELSE t.ready_at END,
+     UPDATE tasks t SET state = old.next, failures = coalesce(v.failures, t.failures), reason = v.reason,
+            ready_at = CASE WHEN old.next = 'ready' THEN now() ELSE t.ready_at END,
             succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
             version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
-                                    + CASE WHEN v.state <> v.outcome THEN 1 ELSE 0 END,
+                                    + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
             updated_at = now()
        FROM v JOIN old ON old.name = v.name
       WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
@@ -64,7 +72,13 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
       decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome),
     ],
   );
-  return rows.flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? 0));
+  // A success leaves the failure count as it was: the row's count is the count before.
+  return rows.flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? Number(r.failures)));
+}
+
+/** Exit 0: success (decideAfterExit's first rule); whether the task is current, and a cron task, the statement sees. */
+function succeeded(r: RunExited): Decision {
+  return { report: r, outcome: 'success', state: 'success', failures: null, reason: null };
 }
 
 interface Decision {
