@@ -2,6 +2,8 @@ import { createInbox, headers, type Msg, type NatsConnection, type Subscription 
 import { TangerineError } from '@tangerine/contracts';
 import { TurnBatch } from '@tangerine/runtime';
 
+const decoder = new TextDecoder();
+
 interface Outgoing {
   id: number;
   subject: string;
@@ -93,7 +95,7 @@ export function ackProblem(m: Pick<Msg, 'data' | 'headers'>): string | null {
   if (status >= 300) return `status ${status}${m.headers?.description ? ` ${m.headers.description}` : ''}`;
   if (m.data.length === 0) return 'empty answer';
   try {
-    const ack = JSON.parse(new TextDecoder().decode(m.data)) as { error?: { description?: string }; stream?: string };
+    const ack = JSON.parse(decoder.decode(m.data)) as { error?: { description?: string }; stream?: string };
     if (ack.error) return ack.error.description ?? 'error';
     return typeof ack.stream === 'string' ? null : 'not a publish ack';
   } catch {
