@@ -76,25 +76,34 @@ export async function waitHealthy(ports: number[]): Promise<void> {
   }
 }
 
+/** Ledger statements one service has run so far, from its /metrics (0 when it does not answer). */
+export async function statementsOf(port: number): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+  const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 export async function sumStatements(ports: number[]): Promise<number> {
   let sum = 0;
-  for (const port of ports) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-    const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
-    if (m) sum += Number(m[1]);
-  }
+  for (const port of ports) sum += await statementsOf(port);
   return sum;
 }
 
-/** VmHWM of a live process, MB. */
-export function peakRssMb(pid: number | undefined): number {
-  if (!pid) return 0;
+/** A memory figure of a live process from /proc/<pid>/status (VmHWM: its peak, VmRSS: now), MiB; NaN when gone. */
+export function procStatusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
+  if (!pid) return Number.NaN;
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
   } catch {
-    return 0;
+    return Number.NaN;
   }
+}
+
+/** VmHWM of a live process, MB (0 when gone). */
+export function peakRssMb(pid: number | undefined): number {
+  const mb = procStatusMb(pid, 'VmHWM');
+  return Number.isNaN(mb) ? 0 : Math.round(mb);
 }
 
 /** CPU seconds (user + system) a process and its live descendants have used, with their reaped children, from /proc. */

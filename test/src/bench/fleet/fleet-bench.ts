@@ -25,6 +25,7 @@ import pg from 'pg';
 import { freePort, startNats } from '../../helpers/nats.js';
 import { createDatabase } from '../../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../../helpers/processes.js';
+import { machineBusySeconds, percentile, procStatusMb, statementsOf } from '../stack.js';
 import type { SimulatorStats } from './simulator.js';
 
 export interface FleetOptions {
@@ -114,40 +115,6 @@ export interface FleetResult {
 const DEFAULTS = { hosts: 10000, tasks: 100000, slotsPerHost: 4, runMs: 1000 };
 const QUICK = { hosts: 200, tasks: 2000, slotsPerHost: 4, runMs: 1000, steadyRate: 200, steadySeconds: 3 };
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** Peak resident set (VmHWM) of a live process, in MiB. */
-function peakRssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Resident set (VmRSS) of a live process now, in MiB. */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const n = fields.map(Number);
-  return (n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!) / 100;
-}
-
 /** CPU seconds of every PostgreSQL process on the machine (the server is shared: other databases count too). */
 function postgresCpuSeconds(): number {
   let sum = 0;
@@ -172,12 +139,6 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
-}
-
-async function statementsOf(port: number): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-  const m = /tangerine_ledger_statements\{[^}]*\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
@@ -307,8 +268,8 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
   const sampler = process.env['FLEET_RSS_TRACE'] === '1'
     ? setInterval(() => {
       const rss: Record<string, number> = {};
-      for (const s of services) rss[s.proc.service] = Math.round(rssMb(s.proc.child?.pid));
-      rss['simulator'] = Math.round(rssMb(sim.child?.pid));
+      for (const s of services) rss[s.proc.service] = Math.round(procStatusMb(s.proc.child?.pid, 'VmRSS'));
+      rss['simulator'] = Math.round(procStatusMb(sim.child?.pid, 'VmRSS'));
       rssTrace.push({ s: Math.round((performance.now() - t0) / 1000), phase, rss });
     }, 1000)
     : null;
@@ -421,12 +382,12 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
     const finalStatements = await sumStatements(services);
     for (const s of services) {
       processes[s.proc.service] = {
-        peakRssMb: peakRssMb(s.proc.child?.pid), cpuSeconds: cpuSeconds(s.proc.child?.pid), statements: finalStatements.by[s.proc.service] ?? 0,
+        peakRssMb: procStatusMb(s.proc.child?.pid, 'VmHWM'), cpuSeconds: cpuSeconds(s.proc.child?.pid), statements: finalStatements.by[s.proc.service] ?? 0,
       };
     }
-    processes['simulator'] = { peakRssMb: peakRssMb(sim.child?.pid), cpuSeconds: cpuSeconds(sim.child?.pid), statements: 0 };
-    processes['nats-server'] = { peakRssMb: peakRssMb(nats.pid), cpuSeconds: cpuSeconds(nats.pid), statements: 0 };
-    processes['bench'] = { peakRssMb: peakRssMb(process.pid), cpuSeconds: cpuSeconds(process.pid), statements: 0 };
+    processes['simulator'] = { peakRssMb: procStatusMb(sim.child?.pid, 'VmHWM'), cpuSeconds: cpuSeconds(sim.child?.pid), statements: 0 };
+    processes['nats-server'] = { peakRssMb: procStatusMb(nats.pid, 'VmHWM'), cpuSeconds: cpuSeconds(nats.pid), statements: 0 };
+    processes['bench'] = { peakRssMb: procStatusMb(process.pid, 'VmHWM'), cpuSeconds: cpuSeconds(process.pid), statements: 0 };
 
     let pgTop: FleetResult['pgTop'];
     if (opts.pgStatements) {

@@ -4,6 +4,7 @@
 // people's work plus PostgreSQL's shared processes (WAL writer, checkpointer). Sampled from /proc every 500 ms: a
 // watched process's time after its last sample is missed (a backend closed at the end of a run).
 import { readFileSync, readdirSync } from 'node:fs';
+import { machineBusySeconds } from '../stack.js';
 
 export type CpuCategory = 'run' | 'database' | 'docker' | 'others';
 
@@ -23,13 +24,6 @@ function readProcs(): Map<number, Sample> {
     }
   }
   return out;
-}
-
-/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const n = fields.map(Number);
-  return (n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!) / 100;
 }
 
 export class CpuWatch {
