@@ -38,11 +38,21 @@ export const quietLogger = new Logger(() => (level, message) => {
 
 export async function runGraphileWorker(opts: QueueRunOptions): Promise<QueueRun> {
   const shares = split(opts.concurrency, opts.workerProcesses ?? 2);
-  await runMigrations({ connectionString: opts.databaseUrl, logger: quietLogger });
-  const utils = await makeWorkerUtils({ connectionString: opts.databaseUrl, logger: quietLogger });
+  // Our own pool, ended and awaited before the database is dropped: graphile-worker's release of a pool it made
+  // removes the pool's error handlers and does not wait for `end()`, so a drop right after it killed connections
+  // that no longer had a handler (an uncaught 57P01 in the report's test).
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+  const onError = (err: Error) => process.stderr.write(`[graphile-worker producer] ${err.message}\n`);
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   const watcher = new pg.Client({ connectionString: opts.databaseUrl });
+  watcher.on('error', onError);
   const workers: WorkerProcess[] = [];
+  let utils: Awaited<ReturnType<typeof makeWorkerUtils>> | null = null;
   try {
+    await runMigrations({ pgPool: pool, logger: quietLogger });
+    utils = await makeWorkerUtils({ pgPool: pool, logger: quietLogger });
+    const u = utils;
     await watcher.connect();
     for (const concurrency of shares) {
       const config: GraphileWorkerConfig = {
@@ -57,9 +67,9 @@ export async function runGraphileWorker(opts: QueueRunOptions): Promise<QueueRun
     let submitted = false;
     const submitting = (async () => {
       if (opts.mode === 'single') {
-        await bounded(opts.jobs, GRAPHILE_IN_FLIGHT, (i) => utils.addJob(TASK, { i }));
+        await bounded(opts.jobs, GRAPHILE_IN_FLIGHT, (i) => u.addJob(TASK, { i }));
       } else {
-        for (const chunk of chunks(opts.jobs, GRAPHILE_CHUNK)) await utils.addJobs(chunk.map((i) => ({ identifier: TASK, payload: { i } })));
+        for (const chunk of chunks(opts.jobs, GRAPHILE_CHUNK)) await u.addJobs(chunk.map((i) => ({ identifier: TASK, payload: { i } })));
       }
       submitted = true;
     })();
@@ -93,6 +103,7 @@ export async function runGraphileWorker(opts: QueueRunOptions): Promise<QueueRun
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await watcher.end().catch(() => undefined);
-    await Promise.resolve(utils.release()).catch(() => undefined);
+    await Promise.resolve(utils?.release()).catch(() => undefined);
+    await pool.end().catch(() => undefined);
   }
 }

@@ -44,6 +44,7 @@ export async function runPgBoss(opts: PgBossRunOptions): Promise<QueueRun> {
   const boss = new PgBoss({ connectionString: opts.databaseUrl, schedule: false });
   boss.on('error', (err) => process.stderr.write(`[pg-boss producer] ${err.message}\n`));
   const watcher = new pg.Client({ connectionString: opts.databaseUrl });
+  watcher.on('error', (err) => process.stderr.write(`[pg-boss watcher] ${err.message}\n`));
   const workers: WorkerProcess[] = [];
   try {
     await boss.start();
