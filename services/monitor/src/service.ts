@@ -7,7 +7,10 @@ import type { Stop } from '@tangerine/runtime';
 /**
  * monitor: agents' run reports → the ledger. A start moves placed → running; an exit applies the retry rules
  * (success, ready again, or failed); a lost run is requeued as host health requeues one (`run_lost`). Reports of
- * an attempt that is not the task's current one change only the run's own record.
+ * an attempt that is not the task's current one change only the run's own record. A success releases the
+ * dependents it was the last one waited for (waiting → ready) in the statement that records it: passed on to the
+ * resolver as an event, every step of a chain paid one more hop through NATS and one more process (see the README,
+ * "Choices worth knowing").
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
   return consumeBatches({

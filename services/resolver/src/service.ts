@@ -1,19 +1,23 @@
 import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
-import { blockDependents, releaseDependents, sweepWaiting } from '@tangerine/ledger';
+import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
-/** The states that decide a dependent's fate: success releases it, the others block it. */
-const DECIDING: readonly TaskState[] = ['success', 'failed', 'blocked', 'cancelled'];
+/** The states that end a task without success: its waiting dependents are blocked. */
+const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
+/** The durable that read success events before the monitor released dependents itself; removed if still there. */
+const RETIRED_DURABLE = 'resolver-success';
 
 /**
- * resolver: waiting → ready when every dependency succeeded; waiting → blocked when one ended without success.
- * Events drive it; a periodic sweep of waiting tasks catches whatever an event did not bring.
+ * resolver: waiting → blocked when a dependency ended without success, driven by events; and the periodic sweep of
+ * waiting tasks, which releases (waiting → ready) or blocks whatever an event or a crash left behind. The release
+ * that follows a success is the monitor's, in the statement after the success (one hop less on every chain step).
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
+  await ctx.bus.jsm.consumers.delete(Streams.events.name, RETIRED_DURABLE).catch(() => undefined);
   const stops: Stop[] = [];
-  for (const state of DECIDING) {
+  for (const state of BLOCKING) {
     stops.push(await consumeBatches({
       bus: ctx.bus,
       stream: Streams.events.name,
@@ -21,8 +25,8 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       filter: Subjects.eventsInState(state),
       batchSize: ctx.config.batchSize,
       ackWaitMs: ctx.config.ackWaitMs,
-    log: ctx.log,
-      handle: (batch) => handle(ctx, state, batch),
+      log: ctx.log,
+      handle: (batch) => handle(ctx, batch),
     }));
   }
   const sweep = setInterval(() => {
@@ -36,7 +40,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 }
 
-async function handle(ctx: ServiceContext, state: TaskState, batch: JsMsg[]): Promise<void> {
+async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
   const names = batch.flatMap((m) => {
     try {
       return [decode(m.data, Validators.taskEvent).name];
@@ -46,8 +50,7 @@ async function handle(ctx: ServiceContext, state: TaskState, batch: JsMsg[]): Pr
     }
   });
   if (names.length === 0) return;
-  const events = state === 'success' ? await releaseDependents(ctx.ledger, names) : await blockDependents(ctx.ledger, names);
-  await announce(ctx, events);
+  await announce(ctx, await blockDependents(ctx.ledger, names));
 }
 
 async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void> {

@@ -33,10 +33,13 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6]);
     // 005: statistics follow a burst of tasks after a fixed number of changed rows, not 10% of the table.
     const [options] = await ledger.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'tasks'");
     assert.ok(options?.reloptions.includes('autovacuum_analyze_threshold=1000'), String(options?.reloptions));
+    // 006: the ready queue is read in submission order.
+    const [index] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('tasks_ready'::regclass) AS def");
+    assert.match(index!.def, /\(submit_seq, name\) WHERE \(state = 'ready'::text\)/);
     await ledger.query("INSERT INTO tangerine_migrations (version, name) VALUES (999, '999_future.sql')");
     await assert.rejects(migrate(ledger, log), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'migration_too_new');
@@ -110,6 +113,30 @@ describe('ledger against a real PostgreSQL', () => {
     ]);
     const versions = events.filter((e) => e.name === 'quick-cron').map((e) => e.version);
     assert.deepEqual(versions, [versions[0]!, versions[0]! + 1, versions[0]! + 2], 'one version per state');
+  });
+
+  it('releases the dependents of the successes it records in the same statement, once; a failure releases nothing', async () => {
+    await submitTasks(ledger, [
+      { seq: 40, spec: spec('step-1') }, { seq: 41, spec: spec('step-2', { dependencies: ['step-1'] }) },
+      { seq: 42, spec: spec('pair-a') }, { seq: 43, spec: spec('pair-b') },
+      { seq: 44, spec: spec('pair-join', { dependencies: ['pair-a', 'pair-b'] }) },
+      { seq: 45, spec: spec('breaks') }, { seq: 46, spec: spec('after-break', { dependencies: ['breaks'] }) },
+    ], new Date());
+    await placeTasks(ledger, ['step-1', 'pair-a', 'pair-b', 'breaks'].map((name) => ({ name, attempt: 0, host: 'h1' })));
+    const at = new Date().toISOString();
+    const exit = (name: string, code: number) =>
+      ({ name, attempt: 1, host: 'h1', exit_code: code, reason: null, output: '', started_at: at, finished_at: at, run_id: 'pid:9' });
+    const before = ledger.statements();
+    const events = await recordExits(ledger, [exit('step-1', 0), exit('pair-a', 0), exit('pair-b', 0)]);
+    assert.equal(ledger.statements() - before, 1, 'the success and the release in one statement');
+    const released = events.filter((e) => e.state === 'ready');
+    assert.deepEqual(released.map((e) => [e.name, e.from, e.version]).sort(), [['pair-join', 'waiting', 2], ['step-2', 'waiting', 2]],
+      'a fan-in whose parents end in one batch is released too');
+    assert.ok(events.indexOf(released[0]!) > events.findIndex((e) => e.state === 'success'), 'the exits\' events come first');
+    assert.deepEqual(await recordExits(ledger, [exit('step-1', 0)]), [], 'a redelivered report changes nothing');
+    await recordExits(ledger, [exit('breaks', 1)]);
+    const [row] = await ledger.query<{ state: string }>("SELECT state FROM tasks WHERE name = 'after-break'");
+    assert.equal(row!.state, 'waiting', 'a failure is the resolver\'s to block');
   });
 
   it('ignores a report of an older attempt', async () => {

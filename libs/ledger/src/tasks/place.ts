@@ -28,12 +28,16 @@ export interface ReadyTask {
   memory: number | null;
 }
 
-/** The oldest ready tasks, with only what placement needs. */
+/**
+ * The ready tasks submitted earliest, with only what placement needs. Submission order, not the moment a task became
+ * ready: a dependent released late, a retry or a cron fire is older work than what was submitted after it (by
+ * readiness, a chain's every step queued behind all the tasks submitted after the chain).
+ */
 export async function readReadyTasks(ledger: Ledger, limit: number): Promise<ReadyTask[]> {
   return ledger.query<ReadyTask>(
     `SELECT name, attempt, spec->>'executor' AS executor, spec->'constraints' AS constraints,
             (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
-       FROM tasks WHERE state = 'ready' ORDER BY ready_at, name LIMIT $1`,
+       FROM tasks WHERE state = 'ready' ORDER BY submit_seq, name LIMIT $1`,
     [limit],
   );
 }

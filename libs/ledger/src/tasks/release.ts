@@ -3,30 +3,41 @@ import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 
 /**
- * Some tasks succeeded: flip their dependents' edges to satisfied; a waiting dependent none of whose edges is still
- * unsatisfied becomes ready. One statement for the batch, O(edges flipped); a dependent's row changes only when it
- * is released, so a fan-in of 10,000 is released in one step, by the statement that flips its last edge. An edge
- * flips once, so a redelivered success changes nothing. (Two resolvers flipping the last two edges of one task at
- * the same moment each see the other's edge unsatisfied: the sweep releases such a task.)
+ * SQL: the CTEs `flipped` and `released` that release the dependents of the tasks named in the relation
+ * `successes` (a column `name`). Their edges flip to satisfied; a waiting dependent none of whose edges is still
+ * unsatisfied becomes ready. O(edges flipped); a dependent's row changes only when it is released, so a fan-in of
+ * 10,000 is released in one step, by the statement that flips its last edge. An edge flips once, so a success
+ * handled again changes nothing. (Two statements flipping the last two edges of one task at the same moment each
+ * see the other's edge unsatisfied: the sweep releases such a task.)
+ */
+export function releaseCtes(successes: string): string {
+  return `flipped AS (
+       UPDATE task_dependencies d SET satisfied = true
+         FROM ${successes} s WHERE d.dependency = s.name AND NOT d.satisfied
+       RETURNING d.task, d.dependency
+     ), released AS (
+       UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
+         FROM (SELECT DISTINCT task FROM flipped) c
+        WHERE t.name = c.task AND t.state = 'waiting'
+          -- The statement's snapshot still shows the edges it flipped as unsatisfied: those do not count.
+          AND NOT EXISTS (
+            SELECT 1 FROM task_dependencies d
+             WHERE d.task = t.name AND NOT d.satisfied
+               AND NOT EXISTS (SELECT 1 FROM flipped f WHERE f.task = d.task AND f.dependency = d.dependency))
+       RETURNING ${EVENT_COLUMNS}
+     )`;
+}
+
+/**
+ * Releases the dependents of tasks that succeeded (names of others are ignored). The monitor releases in the
+ * statement that records a success (recordExits); this is for the sweep.
  */
 export async function releaseDependents(ledger: Ledger, names: readonly string[]): Promise<TaskEvent[]> {
+  if (names.length === 0) return [];
   const rows = await ledger.query<EventRow>(
-    `WITH flipped AS (
-       UPDATE task_dependencies d SET satisfied = true
-         FROM tasks dep
-        WHERE d.dependency = ANY($1::text[]) AND NOT d.satisfied
-          AND dep.name = d.dependency AND ${succeeded('dep')}
-       RETURNING d.task, d.dependency
-     )
-     UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
-       FROM (SELECT DISTINCT task FROM flipped) c
-      WHERE t.name = c.task AND t.state = 'waiting'
-        -- The statement's snapshot still shows the edges it flipped as unsatisfied: those do not count.
-        AND NOT EXISTS (
-          SELECT 1 FROM task_dependencies d
-           WHERE d.task = t.name AND NOT d.satisfied
-             AND NOT EXISTS (SELECT 1 FROM flipped f WHERE f.task = d.task AND f.dependency = d.dependency))
-     RETURNING ${EVENT_COLUMNS}`,
+    `WITH successes AS (SELECT dep.name FROM tasks dep WHERE dep.name = ANY($1::text[]) AND ${succeeded('dep')}),
+     ${releaseCtes('successes')}
+     SELECT * FROM released`,
     [names],
   );
   return rows.map((r) => toEvent(r, 'waiting'));

@@ -1,6 +1,7 @@
 import { decideAfterExit, type RunExited, type RunStarted, type TaskEvent, type TaskSpec, type TaskState } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { releaseCtes } from './release.js';
 
 /** Records run starts: placed → running for the current attempt only; a stale attempt changes nothing. */
 export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]): Promise<TaskEvent[]> {
@@ -30,6 +31,10 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
  * A batch of exits 0 costs one statement: an exit 0 is a success whatever the spec says (the first rule of
  * decideAfterExit), so the task is not read first; the statement itself sends a cron task on to `scheduled`. Only
  * the other exits need the spec, read before.
+ *
+ * The same statement releases the dependents a success was the last one waited for (waiting → ready, their events
+ * after the exits' own): a success and its release commit together, and a chain's next task is ready without a
+ * trip through another service.
  */
 export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
@@ -40,7 +45,7 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
   );
   const byName = new Map(current.map((c) => [c.name, c]));
   const decisions = reports.map((r) => (r.exit_code === 0 ? succeeded(r) : decide(r, byName.get(r.name))));
-  const rows = await ledger.query<EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState }>(
+  const rows = await ledger.query<ExitRow & { released: boolean }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
                             $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])
@@ -54,16 +59,22 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
        SELECT t.name, t.state,
               CASE WHEN v.state = 'success' AND t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE v.state END AS next
          FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
-     )
-     UPDATE tasks t SET state = old.next, failures = coalesce(v.failures, t.failures), reason = v.reason,
-            ready_at = CASE WHEN old.next = 'ready' THEN now() ELSE t.ready_at END,
-            succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
-            version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
-                                    + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
-            updated_at = now()
-       FROM v JOIN old ON old.name = v.name
-      WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
-     RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at, v.outcome`,
+     ), done AS (
+       UPDATE tasks t SET state = old.next, failures = coalesce(v.failures, t.failures), reason = v.reason,
+              ready_at = CASE WHEN old.next = 'ready' THEN now() ELSE t.ready_at END,
+              succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
+              version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
+                                      + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
+              updated_at = now()
+         FROM v JOIN old ON old.name = v.name
+        WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
+       RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at, v.outcome
+     ), successes AS (
+       SELECT name FROM done WHERE outcome = 'success'
+     ), ${releaseCtes('successes')}
+     SELECT *, false AS released FROM done
+     UNION ALL
+     SELECT *, NULL, NULL, NULL, NULL, true FROM released`,
     [
       decisions.map((d) => d.report.name), decisions.map((d) => d.report.attempt), decisions.map((d) => d.report.exit_code),
       decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
@@ -73,8 +84,11 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
     ],
   );
   // A success leaves the failure count as it was: the row's count is the count before.
-  return rows.flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? Number(r.failures)));
+  const ended = rows.filter((r) => !r.released).flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? Number(r.failures)));
+  return [...ended, ...rows.filter((r) => r.released).map((r) => toEvent(r, 'waiting'))];
 }
+
+type ExitRow = EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState };
 
 /** Exit 0: success (decideAfterExit's first rule); whether the task is current, and a cron task, the statement sees. */
 function succeeded(r: RunExited): Decision {
@@ -102,10 +116,7 @@ function decide(r: RunExited, task: { state: TaskState; attempt: number; failure
 }
 
 /** The events of one recorded exit: [running,] outcome [, scheduled], each with its own version. */
-function eventsOf(
-  r: EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState },
-  failuresBefore: number,
-): TaskEvent[] {
+function eventsOf(r: ExitRow, failuresBefore: number): TaskEvent[] {
   const events: TaskEvent[] = [];
   const last = Number(r.version);
   let from = r.from_state;
