@@ -1,3 +1,16 @@
+/** The batches with something to hand over when this turn is done. */
+let due: TurnBatch<unknown>[] = [];
+
+/**
+ * Every batch of the turn is handed over in one callback: the NATS client writes what it was given once per
+ * microtask checkpoint, so an agent's ack of a dispatch and its report of the run (two batches) leave in one write.
+ */
+function endOfTurn(): void {
+  const batches = due;
+  due = [];
+  for (const batch of batches) batch.drain();
+}
+
 /**
  * Collects what one turn of the event loop sends and hands it over together when the turn is done, so it leaves
  * in one socket write. Waking the peer of a loopback socket costs a VM tens of microseconds per write: an agent
@@ -9,11 +22,15 @@ export class TurnBatch<T> {
   constructor(private readonly flush: (items: T[]) => void) {}
 
   add(item: T): void {
-    if (this.items.length === 0) setImmediate(() => this.drain());
+    if (this.items.length === 0) {
+      if (due.length === 0) setImmediate(endOfTurn);
+      due.push(this as TurnBatch<unknown>);
+    }
     this.items.push(item);
   }
 
-  private drain(): void {
+  /** Hands over what was added (called at the end of the turn). */
+  drain(): void {
     const items = this.items;
     this.items = [];
     this.flush(items);

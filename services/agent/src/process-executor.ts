@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
@@ -73,7 +73,12 @@ export class ProcessExecutor implements Executor {
         clearTimeout(killer);
       },
       cleanup: async () => {
-        rmSync(out, { force: true });
+        // One system call (rmSync looks first, then unlinks).
+        try {
+          unlinkSync(out);
+        } catch {
+          // already gone
+        }
       },
     };
   }
