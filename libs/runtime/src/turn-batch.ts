@@ -8,7 +8,16 @@ let due: TurnBatch<unknown>[] = [];
 function endOfTurn(): void {
   const batches = due;
   due = [];
-  for (const batch of batches) batch.drain();
+  let failure: { err: unknown } | null = null;
+  for (const batch of batches) {
+    try {
+      batch.drain();
+    } catch (err) {
+      // The other batches still leave; the first failure is thrown after them, as it was before they shared a turn.
+      failure ??= { err };
+    }
+  }
+  if (failure) throw failure.err;
 }
 
 /**
