@@ -117,6 +117,10 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
       if (buffer.length === 0) {
         if (ended) return;
         await new Promise<void>((resolve) => { wake = resolve; });
+        // The messages of one read from the socket reach the buffer a microtask apart, and the first one wakes us:
+        // taken at once, it went alone and the rest made a second batch (a second statement). The end of the turn
+        // has them all.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       const batch = buffer.splice(0, opts.batchSize);

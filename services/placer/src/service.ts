@@ -53,6 +53,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     }
     running = true;
     void (async () => {
+      // The events of one read from the socket come one callback after another: the pass starts when they all
+      // have, at the end of the turn, rather than with the first (and a second pass for the others).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       do {
         again = false;
         try {
