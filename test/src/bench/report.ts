@@ -55,6 +55,8 @@ export interface Report {
 }
 
 const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth'] as const;
+/** Part (2) runs Tangerine's containers and the bare loop's in this many alternating rounds. */
+const CONTAINER_ROUNDS = 3;
 
 export async function runReport(opts: { quick: boolean; only?: readonly string[]; log?: (line: string) => void }): Promise<Report> {
   const s = opts.quick ? QUICK : FULL;
@@ -85,18 +87,17 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
   }
   if (want('containers')) {
     log(`(2) containers: ${s.containers}, 4 slots`);
-    // The bare loop's one-at-a-time samples alternate with Tangerine's: Docker's own start time drifts by tens of
-    // milliseconds over a minute on this machine, more than the difference measured.
+    // The bare loop alternates with Tangerine, its rounds of containers with Tangerine's and its one-at-a-time
+    // samples with Tangerine's: Docker's own pace drifts over minutes on this machine (its start time by tens of
+    // milliseconds, the bare loop's rate by 5–7% between two runs), more than the difference measured.
     const bare: Awaited<ReturnType<typeof runDockerLoop>>[] = [];
+    const bareRounds: Awaited<ReturnType<typeof runDockerLoop>>[] = [];
     const tangerine = await runContainers({
-      containers: s.containers, slots: 4, image: IMAGE, samples: s.containerSamples, timeoutMs,
+      containers: s.containers, slots: 4, image: IMAGE, samples: s.containerSamples, timeoutMs, rounds: CONTAINER_ROUNDS,
       between: async () => { bare.push(await runDockerLoop({ containers: 1, inFlight: 1, image: IMAGE })); },
+      betweenRounds: async (n) => { bareRounds.push(await runDockerLoop({ containers: n, inFlight: 4, image: IMAGE })); },
     });
-    report.containers = {
-      tangerine,
-      dockerLoop: await runDockerLoop({ containers: s.containers, inFlight: 4, image: IMAGE }),
-      dockerOne: combineSamples(bare),
-    };
+    report.containers = { tangerine, dockerLoop: combineRounds(bareRounds), dockerOne: combineSamples(bare) };
   }
   if (want('fleet')) {
     log(`(3) fleet: ${s.fleetHosts} hosts, ${s.fleetTasks} tasks`);
@@ -125,6 +126,18 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+/** Rounds of the loop, as one run: containers over the time of all rounds; start latencies of the rounds' medians. */
+function combineRounds(runs: readonly Awaited<ReturnType<typeof runDockerLoop>>[]): Awaited<ReturnType<typeof runDockerLoop>> {
+  const containers = runs.reduce((sum, r) => sum + r.containers, 0);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const p50 = runs.map((r) => r.p50StartMs).sort((a, b) => a - b);
+  const p99 = runs.map((r) => r.p99StartMs).sort((a, b) => a - b);
+  return {
+    containers, inFlight: runs[0]?.inFlight ?? 0, seconds, containersPerSecond: containers / seconds,
+    p50StartMs: percentile(p50, 50), p99StartMs: Math.max(...p99),
+  };
+}
+
 /** One-container loop runs taken one at a time, as one run. */
 function combineSamples(runs: readonly Awaited<ReturnType<typeof runDockerLoop>>[]): Awaited<ReturnType<typeof runDockerLoop>> {
   const starts = runs.map((r) => r.p50StartMs);

@@ -80,7 +80,13 @@ export interface ContainerRun {
  * `between` runs after each sample (the bare loop's own sample, so both see Docker in the same state).
  */
 export async function runContainers(opts: {
-  containers: number; slots: number; image: string; samples: number; timeoutMs: number; between?: () => Promise<void>;
+  containers: number; slots: number; image: string; samples: number; timeoutMs: number;
+  /** Called after each one-at-a-time sample. */
+  between?: () => Promise<void>;
+  /** The containers go in this many rounds, each timed from its submit to its last success (default 1)... */
+  rounds?: number;
+  /** ...and this is called after each round (the bare loop's own round, so the two alternate). */
+  betweenRounds?: (containers: number) => Promise<void>;
 }): Promise<ContainerRun> {
   const stack = await startStack({ agents: [{ host: 'bench-docker', slots: opts.slots, executors: 'docker' }] });
   try {
@@ -92,13 +98,21 @@ export async function runContainers(opts: {
     // Warm the image cache and the agent, outside the measurement.
     await submitAll(stack, [{ name: 'warm-up', image: opts.image, command: ['true'] }], 'single');
     await waitFor(() => succeeded.has('warm-up'), opts.timeoutMs);
-    const specs = Array.from({ length: opts.containers }, (_, i) => ({ name: `c-${i}`, image: opts.image, command: ['true'] }));
-    const start = performance.now();
-    await submitAll(stack, specs, 'single');
-    if (!(await waitFor(() => succeeded.size >= opts.containers + 1, opts.timeoutMs))) {
-      throw new Error(`containers: ${succeeded.size - 1} of ${opts.containers} succeeded within ${opts.timeoutMs} ms`);
+    const rounds = Math.max(1, opts.rounds ?? 1);
+    let seconds = 0;
+    let done = 0;
+    for (let r = 0; r < rounds; r++) {
+      const size = Math.floor(opts.containers / rounds) + (r < opts.containers % rounds ? 1 : 0);
+      const specs = Array.from({ length: size }, (_, i) => ({ name: `c-${done + i}`, image: opts.image, command: ['true'] }));
+      const start = performance.now();
+      await submitAll(stack, specs, 'single');
+      done += size;
+      if (!(await waitFor(() => succeeded.size >= done + 1, opts.timeoutMs))) {
+        throw new Error(`containers: ${succeeded.size - 1} of ${done} succeeded within ${opts.timeoutMs} ms`);
+      }
+      seconds += (last - start) / 1000;
+      await opts.betweenRounds?.(size);
     }
-    const seconds = (last - start) / 1000;
     const submittedAt = new Map<string, number>();
     for (let i = 0; i < opts.samples; i++) {
       const name = `one-${i}`;
