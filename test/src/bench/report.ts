@@ -97,7 +97,7 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
       between: async () => { bare.push(await runDockerLoop({ containers: 1, inFlight: 1, image: IMAGE })); },
       betweenRounds: async (n) => { bareRounds.push(await runDockerLoop({ containers: n, inFlight: 4, image: IMAGE })); },
     });
-    report.containers = { tangerine, dockerLoop: combineRounds(bareRounds), dockerOne: combineSamples(bare) };
+    report.containers = { tangerine, dockerLoop: combineRuns(bareRounds), dockerOne: combineRuns(bare) };
   }
   if (want('fleet')) {
     log(`(3) fleet: ${s.fleetHosts} hosts, ${s.fleetTasks} tasks`);
@@ -126,25 +126,17 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
-/** Rounds of the loop, as one run: containers over the time of all rounds; start latencies of the rounds' medians. */
-function combineRounds(runs: readonly Awaited<ReturnType<typeof runDockerLoop>>[]): Awaited<ReturnType<typeof runDockerLoop>> {
+/**
+ * Runs of the loop as one run: containers over the time of all of them; the median of their p50 start latencies and
+ * the 99th percentile of their p99s (one-container samples: their single latencies; a few rounds: the worst).
+ */
+function combineRuns(runs: readonly Awaited<ReturnType<typeof runDockerLoop>>[]): Awaited<ReturnType<typeof runDockerLoop>> {
   const containers = runs.reduce((sum, r) => sum + r.containers, 0);
   const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
-  const p50 = runs.map((r) => r.p50StartMs).sort((a, b) => a - b);
-  const p99 = runs.map((r) => r.p99StartMs).sort((a, b) => a - b);
   return {
     containers, inFlight: runs[0]?.inFlight ?? 0, seconds, containersPerSecond: containers / seconds,
-    p50StartMs: percentile(p50, 50), p99StartMs: Math.max(...p99),
-  };
-}
-
-/** One-container loop runs taken one at a time, as one run. */
-function combineSamples(runs: readonly Awaited<ReturnType<typeof runDockerLoop>>[]): Awaited<ReturnType<typeof runDockerLoop>> {
-  const starts = runs.map((r) => r.p50StartMs);
-  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
-  return {
-    containers: runs.length, inFlight: 1, seconds, containersPerSecond: runs.length / seconds,
-    p50StartMs: percentile(starts, 50), p99StartMs: percentile(starts, 99),
+    p50StartMs: percentile(runs.map((r) => r.p50StartMs), 50),
+    p99StartMs: percentile(runs.map((r) => r.p99StartMs), 99),
   };
 }
 
