@@ -50,7 +50,7 @@ describe('agent timeouts and restart', () => {
     assert.match(t.reason ?? '', /exit code 124 is not in recoverable_exitcodes/);
     const ran = Date.parse(t.runs![0]!.finished_at!) - Date.parse(t.runs![0]!.started_at!);
     assert.ok(ran >= 900 && ran < 5000, `the run lasted ${ran} ms`);
-    assert.deepEqual(await containersOf('timeout-once'), [], 'its container is gone');
+    assert.deepEqual(await cluster.containersLeft('timeout-once'), [], 'its container is gone');
   });
 
   it('retries a timeout listed in recoverable_exitcodes, up to max_failures', async () => {
@@ -61,7 +61,7 @@ describe('agent timeouts and restart', () => {
     assert.deepEqual(t.runs?.map((r) => r.exit_code), [124, 124]);
     assert.deepEqual(t.runs?.map((r) => r.attempt), [1, 2]);
     assert.match(t.reason ?? '', /max_failures \(2\) reached/);
-    assert.deepEqual(await containersOf('timeout-retried'), []);
+    assert.deepEqual(await cluster.containersLeft('timeout-retried'), []);
   });
 
   it('lets a run that ends within its timeout end as it does', async () => {
@@ -99,7 +99,7 @@ describe('agent timeouts and restart', () => {
     assert.equal(adopted[0]!['attempt'], 1);
     assert.equal(adopted[0]!['host'], HOST);
     assert.equal(adopted[0]!['running'], false);
-    assert.deepEqual(await containersOf('exit-while-away'), [], 'no container of it is left');
+    assert.deepEqual(await cluster.containersLeft('exit-while-away'), [], 'no container of it is left');
   });
 
   it('follows a container still running at restart to its end, with one run, and announces it meanwhile', async () => {
@@ -127,7 +127,7 @@ describe('agent timeouts and restart', () => {
     assert.equal(t.runs?.[0]?.attempt, 1);
     assert.equal(t.runs?.[0]?.exit_code, 0);
     assert.equal(t.failures, 0);
-    assert.deepEqual(await containersOf('running-at-restart'), []);
+    assert.deepEqual(await cluster.containersLeft('running-at-restart'), []);
     // A later announcement has the slot free again.
     await sleep(1200);
     const last = announcements.filter((a) => a.host === HOST).at(-1);
@@ -148,7 +148,7 @@ describe('agent timeouts and restart', () => {
     assert.equal(t.runs?.length, 1);
     assert.equal(t.runs?.[0]?.exit_code, 124);
     assert.match(t.runs?.[0]?.reason ?? '', /^timeout: killed after 5 s$/);
-    assert.deepEqual(await containersOf('timeout-while-away'), []);
+    assert.deepEqual(await cluster.containersLeft('timeout-while-away'), []);
   });
 
   it('acks a stop for a run the agent does not hold, and does nothing', async () => {

@@ -215,7 +215,7 @@ describe('task pipeline end to end', () => {
     await c.waitForState('to-cancel', 'cancelled');
     const t = await c.waitFor('to-cancel', (x) => x.runs?.[0]?.finished_at !== null, 20000);
     assert.ok([137, 143].includes(t.runs?.[0]?.exit_code ?? -1), `stopped by a signal, got ${t.runs?.[0]?.exit_code}`);
-    const left = await cluster.containers();
+    const left = await cluster.containersLeft('to-cancel');
     assert.ok(!left.some((x) => x.Labels['tangerine.task'] === 'to-cancel'), 'its container is gone');
   });
 

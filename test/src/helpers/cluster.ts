@@ -99,6 +99,19 @@ export class Cluster {
     return all.filter((c) => hosts.includes(c.Labels['tangerine.host'] ?? ''));
   }
 
+  /**
+   * The containers of a task still there after the agent's cleanup had its chance: an agent removes a container
+   * once its exit report is stored, which races the monitor's recording of that report (what a test waits for).
+   */
+  async containersLeft(task: string, withinMs = 2000): Promise<Docker.ContainerInfo[]> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const left = (await this.containers()).filter((c) => c.Labels['tangerine.task'] === task);
+      if (left.length === 0 || Date.now() > deadline) return left;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async stop(): Promise<void> {
     await this.client?.close();
     for (const p of [...this.agents.values(), ...this.services.values()]) await p.kill();
