@@ -12,6 +12,11 @@ export interface Bus {
   /** JetStream publishes with a dedupe id, cheaper than `js.publish`; `publishAll` goes through it. */
   readonly publisher: JetStreamPublisher;
   readonly log: Logger;
+  /**
+   * When the connection was last opened or reopened (ms since the epoch), or null while it is down: whether this
+   * process hears the bus, and since when (host-health takes no silence for evidence while it did not).
+   */
+  connectedSince(): number | null;
   close(): Promise<void>;
 }
 
@@ -32,8 +37,11 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
   } catch (cause) {
     throw new TangerineError('bus_unavailable', `cannot reach NATS at ${opts.url}`, { cause });
   }
+  let since: number | null = Date.now();
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'staleConnection') since = null;
+      else if (s.type === 'reconnect') since = Date.now();
       if (s.type === 'disconnect' || s.type === 'reconnect') opts.log.warn({ status: s.type }, 'NATS connection');
     }
   })();
@@ -43,6 +51,7 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
   const publisher = new JetStreamPublisher(nc);
   return {
     nc, js, jsm, publisher, log: opts.log,
+    connectedSince: () => (nc.isClosed() ? null : since),
     async close() {
       publisher.close();
       await nc.drain().catch(() => nc.close());

@@ -1,10 +1,27 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { isTangerineError } from '@tangerine/contracts';
-import { backoff, sleep, type Logger, type Stop } from '@tangerine/runtime';
+import { backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
+import { deadLetterOf, jsMessageFacts, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
+import { describeError, disposition } from './disposition.js';
 import { isNotFound } from './streams.js';
 
-export interface BatchConsumerOptions {
+/**
+ * Deliveries of one message before JetStream gives up on it (and says so: see watchMaxDeliveries). An outage does not
+ * count, since the message stays in hand while it lasts; only a process that died or hung while holding it does.
+ */
+export const MAX_DELIVER = 10;
+/** A message delivered this often is handled alone: its earlier deliveries may have crashed their process. */
+export const SUSPECT_AFTER = 3;
+/** Tries of a message (or batch) failing with an error that is not an outage, before it is split or set aside. */
+export const MAX_TRIES = 3;
+
+/** A message and what `decode` read from it. */
+export interface Delivered<T> {
+  readonly msg: JsMsg;
+  readonly value: T;
+}
+
+export interface BatchConsumerOptions<T> {
   bus: Bus;
   stream: string;
   durable: string;
@@ -12,27 +29,50 @@ export interface BatchConsumerOptions {
   /** Most messages handed to `handle` at once. */
   batchSize: number;
   ackWaitMs?: number;
+  /** JetStream removes the consumer once no client has read it for this long (a removed host's own consumer). */
+  inactiveMs?: number;
   log: Logger;
+  metrics?: Metrics;
+  /** Reads one message. One it throws for is set aside at once, never retried: it is not what the subject carries. */
+  decode(msg: JsMsg): T;
   /**
-   * Handles every message of the batch. Resolving acks them all; throwing naks them all for redelivery
-   * with backoff. A message that can never succeed (bad input) must be dealt with inside: a rejection, then ack.
+   * Handles every message of the batch. Resolving acks them all. Throwing an outage keeps them in hand and tries again
+   * until the server is back; anything else is tried MAX_TRIES times, then the batch is split in halves, down to the
+   * message at fault, which is set aside.
    */
-  handle(batch: JsMsg[]): Promise<void>;
+  handle(batch: Delivered<T>[], control: ConsumerControl<T>): Promise<void>;
   /**
    * `batch` (default): the loop acks when `handle` resolves. `manual`: `handle` only hands the messages over and
    * acks each one itself when its work is safe (an agent, once a run has started), so one slow message does not
    * hold back the next batch. JetStream's max_ack_pending still bounds what is in flight.
    */
   ack?: 'batch' | 'manual';
-  /** Told of a message that can never be handled, before it is terminated (intake answers with a rejection). */
-  refuse?(message: JsMsg, err: unknown): Promise<void>;
+  /**
+   * Publishes why a message is set aside, in place of a dead letter (intake answers a command with a rejection).
+   * It must be idempotent: the same message may be set aside twice.
+   */
+  refuse?(facts: MessageFacts, err: unknown): Promise<void>;
+}
+
+export interface MessageFacts {
+  subject: string;
+  seq: number;
+  deliveries: number;
+  data: Uint8Array;
+}
+
+export interface ConsumerControl<T> {
+  /** Sets a message aside (manual ack): its reason published, then terminated. */
+  setAside(d: Delivered<T>, err: unknown): Promise<void>;
 }
 
 /**
  * A durable pull consumer read in micro-batches: whatever arrived while the previous batch was handled is the
  * next batch, so a quiet system answers at once and a busy one batches up to `batchSize` per ledger statement.
+ * No message stops it: a bad one is set aside with its reason (a dead letter on `deadletters.<durable>`, or the
+ * `refuse` hook's answer), a log line and a metric; an outage waits.
  */
-export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> {
+export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<Stop> {
   const { bus, stream, durable, log } = opts;
   const ackWaitMs = opts.ackWaitMs ?? 30000;
   const config = {
@@ -41,14 +81,106 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
     deliver_policy: DeliverPolicy.All,
     ack_wait: ackWaitMs * 1_000_000,
     max_ack_pending: Math.max(1000, opts.batchSize * 4),
-    max_deliver: -1,
+    max_deliver: MAX_DELIVER,
+    ...(opts.inactiveMs ? { inactive_threshold: opts.inactiveMs * 1_000_000 } : {}),
     ...(opts.filter ? { filter_subject: opts.filter } : {}),
   };
   await ensureConsumer(bus, stream, config);
+  const closed = new AbortController();
+
+  /** Publishes why, then terminates: never redelivered. If the reason cannot be published, the message stays. */
+  const setAside = async (facts: MessageFacts, err: unknown): Promise<boolean> => {
+    const reason = describeError(err);
+    log.error({ durable, subject: facts.subject, seq: facts.seq, deliveries: facts.deliveries, reason }, 'message set aside: it can never be handled');
+    opts.metrics?.inc('messages_set_aside');
+    try {
+      if (opts.refuse) await opts.refuse(facts, err);
+      else await publishDeadLetter(bus, deadLetterOf({ stream, consumer: durable }, facts, err, new Date()));
+      return true;
+    } catch (e) {
+      log.warn({ err: e, durable, seq: facts.seq }, 'the reason could not be published; the message is kept');
+      return false;
+    }
+  };
+  const setAsideMsg = async (m: JsMsg, err: unknown): Promise<void> => {
+    // No reason on the term: nats-server 2.9 reads "+TERM <reason>" as no ack at all (the message came back every
+    // ack_wait until max_deliver); the reason is in the dead letter.
+    if (await setAside(jsMessageFacts(m), err)) m.term();
+    else m.nak(5000);
+  };
+  const control: ConsumerControl<T> = { setAside: (d, err) => setAsideMsg(d.msg, err) };
+  const unwatch = watchMaxDeliveries(bus, stream, durable, log, async (facts, err) => {
+    if (!(await setAside(facts, err))) throw new Error('reason not published');
+  });
+
+  /**
+   * Handles a batch until it is settled. Outages are waited out in hand (the keep-alive stops a redelivery); other
+   * errors are tried MAX_TRIES times, then the batch is halved and each half settled on its own: a poison message is
+   * isolated in log2(batch) rounds while the rest go through.
+   */
+  const settle = async (batch: Delivered<T>[]): Promise<void> => {
+    let tries = 1;
+    let outages = 0;
+    for (;;) {
+      try {
+        const t0 = performance.now();
+        await opts.handle(batch, control);
+        if (opts.ack !== 'manual') for (const d of batch) d.msg.ack();
+        log.debug({ durable, size: batch.length, ms: Math.round(performance.now() - t0) }, 'batch handled');
+        return;
+      } catch (err) {
+        if (closed.signal.aborted) {
+          for (const d of batch) d.msg.nak();
+          return;
+        }
+        const kind = disposition(err);
+        if (kind === 'outage') {
+          outages += 1;
+          const delay = backoff(outages, 200, 5000);
+          if (outages === 1 || outages % 20 === 0) log.warn({ err, durable, size: batch.length, outages, retry_in_ms: delay }, 'batch waits for an outage to pass');
+          await sleep(delay, closed.signal);
+          continue;
+        }
+        if (kind === 'retry' && tries < MAX_TRIES) {
+          log.warn({ err, durable, size: batch.length, tries }, 'batch failed; trying it again');
+          await sleep(backoff(tries, 100, 2000), closed.signal);
+          tries += 1;
+          continue;
+        }
+        if (batch.length > 1) {
+          const half = Math.ceil(batch.length / 2);
+          log.warn({ err, durable, size: batch.length }, 'batch failed every try; splitting it to find the message at fault');
+          await settle(batch.slice(0, half));
+          await settle(batch.slice(half));
+          return;
+        }
+        await setAsideMsg(batch[0]!.msg, err);
+        return;
+      }
+    }
+  };
+
+  /** Decodes the messages (setting aside what cannot be read), then handles the batch; suspects go alone. */
+  const receive = async (messages: JsMsg[]): Promise<void> => {
+    const fresh: Delivered<T>[] = [];
+    const suspects: Delivered<T>[] = [];
+    for (const msg of messages) {
+      let value: T;
+      try {
+        value = opts.decode(msg);
+      } catch (err) {
+        await setAsideMsg(msg, err);
+        continue;
+      }
+      (msg.info.deliveryCount >= SUSPECT_AFTER ? suspects : fresh).push({ msg, value });
+    }
+    if (fresh.length > 0) await settle(fresh);
+    for (const d of suspects) await settle([d]);
+  };
+
   const buffer: JsMsg[] = [];
   let wake: (() => void) | null = null;
   let ended = false;
-  let closing = false;
   let current: Awaited<ReturnType<Awaited<ReturnType<Bus['js']['consumers']['get']>>['consume']>> | null = null;
   const notify = (): void => {
     const w = wake;
@@ -58,59 +190,28 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
   // The pull loop outlives NATS restarts: when the subscription ends or fails, it is opened again (with backoff),
   // so a consumer never stops for good while its service runs.
   const pump = (async () => {
-    for (let attempt = 0; !closing; attempt++) {
+    for (let attempt = 0; !closed.signal.aborted; attempt++) {
       try {
         const consumer = await bus.js.consumers.get(stream, durable);
         // A short pull expiry: the server keeps sending to a crashed client's open pull request until it expires,
         // and each message sent there waits ack_wait before redelivery.
         current = await consumer.consume({ max_messages: Math.max(100, opts.batchSize * 2), expires: 5000 });
-        if (closing) break;
+        if (closed.signal.aborted) break;
         for await (const m of current) {
           attempt = 0;
           buffer.push(m);
           notify();
         }
-        if (closing) break;
+        if (closed.signal.aborted) break;
         log.warn({ durable }, 'consumer ended; reading again');
       } catch (err) {
-        if (closing) break;
+        if (closed.signal.aborted) break;
         log.warn({ err, durable }, 'consumer failed; reading again');
         await ensureConsumer(bus, stream, config).catch(() => undefined);
       }
-      await sleep(backoff(attempt, 200, 5000));
+      await sleep(backoff(attempt, 200, 5000), closed.signal);
     }
   })().finally(() => { ended = true; notify(); });
-
-  let failures = 0;
-  /**
-   * Handles a batch. A passing outage (ledger or NATS away) naks it all for redelivery with backoff. Anything
-   * else is a message that can never succeed: the batch is split so the others go through, and the one at fault
-   * is terminated with the reason, never redelivered forever (no stalled consumer).
-   */
-  const settle = async (batch: JsMsg[]): Promise<void> => {
-    try {
-      const t0 = performance.now();
-      await opts.handle(batch);
-      if (opts.ack !== 'manual') for (const m of batch) m.ack();
-      log.debug({ durable, size: batch.length, ms: Math.round(performance.now() - t0), buffered: buffer.length }, 'batch handled');
-      failures = 0;
-    } catch (err) {
-      if (isPassing(err)) {
-        failures += 1;
-        const delay = backoff(failures, 200, 10000);
-        log.error({ err, durable, size: batch.length, retry_in_ms: delay }, 'batch failed; redelivering');
-        for (const m of batch) m.nak(delay);
-      } else if (batch.length > 1) {
-        log.warn({ err, durable, size: batch.length }, 'batch refused; handling its messages one by one');
-        for (const m of batch) await settle([m]);
-      } else {
-        const m = batch[0]!;
-        log.error({ err, durable, subject: m.subject, seq: m.seq }, 'message can never be handled; terminating it');
-        await opts.refuse?.(m, err).catch((e: unknown) => log.warn({ err: e, durable, seq: m.seq }, 'refusal not published'));
-        m.term(String((err as Error)?.message ?? err).slice(0, 200));
-      }
-    }
-  };
 
   const worker = (async () => {
     for (;;) {
@@ -124,10 +225,13 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
         continue;
       }
       const batch = buffer.splice(0, opts.batchSize);
-      // A slow batch (a busy ledger) must not be redelivered while it is still being handled.
+      // A slow batch (a busy ledger, an outage waited out) must not be redelivered while it is still in hand.
       const keepAlive = setInterval(() => { for (const m of batch) m.working(); }, ackWaitMs / 3);
       try {
-        await settle(batch);
+        await receive(batch);
+      } catch (err) {
+        // Only a bug of this loop gets here; the messages are redelivered after ack_wait.
+        log.error({ err, durable }, 'consumer loop failed on a batch');
       } finally {
         clearInterval(keepAlive);
       }
@@ -135,24 +239,14 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Stop> 
   })();
 
   return async () => {
-    closing = true;
+    closed.abort();
+    unwatch();
     await current?.close().catch(() => undefined);
     ended = true;
     notify();
     await pump;
     await worker;
   };
-}
-
-/**
- * Is this a passing outage, worth a redelivery? Coded errors say so themselves. PostgreSQL's data, integrity and
- * syntax errors (SQLSTATE classes 22, 23, 42) come back every time: those are not. Anything unknown is treated as
- * passing: redelivering is safe, every handler being idempotent.
- */
-export function isPassing(err: unknown): boolean {
-  if (isTangerineError(err)) return err.retryable;
-  const code = (err as { code?: unknown } | null)?.code;
-  return !(typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code));
 }
 
 async function ensureConsumer(bus: Bus, stream: string, config: Parameters<Bus['jsm']['consumers']['add']>[1]): Promise<void> {

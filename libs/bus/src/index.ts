@@ -1,10 +1,13 @@
 export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
 export { ensureStreams } from './streams.js';
-export { encode, decode, decodeText } from './codec.js';
+export { encode, decode, decodeText, redactPayload } from './codec.js';
 export { publishAll, eventMessage, rejectionMessage } from './publish.js';
 export { JetStreamPublisher, ackProblem } from './publisher.js';
 export type { Outgoing } from './publish.js';
-export { consumeBatches, isPassing } from './consume.js';
-export type { BatchConsumerOptions } from './consume.js';
+export { consumeBatches, MAX_DELIVER, MAX_TRIES, SUSPECT_AFTER } from './consume.js';
+export type { BatchConsumerOptions, ConsumerControl, Delivered, MessageFacts } from './consume.js';
+export { disposition, describeError } from './disposition.js';
+export type { Disposition } from './disposition.js';
+export { deadLetterOf, publishDeadLetter } from './dead-letters.js';
 export type { JsMsg } from '@nats-io/jetstream';

@@ -16,6 +16,11 @@ const CONFIGS: (Partial<StreamConfig> & { name: string })[] = [
     ...Streams.events, subjects: [...Streams.events.subjects], retention: RetentionPolicy.Limits,
     max_age: 7 * DAY_NS, max_bytes: 2 * 1024 ** 3, discard: DiscardPolicy.Old,
   },
+  // Dead letters are for people to read: kept a month, and the oldest go first when it fills.
+  {
+    ...Streams.dead, subjects: [...Streams.dead.subjects], retention: RetentionPolicy.Limits,
+    max_age: 30 * DAY_NS, max_bytes: 256 * 1024 ** 2, discard: DiscardPolicy.Old,
+  },
 ];
 
 /** Creates the streams, or brings an existing one's subjects up to date. Safe when several services start at once. */

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Limits } from './limits.js';
 import { TaskName, TaskSpec } from './spec.js';
 import { TASK_STATES, type TaskState } from './states.js';
 import { compile } from './validate.js';
@@ -37,6 +38,13 @@ export const Rejection = Type.Object({
   reason: Type.String(),
   /** The submitted payload, shortened to 512 characters. */
   payload: Type.String(),
+  /**
+   * The stream sequence of the command refused: what a `nats req tasks.submit` got in its publish ack (`seq`), so a
+   * client matches its rejection without relying on the name. Null when not known.
+   */
+  seq: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** For a spec of a JSON list (the batch form): its index in the list; null otherwise. */
+  index: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   at: Timestamp,
 });
 export type Rejection = Static<typeof Rejection>;
@@ -45,16 +53,49 @@ export const CancelRequest = Type.Object({ name: TaskName }, { additionalPropert
 export type CancelRequest = Static<typeof CancelRequest>;
 export const GetRequest = Type.Object({ name: TaskName }, { additionalProperties: false });
 export type GetRequest = Static<typeof GetRequest>;
+const Cursor = Type.String({ maxLength: 200 });
+/** A page's size: at most Limits.pageItems are returned, whatever is asked (and fewer when the page is full in bytes). */
+const PageLimit = Type.Integer({ minimum: 1, maximum: 1_000_000 });
+
 export const ListRequest = Type.Object(
   {
     state: Type.Optional(State),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
-    /** Names sorting after this one: pass the last name of a page to get the next. */
-    after: Type.Optional(Type.String()),
+    /** Tasks whose name starts with this. */
+    prefix: Type.Optional(Type.String({ maxLength: 100 })),
+    limit: Type.Optional(PageLimit),
+    /** Names sorting after this one: pass the reply's `next` to get the next page. */
+    after: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );
 export type ListRequest = Static<typeof ListRequest>;
+
+/** `tasks.runs`: a task's runs, newest first, a page at a time. */
+export const RunsRequest = Type.Object(
+  {
+    name: TaskName,
+    /** Runs with an attempt below this one: pass the reply's `next`. */
+    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    limit: Type.Optional(PageLimit),
+  },
+  { additionalProperties: false },
+);
+export type RunsRequest = Static<typeof RunsRequest>;
+
+/** `tasks.output`: one run's whole stored output (its last 64 KiB). */
+export const OutputRequest = Type.Object({ name: TaskName, attempt: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export type OutputRequest = Static<typeof OutputRequest>;
+
+export const HostsListRequest = Type.Object(
+  {
+    state: Type.Optional(Type.Union([Type.Literal('up'), Type.Literal('draining'), Type.Literal('down')], { description: '"up", "draining" or "down"' })),
+    limit: Type.Optional(PageLimit),
+    /** Host ids sorting after this one: pass the reply's `next`. */
+    after: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export type HostsListRequest = Static<typeof HostsListRequest>;
 
 /** The placer to one agent: run this attempt of this task. */
 export const RunDispatch = Type.Object({
@@ -93,9 +134,9 @@ export const RunExited = Type.Object({
    * records the start (placed → running) before the end.
    */
   run_id: Type.Optional(Type.String()),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String({ maxLength: 4096 }), Type.Null()]),
   /** The last 64 KiB of stdout and stderr. */
-  output: Type.String(),
+  output: Type.String({ maxLength: Limits.outputBytes }),
   started_at: Type.Union([Timestamp, Type.Null()]),
   finished_at: Timestamp,
   /**
@@ -109,15 +150,15 @@ export type RunExited = Static<typeof RunExited>;
 
 export const HostAnnounce = Type.Object({
   host: HostId,
-  labels: Type.Record(Type.String(), Type.String()),
+  labels: Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 256 }), { maxProperties: Limits.constraints }),
   /** Runs this host takes at once. */
-  slots: Type.Integer({ minimum: 0 }),
-  executors: Type.Array(Type.String()),
+  slots: Type.Integer({ minimum: 0, maximum: 100_000 }),
+  executors: Type.Array(Type.String({ maxLength: 32 }), { maxItems: 8 }),
   /** CPU cores and memory (MiB) the host offers to reservations. */
   cpu: Type.Number({ minimum: 0 }),
   memory: Type.Integer({ minimum: 0 }),
   /** Every run the agent holds (starting, running, or ended and not yet reported): what the ledger is checked against. */
-  running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() })),
+  running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() }), { maxItems: 100_000 }),
   /** Slots not taken by those runs. */
   free_slots: Type.Optional(Type.Integer({ minimum: 0 })),
   /**
@@ -152,8 +193,9 @@ export const HostView = Type.Object({
   labels: Type.Record(Type.String(), Type.String()),
   slots: Type.Integer(),
   executors: Type.Array(Type.String()),
-  /** Runs the ledger has placed or running there. */
+  /** Runs the ledger has placed or running there (the first 1,000 by name; `running_count` counts them all). */
   running: Type.Array(Type.Object({ name: TaskName, attempt: Type.Integer() })),
+  running_count: Type.Integer(),
   last_seen: Timestamp,
   first_seen: Timestamp,
 });
@@ -164,7 +206,10 @@ export const RunView = Type.Object({
   host: Type.Union([Type.String(), Type.Null()]),
   exit_code: Type.Union([Type.Integer(), Type.Null()]),
   reason: Type.Union([Type.String(), Type.Null()]),
+  /** The output's tail: its last 4,096 characters in tasks.get and tasks.runs, all of it in tasks.output. */
   output: Type.String(),
+  /** Characters of output the ledger holds for the run (its last 64 KiB); more than `output` has when cut. */
+  output_chars: Type.Integer({ minimum: 0 }),
   placed_at: Type.Union([Timestamp, Type.Null()]),
   started_at: Type.Union([Timestamp, Type.Null()]),
   finished_at: Type.Union([Timestamp, Type.Null()]),
@@ -199,11 +244,72 @@ export const TaskView = Type.Object({
   updated_at: Timestamp,
   /** The next fire time (cron) or start time (schedule_at) still to come; null otherwise. */
   next_run_at: Type.Union([Timestamp, Type.Null()]),
+  /** A ready task waiting out its retry backoff: the moment its next attempt may be placed; null otherwise. */
+  retry_at: Type.Union([Timestamp, Type.Null()]),
+  /** The latest runs, newest first (tasks.get only; `tasks.runs` pages the older ones). */
   runs: Type.Optional(Type.Array(RunView)),
+  /** How many runs the ledger holds for the task (tasks.get only). */
+  runs_total: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The latest 20 fire times of a cron or scheduled task, newest first (tasks.get only). */
   fires: Type.Optional(Type.Array(FireView)),
 });
 export type TaskView = Static<typeof TaskView>;
+
+/** `tasks.list`: a page of tasks by name; `next` is the cursor of the next page, null after the last. */
+export const TaskList = Type.Object({ tasks: Type.Array(TaskView), next: Type.Union([Type.String(), Type.Null()]) });
+export type TaskList = Static<typeof TaskList>;
+
+/** `tasks.runs`: a page of runs, newest first; `next` is the `before` of the next page, null after the last. */
+export const RunList = Type.Object({ name: TaskName, runs: Type.Array(RunView), next: Type.Union([Type.Integer(), Type.Null()]) });
+export type RunList = Static<typeof RunList>;
+
+/** `tasks.output`: the whole output the ledger holds for one run. */
+export const RunOutput = Type.Object({ name: TaskName, attempt: Type.Integer(), output: Type.String() });
+export type RunOutput = Static<typeof RunOutput>;
+
+/** `hosts.list`: a page of hosts by id. */
+export const HostList = Type.Object({ hosts: Type.Array(HostView), next: Type.Union([Type.String(), Type.Null()]) });
+export type HostList = Static<typeof HostList>;
+
+/**
+ * A message set aside because it can never be handled: it did not match its schema, or it failed every try, or it
+ * was delivered so many times without an answer that its handler must be crashing on it. Published on
+ * `deadletters.<consumer>` and kept in the stream TANGERINE_DEAD.
+ */
+export const DeadLetter = Type.Object({
+  /** The stream and the durable consumer the message came through. */
+  stream: Type.String(),
+  consumer: Type.String(),
+  subject: Type.String(),
+  /** Its sequence in `stream`. */
+  seq: Type.Integer({ minimum: 1 }),
+  /** How many times JetStream delivered it. */
+  deliveries: Type.Integer({ minimum: 0 }),
+  /** `invalid_message`, `unprocessable`, or the code of the error it failed with. */
+  code: Type.String(),
+  reason: Type.String(),
+  /** The payload, its env values hidden, shortened to 512 characters. */
+  payload: Type.String(),
+  /** Its size in bytes. */
+  bytes: Type.Integer({ minimum: 0 }),
+  at: Timestamp,
+});
+export type DeadLetter = Static<typeof DeadLetter>;
+
+/**
+ * What host-health says of the fleet as a whole, on `fleet.events.<kind>`: `silence_suspected` when so many hosts
+ * fell silent at once that it points to the network rather than to the hosts (none of them is marked down while it
+ * lasts, up to HOST_SILENCE_HOLD), `silence_cleared` when that ends.
+ */
+export const FleetEvent = Type.Object({
+  kind: Type.Union([Type.Literal('silence_suspected'), Type.Literal('silence_cleared')]),
+  /** Hosts silent for HOST_TIMEOUT, and hosts up or draining in all. */
+  silent: Type.Integer({ minimum: 0 }),
+  total: Type.Integer({ minimum: 0 }),
+  reason: Type.String(),
+  at: Timestamp,
+});
+export type FleetEvent = Static<typeof FleetEvent>;
 
 export const ErrorReply = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
@@ -216,6 +322,11 @@ export const Validators = {
   cancel: compile(CancelRequest),
   get: compile(GetRequest),
   list: compile(ListRequest),
+  runs: compile(RunsRequest),
+  output: compile(OutputRequest),
+  hostsList: compile(HostsListRequest),
+  deadLetter: compile(DeadLetter),
+  fleetEvent: compile(FleetEvent),
   runDispatch: compile(RunDispatch),
   runStop: compile(RunStop),
   runStarted: compile(RunStarted),

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAfterExit, type RetryDecision, type RetryInput } from './retry.js';
+import { decideAfterExit, retryDelay, type RetryDecision, type RetryInput } from './retry.js';
 
 function input(overrides: Partial<RetryInput>): RetryInput {
-  return { exit_code: 1, restartable: true, recoverable_exitcodes: [1], max_failures: 3, failures: 0, ...overrides };
+  return { exit_code: 1, restartable: true, recoverable_exitcodes: [1], max_failures: 3, failures: 0, retry_delay: 0, ...overrides };
 }
 
 describe('decideAfterExit: decision table', () => {
@@ -13,15 +13,15 @@ describe('decideAfterExit: decision table', () => {
     ['exit 0 is success even when not restartable', { exit_code: 0, restartable: false, recoverable_exitcodes: [] },
       { state: 'success', failures: 0, reason: null }],
     ['recoverable, first failure', { exit_code: 1, failures: 0 },
-      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3' }],
+      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3', delay: 0 }],
     ['recoverable, second failure', { exit_code: 1, failures: 1 },
-      { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3' }],
+      { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3', delay: 0 }],
     ['recoverable, failure reaching the limit', { exit_code: 1, failures: 2 },
       { state: 'failed', failures: 3, reason: 'exit code 1; max_failures (3) reached' }],
     ['recoverable, already past the limit', { exit_code: 1, failures: 5 },
       { state: 'failed', failures: 6, reason: 'exit code 1; max_failures (3) reached' }],
     ['one of several recoverable codes', { exit_code: 75, recoverable_exitcodes: [1, 75, 255] },
-      { state: 'ready', failures: 1, reason: 'exit code 75 is recoverable; retry 2 of 3' }],
+      { state: 'ready', failures: 1, reason: 'exit code 75 is recoverable; retry 2 of 3', delay: 0 }],
     ['not recoverable', { exit_code: 2, recoverable_exitcodes: [1] },
       { state: 'failed', failures: 1, reason: 'exit code 2 is not in recoverable_exitcodes' }],
     ['no recoverable codes at all', { exit_code: 1, recoverable_exitcodes: [] },
@@ -39,7 +39,7 @@ describe('decideAfterExit: decision table', () => {
     ['max_failures 1 allows no retry', { exit_code: 1, max_failures: 1 },
       { state: 'failed', failures: 1, reason: 'exit code 1; max_failures (1) reached' }],
     ['max_failures 2, first failure', { exit_code: 1, max_failures: 2 },
-      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 2' }],
+      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 2', delay: 0 }],
   ];
   for (const [label, overrides, expected] of table) {
     it(label, () => assert.deepEqual(decideAfterExit(input(overrides)), expected));
@@ -81,4 +81,32 @@ describe('decideAfterExit: a code that always recurs', () => {
       assert.equal(last.failures, max);
     });
   }
+});
+
+describe('retryDelay: the backoff before a retry', () => {
+  const table: [string, [number, number?, number?], number][] = [
+    ['the first failure waits the default 1 s', [1], 1],
+    ['the second 2 s', [2], 2],
+    ['the fifth 16 s', [5], 16],
+    ['the tenth is capped at the default 300 s', [10], 300],
+    ['a thousandth failure stays at the cap', [1000], 300],
+    ['retry_delay 10: 10, 20, 40', [3, 10], 40],
+    ['retry_max_delay caps it', [3, 10, 25], 25],
+    ['retry_delay 0 retries at once', [4, 0], 0],
+    ['no failure, no wait', [0, 5], 0],
+    ['fractions of a second', [2, 0.25], 0.5],
+  ];
+  for (const [label, args, expected] of table) it(label, () => assert.equal(retryDelay(...args), expected));
+});
+
+describe('decideAfterExit: a retry carries its backoff', () => {
+  const table: [string, Partial<RetryInput>, RetryDecision][] = [
+    ['the default backoff, first failure', { retry_delay: undefined },
+      { state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3 in 1 s', delay: 1 }],
+    ['retry_delay 5, second failure', { retry_delay: 5, failures: 1 },
+      { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3 in 10 s', delay: 10 }],
+    ['capped by retry_max_delay', { retry_delay: 5, retry_max_delay: 7, failures: 1 },
+      { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3 in 7 s', delay: 7 }],
+  ];
+  for (const [label, overrides, expected] of table) it(label, () => assert.deepEqual(decideAfterExit(input(overrides)), expected));
 });

@@ -7,12 +7,30 @@ export interface RetryInput {
   max_failures: number;
   /** Failures counted before this run. */
   failures: number;
+  /** Seconds before the first retry, doubled for each failure after it (a spec stored before it existed: the default). */
+  retry_delay?: number;
+  /** The most a backoff grows to, in seconds. */
+  retry_max_delay?: number;
 }
 
 export type RetryDecision =
   | { state: 'success'; failures: number; reason: null }
-  | { state: 'ready'; failures: number; reason: string }
+  | { state: 'ready'; failures: number; reason: string; /** Seconds the next attempt waits. */ delay: number }
   | { state: 'failed'; failures: number; reason: string };
+
+/** The backoff's defaults: 1 s before the first retry, then 2, 4, 8 … up to 5 minutes. */
+export const RETRY_DELAY_S = 1;
+export const RETRY_MAX_DELAY_S = 300;
+
+/**
+ * Seconds a retry waits after the `failures`-th failure: `delay × 2^(failures − 1)`, capped at `max` (Kubernetes
+ * backs a failed Job off 10 s, 20 s, 40 s … up to 6 min; Nomad's exponential `delay_function` does the same). A
+ * crash-looping task costs the host and the ledger one run per backoff, not one per placement pass.
+ */
+export function retryDelay(failures: number, delay: number = RETRY_DELAY_S, max: number = RETRY_MAX_DELAY_S): number {
+  if (delay <= 0 || failures <= 0) return 0;
+  return Math.min(max, delay * 2 ** Math.min(failures - 1, 40));
+}
 
 /**
  * Tangerine's rule: exit 0 is success. Any other end counts a failure, and the task runs again only if it is
@@ -30,5 +48,7 @@ export function decideAfterExit(input: RetryInput): RetryDecision {
   if (failures >= input.max_failures) {
     return { state: 'failed', failures, reason: `${code}; max_failures (${input.max_failures}) reached` };
   }
-  return { state: 'ready', failures, reason: `${code} is recoverable; retry ${failures + 1} of ${input.max_failures}` };
+  const delay = retryDelay(failures, input.retry_delay, input.retry_max_delay);
+  const after = delay > 0 ? ` in ${delay} s` : '';
+  return { state: 'ready', failures, reason: `${code} is recoverable; retry ${failures + 1} of ${input.max_failures}${after}`, delay };
 }

@@ -6,7 +6,7 @@ import { TangerineError } from './errors.js';
 const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, volumes, datavolumes, dependencies, ' +
-  'restartable, recoverable_exitcodes, max_failures, constraints, cpu, memory, cron, timezone, concurrency, ' +
+  'restartable, recoverable_exitcodes, max_failures, retry_delay, retry_max_delay, constraints, cpu, memory, cron, timezone, concurrency, ' +
   'starting_deadline, schedule_at, timeout';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
@@ -43,6 +43,8 @@ describe('parseTaskSpec: defaults', () => {
       restartable: true,
       recoverable_exitcodes: [],
       max_failures: 3,
+      retry_delay: 1,
+      retry_max_delay: 300,
       constraints: {},
       cpu: null,
       memory: null,
@@ -68,6 +70,8 @@ describe('parseTaskSpec: defaults', () => {
       restartable: false,
       recoverable_exitcodes: [1, 255],
       max_failures: 1000,
+      retry_delay: 30,
+      retry_max_delay: 3600,
       constraints: { zone: 'eu-1', 'k8s.io/arch': 'amd64' },
       cpu: 0.5,
       memory: 4,
@@ -388,6 +392,10 @@ describe('parseTaskSpec: retry fields', () => {
     [{ max_failures: 1 }, { max_failures: 1 }],
     [{ max_failures: 1000 }, { max_failures: 1000 }],
     [{ restartable: false }, { restartable: false }],
+    [{}, { retry_delay: 1, retry_max_delay: 300 }],
+    [{ retry_delay: 0 }, { retry_delay: 0, retry_max_delay: 300 }],
+    [{ retry_delay: 600 }, { retry_delay: 600, retry_max_delay: 600 }],
+    [{ retry_delay: 10, retry_max_delay: 60 }, { retry_delay: 10, retry_max_delay: 60 }],
   ];
   for (const [extra, expected] of good) {
     it(`accepts ${JSON.stringify(extra)}`, () => {
@@ -406,6 +414,10 @@ describe('parseTaskSpec: retry fields', () => {
     [{ max_failures: '3' }, 'max_failures', 'max_failures: must be an integer (got "3")'],
     [{ restartable: 'yes' }, 'restartable', 'restartable: must be true or false (got "yes")'],
     [{ restartable: 1 }, 'restartable', 'restartable: must be true or false (got 1)'],
+    [{ retry_delay: -1 }, 'retry_delay', 'retry_delay: must be >= 0 (got -1)'],
+    [{ retry_delay: 86_401 }, 'retry_delay', 'retry_delay: must be <= 86400 (got 86401)'],
+    [{ retry_delay: '5s' }, 'retry_delay', 'retry_delay: must be a number (got "5s")'],
+    [{ retry_delay: 10, retry_max_delay: 5 }, 'retry_max_delay', 'retry_max_delay: must be at least retry_delay (10; got 5)'],
   ];
   for (const [extra, field, message] of bad) {
     it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
@@ -518,4 +530,55 @@ describe('parseTaskSpec: timeout', () => {
   it('takes seconds, fractions too', () => assert.equal(parseTaskSpec(base({ timeout: 0.5 })).timeout, 0.5));
   it('rejects 0', () => assertInvalid(base({ timeout: 0 }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got 0)'));
   it('rejects a string', () => assertInvalid(base({ timeout: '10s' }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got "10s")'));
+});
+
+describe('parseTaskSpec: limits', () => {
+  /** A list nested `n` levels deep, built without recursion. */
+  const deep = (n: number): unknown[] => {
+    let v: unknown[] = [];
+    for (let i = 1; i < n; i++) v = [v];
+    return v;
+  };
+  const env = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, 'v']));
+  const bad: [string, Record<string, unknown>, string, string][] = [
+    // The example of issue #10: an env 5,000 lists deep once overflowed the stack and stalled intake.
+    ['env nested 5,000 deep', base({ env: deep(5000) }), 'spec', 'spec: must not nest deeper than 16 levels'],
+    ['a constraint value nested 20 deep', base({ constraints: { a: deep(20) } }), 'spec', 'spec: must not nest deeper than 16 levels'],
+    ['a spec over 256 KiB', base({ command: ['x'.repeat(30_000), ...Array.from({ length: 9 }, () => 'y'.repeat(30_000))] }),
+      'spec', `spec: must be at most 262144 bytes as JSON (got ${JSON.stringify(base({ command: ['x'.repeat(30_000), ...Array.from({ length: 9 }, () => 'y'.repeat(30_000))] })).length})`],
+    ['a command argument over 32 KiB', base({ command: ['x'.repeat(32_769)] }), 'command[0]', 'command[0]: must be at most 32768 characters'],
+    ['an entrypoint argument over 32 KiB', base({ entrypoint: ['x'.repeat(32_769)] }), 'entrypoint[0]', 'entrypoint[0]: must be at most 32768 characters'],
+    ['an env value over 32 KiB', base({ env: { A: 'x'.repeat(32_769) } }), 'env.A', 'env.A: must be at most 32768 characters'],
+    ['more than 1,000 env entries', base({ env: env(1001) }), 'env', 'env: must have at most 1000 entries'],
+    ['more than 1,000 env entries as a list', base({ env: Array.from({ length: 1001 }, (_, i) => `K${i}=v`) }), 'env', 'env: must have at most 1000 entries'],
+    ['an env name over 256 characters, the field shortened', base({ env: { [`A${'b'.repeat(256)}`]: 'v' } }), `env.A${'b'.repeat(62)}…`, `env.A${'b'.repeat(62)}…: name must be at most 256 characters`],
+    ['an env value that is not a string under a huge name', base({ env: { ['N'.repeat(100_000)]: [] } }), `env.${'N'.repeat(63)}…`, `env.${'N'.repeat(63)}…: must be a string (got [])`],
+    ['more than 64 constraints', base({ constraints: env(65) }), 'constraints', 'constraints: must have at most 64 entries'],
+    ['a constraint value over 256 characters', base({ constraints: { zone: 'z'.repeat(257) } }), 'constraints.zone', 'constraints.zone: must be at most 256 characters'],
+    ['more than 1,000 command items', base({ command: Array.from({ length: 1001 }, () => 'a') }), 'command', 'command: must have at most 1000 items'],
+    ['more than 100 volumes', base({ volumes: Array.from({ length: 101 }, (_, i) => `/a${i}:/b${i}`) }), 'volumes', 'volumes: must have at most 100 items'],
+    ['a volume over 4,096 characters', base({ volumes: [`/${'a'.repeat(4096)}:/b`] }), 'volumes[0]', 'volumes[0]: must be at most 4096 characters'],
+    ['more than 10,000 dependencies', base({ dependencies: Array.from({ length: 10_001 }, (_, i) => `d${i}`) }), 'dependencies', 'dependencies: must have at most 10000 items'],
+    ['a NUL character in an env value', base({ env: { A: 'x\u0000y' } }), 'env.A', 'env.A: must not contain the NUL character (\\u0000)'],
+    ['a NUL character in a command argument', base({ command: ['ok', 'a\u0000'] }), 'command[1]', 'command[1]: must not contain the NUL character (\\u0000)'],
+    ['a schedule_at over 64 characters', base({ schedule_at: `2026-01-01T00:00:00${'0'.repeat(60)}Z` }), 'schedule_at', 'schedule_at: must be at most 64 characters'],
+  ];
+  for (const [label, input, field, message] of bad) {
+    it(`rejects ${label}, naming the field and the limit`, () => assertInvalid(input, field, message));
+  }
+
+  const good: [string, Record<string, unknown>][] = [
+    ['a command argument of exactly 32 KiB', base({ command: ['x'.repeat(32_768)] })],
+    ['1,000 env entries', base({ env: env(1000) })],
+    ['a fan-in of 10,000 dependencies', base({ dependencies: Array.from({ length: 10_000 }, (_, i) => `part-${i}`) })],
+    ['environment pairs (4 levels with the list form)', base({ environment: [['K', 'V']] })],
+    ['the text \\u0000 (a backslash, not a NUL)', base({ command: ['printf', '\\u0000'] })],
+  ];
+  for (const [label, input] of good) {
+    it(`accepts ${label}`, () => assert.equal(parseTaskSpec(input).name, 'job'));
+  }
+
+  it('refuses a spec 100,000 levels deep with the rule, not a stack overflow', () => {
+    assertInvalid(base({ env: deep(100_000) }), 'spec', 'spec: must not nest deeper than 16 levels');
+  });
 });

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CronError, checkTimezone, parseCron } from '@tangerine/cron';
 import { TangerineError } from './errors.js';
-import { compile, quote } from './validate.js';
+import { Limits, nestsDeeper, utf8Bytes } from './limits.js';
+import { RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
+import { compile, quote, shortKey } from './validate.js';
 
 /** Task names are unique and usable as a NATS subject token. */
 export const TASK_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
@@ -17,6 +19,9 @@ export const Executor = { docker: 'docker', process: 'process' } as const;
 export type Executor = (typeof Executor)[keyof typeof Executor];
 
 export const TaskName = Type.String({ pattern: TASK_NAME_PATTERN, description: 'a task name' });
+/** Any string of a spec that has no tighter rule: an argument, an env value, a label value. */
+const Text = Type.String({ maxLength: Limits.stringChars });
+const Key = Type.String({ maxLength: Limits.keyChars });
 
 /** The task spec after normalization: what the ledger stores and the agent receives. */
 export const TaskSpec = Type.Object(
@@ -28,23 +33,27 @@ export const TaskSpec = Type.Object(
     /** Docker image; a local image is used as is, a missing one is pulled. Null for the process executor. */
     image: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
     /** Argument vector; for docker it replaces the image's CMD. */
-    command: Type.Array(Type.String(), { maxItems: 1000 }),
+    command: Type.Array(Text, { maxItems: Limits.commandItems }),
     /** Replaces the image's ENTRYPOINT when set. */
-    entrypoint: Type.Union([Type.Array(Type.String(), { maxItems: 100 }), Type.Null()]),
+    entrypoint: Type.Union([Type.Array(Text, { maxItems: Limits.entrypointItems }), Type.Null()]),
     /** Environment variables. */
-    env: Type.Record(Type.String(), Type.String()),
+    env: Type.Record(Key, Text, { maxProperties: Limits.envEntries }),
     /** Bind mounts, `host:container[:ro|rw]`. */
-    volumes: Type.Array(Type.String(), { maxItems: 100 }),
+    volumes: Type.Array(Type.String({ maxLength: Limits.volumeChars }), { maxItems: Limits.volumes }),
     /** Names of tasks that must succeed first; they may be submitted later. */
-    dependencies: Type.Array(TaskName, { maxItems: 10000 }),
+    dependencies: Type.Array(TaskName, { maxItems: Limits.dependencies }),
     /** May the task run again after a failure or the loss of its host? */
     restartable: Type.Boolean(),
     /** Exit codes after which a restartable task is retried. */
     recoverable_exitcodes: Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), { maxItems: 255 }),
     /** Failures allowed before the task is `failed` for good. */
     max_failures: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Seconds a retry waits after the first failure, doubled for each failure after it; 0 retries at once. */
+    retry_delay: Type.Number({ minimum: 0, maximum: 86_400 }),
+    /** The most a retry waits, in seconds. */
+    retry_max_delay: Type.Number({ minimum: 0, maximum: 86_400 }),
     /** Host labels the task needs, every one equal (Tangerine's host labels, Blanket's worker tags). */
-    constraints: Type.Record(Type.String(), Type.String()),
+    constraints: Type.Record(Key, Type.String({ maxLength: 256 }), { maxProperties: Limits.constraints }),
     /** CPU cores reserved on the host (and the container's CPU limit). */
     cpu: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1024 }), Type.Null()]),
     /** Memory in MiB reserved on the host (and the container's memory limit). */
@@ -58,7 +67,7 @@ export const TaskSpec = Type.Object(
     /** Seconds after a missed fire time within which one catch-up run still starts. */
     starting_deadline: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
     /** The task stays `scheduled` until this time (ISO 8601 with an offset; stored in UTC). */
-    schedule_at: Type.Union([Type.String(), Type.Null()]),
+    schedule_at: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     /** Seconds a run may take; then it is killed and ends with exit code 124 and reason `timeout`. */
     timeout: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000 }), Type.Null()]),
   },
@@ -70,7 +79,7 @@ const taskSpec = compile(TaskSpec);
 /** Fields a user may send, including Tangerine's and job-scheduler's older forms. */
 const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'volumes',
-  'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'constraints',
+  'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
   'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout',
 ] as const;
 
@@ -97,6 +106,7 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid('spec', `must be a JSON object (got ${quote(input)})`);
   }
+  checkSize(input);
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (!(ACCEPTED_FIELDS as readonly string[]).includes(key)) {
@@ -120,6 +130,8 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
     restartable: raw['restartable'] ?? true,
     recoverable_exitcodes: raw['recoverable_exitcodes'] ?? [],
     max_failures: raw['max_failures'] ?? 3,
+    retry_delay: raw['retry_delay'] ?? RETRY_DELAY_S,
+    retry_max_delay: raw['retry_max_delay'] ?? Math.max(RETRY_MAX_DELAY_S, typeof raw['retry_delay'] === 'number' ? raw['retry_delay'] : 0),
     constraints: raw['constraints'] ?? {},
     cpu: raw['cpu'] ?? null,
     memory: raw['memory'] ?? null,
@@ -134,6 +146,39 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
   checkRules(parsed);
   checkSchedule(parsed);
   return parsed;
+}
+
+/**
+ * The bounds of the whole spec, before any field is read: nesting first (so that nothing below walks a hostile
+ * depth), then its size as JSON (which bounds every list and string the schema then checks one by one).
+ */
+function checkSize(input: object): void {
+  if (nestsDeeper(input, Limits.jsonDepth)) {
+    throw invalid('spec', `must not nest deeper than ${Limits.jsonDepth} levels`);
+  }
+  const json = JSON.stringify(input);
+  const bytes = utf8Bytes(json);
+  if (bytes > Limits.specBytes) {
+    throw invalid('spec', `must be at most ${Limits.specBytes} bytes as JSON (got ${bytes})`);
+  }
+  // No process argument, variable or ledger text can hold a NUL character; JSON writes it as \u0000.
+  const at = json.includes('\\u0000') ? pathOfNul(input) : null;
+  if (at !== null) throw invalid(at, 'must not contain the NUL character (\\u0000)');
+}
+
+/** The field of the first string holding a NUL character (walked only when the JSON text suggests one). */
+function pathOfNul(input: object): string | null {
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string' && v.includes('\u0000')) return path || 'spec';
+    if (v === null || typeof v !== 'object') continue;
+    for (const [k, child] of Object.entries(v)) {
+      if (k.includes('\u0000')) return path || 'spec';
+      stack.push([child, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${shortKey(k)}` : shortKey(k)]);
+    }
+  }
+  return null;
 }
 
 /** cron, timezone and schedule_at, checked the way the cron service will read them. */
@@ -225,11 +270,15 @@ function normalizeEnv(raw: Record<string, unknown>): unknown {
 
 /** Rules a schema cannot say on its own. */
 function checkRules(spec: TaskSpec): void {
+  if (spec.retry_max_delay < spec.retry_delay) {
+    throw invalid('retry_max_delay', `must be at least retry_delay (${spec.retry_delay}; got ${spec.retry_max_delay})`);
+  }
   if (spec.executor === 'process' && spec.command.length === 0) {
     throw invalid('command', 'is required for the process executor');
   }
   for (const key of Object.keys(spec.env)) {
-    if (!ENV_KEY_RE.test(key)) throw invalid(`env.${key}`, 'name must match [A-Za-z_][A-Za-z0-9_.-]*');
+    if (key.length > Limits.keyChars) throw invalid(`env.${shortKey(key)}`, `name must be at most ${Limits.keyChars} characters`);
+    if (!ENV_KEY_RE.test(key)) throw invalid(`env.${shortKey(key)}`, 'name must match [A-Za-z_][A-Za-z0-9_.-]*');
   }
   spec.volumes.forEach((v, i) => {
     if (!VOLUME_RE.test(v)) {
@@ -243,7 +292,7 @@ function checkRules(spec: TaskSpec): void {
     seen.add(d);
   });
   for (const key of Object.keys(spec.constraints)) {
-    if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${key}`, 'label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}');
+    if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, 'label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}');
   }
 }
 

@@ -1,6 +1,7 @@
 import type { TaskState } from './states.js';
 import type {
-  CancelRequest, GetRequest, HostAnnounce, HostEvent, HostRequest, ListRequest, Rejection, RunDispatch, RunExited, RunStarted, RunStop, TaskEvent,
+  CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostEvent, HostRequest, HostsListRequest, ListRequest, OutputRequest, Rejection,
+  RunDispatch, RunExited, RunsRequest, RunStarted, RunStop, TaskEvent,
 } from './messages.js';
 
 /** A subject that carries its message type, imported by sender and receiver alike. */
@@ -35,8 +36,12 @@ export const Subjects = {
   rejected: defineSubject<Rejection>('tasks.rejected'),
   /** Public request/reply: one task with its runs. */
   get: defineSubject<GetRequest>('tasks.get'),
-  /** Public request/reply: tasks, filterable by state. */
+  /** Public request/reply: tasks by name, filterable by state and name prefix, a page at a time. */
   list: defineSubject<ListRequest>('tasks.list'),
+  /** Public request/reply: a task's runs, newest first, a page at a time, their output cut to its tail. */
+  runs: defineSubject<RunsRequest>('tasks.runs'),
+  /** Public request/reply: the whole output of one run. */
+  output: defineSubject<OutputRequest>('tasks.output'),
   /** Public: every state change, `tasks.events.<name>.<state>`. */
   events: defineFamily<TaskEvent, [name: string, state: TaskState]>('tasks.events.>', (name, state) => `tasks.events.${name}.${state}`),
   /** Events of one state for every task, e.g. `tasks.events.*.success`. */
@@ -56,16 +61,21 @@ export const Subjects = {
   /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
   hostEvents: defineFamily<HostEvent, [host: string, state: string]>('hosts.events.>', (host, state) => `hosts.events.${host}.${state}`),
   /** Public request/reply: every host with its state, labels, slots and the runs the ledger puts there. */
-  hostsList: defineSubject<Record<string, never>>('hosts.list'),
+  hostsList: defineSubject<HostsListRequest>('hosts.list'),
   /** Public request/reply: `{"host"}`; the placer gives a draining host nothing new. */
   hostsDrain: defineSubject<HostRequest>('hosts.drain'),
   hostsUndrain: defineSubject<HostRequest>('hosts.undrain'),
+  /** Public: the fleet as a whole (host-health suspects the network), `fleet.events.<kind>`. */
+  fleetEvents: defineFamily<FleetEvent, [kind: FleetEvent['kind']]>('fleet.events.>', (kind) => `fleet.events.${kind}`),
+  /** Public: messages set aside because they can never be handled, `deadletters.<consumer>`. */
+  deadLetters: defineFamily<DeadLetter, [consumer: string]>('deadletters.>', (consumer) => `deadletters.${consumer}`),
 } as const;
 
 /** JetStream streams and the subjects each captures. */
 export const Streams = {
   commands: { name: 'TANGERINE_COMMANDS', subjects: ['tasks.submit', 'tasks.cancel'] },
-  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected', 'hosts.events.>'] },
+  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected', 'hosts.events.>', 'fleet.events.>'] },
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: ['agents.>'] },
   reports: { name: 'TANGERINE_REPORTS', subjects: ['runs.>'] },
+  dead: { name: 'TANGERINE_DEAD', subjects: ['deadletters.>'] },
 } as const;

@@ -46,6 +46,13 @@ describe('fieldOf', () => {
   }
 });
 
+/** A list nested `n` levels deep, built without recursion. */
+function deep(n: number): unknown[] {
+  let v: unknown[] = [];
+  for (let i = 1; i < n; i++) v = [v];
+  return v;
+}
+
 describe('quote', () => {
   const circular: Record<string, unknown> = {};
   circular['self'] = circular;
@@ -59,7 +66,7 @@ describe('quote', () => {
     ['an array', [1, 'a'], '[1,"a"]'],
     ['an object', { a: 1 }, '{"a":1}'],
     ['a bigint (JSON.stringify throws)', 10n, '10'],
-    ['a circular object (JSON.stringify throws)', circular, '[object Object]'],
+    ['a circular object (shown to a depth of 3)', circular, '{"self":{"self":{"self":{…}}}}'],
     ['a symbol', Symbol('s'), 'Symbol(s)'],
   ];
   for (const [label, value, expected] of cases) {
@@ -82,6 +89,9 @@ describe('quote', () => {
     ['abc', 5, '"abc"'],
     [[1, 2, 3, 4, 5], 4, '[1,…'],
     ['x'.repeat(1_000_000), 10, `"${'x'.repeat(8)}…`],
+    [deep(5000), 20, '[[[[…]]]]'],
+    [Array.from({ length: 1_000_000 }, (_, i) => i), 12, '[0,1,2,3,4,…'],
+    [Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])), 14, '{"k0":0,"k1":…'],
   ];
   for (const [value, max, expected] of limits) {
     it(`quote(…, ${max}) → ${expected}`, () => {
@@ -148,7 +158,10 @@ describe('Validators (message schemas)', () => {
     ['list', { state: 'sleeping' }, 'state', `state: must be one of ${states} (got "sleeping")`],
     ['list', { state: 5 }, 'state', `state: must be one of ${states} (got 5)`],
     ['list', { limit: 0 }, 'limit', 'limit: must be >= 1 (got 0)'],
-    ['list', { limit: 10001 }, 'limit', 'limit: must be <= 10000 (got 10001)'],
+    ['list', { prefix: 'x'.repeat(101) }, 'prefix', 'prefix: must be at most 100 characters'],
+    ['runs', { name: 'a', before: 0 }, 'before', 'before: must be >= 1 (got 0)'],
+    ['output', { name: 'a' }, 'attempt', 'attempt: is required'],
+    ['hostsList', { state: 'gone' }, 'state', 'state: must be one of "up", "draining" or "down" (got "gone")'],
     ['list', { limit: 1.5 }, 'limit', 'limit: must be an integer (got 1.5)'],
     ['list', { after: 3 }, 'after', 'after: must be a string (got 3)'],
     ['list', { page: 2 }, 'page', 'page: unknown field'],
@@ -178,6 +191,11 @@ describe('Validators (message schemas)', () => {
     ['list', { state: 'running', limit: 10000, after: 'x' }],
     ['get', { name: 'a-1' }],
     ['cancel', { name: 'Z' }],
+    ['list', { prefix: 'nightly-', limit: 1_000_000 }],
+    ['runs', { name: 'a', before: 3, limit: 50 }],
+    ['output', { name: 'a', attempt: 2 }],
+    ['hostsList', {}],
+    ['hostsList', { state: 'draining', after: 'h1', limit: 10 }],
   ];
   for (const [which, value] of good) {
     it(`${which} accepts ${JSON.stringify(value)}`, () => assert.deepEqual(Validators[which].parse(value), value));

@@ -19,14 +19,33 @@ export interface Tx {
   query<R extends object = Row>(text: string, values?: unknown[]): Promise<R[]>;
 }
 
-export function openLedger(opts: { databaseUrl: string | null; log: Logger; max?: number; application?: string }): Ledger {
-  const pool = new pg.Pool({
+export interface LedgerOptions {
+  /** A connection string, or null to read the standard PG* variables (and Tangerine's PGPASS). */
+  databaseUrl: string | null;
+  application?: string;
+  /** A statement running longer than this is cancelled by the server (code 57014); 0 or absent: no limit. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * How every connection of a process is opened (the pool, the leadership connection, the migrations through the
+ * pool), from one place: once, the leadership connection read PGPASS and the pool did not, and with only PGPASS set
+ * nothing was ever placed.
+ */
+export function connectionConfig(opts: LedgerOptions): pg.ClientConfig {
+  return {
     // Without a URL, pg reads the standard PG* variables; Tangerine's PGPASS is taken as PGPASSWORD.
     ...(opts.databaseUrl ? { connectionString: opts.databaseUrl } : { password: process.env['PGPASSWORD'] ?? process.env['PGPASS'] }),
-    max: opts.max ?? 6,
     application_name: opts.application ?? 'tangerine',
     connectionTimeoutMillis: 10000,
-  });
+    // A server that vanishes without closing the socket (a failover, a cut cable) is noticed by the kernel.
+    keepAlive: true,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+  };
+}
+
+export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }): Ledger {
+  const pool = new pg.Pool({ ...connectionConfig(opts), max: opts.max ?? 6 });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => opts.log.warn({ err: stripSecrets(err) }, 'idle ledger connection failed'));
   let count = 0;
@@ -79,9 +98,14 @@ function statementName(text: string): string {
   return name;
 }
 
-/** Connection failures become a retryable coded error; anything else is a bug and stays as it is. */
+/**
+ * Connection failures become `ledger_unavailable` (an outage: the message waits), a statement cancelled by
+ * STATEMENT_TIMEOUT `ledger_timeout` (tried again a few times); anything else stays as it is, for its SQLSTATE to
+ * decide. pg gives no code for a connection it lost itself: that case alone is recognized by its words.
+ */
 function wrap(err: unknown): unknown {
   const code = (err as { code?: string }).code ?? '';
+  if (code === '57014') return new TangerineError('ledger_timeout', 'a ledger statement ran longer than STATEMENT_TIMEOUT', { cause: stripSecrets(err) });
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\w{3})$/.test(code) || /Connection terminated|timeout exceeded/i.test(String(err))) {
     return new TangerineError('ledger_unavailable', `PostgreSQL is unreachable (${code || 'connection lost'})`, { cause: stripSecrets(err) });
   }
@@ -89,7 +113,7 @@ function wrap(err: unknown): unknown {
 }
 
 /** A pg error may quote the connection string; never let a password reach a log. */
-function stripSecrets(err: unknown): unknown {
+export function stripSecrets(err: unknown): unknown {
   if (err instanceof Error) err.message = err.message.replace(/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/g, '$1***@');
   return err;
 }

@@ -1,5 +1,5 @@
-export { openLedger } from './db.js';
-export type { Ledger, Tx, Row } from './db.js';
+export { openLedger, connectionConfig } from './db.js';
+export type { Ledger, LedgerOptions, Tx, Row } from './db.js';
 export { migrate, loadMigrations } from './migrate.js';
 export type { Migration } from './migrate.js';
 export { planSubmissions, findPath } from './tasks/plan-submissions.js';
@@ -12,10 +12,10 @@ export { releaseDependents, blockDependents, sweepWaiting } from './tasks/releas
 export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements } from './tasks/place.js';
 export type { RunOnHost, ReadyTask, Placed, StalePlacement } from './tasks/place.js';
 export { markStarted, recordExits } from './tasks/runs.js';
-export { getTask, listTasks } from './tasks/read.js';
+export { getTask, listTasks, readRuns, readOutput } from './tasks/read.js';
 export { readDueTasks, applyFires, readFires } from './tasks/fires.js';
 export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';
-export { recordHeartbeats, markHostsDown, removeHosts, setDraining, listHosts, viewHosts, findStaleRuns } from './hosts.js';
+export { recordHeartbeats, countSilentHosts, markHostsDown, removeHosts, setDraining, listHosts, viewHosts, findStaleRuns } from './hosts.js';
 export type { HostRow, Heartbeat, HeartbeatResult, StaleRun } from './hosts.js';
 export { requeueFromDownHosts, requeueLostReports, requeueLostRuns } from './tasks/lost.js';
 export { markPublished, readUnpublished } from './tasks/published.js';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@tangerine/runtime';
+import { connectionConfig, stripSecrets } from './db.js';
 
 export interface Leadership {
   isLeader(): boolean;
@@ -13,10 +14,13 @@ export interface Leadership {
  */
 export function holdLeadership(opts: {
   databaseUrl: string | null; key: number; log: Logger; retryMs?: number; onChange?: (leader: boolean) => void;
+  statementTimeoutMs?: number; application?: string;
 }): Leadership {
   let client: pg.Client | null = null;
   let leader = false;
   let stopped = false;
+  /** The cause of the last failure, so a ledger away for an hour gives one warning, not one a second. */
+  let lastFailure: string | null = null;
   const set = (value: boolean): void => {
     if (leader === value) return;
     leader = value;
@@ -27,7 +31,9 @@ export function holdLeadership(opts: {
     if (stopped || leader) return;
     try {
       if (!client) {
-        const c = new pg.Client(opts.databaseUrl ? { connectionString: opts.databaseUrl } : {});
+        const c = new pg.Client(connectionConfig({
+          databaseUrl: opts.databaseUrl, application: opts.application ?? 'tangerine-leader', statementTimeoutMs: opts.statementTimeoutMs,
+        }));
         c.on('error', () => {
           set(false);
           client = null;
@@ -41,8 +47,12 @@ export function holdLeadership(opts: {
       }
       const rows = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [opts.key]);
       set(rows.rows[0]?.ok === true);
+      lastFailure = null;
     } catch (err) {
-      opts.log.debug({ err: String(err) }, 'leadership attempt failed');
+      const cause = String((stripSecrets(err) as Error)?.message ?? err);
+      if (cause !== lastFailure) opts.log.warn({ err: stripSecrets(err), key: opts.key }, `cannot take leadership: ${cause}`);
+      else opts.log.debug({ cause }, 'leadership attempt failed again');
+      lastFailure = cause;
       client?.end().catch(() => undefined);
       client = null;
       set(false);

@@ -30,6 +30,8 @@ export async function migrate(ledger: Ledger, log: Logger): Promise<number[]> {
   const migrations = await loadMigrations();
   const known = Math.max(0, ...migrations.map((m) => m.version));
   return ledger.transaction(async (tx) => {
+    // A migration may rebuild an index of a large table: STATEMENT_TIMEOUT is for the services' statements.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(`CREATE TABLE IF NOT EXISTS tangerine_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);

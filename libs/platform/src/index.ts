@@ -5,7 +5,7 @@ import type { BaseContext, Stop } from '@tangerine/runtime';
 import { PublishedMarks } from './published.js';
 
 export { PublishedMarks } from './published.js';
-export { respond } from './respond.js';
+export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
 /** What a service that uses both the bus and the ledger receives. */
 export interface ServiceContext extends BaseContext {
@@ -23,7 +23,7 @@ export interface AgentContext extends BaseContext {
 /** Opens NATS (provisioning the streams) and PostgreSQL (applying migrations). */
 export async function connectServices(base: BaseContext, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
   const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log });
-  const ledger = openLedger({ databaseUrl: base.config.databaseUrl, log: base.log, application: name });
+  const ledger = openLedger({ databaseUrl: base.config.databaseUrl, log: base.log, application: name, statementTimeoutMs: base.config.statementTimeoutMs });
   try {
     await migrate(ledger, base.log);
   } catch (err) {

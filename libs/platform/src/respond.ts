@@ -1,11 +1,18 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { decodeText, encode } from '@tangerine/bus';
-import { TangerineError, isTangerineError, type ErrorReply } from '@tangerine/contracts';
+import { decodeText, describeError, disposition, encode } from '@tangerine/bus';
+import { Limits, TangerineError, isTangerineError, nestsDeeper, utf8Bytes, type ErrorReply } from '@tangerine/contracts';
 import type { ServiceContext } from './index.js';
+
+/** Room left in a reply for what wraps a page (the field names, the cursor). */
+const ENVELOPE_BYTES = 4096;
+/** NATS's default max_payload, when the server did not say. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Serves a request/reply subject in a queue group (replicas share the requests): the handler's result is the
- * reply; a TangerineError becomes `{"error": {code, message, field}}`, anything else a retryable error.
+ * reply; a TangerineError becomes `{"error": {code, message, field}}`, an outage `ledger_unavailable` (try again).
+ * Every reply fits in one NATS message: one that would not is answered with `reply_too_large`, and a reply that
+ * cannot be sent at all is logged, never thrown (once, an exception here ended the process).
  */
 export function respond(
   ctx: ServiceContext, subject: string, queue: string, handler: (body: unknown) => Promise<unknown>,
@@ -14,28 +21,76 @@ export function respond(
     queue,
     callback: (err, msg) => {
       if (err) return;
-      void answer(ctx, msg, handler);
+      void answer(ctx, msg, handler).catch((e: unknown) => ctx.log.error({ err: e, subject }, 'request not answered'));
     },
   });
+}
+
+/** The bytes a reply may take: the server's max_payload, less room for the envelope. */
+export function replyBudget(ctx: Pick<ServiceContext, 'bus'>): number {
+  return (ctx.bus.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - ENVELOPE_BYTES;
+}
+
+/**
+ * The page of `rows` a reply may carry: at most `limit` of them and no more than `budget` bytes as JSON (the first
+ * always, so a page is never empty while rows remain). `rows` holds one row beyond `limit` when another page follows.
+ */
+export function fitPage<T, C>(rows: readonly T[], limit: number, budget: number, cursor: (row: T) => C): { items: T[]; next: C | null } {
+  const items: T[] = [];
+  let used = 0;
+  for (const row of rows.slice(0, limit)) {
+    const bytes = utf8Bytes(JSON.stringify(row)) + 1;
+    if (items.length > 0 && used + bytes > budget) break;
+    items.push(row);
+    used += bytes;
+  }
+  const next = items.length < rows.length ? cursor(items[items.length - 1]!) : null;
+  return { items, next };
+}
+
+/** A page size as asked, or the default, never above Limits.pageItems. */
+export function pageSize(asked: number | undefined, fallback: number, max: number = Limits.pageItems): number {
+  return Math.min(asked ?? fallback, max);
 }
 
 async function answer(ctx: ServiceContext, msg: Msg, handler: (body: unknown) => Promise<unknown>): Promise<void> {
   let reply: unknown;
   try {
-    const text = decodeText(msg.data).trim();
-    let body: unknown = undefined;
-    if (text.length > 0) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new TangerineError('invalid_json', 'payload: is not valid JSON');
-      }
-    }
-    reply = await handler(body);
+    reply = await handler(readBody(msg));
   } catch (err) {
-    if (!isTangerineError(err)) ctx.log.error({ err, subject: msg.subject }, 'request failed');
-    const e = isTangerineError(err) ? err : new TangerineError('ledger_unavailable', 'the ledger could not answer; try again');
-    reply = { error: e.toJSON() } satisfies ErrorReply;
+    if (!isTangerineError(err) || err.retryable) ctx.log.error({ err, subject: msg.subject }, 'request failed');
+    reply = { error: errorOf(err).toJSON() } satisfies ErrorReply;
   }
-  if (msg.reply) msg.respond(encode(reply));
+  if (!msg.reply) return;
+  let data = encode(reply);
+  if (data.length > replyBudget(ctx) + ENVELOPE_BYTES) {
+    ctx.log.error({ subject: msg.subject, bytes: data.length }, 'reply too large for one message; answered with an error');
+    data = encode({ error: new TangerineError('reply_too_large', `reply: ${data.length} bytes is over the bus's max_payload; ask for a smaller page (limit)`).toJSON() });
+  }
+  try {
+    msg.respond(data);
+  } catch (err) {
+    ctx.log.warn({ err, subject: msg.subject }, 'reply could not be sent');
+  }
+}
+
+function readBody(msg: Msg): unknown {
+  const text = decodeText(msg.data).trim();
+  if (text.length === 0) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new TangerineError('invalid_json', 'payload: is not valid JSON', { field: 'payload' });
+  }
+  if (nestsDeeper(body, Limits.jsonDepth)) throw new TangerineError('invalid_request', `payload: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'payload' });
+  return body;
+}
+
+/** What a requester is told: a coded error as it is; an outage or anything unforeseen as a passing unavailability. */
+function errorOf(err: unknown): TangerineError {
+  if (isTangerineError(err)) return err;
+  return disposition(err) === 'refuse'
+    ? new TangerineError('invalid_request', `request: could not be answered (${describeError(err, 120)})`)
+    : new TangerineError('ledger_unavailable', 'the ledger could not answer; try again');
 }

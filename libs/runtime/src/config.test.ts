@@ -98,6 +98,15 @@ describe('loadConfig: values from the environment', () => {
     [{ TZ: ':America/New_York' }, 'defaultTimezone', 'America/New_York'],
     [{ CRON_TICK: '0.1' }, 'cronTickMs', 100],
     [{ HOST_REMOVE_AFTER: '60' }, 'hostRemoveAfterMs', 60_000],
+    [{}, 'hostSilenceShare', 0.55],
+    [{ HOST_SILENCE_SHARE: '1' }, 'hostSilenceShare', 1],
+    [{ HOST_SILENCE_SHARE: '0.3' }, 'hostSilenceShare', 0.3],
+    [{}, 'hostSilenceHoldMs', 300_000],
+    [{ HOST_SILENCE_HOLD: '5' }, 'hostSilenceHoldMs', 5000],
+    [{}, 'statementTimeoutMs', 30_000],
+    [{ STATEMENT_TIMEOUT: '0' }, 'statementTimeoutMs', 0],
+    [{ STATEMENT_TIMEOUT: '2.5' }, 'statementTimeoutMs', 2500],
+    [{ DATABASE_URL: '' }, 'databaseUrl', null],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
@@ -122,6 +131,11 @@ describe('loadConfig: errors name the variable', () => {
     [{ SWEEP_INTERVAL: 'Infinity' }, 'SWEEP_INTERVAL', 'SWEEP_INTERVAL: must be a positive number of seconds (got "Infinity")'],
     [{ TZ: 'Mars/Olympus' }, 'TZ', 'TZ: must be an IANA time zone name such as "Europe/Berlin" or "UTC" (got "Mars/Olympus")'],
     [{ CRON_TICK: '0' }, 'CRON_TICK', 'CRON_TICK: must be a positive number of seconds (got "0")'],
+    [{ HOST_SILENCE_SHARE: '0' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "0")'],
+    [{ HOST_SILENCE_SHARE: '55%' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "55%")'],
+    [{ HOST_SILENCE_HOLD: '0' }, 'HOST_SILENCE_HOLD', 'HOST_SILENCE_HOLD: must be a positive number of seconds (got "0")'],
+    [{ STATEMENT_TIMEOUT: '-1' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a number of seconds, 0 for none (got "-1")'],
+    [{ STATEMENT_TIMEOUT: '' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a number of seconds, 0 for none (got "")'],
     [{ HOST_LABELS: 'zone=a,-bad' }, 'HOST_LABELS', 'HOST_LABELS: label "-bad" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
   ];
   for (const [env, field, message] of cases) {

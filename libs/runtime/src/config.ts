@@ -33,6 +33,12 @@ export interface Config {
   readonly cronTickMs: number;
   /** A host down this long is removed from the ledger. */
   readonly hostRemoveAfterMs: number;
+  /** The share of hosts silent at once that host-health takes for a network fault, not lost hosts (0 < x <= 1). */
+  readonly hostSilenceShare: number;
+  /** How long host-health holds, at most, when it suspects the network. */
+  readonly hostSilenceHoldMs: number;
+  /** A ledger statement running longer than this is cancelled (and its message tried again); 0 turns it off. */
+  readonly statementTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,7 +50,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return Object.freeze({
     natsUrl: env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
-    databaseUrl: env['DATABASE_URL'] ?? null,
+    databaseUrl: env['DATABASE_URL'] || null,
     dockerHost: env['DOCKER_HOST'] ?? null,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     logPretty: env['LOG_FORMAT'] === 'pretty',
@@ -63,6 +69,9 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTimezone: timezone(env, 'TZ'),
     cronTickMs: env['CRON_TICK'] ? seconds(env, 'CRON_TICK') : 250,
     hostRemoveAfterMs: env['HOST_REMOVE_AFTER'] ? seconds(env, 'HOST_REMOVE_AFTER') : 600_000,
+    hostSilenceShare: env['HOST_SILENCE_SHARE'] ? share(env, 'HOST_SILENCE_SHARE') : 0.55,
+    hostSilenceHoldMs: env['HOST_SILENCE_HOLD'] ? seconds(env, 'HOST_SILENCE_HOLD') : 300_000,
+    statementTimeoutMs: env['STATEMENT_TIMEOUT'] !== undefined ? secondsOrOff(env, 'STATEMENT_TIMEOUT') : 30_000,
   });
 }
 
@@ -89,6 +98,19 @@ function int(env: Env, key: string, min: number, max: number): number {
 function seconds(env: Env, key: string): number {
   const n = Number(env[key]);
   if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds (got "${env[key]}")`);
+  return Math.round(n * 1000);
+}
+
+function share(env: Env, key: string): number {
+  const n = Number(env[key]);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw configError(key, `must be a number above 0 and at most 1 (got "${env[key]}")`);
+  return n;
+}
+
+/** Seconds, where 0 means off. */
+function secondsOrOff(env: Env, key: string): number {
+  const n = Number(env[key]);
+  if (env[key]?.trim() === '' || !Number.isFinite(n) || n < 0) throw configError(key, `must be a number of seconds, 0 for none (got "${env[key]}")`);
   return Math.round(n * 1000);
 }
 

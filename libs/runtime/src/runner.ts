@@ -66,6 +66,17 @@ export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>)
   };
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // A promise nobody awaited failed: a bug, said loudly, but not a reason to stop every service of the process (under
+  // `npm start`, every service and the agent): Node's default would end it. An exception thrown out of a callback
+  // leaves unknown state behind: that one stops the process, cleanly and with its reason.
+  process.on('unhandledRejection', (reason) => {
+    base.metrics.inc('unhandled_rejections');
+    log.error({ err: reason }, 'unhandled promise rejection (a bug): the process goes on');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception (a bug): stopping');
+    void shutdown('uncaughtException', 1);
+  });
 
   try {
     const { ctx, close } = await opts.connect(base);

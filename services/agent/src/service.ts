@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { consumeBatches, decode, encode, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
+import { consumeBatches, decode, encode, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
+import { Streams, Subjects, TangerineError, Validators, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from '@tangerine/platform';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
@@ -47,15 +47,19 @@ export async function start(ctx: AgentContext): Promise<Stop> {
 
   // Acks leave together at the end of a turn: the runs one read of the launcher's answers started, one write.
   const acks = new TurnBatch<JsMsg>((batch) => { for (const m of batch) m.ack(); });
-  const stopConsumer = await consumeBatches({
+  const stopConsumer = await consumeBatches<AgentMessage>({
     bus: ctx.bus,
     stream: Streams.dispatch.name,
     durable: `agent-${host}`,
     filter: Subjects.agentAll(host),
     batchSize: Math.max(1, Math.min(config.batchSize, config.hostSlots * 2)),
     ackWaitMs: config.ackWaitMs,
+    // A host removed for good leaves its consumer behind: JetStream drops it once no agent has read it for this long.
+    inactiveMs: Math.max(config.hostRemoveAfterMs, 3_600_000),
     log,
-    handle: async (batch) => handOver(batch, runs, acks, log, host),
+    metrics: ctx.metrics,
+    decode: (m) => readAgentMessage(m, host),
+    handle: async (batch, control) => handOver(batch, runs, acks, control, log, host),
     ack: 'manual',
   });
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
@@ -87,19 +91,28 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
   return { executors, launcher };
 }
 
+type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; stop: RunStop };
+
+/** What the placer and intake send this host (its consumer reads `agents.<host>.>`), read and checked. */
+function readAgentMessage(m: JsMsg, host: string): AgentMessage {
+  if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Validators.runDispatch) };
+  if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Validators.runStop) };
+  throw new TangerineError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
+}
+
 /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */
-function handOver(batch: JsMsg[], runs: Runs, acks: TurnBatch<JsMsg>, log: Logger, host: string): void {
-  for (const m of batch) {
+function handOver(
+  batch: Delivered<AgentMessage>[], runs: Runs, acks: TurnBatch<JsMsg>, control: ConsumerControl<AgentMessage>, log: Logger, host: string,
+): void {
+  for (const d of batch) {
     void (async () => {
-      if (m.subject.endsWith('.run')) await runs.run(decode(m.data, Validators.runDispatch));
-      else if (m.subject.endsWith('.stop')) {
-        const stop = decode(m.data, Validators.runStop);
+      const v = d.value;
+      if (v.kind === 'run') await runs.run(v.dispatch);
+      else {
         // Stopping waits for the container to end; the consumer need not.
-        void runs.stop(stop.name, stop.attempt, stop.reason).catch((err: unknown) => log.warn({ err, task: stop.name, attempt: stop.attempt, host }, 'stop failed'));
+        void runs.stop(v.stop.name, v.stop.attempt, v.stop.reason)
+          .catch((err: unknown) => log.warn({ err, task: v.stop.name, attempt: v.stop.attempt, host }, 'stop failed'));
       }
-    })().then(() => acks.add(m), (err: unknown) => {
-      log.error({ err, subject: m.subject, host }, 'dispatch could not be handled; terminating it');
-      m.term();
-    });
+    })().then(() => acks.add(d.msg), (err: unknown) => control.setAside(d, err));
   }
 }

@@ -1,25 +1,44 @@
-import { Subjects, TangerineError, Validators } from '@tangerine/contracts';
-import { getTask, listTasks } from '@tangerine/ledger';
-import { respond, type ServiceContext } from '@tangerine/platform';
+import { Limits, Subjects, TangerineError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
+import { getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
+import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
 const QUEUE = 'tangerine-api';
+/** Tasks a `tasks.list` page holds when no limit is asked. */
+const DEFAULT_PAGE = 100;
 
 /**
- * api: read access over NATS request/reply (`tasks.get`, `tasks.list`), the same JSON the HTTP API serves.
- * Replicas share requests through a queue group. Writes never happen here: they go through the bus.
+ * api: read access over NATS request/reply (`tasks.get`, `tasks.list`, `tasks.runs`, `tasks.output`), the same JSON
+ * the HTTP API serves. Replicas share requests through a queue group. Writes never happen here: they go through the
+ * bus. Every reply is bounded: pages of at most Limits.pageItems and of at most the bus's max_payload in bytes.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
+  const notFound = (name: string): TangerineError => new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' });
   const subs = [
-    respond(ctx, Subjects.get.subject, QUEUE, async (body) => {
+    respond(ctx, Subjects.get.subject, QUEUE, async (body): Promise<TaskView> => {
       const req = Validators.get.parse(body);
       const task = await getTask(ctx.ledger, req.name);
-      if (!task) throw new TangerineError('not_found', `name: no task named "${req.name}"`, { field: 'name' });
+      if (!task) throw notFound(req.name);
       return task;
     }),
-    respond(ctx, Subjects.list.subject, QUEUE, async (body) => {
+    respond(ctx, Subjects.list.subject, QUEUE, async (body): Promise<TaskList> => {
       const req = Validators.list.parse(body ?? {});
-      return { tasks: await listTasks(ctx.ledger, req) };
+      const limit = pageSize(req.limit, DEFAULT_PAGE);
+      const page = fitPage(await listTasks(ctx.ledger, { ...req, limit }), limit, replyBudget(ctx), (t) => t.name);
+      return { tasks: page.items, next: page.next };
+    }),
+    respond(ctx, Subjects.runs.subject, QUEUE, async (body): Promise<RunList> => {
+      const req = Validators.runs.parse(body);
+      const limit = pageSize(req.limit, Limits.runsPerTask, Limits.runsPerPage);
+      const { runs, next } = await readRuns(ctx.ledger, req.name, { limit, ...(req.before ? { before: req.before } : {}) });
+      if (runs.length === 0 && !(await getTask(ctx.ledger, req.name))) throw notFound(req.name);
+      return { name: req.name, runs, next };
+    }),
+    respond(ctx, Subjects.output.subject, QUEUE, async (body): Promise<RunOutput> => {
+      const req = Validators.output.parse(body);
+      const output = await readOutput(ctx.ledger, req.name, req.attempt);
+      if (output === null) throw new TangerineError('not_found', `attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
+      return { name: req.name, attempt: req.attempt, output };
     }),
   ];
   return async () => {

@@ -7,7 +7,7 @@ import { childName, planFires } from './plan.js';
 function due(state: TaskState, nextRunAt: string, fields: Partial<TaskSpec>): DueTask {
   const spec: TaskSpec = {
     name: 'job', executor: 'process', image: null, command: ['true'], entrypoint: null, env: {}, volumes: [],
-    dependencies: ['dep'], restartable: true, recoverable_exitcodes: [], max_failures: 3, constraints: {}, cpu: null,
+    dependencies: ['dep'], restartable: true, recoverable_exitcodes: [], max_failures: 3, retry_delay: 1, retry_max_delay: 300, constraints: {}, cpu: null,
     memory: null, cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, timeout: null, ...fields,
   };
   return { name: 'job', state, version: 7, next_run_at: new Date(nextRunAt), spec, attempt: 2, host: 'h1' };

@@ -12,6 +12,11 @@ export class HeartbeatBuffer {
     this.latest.set(announce.host, { announce, seenAt });
   }
 
+  /** Puts back what could not be written, unless a newer heartbeat of the host came meanwhile. */
+  restore(beats: readonly Heartbeat[]): void {
+    for (const b of beats) if (!this.latest.has(b.announce.host)) this.latest.set(b.announce.host, b);
+  }
+
   take(): Heartbeat[] {
     const beats = [...this.latest.values()];
     this.latest = new Map();

@@ -1,8 +1,8 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { publishAll } from '@tangerine/bus';
-import { Subjects, TangerineError, Validators, type HostEvent } from '@tangerine/contracts';
+import { Limits, Subjects, TangerineError, Validators, type HostEvent, type HostList } from '@tangerine/contracts';
 import { setDraining, viewHosts } from '@tangerine/ledger';
-import { respond, type ServiceContext } from '@tangerine/platform';
+import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
 
 const QUEUE = 'tangerine-host-health';
 
@@ -20,7 +20,12 @@ export function serveHostRequests(ctx: ServiceContext): Subscription[] {
     return { host, state: changed.state };
   };
   return [
-    respond(ctx, Subjects.hostsList.subject, QUEUE, async () => ({ hosts: await viewHosts(ctx.ledger) })),
+    respond(ctx, Subjects.hostsList.subject, QUEUE, async (body): Promise<HostList> => {
+      const req = Validators.hostsList.parse(body ?? {});
+      const limit = pageSize(req.limit, Limits.pageItems);
+      const page = fitPage(await viewHosts(ctx.ledger, { ...req, limit }), limit, replyBudget(ctx), (h) => h.host);
+      return { hosts: page.items, next: page.next };
+    }),
     respond(ctx, Subjects.hostsDrain.subject, QUEUE, drain(true)),
     respond(ctx, Subjects.hostsUndrain.subject, QUEUE, drain(false)),
   ];

@@ -1,12 +1,14 @@
-import { decode, publishAll, type Outgoing } from '@tangerine/bus';
-import { Subjects, Validators, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
+import { decode, disposition, publishAll, type Outgoing } from '@tangerine/bus';
+import { Subjects, Validators, type FleetEvent, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
 import {
-  findStaleRuns, markHostsDown, readUnpublished, recordHeartbeats, removeHosts, requeueFromDownHosts, requeueLostRuns,
+  countSilentHosts, findStaleRuns, markHostsDown, readUnpublished, recordHeartbeats, removeHosts, requeueFromDownHosts, requeueLostRuns,
   type Heartbeat,
 } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
+import { Evidence } from './evidence.js';
 import { HeartbeatBuffer, heldRuns } from './heartbeats.js';
+import { decideSilence } from './silence.js';
 import { serveHostRequests } from './requests.js';
 
 /** A change whose event is not on the stream after this long is published again. */
@@ -23,31 +25,55 @@ const SWEEP_MS = 1000;
 export async function start(ctx: ServiceContext): Promise<Stop> {
   const { log, config, clock } = ctx;
   const buffer = new HeartbeatBuffer();
-  const startedAt = clock.now().getTime();
+  const evidence = new Evidence(config.hostTimeoutMs, clock.now().getTime());
+  const silence: SilenceState = { holdingSince: null };
+  // Every replica hears every announcement (no queue group): a replica that cannot write the ledger would otherwise
+  // swallow the heartbeats of the hosts that happened to pick it, and the others would take those hosts for lost.
+  // `last_seen` only moves forward, so two replicas writing the same heartbeat agree.
   const sub = ctx.bus.nc.subscribe(Subjects.hostAnnounce.subject, {
-    queue: 'tangerine-host-health',
     callback: (err, msg) => {
       if (err) return;
       try {
         buffer.add(decode(msg.data, Validators.hostAnnounce), clock.now());
       } catch (e) {
+        ctx.metrics.inc('announcements_refused');
         log.warn({ err: e }, 'unreadable host announcement ignored');
       }
     },
   });
   const requests = serveHostRequests(ctx);
 
+  /** A ledger step: its failure closes the evidence until the ledger answers again. */
+  const step = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      evidence.ledgerAnswered(clock.now().getTime());
+      return true;
+    } catch (err) {
+      if (disposition(err) === 'outage') evidence.ledgerFailed();
+      log.warn({ err }, `${what} failed`);
+      return false;
+    }
+  };
+
   let busy: Promise<void> = Promise.resolve();
   let ticks = 0;
   const timer = setInterval(() => {
     ticks += 1;
     busy = busy.then(async () => {
-      await flush(ctx, buffer.take()).catch((err: unknown) => log.warn({ err }, 'recording heartbeats failed'));
-      // Right after a start, last_seen may be old only because no replica was recording: give agents a timeout.
-      if (clock.now().getTime() - startedAt < config.hostTimeoutMs) return;
-      await sweep(ctx, ticks).catch((err: unknown) => log.warn({ err }, 'host sweep failed'));
+      const beats = buffer.take();
+      // Heartbeats that came while the ledger was away are written when it is back, not dropped.
+      let away = false;
+      await step('recording heartbeats', () => flush(ctx, beats).catch((err: unknown) => {
+        away = disposition(err) === 'outage';
+        throw err;
+      }));
+      if (away) buffer.restore(beats);
+      if (evidence.ledgerAway && beats.length === 0) await step('reaching the ledger', () => probe(ctx));
+      if (!evidence.mayMarkDown(clock.now().getTime(), ctx.bus.connectedSince())) return;
+      await step('host sweep', () => sweep(ctx, ticks, silence));
       if (ticks % Math.round(REPUBLISH_AFTER_MS / SWEEP_MS) === 0) {
-        await republish(ctx).catch((err: unknown) => log.warn({ err }, 'republishing events failed'));
+        await step('republishing events', () => republish(ctx));
       }
     });
   }, Math.min(SWEEP_MS, config.heartbeatMs));
@@ -62,7 +88,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 async function flush(ctx: ServiceContext, beats: Heartbeat[]): Promise<void> {
   if (beats.length === 0) return;
-  const results = await recordHeartbeats(ctx.ledger, beats);
+  const results = await record(ctx, beats);
   const hostEvents: HostEvent[] = [];
   const taskEvents: TaskEvent[] = [];
   for (const r of results) {
@@ -84,12 +110,52 @@ async function flush(ctx: ServiceContext, beats: Heartbeat[]): Promise<void> {
   await announce(ctx, hostEvents, taskEvents, stops);
 }
 
+/**
+ * One statement for every heartbeat. Should one announcement break it (a value the ledger refuses), each is written
+ * alone and that one dropped: one bad announcement must not keep every host's heartbeat out of the ledger, which
+ * would have them all taken for lost.
+ */
+async function record(ctx: ServiceContext, beats: Heartbeat[]): Promise<Awaited<ReturnType<typeof recordHeartbeats>>> {
+  try {
+    return await recordHeartbeats(ctx.ledger, beats);
+  } catch (err) {
+    if (disposition(err) === 'outage' || beats.length === 1) throw err;
+    const results: Awaited<ReturnType<typeof recordHeartbeats>> = [];
+    for (const b of beats) {
+      try {
+        results.push(...(await recordHeartbeats(ctx.ledger, [b])));
+      } catch (e) {
+        if (disposition(e) === 'outage') throw e;
+        ctx.log.warn({ err: e, host: b.announce.host }, 'heartbeat refused by the ledger; dropped');
+      }
+    }
+    return results;
+  }
+}
+
+async function probe(ctx: ServiceContext): Promise<void> {
+  await ctx.ledger.query('SELECT 1');
+}
+
 /** The requeue of runs on down hosts also runs every this many sweeps when no host went down, as a safety net. */
 const REQUEUE_EVERY = 5;
 
-async function sweep(ctx: ServiceContext, tick: number): Promise<void> {
+interface SilenceState {
+  holdingSince: number | null;
+}
+
+async function sweep(ctx: ServiceContext, tick: number, silence: SilenceState): Promise<void> {
   const now = ctx.clock.now();
-  const down = await markHostsDown(ctx.ledger, new Date(now.getTime() - ctx.config.hostTimeoutMs), now);
+  const cutoff = new Date(now.getTime() - ctx.config.hostTimeoutMs);
+  const counts = await countSilentHosts(ctx.ledger, cutoff);
+  const decision = decideSilence(
+    { share: ctx.config.hostSilenceShare, minHosts: SILENCE_MIN_HOSTS, holdMs: ctx.config.hostSilenceHoldMs },
+    { ...counts, now: now.getTime(), holdingSince: silence.holdingSince },
+  );
+  silence.holdingSince = decision.holdingSince;
+  if (decision.event) await announceSilence(ctx, decision.event, counts, now);
+  if (decision.action === 'hold') return;
+  const down = counts.silent === 0 ? [] : await markHostsDown(ctx.ledger, cutoff, now);
   const hostEvents = down.map((d) => hostEvent(ctx, d.id, 'down', d.from, `no heartbeat for ${ctx.config.hostTimeoutMs / 1000} s`));
   // At once for hosts that just went down. Every REQUEUE_EVERY sweeps it also picks up what a placement raced onto a
   // host as it went down, and what a crashed replica left: the statement joins every placed and running task with
@@ -99,6 +165,24 @@ async function sweep(ctx: ServiceContext, tick: number): Promise<void> {
   const removed = await removeHosts(ctx.ledger, new Date(now.getTime() - ctx.config.hostRemoveAfterMs));
   hostEvents.push(...removed.map((id) => hostEvent(ctx, id, 'removed', 'down', `down for ${ctx.config.hostRemoveAfterMs / 1000} s`)));
   await announce(ctx, hostEvents, taskEvents, []);
+}
+
+/** Fewer hosts than this are never held for: one of two silent is a lost host, not a partition. */
+const SILENCE_MIN_HOSTS = 3;
+
+async function announceSilence(
+  ctx: ServiceContext, kind: FleetEvent['kind'], counts: { silent: number; total: number }, now: Date,
+): Promise<void> {
+  const holdS = ctx.config.hostSilenceHoldMs / 1000;
+  const reason = kind === 'silence_suspected'
+    ? `${counts.silent} of ${counts.total} hosts fell silent at once: the network is suspected, no host is marked down for up to ${holdS} s`
+    : counts.silent / Math.max(1, counts.total) >= ctx.config.hostSilenceShare
+      ? `held for ${holdS} s: the ${counts.silent} silent hosts are taken for lost`
+      : `${counts.silent} of ${counts.total} hosts silent now`;
+  const event: FleetEvent = { kind, ...counts, reason, at: now.toISOString() };
+  if (kind === 'silence_suspected') ctx.log.error({ silent: counts.silent, total: counts.total }, reason);
+  else ctx.log.warn({ silent: counts.silent, total: counts.total }, reason);
+  await publishAll(ctx.bus, [{ subject: Subjects.fleetEvents.make(kind), data: event, msgId: `fleet:${kind}:${event.at}` }]);
 }
 
 async function republish(ctx: ServiceContext): Promise<void> {

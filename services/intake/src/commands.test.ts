@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SPECS_PER_MESSAGE, parseCommand } from './commands.js';
+import { Limits } from '@tangerine/contracts';
+import { parseCommand } from './commands.js';
+
+const MAX_SPECS_PER_MESSAGE = Limits.specsPerMessage;
 
 const enc = new TextEncoder();
 const NOW = new Date('2026-11-22T12:00:00Z');
@@ -45,5 +48,37 @@ describe('parseCommand', () => {
     const [p] = parse('tasks.submit', '[{"name": ');
     assert.ok(p?.kind === 'invalid');
     assert.equal(p.rejection.code, 'invalid_json');
+  });
+});
+
+describe('parseCommand: what a stranger may send', () => {
+  const deepText = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const cases: [string, string, string, string][] = [
+    ['the env of issue #10, 5,000 lists deep', `{"name":"a","image":"busybox","env":${deepText(5000)}}`, 'spec', 'spec: must not nest deeper than 16 levels'],
+    ['a list of specs, one of them deep', `[{"name":"a","image":"busybox","env":${deepText(40)}}]`, 'spec', 'spec: must not nest deeper than 16 levels'],
+    ['500,000 levels of nothing', deepText(500_000), 'spec', 'spec: must not nest deeper than 16 levels'],
+    ['not JSON', '{"name": "a"', 'payload', 'payload: is not valid JSON ("{\\"name\\": \\"a\\"")'],
+    ['a cancel with an unknown field', '{"name": "a", "force": true}', 'force', 'force: unknown field'],
+    ['a cancel of a name no task can have', '{"name": "bad name"}', 'name', 'name: must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$ (got "bad name")'],
+  ];
+  for (const [label, text, field, reason] of cases) {
+    it(`${label}: one rejection naming ${field}`, () => {
+      const subject = label.startsWith('a cancel') ? 'tasks.cancel' : 'tasks.submit';
+      const parsed = parseCommand(subject, 7, enc.encode(text), NOW);
+      assert.equal(parsed.length, 1);
+      const p = parsed[0]!;
+      assert.ok(p.kind === 'invalid', JSON.stringify(p).slice(0, 300));
+      assert.equal(p.rejection.field, field);
+      assert.equal(p.rejection.reason, reason);
+      assert.equal(p.rejection.seq, 7);
+      assert.ok(p.rejection.payload.length <= 512);
+    });
+  }
+
+  it('a rejection of a spec of a list names its index', () => {
+    const parsed = parse('tasks.submit', [{ name: 'ok', image: 'busybox' }, { name: 'b', image: 5 }]);
+    const bad = parsed[1]!;
+    assert.ok(bad.kind === 'invalid');
+    assert.deepEqual([bad.rejection.seq, bad.rejection.index, bad.rejection.field], [42, 1, 'image']);
   });
 });

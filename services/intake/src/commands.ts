@@ -1,48 +1,54 @@
-import { decodeText, type JsMsg } from '@tangerine/bus';
-import { TangerineError, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec } from '@tangerine/contracts';
+import { decodeText } from '@tangerine/bus';
+import {
+  Limits, Subjects, TangerineError, Validators, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
+} from '@tangerine/contracts';
 import type { Submission } from '@tangerine/ledger';
 
 /** `key`: the message's stream sequence, plus `:<index>` for a spec of a list; it makes rejection ids unique. */
 export type Parsed =
-  | { kind: 'submit'; seq: number; key: string; submission: Submission; text: string }
-  | { kind: 'cancel'; seq: number; key: string; name: string }
+  | { kind: 'submit'; seq: number; key: string; index: number | null; submission: Submission; text: string }
+  | { kind: 'cancel'; seq: number; key: string; name: string; text: string }
   | { kind: 'invalid'; seq: number; key: string; rejection: Rejection };
-
-/** Specs one `tasks.submit` message may carry as a JSON list (the batch form). */
-export const MAX_SPECS_PER_MESSAGE = 1000;
 
 /**
  * Reads one command message: a spec, a JSON list of specs (each judged on its own), or a cancel. Bad input becomes
- * a rejection that names the field and the rule. Pure.
+ * a rejection that names the field and the rule. Pure, and never throws: whatever the bytes, a verdict.
  */
 export function parseCommand(subject: string, seq: number, data: Uint8Array, now: Date, options: ParseOptions = {}): Parsed[] {
   const text = decodeText(data);
+  const refuse = (err: TangerineError): Parsed[] => [invalid(seq, `${seq}`, null, text, null, err, now)];
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return [invalid(seq, `${seq}`, text, null, new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`), now)];
+    return refuse(new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`, { field: 'payload' }));
   }
-  if (subject === 'tasks.submit' && Array.isArray(value)) {
-    if (value.length > MAX_SPECS_PER_MESSAGE) {
-      return [invalid(seq, `${seq}`, text, null, new TangerineError('invalid_spec',
-        `spec: a list may hold at most ${MAX_SPECS_PER_MESSAGE} specs (got ${value.length}); send several messages`), now)];
+  // The list form adds one level to its specs.
+  if (nestsDeeper(value, Limits.jsonDepth + 1)) {
+    return refuse(new TangerineError('invalid_spec', `spec: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'spec' }));
+  }
+  if (subject === Subjects.submit.subject && Array.isArray(value)) {
+    if (value.length > Limits.specsPerMessage) {
+      return refuse(new TangerineError('invalid_spec',
+        `spec: a list may hold at most ${Limits.specsPerMessage} specs (got ${value.length}); send several messages`, { field: 'spec' }));
     }
-    return value.map((item, i) => parseOne(subject, seq, `${seq}:${i}`, item, JSON.stringify(item) ?? 'null', now, options));
+    return value.map((item, i) => parseOne(subject, seq, i, item, JSON.stringify(item) ?? 'null', now, options));
   }
-  return [parseOne(subject, seq, `${seq}`, value, text, now, options)];
+  return [parseOne(subject, seq, null, value, text, now, options)];
 }
 
-function parseOne(subject: string, seq: number, key: string, value: unknown, text: string, now: Date, options: ParseOptions): Parsed {
+function parseOne(subject: string, seq: number, index: number | null, value: unknown, text: string, now: Date, options: ParseOptions): Parsed {
+  const key = index === null ? `${seq}` : `${seq}:${index}`;
   const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string'
     ? (value as { name: string }).name.slice(0, 100) : null;
   try {
-    if (subject === 'tasks.cancel') return { kind: 'cancel', seq, key, name: parseCancel(value) };
+    if (subject === Subjects.cancel.subject) return { kind: 'cancel', seq, key, name: parseCancel(value), text };
     const spec: TaskSpec = parseTaskSpec(value, options);
-    return { kind: 'submit', seq, key, submission: { seq, key, spec }, text };
+    return { kind: 'submit', seq, key, index, submission: { seq, key, spec }, text };
   } catch (err) {
-    if (err instanceof TangerineError) return invalid(seq, key, text, name, err, now);
-    throw err;
+    // Anything else thrown here is a bug of validation: still a verdict for this spec, never a stalled batch.
+    const e = err instanceof TangerineError ? err : new TangerineError('invalid_spec', `spec: could not be read (${(err as Error)?.name ?? 'error'})`, { field: 'spec' });
+    return invalid(seq, key, index, text, name, e, now);
   }
 }
 
@@ -51,24 +57,27 @@ function parseCancel(value: unknown): string {
   if (typeof value !== 'object' || value === null || typeof name !== 'string') {
     throw new TangerineError('invalid_request', 'name: is required (send {"name": "<task>"})', { field: 'name' });
   }
-  return name;
+  return Validators.cancel.parse(value).name;
 }
 
-export function rejection(name: string | null, err: TangerineError, payload: string, now: Date): Rejection {
+/** A rejection; the payload is shown as submitted, shortened (and, for bytes, decoded first). */
+export function rejection(
+  name: string | null, err: TangerineError, payload: string | Uint8Array, now: Date, where: { seq: number | null; index: number | null },
+): Rejection {
+  const text = typeof payload === 'string' ? payload : decodeText(payload.subarray(0, Limits.quotedPayloadChars * 4));
+  const max = Limits.quotedPayloadChars;
   return {
     name,
     code: err.code,
     field: err.field ?? null,
     reason: err.message,
-    payload: payload.length > 512 ? `${payload.slice(0, 511)}…` : payload,
+    payload: text.length > max ? `${text.slice(0, max - 1)}…` : text,
+    seq: where.seq,
+    index: where.index,
     at: now.toISOString(),
   };
 }
 
-function invalid(seq: number, key: string, text: string, name: string | null, err: TangerineError, now: Date): Parsed {
-  return { kind: 'invalid', seq, key, rejection: rejection(name, err, text, now) };
-}
-
-export function payloadOf(m: JsMsg): string {
-  return decodeText(m.data);
+function invalid(seq: number, key: string, index: number | null, text: string, name: string | null, err: TangerineError, now: Date): Parsed {
+  return { kind: 'invalid', seq, key, rejection: rejection(name, err, text, now, { seq, index }) };
 }

@@ -1,34 +1,37 @@
-import { consumeBatches, publishAll, rejectionMessage, type JsMsg, type Outgoing } from '@tangerine/bus';
+import { consumeBatches, describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
-import { parseCommand, payloadOf, rejection, type Parsed } from './commands.js';
+import { parseCommand, rejection, type Parsed } from './commands.js';
 
 /**
  * intake: tasks.submit and tasks.cancel → validate → ledger → the task's first state as an event, or a
  * rejection on tasks.rejected. Every message of a batch is written in one transaction.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeBatches({
+  return consumeBatches<Parsed[]>({
     bus: ctx.bus,
     stream: Streams.commands.name,
     durable: 'intake',
     batchSize: ctx.config.batchSize,
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
+    metrics: ctx.metrics,
+    // Never throws: what breaks a rule becomes a rejection, handled with the rest of the batch.
+    decode: (m) => parseCommand(m.subject, m.seq, m.data, ctx.clock.now(), { defaultTimezone: ctx.config.defaultTimezone }),
     handle: (batch) => handleCommands(ctx, batch),
-    // A command the ledger refuses for good is answered on tasks.rejected: nothing is lost silently.
+    // A command that failed every try is answered on tasks.rejected: nothing is lost silently.
     refuse: async (m, err) => {
-      const reason = new TangerineError('invalid_spec', `spec: could not be stored (${(err as Error).message})`);
-      await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, payloadOf(m), ctx.clock.now()), `reject:${m.seq}`)]);
+      const reason = new TangerineError('unprocessable', `spec: could not be handled (${describeError(err)}); it was set aside`);
+      await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, m.data, ctx.clock.now(), { seq: m.seq, index: null }), `reject:${m.seq}`)]);
     },
   });
 }
 
-async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
+async function handleCommands(ctx: ServiceContext, batch: Delivered<Parsed[]>[]): Promise<void> {
   const now = ctx.clock.now();
-  const parsed: Parsed[] = batch.flatMap((m) => parseCommand(m.subject, m.seq, m.data, now, { defaultTimezone: ctx.config.defaultTimezone }));
+  const parsed: Parsed[] = batch.flatMap((d) => d.value);
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
   for (const p of parsed) {
@@ -38,7 +41,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     }
   }
   const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
-  const texts = new Map(parsed.flatMap((p) => (p.kind === 'submit' ? [[p.key, p.text] as const] : [])));
+  const texts = new Map(parsed.flatMap((p) => (p.kind === 'submit' ? [[p.key, p] as const] : [])));
   // Lists make batches of many thousand specs: they are written and announced a chunk at a time, so the first
   // tasks are placed while the last are still being written, and memory stays flat.
   for (let i = 0; i < submissions.length; i += ctx.config.batchSize) {
@@ -49,13 +52,14 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
     }
     for (const r of result.rejected) {
       ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
-      rejections.push(rejectionMessage(rejection(r.name, r.error, texts.get(r.key ?? '') ?? '', now), `reject:${r.key ?? r.seq}`));
+      const p = texts.get(r.key ?? '');
+      rejections.push(rejectionMessage(rejection(r.name, r.error, p?.text ?? '', now, { seq: r.seq, index: p?.index ?? null }), `reject:${r.key ?? r.seq}`));
     }
     await publishEvents(ctx, result.events, rejections);
   }
   const cancels = parsed.flatMap((p) => (p.kind === 'cancel' ? [p] : []));
   if (cancels.length > 0) {
-    const cancelled = await cancel(ctx, cancels, batch, now);
+    const cancelled = await cancel(ctx, cancels, now);
     events.push(...cancelled.events);
     out.push(...cancelled.out);
   }
@@ -63,7 +67,7 @@ async function handleCommands(ctx: ServiceContext, batch: JsMsg[]): Promise<void
 }
 
 async function cancel(
-  ctx: ServiceContext, cancels: { seq: number; name: string }[], batch: JsMsg[], now: Date,
+  ctx: ServiceContext, cancels: { seq: number; name: string; text: string }[], now: Date,
 ): Promise<{ events: TaskEvent[]; out: Outgoing[] }> {
   const result = await cancelTasks(ctx.ledger, cancels.map((c) => c.name));
   const out: Outgoing[] = [];
@@ -81,8 +85,7 @@ async function cancel(
   ];
   for (const { name, err } of refused) {
     for (const c of cancels.filter((c) => c.name === name)) {
-      const m = batch.find((b) => b.seq === c.seq);
-      out.push(rejectionMessage(rejection(name, err, m ? payloadOf(m) : '', now), `reject:${c.seq}`));
+      out.push(rejectionMessage(rejection(name, err, c.text, now, { seq: c.seq, index: null }), `reject:${c.seq}`));
     }
   }
   return { events: result.events, out };

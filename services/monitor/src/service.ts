@@ -1,5 +1,5 @@
 import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
+import { Streams, Subjects, TangerineError, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -13,28 +13,31 @@ import type { Stop } from '@tangerine/runtime';
  * "Choices worth knowing").
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeBatches({
+  return consumeBatches<Report>({
     bus: ctx.bus,
     stream: Streams.reports.name,
     durable: 'monitor',
     batchSize: ctx.config.batchSize,
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
-    handle: (batch) => handle(ctx, batch),
+    metrics: ctx.metrics,
+    decode: readReport,
+    handle: (batch) => handle(ctx, batch.map((d) => d.value)),
   });
 }
 
-async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
-  const started: RunStarted[] = [];
-  const exited: RunExited[] = [];
-  for (const m of batch) {
-    try {
-      if (m.subject === Subjects.runStarted.subject) started.push(decode(m.data, Validators.runStarted));
-      else if (m.subject === Subjects.runExited.subject) exited.push(decode(m.data, Validators.runExited));
-    } catch (err) {
-      ctx.log.error({ err, subject: m.subject }, 'unreadable run report ignored');
-    }
-  }
+type Report = { kind: 'started'; report: RunStarted } | { kind: 'exited'; report: RunExited };
+
+/** A report on a subject the stream captures but no one sends is set aside like any unreadable one. */
+function readReport(m: JsMsg): Report {
+  if (m.subject === Subjects.runStarted.subject) return { kind: 'started', report: decode(m.data, Validators.runStarted) };
+  if (m.subject === Subjects.runExited.subject) return { kind: 'exited', report: decode(m.data, Validators.runExited) };
+  throw new TangerineError('invalid_message', `subject: ${m.subject} carries no run report`, { field: 'subject' });
+}
+
+async function handle(ctx: ServiceContext, reports: Report[]): Promise<void> {
+  const started = reports.flatMap((r) => (r.kind === 'started' ? [r.report] : []));
+  const exited = reports.flatMap((r) => (r.kind === 'exited' ? [r.report] : []));
   const lost = exited.filter((e) => e.lost === true);
   const events: TaskEvent[] = [
     ...(await markStarted(ctx.ledger, started)),

@@ -42,7 +42,10 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   const usage = new UsageView(USAGE_REFRESH_MS);
   const view = new HostView({ timeoutMs: ctx.config.hostTimeoutMs, now: () => ctx.clock.now().getTime(), onNew: () => nudge() });
   await view.load(ctx.ledger);
-  const leadership = holdLeadership({ databaseUrl: ctx.config.databaseUrl, key: PLACER_LOCK, log, onChange: (l) => l && nudge() });
+  const leadership = holdLeadership({
+    databaseUrl: ctx.config.databaseUrl, key: PLACER_LOCK, log, onChange: (l) => l && nudge(),
+    statementTimeoutMs: ctx.config.statementTimeoutMs, application: 'placer-leader',
+  });
 
   /** The messages of the last pass still being published: the next pass does its ledger work meanwhile. */
   let publishing: Promise<void> = Promise.resolve();
@@ -89,6 +92,14 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       }
     },
   }));
+  // A host that starts or stops draining (or goes down) is seen at once, not at the next refresh. The placement's
+  // compare-and-set reads the host's state in the ledger anyway: this only spares passes that it would refuse.
+  const hostStates = ctx.bus.nc.subscribe(Subjects.hostEvents.wildcard, {
+    callback: (err) => {
+      if (err || !leadership.isLeader()) return;
+      view.refreshDraining(ctx.ledger).then(() => nudge(), (e: unknown) => log.warn({ err: e }, 'reading host states failed'));
+    },
+  });
   const redispatched = new Map<string, number>();
   let ticks = 0;
   const tick = setInterval(() => {
@@ -102,6 +113,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
   return async () => {
     clearInterval(tick);
+    hostStates.unsubscribe();
     for (const sub of events) sub.unsubscribe();
     await stopAnnouncements();
     while (running) await new Promise((r) => setTimeout(r, 10));

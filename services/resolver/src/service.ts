@@ -1,4 +1,4 @@
-import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
+import { consumeBatches, decode } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
@@ -26,7 +26,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       batchSize: ctx.config.batchSize,
       ackWaitMs: ctx.config.ackWaitMs,
       log: ctx.log,
-      handle: (batch) => handle(ctx, batch),
+      metrics: ctx.metrics,
+      decode: (m) => decode(m.data, Validators.taskEvent).name,
+      handle: async (batch) => announce(ctx, await blockDependents(ctx.ledger, batch.map((d) => d.value))),
     }));
   }
   const sweep = setInterval(() => {
@@ -38,19 +40,6 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     clearInterval(sweep);
     for (const stop of stops) await stop();
   };
-}
-
-async function handle(ctx: ServiceContext, batch: JsMsg[]): Promise<void> {
-  const names = batch.flatMap((m) => {
-    try {
-      return [decode(m.data, Validators.taskEvent).name];
-    } catch (err) {
-      ctx.log.error({ err, subject: m.subject }, 'unreadable event ignored');
-      return [];
-    }
-  });
-  if (names.length === 0) return;
-  await announce(ctx, await blockDependents(ctx.ledger, names));
 }
 
 async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void> {

@@ -36,10 +36,18 @@ describe('host health in the ledger', () => {
     await db.drop();
   });
 
-  /** A task placed (and started, if asked) on a host. */
+  /**
+   * A task placed (and started, if asked) on a host. Placement takes only a host that is up: one that is down now
+   * (or gone) is up for the placement, as it was when a placement raced its going down.
+   */
   async function onHost(name: string, host: string, fields: Record<string, unknown> = {}, started?: Date) {
     await submitTasks(ledger, [{ seq: ++seq, spec: parseTaskSpec({ name, executor: 'process', command: ['true'], ...fields }) }], T0);
-    await placeTasks(ledger, [{ name, attempt: 0, host }]);
+    const [was] = await ledger.query<{ state: string }>("UPDATE hosts h SET state = 'up' FROM hosts old WHERE h.id = $1 AND old.id = h.id RETURNING old.state", [host]);
+    if (!was) await recordHeartbeats(ledger, [beat(host, T0)]);
+    const placed = await placeTasks(ledger, [{ name, attempt: 0, host }]);
+    if (was) await ledger.query('UPDATE hosts SET state = $2 WHERE id = $1', [host, was.state]);
+    else await ledger.query('DELETE FROM hosts WHERE id = $1', [host]);
+    assert.equal(placed.length, 1, `${name} placed on ${host}`);
     if (started) await markStarted(ledger, [{ name, attempt: 1, host, run_id: 'pid:1', at: started.toISOString() }]);
   }
   const task = async (name: string) =>

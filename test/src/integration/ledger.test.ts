@@ -25,6 +25,12 @@ describe('ledger against a real PostgreSQL', () => {
     const applied = await Promise.all(starters.map((l) => migrate(l, log)));
     assert.equal(applied.filter((a) => a.length > 0).length, 1, 'exactly one process applied the migrations');
     ledger = openLedger({ databaseUrl: db.url, log });
+    // Placement puts work only on hosts the ledger has up.
+    await ledger.query(
+      `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen)
+       SELECT id, '{}', 4, '{process}', 2, 1024, now() FROM unnest($1::text[]) AS id`,
+      [['h1', 'h2', ...Array.from({ length: 8 }, (_, i) => `host-${i}`)]],
+    );
   });
   after(async () => {
     for (const l of [ledger, ...extra]) await l.close();
@@ -47,6 +53,23 @@ describe('ledger against a real PostgreSQL', () => {
       return true;
     });
     await ledger.query('DELETE FROM tangerine_migrations WHERE version = 999');
+  });
+
+  it('places nothing on a host the ledger does not have up: draining, down or unknown', async () => {
+    await ledger.query(
+      `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen, state)
+       VALUES ('drained', '{}', 4, '{process}', 2, 1024, now(), 'draining'), ('gone', '{}', 4, '{process}', 2, 1024, now(), 'down')`,
+    );
+    await submitTasks(ledger, ['to-drained', 'to-gone', 'to-nowhere', 'to-h1'].map((name, i) => ({ seq: 100 + i, spec: spec(name) })), new Date());
+    const placed = await placeTasks(ledger, [
+      { name: 'to-drained', attempt: 0, host: 'drained' }, { name: 'to-gone', attempt: 0, host: 'gone' },
+      { name: 'to-nowhere', attempt: 0, host: 'no-such-host' }, { name: 'to-h1', attempt: 0, host: 'h1' },
+    ]);
+    assert.deepEqual(placed.map((p) => [p.event.name, p.event.host]), [['to-h1', 'h1']]);
+    const states = await ledger.query<{ name: string; state: string }>(
+      "SELECT name, state FROM tasks WHERE name IN ('to-drained', 'to-gone', 'to-nowhere') ORDER BY name",
+    );
+    assert.deepEqual(states.map((r) => r.state), ['ready', 'ready', 'ready']);
   });
 
   it('lets one of many connections racing to place a task win the compare-and-set', async () => {

@@ -31,8 +31,12 @@ describe('README', () => {
 
   it('documents every state, public subject and stream', () => {
     for (const state of TASK_STATES) assert.match(readme, new RegExp(`\\| \`${state}\` \\|`), state);
-    for (const s of [Subjects.submit, Subjects.cancel, Subjects.rejected, Subjects.get, Subjects.list]) {
+    for (const s of [Subjects.submit, Subjects.cancel, Subjects.rejected, Subjects.get, Subjects.list, Subjects.runs, Subjects.output, Subjects.hostsList]) {
       assert.ok(readme.includes(`\`${s.subject}\``), s.subject);
+    }
+    for (const f of [Subjects.deadLetters, Subjects.fleetEvents]) {
+      const documented = f.wildcard.replace('.>', '.<');
+      assert.ok(readme.includes(`\`${documented}`), f.wildcard);
     }
     for (const stream of Object.values(Streams)) assert.ok(readme.includes(stream.name), stream.name);
   });

@@ -29,7 +29,7 @@ export interface ReadyTask {
 }
 
 /**
- * The ready tasks submitted earliest, with only what placement needs. Submission order, not the moment a task became
+ * The ready tasks submitted earliest whose retry backoff (if any) is over, with only what placement needs. Submission order, not the moment a task became
  * ready: a dependent released late, a retry or a cron fire is older work than what was submitted after it (by
  * readiness, a chain's every step queued behind all the tasks submitted after the chain).
  */
@@ -37,7 +37,7 @@ export async function readReadyTasks(ledger: Ledger, limit: number): Promise<Rea
   return ledger.query<ReadyTask>(
     `SELECT name, attempt, spec->>'executor' AS executor, spec->'constraints' AS constraints,
             (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
-       FROM tasks WHERE state = 'ready' ORDER BY submit_seq, name LIMIT $1`,
+       FROM tasks WHERE state = 'ready' AND (retry_at IS NULL OR retry_at <= now()) ORDER BY submit_seq, name LIMIT $1`,
     [limit],
   );
 }
@@ -49,15 +49,20 @@ export interface Placed {
 
 /**
  * Puts ready tasks on hosts, one statement for the batch: a compare-and-set on (state ready, attempt), so a task
- * two placers both chose goes to one host only. Starts the run record of the new attempt.
+ * two placers both chose goes to one host only, and on the host's state in the ledger, not the placer's view of it:
+ * a host must be `up`. The host rows are locked FOR KEY SHARE for the statement, and `hosts.drain` (FOR UPDATE) waits
+ * for it, or it for the drain, which it then sees: once a drain has answered, nothing more is placed there.
+ * Heartbeats (a non-key update) do not conflict with that lock. Starts the run record of the new attempt.
  */
 export async function placeTasks(ledger: Ledger, assignments: readonly { name: string; attempt: number; host: string }[]): Promise<Placed[]> {
   if (assignments.length === 0) return [];
   const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
-    `WITH placed AS (
-       UPDATE tasks t SET state = 'placed', host = v.host, attempt = t.attempt + 1, reason = NULL,
+    `WITH open AS (
+       SELECT id FROM hosts WHERE id = ANY($3::text[]) AND state = 'up' FOR KEY SHARE
+     ), placed AS (
+       UPDATE tasks t SET state = 'placed', host = v.host, attempt = t.attempt + 1, reason = NULL, retry_at = NULL,
               version = t.version + 1, updated_at = now()
-         FROM unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, host)
+         FROM unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, host) JOIN open ON open.id = v.host
         WHERE t.name = v.name AND t.state = 'ready' AND t.attempt = v.attempt
        RETURNING ${EVENT_COLUMNS}, t.spec
      ), runs AS (

@@ -48,8 +48,8 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
   const rows = await ledger.query<ExitRow & { released: boolean }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])
-         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome)
+                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::real[])
+         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome, delay)
      ), r AS (
        UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output, run_id = coalesce(runs.run_id, v.run_id),
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
@@ -62,6 +62,7 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
      ), done AS (
        UPDATE tasks t SET state = old.next, failures = coalesce(v.failures, t.failures), reason = v.reason,
               ready_at = CASE WHEN old.next = 'ready' THEN now() ELSE t.ready_at END,
+              retry_at = CASE WHEN old.next = 'ready' AND v.delay > 0 THEN now() + make_interval(secs => v.delay) END,
               succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
               version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
                                       + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
@@ -80,7 +81,7 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
       decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
       decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
       decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
-      decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome),
+      decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome), decisions.map((d) => d.delay),
     ],
   );
   // A success leaves the failure count as it was: the row's count is the count before.
@@ -92,7 +93,7 @@ type ExitRow = EventRow & { exit_code: number | null; from_state: TaskState; sta
 
 /** Exit 0: success (decideAfterExit's first rule); whether the task is current, and a cron task, the statement sees. */
 function succeeded(r: RunExited): Decision {
-  return { report: r, outcome: 'success', state: 'success', failures: null, reason: null };
+  return { report: r, outcome: 'success', state: 'success', failures: null, reason: null, delay: 0 };
 }
 
 interface Decision {
@@ -103,16 +104,19 @@ interface Decision {
   state: TaskState | null;
   failures: number | null;
   reason: string | null;
+  /** Seconds a retry waits before it may be placed (the backoff); 0 for any other outcome. */
+  delay: number;
 }
 
 function decide(r: RunExited, task: { state: TaskState; attempt: number; failures: number; spec: TaskSpec } | undefined): Decision {
   const live = task && task.attempt === r.attempt && (task.state === 'placed' || task.state === 'running');
-  if (!task || !live) return { report: r, outcome: null, state: null, failures: null, reason: r.reason };
+  if (!task || !live) return { report: r, outcome: null, state: null, failures: null, reason: r.reason, delay: 0 };
   const d = decideAfterExit({ exit_code: r.exit_code, failures: task.failures, ...task.spec });
   const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
-  if ((task.spec.cron ?? null) === null || d.state === 'ready') return { report: r, outcome: d.state, state: d.state, failures: d.failures, reason };
+  const delay = d.state === 'ready' ? d.delay : 0;
+  if ((task.spec.cron ?? null) === null || d.state === 'ready') return { report: r, outcome: d.state, state: d.state, failures: d.failures, reason, delay };
   // A cron task's run ended for good: it goes on to wait for its next fire time; the reason keeps a failure visible.
-  return { report: r, outcome: d.state, state: 'scheduled', failures: d.failures, reason: d.state === 'failed' ? `last run failed: ${reason}` : null };
+  return { report: r, outcome: d.state, state: 'scheduled', failures: d.failures, reason: d.state === 'failed' ? `last run failed: ${reason}` : null, delay };
 }
 
 /** The events of one recorded exit: [running,] outcome [, scheduled], each with its own version. */

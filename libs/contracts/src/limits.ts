@@ -1,0 +1,62 @@
+/**
+ * Every bound on what a stranger sends, in one place. NATS refuses any message over its `max_payload` (1 MiB by
+ * default); the limits below keep every message Tangerine derives from an input (a dispatch is the spec plus about
+ * 400 bytes; an event or a rejection a few hundred) far under it.
+ */
+export const Limits = {
+  /**
+   * Bytes of one task spec as JSON. A fan-in of 10,000 dependencies with names of 20 characters is ~230 KiB;
+   * a dispatch of the largest spec still fits four times in max_payload.
+   */
+  specBytes: 256 * 1024,
+  /** Nesting of any JSON Tangerine reads (a spec needs 4: a list of specs, `environment`, a pair, a value). */
+  jsonDepth: 16,
+  /** Characters of any one string of a spec: an argument, an env value, a label value. */
+  stringChars: 32 * 1024,
+  /** Characters of a key: an env variable's name, a label's name. */
+  keyChars: 256,
+  envEntries: 1000,
+  constraints: 64,
+  commandItems: 1000,
+  entrypointItems: 100,
+  volumes: 100,
+  volumeChars: 4096,
+  dependencies: 10_000,
+  /** Specs in one `tasks.submit` message (the batch form). */
+  specsPerMessage: 1000,
+  /** Bytes of a run's output the agent keeps and reports: its last 64 KiB. */
+  outputBytes: 64 * 1024,
+  /** Tasks in one `tasks.list` page and hosts in one `hosts.list` page; a larger `limit` is taken as this. */
+  pageItems: 1000,
+  /** Runs `tasks.get` carries (the latest), and the most one `tasks.runs` page carries. */
+  runsPerTask: 10,
+  runsPerPage: 50,
+  /** Characters of output each run carries in `tasks.get` and `tasks.runs`: its tail. `tasks.output` gives all. */
+  outputPreviewChars: 4096,
+  /** Runs `hosts.list` names per host; `running_count` gives them all. */
+  runsPerHost: 1000,
+  /** Bytes of a payload quoted in a rejection or a dead letter. */
+  quotedPayloadChars: 512,
+} as const;
+
+/**
+ * Is `value` nested deeper than `max`? Iterative, so a hostile depth cannot overflow the stack, and it stops at
+ * the first level over the bound.
+ */
+export function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** UTF-8 bytes of a string, without encoding it. */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
