@@ -37,6 +37,9 @@ export interface NatsServer {
   readonly pid: number | undefined;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** Stops the server and keeps its store, for an outage; `up` starts it again on the same port. */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 export async function startNats(): Promise<NatsServer> {
@@ -67,5 +70,7 @@ export async function startNats(): Promise<NatsServer> {
       await kill();
       await launch();
     },
+    down: kill,
+    up: launch,
   };
 }

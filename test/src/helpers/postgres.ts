@@ -34,6 +34,9 @@ export interface PostgresServer {
   url: string;
   /** Stops the server as a crash would (immediate: no checkpoint) and starts it again on the same data. */
   restart(): Promise<void>;
+  /** Stops the server (as a failover or an upgrade does: fast, connections cut) and keeps its data; `up` starts it. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +60,12 @@ export async function startPostgres(port: number): Promise<PostgresServer> {
     url,
     async restart() {
       asPostgres(`${bin}/pg_ctl -D '${data}' -m immediate -w stop`);
+      start();
+    },
+    async down() {
+      asPostgres(`${bin}/pg_ctl -D '${data}' -m fast -w stop`);
+    },
+    async up() {
       start();
     },
     async stop() {
