@@ -10,8 +10,13 @@ stdin and reads one JSON line per answer on stdout:
   {"op": "kill", "id": "t:1", "signal": 15}
   when the process ends                                ->  {"id": "t:1", "exit": 0, "output": "<last 64 KiB>"}
                                                        or {"id": "t:1", "signal": 9, "output": "..."}
-stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit. The agent
-removes the file once the exit is reported: until then it tells a new agent that the run was started.
+stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit; its stdin is
+/dev/null. The agent removes the file once the exit is reported: until then it tells a new agent that the run was
+started.
+
+No request ends the launcher (every run it holds would end with it): a line that is not JSON, lacks a field, has
+one of the wrong type, names an unknown op or is longer than MAX_LINE is answered {"id": ..., "error": "<field>:
+<rule>"} when its id can be read, else said once on stderr, and skipped.
 
 One thread waits on both stdin and the children (SIGCHLD through a wakeup pipe): a reaper thread beside the
 reader cost a lock and a hand-over of the interpreter for every run. Answers are written once per wake-up, all
@@ -19,14 +24,28 @@ together: each write wakes the agent, and on a virtual machine a wake-up costs m
 """
 import json
 import os
+import re
 import selectors
 import signal
+import sys
 import time
 
 TAIL = 64 * 1024
 LINGER = 0.002  # seconds the answers to a read of requests may wait for runs that end at once
+# A request line may take this many bytes (its newline aside); launcher.ts refuses a longer one before sending it.
+# A spawn carries one dispatch's command and env, and NATS carries at most 1 MB per message by default (64 MB at
+# most): 16 MiB leaves room for any sane setting while bounding what one line can make this process hold.
+MAX_LINE = 16 * 1024 * 1024
+MAX_ID = 1024
+# The agent writes `{"op": ..., "id": ...` first: the id of a line too long to parse is read from its start.
+ID_AT_START = re.compile(rb'^\{\s*"op"\s*:\s*"[a-z]{1,16}"\s*,\s*"id"\s*:\s*("(?:[^"\\]|\\.){1,%d}")' % MAX_ID)
 children = {}  # pid -> (id, output file)
+pids = {}  # id -> pid, of the runs in children
 pending = []  # answers not yet written, in the order they were made: a run's pid always before its exit
+
+
+class BadRequest(Exception):
+    """A request this launcher refuses; its message names the field and the rule."""
 
 
 def flush():
@@ -38,28 +57,85 @@ def flush():
         data = data[os.write(1, data):]
 
 
+def answer_error(run_id, message):
+    pending.append(json.dumps({"id": run_id, "error": message}) + "\n")
+
+
+def complain(message, line, size=None):
+    """A line without a readable id cannot be answered: said once on stderr (the agent logs it), then skipped."""
+    shown = line[:200].decode("utf-8", errors="replace")
+    size = f"{len(line)} bytes" if size is None else size
+    sys.stderr.write(f"launcher: skipped a request line ({size}): {message}: {shown!r}\n")
+    sys.stderr.flush()
+
+
+def readable_id(request):
+    run_id = request.get("id") if isinstance(request, dict) else None
+    return run_id if isinstance(run_id, str) and 0 < len(run_id) <= MAX_ID else None
+
+
+def got(value):
+    """A value as a refusal quotes it: short, and never the whole of a large one."""
+    if isinstance(value, dict):
+        return f"an object of {len(value)} key{'' if len(value) == 1 else 's'}"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
+    text = json.dumps(value[:61] if isinstance(value, str) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_spawn(request):
+    argv, env, out = request.get("argv"), request.get("env"), request.get("out")
+    if not isinstance(argv, list) or not argv:
+        raise BadRequest(f"argv: must be a non-empty array of strings (got {got(argv)})")
+    for i, arg in enumerate(argv):
+        if not isinstance(arg, str):
+            raise BadRequest(f"argv[{i}]: must be a string (got {got(arg)})")
+        if "\0" in arg:
+            raise BadRequest(f"argv[{i}]: must not hold a NUL character")
+    if argv[0] == "":
+        raise BadRequest("argv[0]: must name the program (got \"\")")
+    if not isinstance(env, dict):
+        raise BadRequest(f"env: must be an object of strings (got {got(env)})")
+    for key, value in env.items():
+        if not isinstance(value, str):
+            raise BadRequest(f"env.{key[:60]}: must be a string (got {got(value)})")
+    if not isinstance(out, str) or out == "" or "\0" in out:
+        raise BadRequest(f"out: must be a file path (got {got(out)})")
+    return argv, env, out
+
+
 def spawn(request):
     run_id = request["id"]
+    argv, env, out = check_spawn(request)
+    if run_id in pids:
+        raise BadRequest(f"id: {got(run_id)} is already running")
     actions = [
-        (os.POSIX_SPAWN_OPEN, 1, request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        # Not the launcher's stdin: that is the agent's request pipe, and a run that reads it eats the requests.
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
         (os.POSIX_SPAWN_DUP2, 1, 2),
     ]
     try:
-        pid = os.posix_spawnp(request["argv"][0], request["argv"], request["env"], file_actions=actions, setsid=True, setsigdef=(signal.SIGINT, signal.SIGCHLD))
+        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setsid=True, setsigdef=(signal.SIGINT, signal.SIGCHLD))
     except Exception as err:  # the agent reports it as a run that did not start
-        pending.append(json.dumps({"id": run_id, "error": f"{type(err).__name__}: {err}"}) + "\n")
+        answer_error(run_id, f"{type(err).__name__}: {err}")
         return
-    children[pid] = (run_id, request["out"])
+    children[pid] = (run_id, out)
+    pids[run_id] = pid
     pending.append(json.dumps({"id": run_id, "pid": pid}) + "\n")
 
 
 def kill(request):
-    pid = next((p for p, (i, _) in children.items() if i == request["id"]), None)
+    sig = request.get("signal", int(signal.SIGTERM))
+    if type(sig) is not int or not 1 <= sig < signal.NSIG:
+        raise BadRequest(f"signal: must be a signal number, 1 to {signal.NSIG - 1} (got {got(sig)})")
+    pid = pids.get(request["id"])
     if pid is not None:
         try:
-            os.killpg(pid, request.get("signal", 15))
+            os.killpg(pid, sig)
         except ProcessLookupError:
-            pass
+            pass  # ended already: its exit is on its way
 
 
 def reap():
@@ -75,6 +151,7 @@ def reap():
         if run is None:
             continue
         run_id, out = run
+        del pids[run_id]
         end = {"id": run_id, "output": tail(out)}
         if os.WIFSIGNALED(status):
             end["signal"] = os.WTERMSIG(status)
@@ -95,14 +172,93 @@ def tail(path):
         return ""
 
 
+OPS = {"spawn": spawn, "kill": kill}
+
+
 def handle(line):
+    """One request line. Nothing in it ends the launcher: every run it holds would go with it."""
     if not line.strip():
         return
-    request = json.loads(line)
-    if request["op"] == "spawn":
-        spawn(request)
-    elif request["op"] == "kill":
-        kill(request)
+    try:
+        request = json.loads(line)
+    except (ValueError, RecursionError) as err:  # not JSON, not UTF-8, or nested too deep
+        complain(f"not JSON ({type(err).__name__})", line)
+        return
+    run_id = readable_id(request)
+    if run_id is None:
+        complain(f'not an object with an "id" (a string of 1 to {MAX_ID} characters)', line)
+        return
+    try:
+        op = OPS.get(request.get("op"))
+        if op is None:
+            raise BadRequest(f'op: must be "spawn" or "kill" (got {got(request.get("op"))})')
+        op(request)
+    except BadRequest as err:
+        answer_error(run_id, str(err))
+    except Exception as err:  # a bug here must not end the runs either; the waiting spawn learns of it
+        answer_error(run_id, f"launcher: {type(err).__name__}: {err}")
+
+
+def too_long(start):
+    """A line over MAX_LINE: answered for its id if its start names one, else said on stderr; never parsed."""
+    found = ID_AT_START.match(start)
+    run_id = None
+    if found:
+        try:
+            run_id = json.loads(found.group(1))
+        except ValueError:
+            pass
+    if isinstance(run_id, str) and run_id:
+        answer_error(run_id, f"request: longer than {MAX_LINE} bytes")
+    else:
+        complain("the rest of it not read", start, f"longer than {MAX_LINE} bytes")
+
+
+class Lines:
+    """Splits stdin into lines, holding at most MAX_LINE bytes of one: the rest of a longer line is dropped."""
+
+    HEAD = 8192  # what is kept of a line being dropped: enough to find its id
+
+    def __init__(self):
+        self.parts = []  # the line so far, in chunks (joined once: a 1 MB line comes in 16 reads)
+        self.size = 0
+        self.head = None  # set while a line too long is dropped: its start
+
+    def feed(self, chunk):
+        """The lines a read completes. A read is at most 64 KiB, far below MAX_LINE: only the line it continues
+        can be too long, and the common case (whole lines, nothing held) is one split."""
+        pieces = chunk.split(b"\n")
+        if len(pieces) == 1:
+            self.hold(chunk)
+            return []
+        lines = pieces[:-1]
+        if self.parts or self.head is not None:
+            self.hold(pieces[0])
+            if self.head is None:
+                lines[0] = b"".join(self.parts)
+            else:
+                too_long(self.head)
+                del lines[0]
+            self.parts, self.size, self.head = [], 0, None
+        self.hold(pieces[-1])
+        return lines
+
+    def hold(self, piece):
+        if not piece:
+            return
+        if self.head is not None:
+            return
+        if self.size + len(piece) > MAX_LINE:
+            head = b""
+            for part in [*self.parts, piece]:
+                head += part[:self.HEAD - len(head)]
+                if len(head) >= self.HEAD:
+                    break
+            self.head = head
+            self.parts, self.size = [], 0
+            return
+        self.parts.append(piece)
+        self.size += len(piece)
 
 
 def main():
@@ -117,7 +273,7 @@ def main():
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ, "requests")
     selector.register(wake_r, selectors.EVENT_READ, "children")
-    rest = b""
+    lines = Lines()
     flush_at = None
     while True:
         timeout = None if flush_at is None else max(0.0, flush_at - time.monotonic())
@@ -135,8 +291,7 @@ def main():
             if not chunk:
                 flush()
                 return
-            *lines, rest = (rest + chunk).split(b"\n")
-            for line in lines:
+            for line in lines.feed(chunk):
                 handle(line)
             # The answers to new requests wait a moment: a run that ends within it is answered once, pid and exit
             # in one write, and the agent is woken once instead of twice.

@@ -47,10 +47,11 @@ export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>)
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    const forceMs = forcedExitAfterMs(config.stopGraceMs);
     const force = setTimeout(() => {
-      log.error('stop took longer than 15 s; exiting');
+      log.error({ after_ms: forceMs }, `stop took longer than ${forceMs / 1000} s; exiting`);
       process.exit(code || 1);
-    }, 15000);
+    }, forceMs);
     force.unref();
     for (const { name, stop } of stops.reverse()) {
       try {
@@ -94,6 +95,14 @@ export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>)
     log.fatal({ err }, 'could not start');
     await shutdown('startup-failure', 1);
   }
+}
+
+/**
+ * How long a stop may take before the process exits anyway: 15 s, or more when STOP_GRACE asks for it, since an
+ * agent's stop gives its process runs STOP_GRACE to end and then reports each one (a few seconds of retries at most).
+ */
+function forcedExitAfterMs(stopGraceMs: number): number {
+  return Math.max(15000, stopGraceMs + 5000);
 }
 
 function loadConfigOrExit(): Config {

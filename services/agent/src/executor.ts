@@ -7,6 +7,8 @@ export interface RunEnd {
   output: string;
   started_at: string | null;
   finished_at: string;
+  /** Set when the run did not end on its own (its process launcher died): it is reported lost with this reason. */
+  lost?: string;
 }
 
 export interface StopOptions {

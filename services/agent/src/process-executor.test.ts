@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -76,6 +76,40 @@ for (const [label, make] of [
     });
   });
 }
+
+describe('process executor: a launcher that dies', () => {
+  it('ends its run lost, not as a failure of the run, and spawns from Node after', async () => {
+    const own = (await Launcher.start(log))!;
+    const executor = new ProcessExecutor(500, own, undefined, runDir);
+    const run = await executor.start(dispatch('launcher-dies', ['sleep', '30']));
+    const pid = Number(run.runId.slice(4));
+    after(() => {
+      try {
+        process.kill(-pid, 'SIGKILL'); // had the agent's side not killed it, it would outlive this test
+      } catch {
+        // gone, as it should be
+      }
+    });
+    process.kill(own.pid!, 'SIGKILL');
+    const end = await run.done;
+    assert.equal(end.lost, 'run_lost: the agent\'s process launcher died, and the run was killed with it');
+    // Gone, or a zombie left to init (which reads its status when it gets to it).
+    const alive = (): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    for (const deadline = Date.now() + 3000; alive() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(alive(), false, 'the run was killed');
+    const next = await executor.start(dispatch('after-launcher', ['sh', '-c', 'echo from node']));
+    assert.equal((await next.done).exit_code, 0);
+    assert.match((await next.done).output, /from node/);
+    await run.cleanup?.();
+  });
+});
 
 describe('process executor: a run directory kept across agents', () => {
   it('refuses a run an earlier agent of the host started, until its exit is reported', async () => {

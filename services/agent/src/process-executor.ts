@@ -61,6 +61,7 @@ export class ProcessExecutor implements Executor {
       output: end.output,
       started_at: startedAt,
       finished_at: this.clock.now().toISOString(),
+      ...(end.lost ? { lost: 'run_lost: the agent\'s process launcher died, and the run was killed with it' } : {}),
     }));
     return {
       runId: `pid:${launched.pid}`,

@@ -17,8 +17,18 @@ interface Active {
   pendingStop: string | null;
   /** Its timeout fired before it ended: it is reported with exit code 124, whatever its kill left. */
   timedOut: boolean;
+  /** A stop was asked for it (cancel, stale): it ends for that reason, and is reported as it ends. */
+  stopAsked: boolean;
   timeoutTimer: NodeJS.Timeout | null;
   startReportTimer: NodeJS.Timeout | null;
+  /** Its executor's runs go on without the agent (containers, adopted by the next agent of the host). */
+  outlivesAgent: boolean;
+  /** Set when the agent's stop ends the run: it is reported lost with this reason, not as its own exit. */
+  endedByStop: string | null;
+  /** Its end has come (the report may still be on its way). */
+  ended: boolean;
+  /** Resolves once its end is reported (or the report given up) and what it left is cleaned up. */
+  settled: Promise<void> | null;
 }
 
 export interface RunsOptions {
@@ -41,6 +51,8 @@ const keyOf = (name: string, attempt: number): string => `${name}:${attempt}`;
 export class Runs {
   private readonly active = new Map<string, Active>();
   private readonly finished = new RecentKeys(10000);
+  /** Runs whose executor's start is under way. */
+  private readonly starting = new Set<Promise<void>>();
   private stopping = false;
 
   constructor(private readonly opts: RunsOptions) {}
@@ -55,13 +67,34 @@ export class Runs {
     return this.active.size;
   }
 
-  /** Starts a run; resolves once it has started (or its failure to start is reported), so the dispatch may be acked. */
-  async run(dispatch: RunDispatch): Promise<void> {
+  /** False once the agent is stopping: it takes no more runs. */
+  get accepting(): boolean {
+    return !this.stopping;
+  }
+
+  /**
+   * Starts a run; resolves once it has started (or its failure to start is reported), so the dispatch may be acked.
+   * Resolves false, doing nothing, when the agent is stopping: the dispatch is left to the next agent of the host.
+   */
+  async run(dispatch: RunDispatch): Promise<boolean> {
+    if (this.stopping) return false;
     const key = keyOf(dispatch.name, dispatch.attempt);
-    if (this.active.has(key) || this.finished.has(key)) return;
-    const entry = newEntry(dispatch.name, dispatch.attempt, dispatch.spec.timeout ?? null);
-    this.active.set(key, entry);
+    if (this.active.has(key) || this.finished.has(key)) return true;
     const executor = this.opts.executors.get(dispatch.spec.executor);
+    const entry = newEntry(dispatch.name, dispatch.attempt, dispatch.spec.timeout ?? null, executor?.adopt !== undefined);
+    this.active.set(key, entry);
+    const starting = this.start(entry, executor, dispatch);
+    this.starting.add(starting);
+    try {
+      await starting;
+    } finally {
+      this.starting.delete(starting);
+    }
+    return true;
+  }
+
+  private async start(entry: Active, executor: Executor | undefined, dispatch: RunDispatch): Promise<void> {
+    const key = keyOf(entry.name, entry.attempt);
     try {
       if (!executor) throw new ExecutorError(`executor: this host has no ${dispatch.spec.executor} executor`);
       entry.started = await executor.start(dispatch);
@@ -93,7 +126,7 @@ export class Runs {
         this.opts.log.warn({ task: a.name, attempt: a.attempt, host: this.opts.host, run_id: a.run.runId }, 'run found twice; following the first');
         continue;
       }
-      const entry = newEntry(a.name, a.attempt, a.timeout);
+      const entry = newEntry(a.name, a.attempt, a.timeout, true);
       entry.started = a.run;
       this.active.set(key, entry);
       this.opts.log.info({ ...this.line(entry), run_id: a.run.runId, running: a.running, timeout: a.timeout, started_at: a.run.startedAt }, 'run adopted');
@@ -113,15 +146,36 @@ export class Runs {
       return;
     }
     this.opts.log.info({ task: name, attempt, host: this.opts.host, reason }, 'stopping run');
+    entry.stopAsked = true;
     await entry.started.stop(reason);
   }
 
   /**
-   * Stops retrying reports and drops every timer: the agent is going away; its runs go on without it (a docker run
-   * is adopted, timeout included, by the next agent of this host).
+   * The agent is stopping. It takes no more runs; the runs being started are let start; then every run that cannot
+   * outlive the agent (a process: the next agent can neither wait for it nor read its exit status) is stopped, SIGTERM
+   * to its process group and SIGKILL after STOP_GRACE, and reported lost (`lost: true`, reason `run_lost: the agent
+   * of <host> stopped`): it did not fail on its own, so the monitor applies host health's rule (a restartable task
+   * is ready again without a failure counted, any other fails). Resolves once those reports, and those of runs that
+   * had already ended, are stored (or given up after a few tries: host health's boot rule catches them then). Runs
+   * that outlive the agent (containers) go on and are adopted, timeout included, by the next agent of this host.
    */
-  detach(): void {
+  async shutdown(): Promise<void> {
     this.stopping = true;
+    await Promise.allSettled([...this.starting]);
+    const reason = `run_lost: the agent of ${this.opts.host} stopped`;
+    // Not one already ending for a reason of its own (its timeout, a cancel): that reason is its report's.
+    const ending = [...this.active.values()].filter((e) => e.started !== null && !e.outlivesAgent && !e.ended && !e.timedOut && !e.stopAsked);
+    for (const entry of ending) {
+      entry.endedByStop = reason;
+      clearTimers(entry);
+    }
+    if (ending.length > 0) this.opts.log.info({ host: this.opts.host, runs: ending.length }, 'agent stopping: ending its process runs');
+    await Promise.all(ending.map(async (entry) => {
+      this.opts.log.info({ ...this.line(entry), reason }, 'stopping run');
+      await entry.started!.stop(reason).catch((err: unknown) => this.opts.log.warn({ ...this.line(entry), err }, 'stop failed'));
+    }));
+    // Every process run is ending now; a container that has ended is being reported and removed.
+    await Promise.all([...this.active.values()].filter((e) => !e.outlivesAgent || e.ended).map((e) => e.settled));
     for (const entry of this.active.values()) clearTimers(entry);
   }
 
@@ -171,13 +225,20 @@ export class Runs {
       }
       this.armTimeout(entry);
     }
-    void started.done.then(async (raw) => {
+    entry.settled = started.done.then(async (raw) => {
       // Decided here, in the same turn as the end: a timer that fires later finds no timer to fire.
       clearTimers(entry);
-      const end = entry.timedOut && entry.timeout !== null ? timedOutEnd(raw, entry.timeout) : raw;
-      log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
+      entry.ended = true;
+      const { lost: launcherLost, ...own } = raw;
+      const lost = entry.endedByStop ?? launcherLost ?? null;
+      const end = lost !== null ? { ...own, exit_code: null, reason: lost, lost: true }
+        : entry.timedOut && entry.timeout !== null ? timedOutEnd(own, entry.timeout) : own;
+      if (entry.endedByStop !== null) log.warn({ ...line, reason: lost, ended_by: raw.reason ?? `exit code ${raw.exit_code}` }, 'run lost: ended by the agent\'s stop');
+      else if (lost !== null) log.warn({ ...line, reason: lost }, 'run lost');
+      else log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
       await (startReported as Promise<void> | null)?.catch(() => undefined);
       const alone = startReported === null ? { run_id: started.runId } : {};
+      // One report per attempt (the same dedupe id), lost or not.
       await this.report(Subjects.runExited.subject, { name, attempt, host, ...end, ...alone }, `exited:${key}`);
       await started.cleanup?.();
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
@@ -222,8 +283,11 @@ export class Runs {
   }
 }
 
-function newEntry(name: string, attempt: number, timeout: number | null): Active {
-  return { name, attempt, timeout, started: null, pendingStop: null, timedOut: false, timeoutTimer: null, startReportTimer: null };
+function newEntry(name: string, attempt: number, timeout: number | null, outlivesAgent: boolean): Active {
+  return {
+    name, attempt, timeout, started: null, pendingStop: null, timedOut: false, stopAsked: false, timeoutTimer: null,
+    startReportTimer: null, outlivesAgent, endedByStop: null, ended: false, settled: null,
+  };
 }
 
 function clearTimers(entry: Active): void {

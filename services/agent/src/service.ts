@@ -35,9 +35,12 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
   const announce = (): void => {
+    // A stopping agent offers no slot: a task its stop requeues must go to another host, not wait in this host's
+    // dispatch stream for an agent that may not come back (until HOST_TIMEOUT).
+    const slots = runs.accepting ? config.hostSlots : 0;
     const message: HostAnnounce = {
-      host, labels: { ...config.hostLabels }, slots: config.hostSlots, executors: [...executors.keys()], cpu, memory,
-      running: runs.list(), free_slots: Math.max(0, config.hostSlots - runs.count()), boot,
+      host, labels: { ...config.hostLabels }, slots, executors: [...executors.keys()], cpu, memory,
+      running: runs.list(), free_slots: Math.max(0, slots - runs.count()), boot,
       at: ctx.clock.now().toISOString(),
     };
     ctx.bus.nc.publish(Subjects.hostAnnounce.subject, encode(message));
@@ -65,10 +68,16 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
 
   return async () => {
-    clearInterval(heartbeat);
+    // From here no dispatch is taken (one still handed over goes back to the stream), and the host announces no
+    // slot before its process runs are ended and reported lost, so the placer puts their tasks elsewhere.
+    // Heartbeats go on meanwhile: the host still holds those runs.
+    const ending = runs.shutdown();
+    announce();
     await stopConsumer();
-    // Runs keep going on the host; the next agent of this host adopts its containers (see DockerExecutor.adopt).
-    runs.detach();
+    await ending;
+    clearInterval(heartbeat);
+    announce();
+    // Containers keep going on the host; the next agent of this host adopts them (see DockerExecutor.adopt).
     launcher?.close();
   };
 }
@@ -107,12 +116,19 @@ function handOver(
   for (const d of batch) {
     void (async () => {
       const v = d.value;
-      if (v.kind === 'run') await runs.run(v.dispatch);
-      else {
+      if (v.kind === 'run') {
+        // Refused by a stopping agent: back to the stream for the next agent of the host (after a moment: at once,
+        // it would come back to this agent's closing pull).
+        if (!(await runs.run(v.dispatch))) return false;
+      } else {
         // Stopping waits for the container to end; the consumer need not.
         void runs.stop(v.stop.name, v.stop.attempt, v.stop.reason)
           .catch((err: unknown) => log.warn({ err, task: v.stop.name, attempt: v.stop.attempt, host }, 'stop failed'));
       }
-    })().then(() => acks.add(d.msg), (err: unknown) => control.setAside(d, err));
+      return true;
+    })().then((taken) => {
+      if (taken) acks.add(d.msg);
+      else d.msg.nak(1000);
+    }, (err: unknown) => control.setAside(d, err));
   }
 }
