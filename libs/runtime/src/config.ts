@@ -33,9 +33,20 @@ export interface Config {
   readonly cronTickMs: number;
   /** A host down this long is removed from the ledger. */
   readonly hostRemoveAfterMs: number;
+  /** Runs kept per task, its current attempt among them (RUNS_KEEP). */
+  readonly runsKeep: number;
+  /** A task finished longer ago than this keeps only its latest run (HISTORY_RETENTION). */
+  readonly historyRetentionMs: number;
+  /** Fire records kept per task, the newest (FIRES_KEEP). */
+  readonly firesKeep: number;
+  /** How often host-health prunes runs and fire records; 0 turns pruning off (PRUNE_INTERVAL). */
+  readonly pruneIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** 100 years: longer than any ledger lives, and the cutoff (now minus it) always a valid timestamp. */
+const MAX_RETENTION_S = 100 * 365 * 86400;
 
 export function loadConfig(env: Env = process.env): Config {
   const hostId = env['HOST_ID'] ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, '-');
@@ -63,6 +74,10 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTimezone: timezone(env, 'TZ'),
     cronTickMs: env['CRON_TICK'] ? seconds(env, 'CRON_TICK') : 250,
     hostRemoveAfterMs: env['HOST_REMOVE_AFTER'] ? seconds(env, 'HOST_REMOVE_AFTER') : 600_000,
+    runsKeep: env['RUNS_KEEP'] ? int(env, 'RUNS_KEEP', 1, 100000) : 20,
+    historyRetentionMs: env['HISTORY_RETENTION'] ? seconds(env, 'HISTORY_RETENTION', MAX_RETENTION_S) : 7 * 86400_000,
+    firesKeep: env['FIRES_KEEP'] ? int(env, 'FIRES_KEEP', 1, 100000) : 100,
+    pruneIntervalMs: env['PRUNE_INTERVAL'] ? secondsOrOff(env, 'PRUNE_INTERVAL') : 60_000,
   });
 }
 
@@ -86,10 +101,20 @@ function int(env: Env, key: string, min: number, max: number): number {
   return n;
 }
 
-function seconds(env: Env, key: string): number {
+function seconds(env: Env, key: string, max = Number.POSITIVE_INFINITY): number {
   const n = Number(env[key]);
   if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds (got "${env[key]}")`);
+  if (n > max) throw configError(key, `must be a number of seconds up to ${max} (got "${env[key]}")`);
   return Math.round(n * 1000);
+}
+
+/** Seconds as for `seconds`, or exactly 0 for "off". */
+function secondsOrOff(env: Env, key: string): number {
+  const text = (env[key] ?? '').trim();
+  if (text !== '' && Number(text) === 0) return 0;
+  const n = Number(env[key]);
+  if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds, or 0 for off (got "${env[key]}")`);
+  return Math.max(1, Math.round(n * 1000));
 }
 
 /** Cron tasks take their zone from TZ, so a zone Intl does not know would reject every one of them later. */
