@@ -40,6 +40,8 @@ describe('loadConfig: defaults', () => {
       historyRetentionMs: 7 * 86400_000,
       firesKeep: 100,
       pruneIntervalMs: 60_000,
+      streamMaxBytes: null,
+      eventsMaxBytes: null,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
   });
@@ -68,6 +70,8 @@ describe('loadConfig: defaults', () => {
     ['HISTORY_RETENTION', 'historyRetentionMs', 7 * 86400_000],
     ['FIRES_KEEP', 'firesKeep', 100],
     ['PRUNE_INTERVAL', 'pruneIntervalMs', 60_000],
+    ['STREAM_MAX_BYTES', 'streamMaxBytes', null],
+    ['EVENTS_MAX_BYTES', 'eventsMaxBytes', null],
   ];
   for (const [variable, key, expected] of empty) {
     it(`treats an empty ${variable} as unset`, () => {
@@ -116,6 +120,9 @@ describe('loadConfig: values from the environment', () => {
     [{ PRUNE_INTERVAL: '0' }, 'pruneIntervalMs', 0],
     [{ PRUNE_INTERVAL: '0.0' }, 'pruneIntervalMs', 0],
     [{ PRUNE_INTERVAL: '0.0001' }, 'pruneIntervalMs', 1],
+    [{ STREAM_MAX_BYTES: '1048576' }, 'streamMaxBytes', 1048576],
+    [{ STREAM_MAX_BYTES: '10737418240' }, 'streamMaxBytes', 10737418240],
+    [{ EVENTS_MAX_BYTES: '536870912' }, 'eventsMaxBytes', 536870912],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
@@ -151,6 +158,9 @@ describe('loadConfig: errors name the variable', () => {
     [{ HISTORY_RETENTION: '3153600001' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a number of seconds up to 3153600000 (got "3153600001")'],
     [{ PRUNE_INTERVAL: '-60' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "-60")'],
     [{ PRUNE_INTERVAL: 'off' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "off")'],
+    [{ STREAM_MAX_BYTES: '1GB' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1GB")'],
+    [{ STREAM_MAX_BYTES: '1048575' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1048575")'],
+    [{ EVENTS_MAX_BYTES: '-1' }, 'EVENTS_MAX_BYTES', 'EVENTS_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "-1")'],
   ];
   for (const [env, field, message] of cases) {
     it(message, () => assertConfigError(() => loadConfig({ HOST_ID: 'h', ...env }), field, message));

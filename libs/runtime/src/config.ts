@@ -41,10 +41,19 @@ export interface Config {
   readonly firesKeep: number;
   /** How often host-health prunes runs and fire records; 0 turns pruning off (PRUNE_INTERVAL). */
   readonly pruneIntervalMs: number;
+  /**
+   * The size limit of each work-queue stream (commands, dispatch, reports), or null when STREAM_MAX_BYTES is unset:
+   * a new stream, or one without a limit, gets the default, and a limit set on an existing stream is left alone.
+   */
+  readonly streamMaxBytes: number | null;
+  /** The same for the events stream (EVENTS_MAX_BYTES). */
+  readonly eventsMaxBytes: number | null;
 }
 
 type Env = Record<string, string | undefined>;
 
+/** NATS's default max_payload: a stream smaller than one message would refuse it forever. */
+const MIN_STREAM_BYTES = 1024 * 1024;
 /** 100 years: longer than any ledger lives, and the cutoff (now minus it) always a valid timestamp. */
 const MAX_RETENTION_S = 100 * 365 * 86400;
 
@@ -78,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     historyRetentionMs: env['HISTORY_RETENTION'] ? seconds(env, 'HISTORY_RETENTION', MAX_RETENTION_S) : 7 * 86400_000,
     firesKeep: env['FIRES_KEEP'] ? int(env, 'FIRES_KEEP', 1, 100000) : 100,
     pruneIntervalMs: env['PRUNE_INTERVAL'] ? secondsOrOff(env, 'PRUNE_INTERVAL') : 60_000,
+    streamMaxBytes: env['STREAM_MAX_BYTES'] ? int(env, 'STREAM_MAX_BYTES', MIN_STREAM_BYTES, Number.MAX_SAFE_INTEGER) : null,
+    eventsMaxBytes: env['EVENTS_MAX_BYTES'] ? int(env, 'EVENTS_MAX_BYTES', MIN_STREAM_BYTES, Number.MAX_SAFE_INTEGER) : null,
   });
 }
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseTaskSpec, type RunExited, type TaskSpec } from '@tangerine/contracts';
+import { Streams, parseTaskSpec, type RunExited, type TaskSpec } from '@tangerine/contracts';
 import {
   applyFires, getTask, migrate, openLedger, placeTasks, pruneHistory, readDueTasks, recordExits, submitTasks,
   type Ledger, type RetentionPolicy,
 } from '@tangerine/ledger';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createLogger } from '@tangerine/runtime';
 import { Cluster } from '../helpers/cluster.js';
 import { createDatabase } from '../helpers/postgres.js';
@@ -244,10 +245,10 @@ describe('retention: pruning runs and fire records against a real PostgreSQL', (
   });
 });
 
-/** The services as processes: host-health prunes on its own timer. */
+/** The services as processes: host-health prunes on its own timer, and every process applies the streams' limits. */
 describe('retention in a running Tangerine', () => {
   const cluster = new Cluster('retention', {
-    PRUNE_INTERVAL: '0.2', RUNS_KEEP: '2', FIRES_KEEP: '3',
+    PRUNE_INTERVAL: '0.2', RUNS_KEEP: '2', FIRES_KEEP: '3', STREAM_MAX_BYTES: '2097152', EVENTS_MAX_BYTES: '3145728',
   });
   let ledger: Ledger;
 
@@ -275,5 +276,15 @@ describe('retention in a running Tangerine', () => {
     assert.deepEqual(view.fires?.map((f) => f.fire_time), ['2026-01-01T10:00:00.000Z', '2026-01-01T09:00:00.000Z', '2026-01-01T08:00:00.000Z']);
     const line = await cluster.services.get('host-health')!.waitForLine((l) => l['msg'] === 'history pruned');
     assert.deepEqual([line['runs'], line['fires'], line['complete']], [8, 7, true]);
+  });
+
+  it('the streams carry STREAM_MAX_BYTES and EVENTS_MAX_BYTES', async () => {
+    const jsm = await jetstreamManager(cluster.client.nc);
+    for (const name of [Streams.commands.name, Streams.dispatch.name, Streams.reports.name]) {
+      const c = (await jsm.streams.info(name)).config;
+      assert.deepEqual([c.max_bytes, c.discard], [2097152, 'new'], name);
+    }
+    const events = (await jsm.streams.info(Streams.events.name)).config;
+    assert.deepEqual([events.max_bytes, events.discard], [3145728, 'old']);
   });
 });
