@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { TangerineError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 import { JetStreamPublisher } from './publisher.js';
-import { ensureStreams } from './streams.js';
+import { ensureStreams, type StreamLimits } from './streams.js';
 
 export interface Bus {
   readonly nc: NatsConnection;
@@ -20,8 +20,8 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-/** Connects to NATS (retrying until it answers) and makes sure Tangerine's streams exist. */
-export async function connectBus(opts: { url: string; name: string; log: Logger; provision?: boolean }): Promise<Bus> {
+/** Connects to NATS (retrying until it answers) and makes sure Tangerine's streams exist, with these limits. */
+export async function connectBus(opts: { url: string; name: string; log: Logger; provision?: boolean; limits?: StreamLimits }): Promise<Bus> {
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -47,7 +47,12 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
   })();
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  if (opts.provision !== false) await ensureStreams(jsm);
+  if (opts.provision !== false) {
+    for (const c of await ensureStreams(jsm, opts.limits)) {
+      if (c.created || c.changed.length > 0) opts.log.info({ stream: c.stream, created: c.created, changed: c.changed }, 'stream provisioned');
+      for (const note of c.notes) opts.log.warn({ stream: c.stream }, `stream not as configured: ${note}`);
+    }
+  }
   const publisher = new JetStreamPublisher(nc);
   return {
     nc, js, jsm, publisher, log: opts.log,

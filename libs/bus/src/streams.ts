@@ -1,47 +1,171 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
-import { Streams } from '@tangerine/contracts';
+import {
+  DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo, type StreamUpdateConfig,
+} from '@nats-io/jetstream';
+import { Streams, TangerineError } from '@tangerine/contracts';
 
 const SECOND_NS = 1_000_000_000;
 const DAY_NS = 86400 * SECOND_NS;
 
 /**
- * Commands, dispatches and reports are work queues: a message is kept until its one consumer acks it, so a
- * `nats pub tasks.submit` sent while intake is down waits for intake. Events are a log that anyone may read.
+ * max_bytes of each work-queue stream (commands, dispatch, reports) when STREAM_MAX_BYTES is unset: 256 MiB, half a
+ * million submissions of 500 bytes, or 4,000 exit reports with their full 64 KiB of output. NATS reserves every
+ * stream's max_bytes in its JetStream storage (`max_file_store`) when it creates the stream, and refuses one that
+ * does not fit: with the events stream's 2 GiB the defaults need 2.75 GiB (with 1 GiB per work queue, 5 GiB, more
+ * than a small machine's free disk may give).
  */
-const CONFIGS: (Partial<StreamConfig> & { name: string })[] = [
-  { ...Streams.commands, subjects: [...Streams.commands.subjects], retention: RetentionPolicy.Workqueue, max_age: 30 * DAY_NS },
-  { ...Streams.dispatch, subjects: [...Streams.dispatch.subjects], retention: RetentionPolicy.Workqueue, max_age: 7 * DAY_NS },
-  { ...Streams.reports, subjects: [...Streams.reports.subjects], retention: RetentionPolicy.Workqueue, max_age: 7 * DAY_NS },
-  {
-    ...Streams.events, subjects: [...Streams.events.subjects], retention: RetentionPolicy.Limits,
-    max_age: 7 * DAY_NS, max_bytes: 2 * 1024 ** 3, discard: DiscardPolicy.Old,
-  },
-  // Dead letters are for people to read: kept a month, and the oldest go first when it fills.
-  {
-    ...Streams.dead, subjects: [...Streams.dead.subjects], retention: RetentionPolicy.Limits,
-    max_age: 30 * DAY_NS, max_bytes: 256 * 1024 ** 2, discard: DiscardPolicy.Old,
-  },
-];
+export const DEFAULT_WORK_QUEUE_MAX_BYTES = 256 * 1024 ** 2;
+/** max_bytes of the dead letters' stream. */
+export const DEAD_LETTERS_MAX_BYTES = 64 * 1024 ** 2;
+/** max_bytes of the events stream when EVENTS_MAX_BYTES is unset: 2 GiB, as before there were limits on the others. */
+export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
 
-/** Creates the streams, or brings an existing one's subjects up to date. Safe when several services start at once. */
-export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
-  for (const config of CONFIGS) {
-    const full = { storage: StorageType.File, duplicate_window: 120 * SECOND_NS, ...config };
+/**
+ * The size limits a process asks for. A limit left null (its variable unset) gives a new stream, or one without a
+ * limit, the default, and leaves an existing limit as it is: a process without the variable (an agent deployed
+ * with less of the environment) does not undo what an operator set on the others.
+ */
+export interface StreamLimits {
+  workQueueMaxBytes?: number | null;
+  eventsMaxBytes?: number | null;
+}
+
+/** A stream as Tangerine wants it. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+  max_age: number;
+  discard: DiscardPolicy;
+  max_bytes: number;
+  /** max_bytes was asked for (its variable set), not a default. */
+  explicit: boolean;
+}
+
+/**
+ * Commands, dispatches and reports are work queues: a message is kept until its one consumer acks it, so a
+ * `nats pub tasks.submit` sent while intake is down waits for intake. A full work queue refuses what comes
+ * (DiscardPolicy.New: the publisher gets an error, a `nats req` an error reply) instead of dropping accepted work
+ * to make room. Events are a log that anyone may read: a full one drops its oldest.
+ */
+export function streamSpecs(limits: StreamLimits = {}): StreamSpec[] {
+  const queue = limits.workQueueMaxBytes ?? null;
+  const events = limits.eventsMaxBytes ?? null;
+  const workQueue = (s: { name: string; subjects: readonly string[] }, days: number): StreamSpec => ({
+    name: s.name, subjects: [...s.subjects], retention: RetentionPolicy.Workqueue, max_age: days * DAY_NS,
+    discard: DiscardPolicy.New, max_bytes: queue ?? DEFAULT_WORK_QUEUE_MAX_BYTES, explicit: queue !== null,
+  });
+  return [
+    workQueue(Streams.commands, 30),
+    workQueue(Streams.dispatch, 7),
+    workQueue(Streams.reports, 7),
+    {
+      name: Streams.events.name, subjects: [...Streams.events.subjects], retention: RetentionPolicy.Limits,
+      max_age: 7 * DAY_NS, discard: DiscardPolicy.Old, max_bytes: events ?? DEFAULT_EVENTS_MAX_BYTES, explicit: events !== null,
+    },
+    // Dead letters are for people to read: kept a month, the oldest dropped first when it fills; 64 MiB hold more
+    // than 50,000 of them (a payload is shown cut to 512 characters).
+    {
+      name: Streams.dead.name, subjects: [...Streams.dead.subjects], retention: RetentionPolicy.Limits,
+      max_age: 30 * DAY_NS, discard: DiscardPolicy.Old, max_bytes: DEAD_LETTERS_MAX_BYTES, explicit: false,
+    },
+  ];
+}
+
+export interface StreamPlan {
+  /** The settings to change, or null when the stream is as wanted. */
+  update: Partial<StreamUpdateConfig> | null;
+  /** What is not as wanted and stays so, in words. */
+  notes: string[];
+}
+
+/**
+ * What to change on an existing stream: subjects, max_age, discard and max_bytes. Retention and storage are never
+ * changed (NATS refuses to); a difference is only noted. Lowering a work queue's max_bytes makes NATS drop its
+ * oldest messages at once to fit, whatever the discard policy (nats-server 2.9.10: ten stored messages of 1 KB,
+ * max_bytes set to 4,000 on update, three were left), so a work queue's limit is lowered only while it holds less
+ * than half the new limit, which leaves room for what arrives meanwhile; otherwise it keeps its limit until a later
+ * start finds it drained.
+ */
+export function planStreamUpdate(info: Pick<StreamInfo, 'config' | 'state'>, want: StreamSpec): StreamPlan {
+  const have = info.config;
+  const update: Partial<StreamUpdateConfig> = {};
+  const notes: string[] = [];
+  if (!sameSet(have.subjects ?? [], want.subjects)) update.subjects = want.subjects;
+  if (have.max_age !== want.max_age) update.max_age = want.max_age;
+  if (have.discard !== want.discard) update.discard = want.discard;
+  const unlimited = !(have.max_bytes > 0);
+  const target = want.explicit || unlimited ? want.max_bytes : have.max_bytes;
+  if (target !== have.max_bytes) {
+    const lowering = unlimited || target < have.max_bytes;
+    if (want.retention === RetentionPolicy.Workqueue && lowering && info.state.bytes > target / 2) {
+      notes.push(`max_bytes stays ${unlimited ? 'unlimited' : have.max_bytes} for now: the stream holds ${info.state.bytes} bytes, `
+        + `more than half of ${target}, and NATS would drop the oldest messages to fit a lower limit`);
+    } else {
+      update.max_bytes = target;
+    }
+  }
+  if (have.retention !== want.retention) {
+    notes.push(`retention is ${have.retention}, not ${want.retention}: NATS cannot change it (only a new stream can)`);
+  }
+  if (have.storage !== StorageType.File) notes.push(`storage is ${have.storage}, not file: NATS cannot change it`);
+  return { update: Object.keys(update).length > 0 ? update : null, notes };
+}
+
+export interface StreamChange {
+  stream: string;
+  created: boolean;
+  /** The settings changed on an existing stream. */
+  changed: string[];
+  notes: string[];
+}
+
+/**
+ * Creates the streams, or brings an existing one's subjects, max_age, discard and max_bytes up to date (so an
+ * upgrade applies them). Safe when several services start at once: each change is the same for all of them.
+ */
+export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits = {}): Promise<StreamChange[]> {
+  const changes: StreamChange[] = [];
+  for (const want of streamSpecs(limits)) {
+    const { explicit: _explicit, ...config } = want;
+    const full: Partial<StreamConfig> & { name: string } = { storage: StorageType.File, duplicate_window: 120 * SECOND_NS, ...config };
+    let info: StreamInfo;
     try {
-      await jsm.streams.info(full.name);
-      await jsm.streams.update(full.name, { subjects: full.subjects });
+      info = await jsm.streams.info(want.name);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
         await jsm.streams.add(full);
+        changes.push({ stream: want.name, created: true, changed: [], notes: [] });
       } catch (addErr) {
         // Another process created it between our look and our add.
-        if (!String(addErr).includes('already in use')) throw addErr;
+        if (!String(addErr).includes('already in use')) throw refused(want, 'create', addErr);
+      }
+      continue;
+    }
+    const plan = planStreamUpdate(info, want);
+    if (plan.update) {
+      try {
+        await jsm.streams.update(want.name, plan.update);
+      } catch (err) {
+        throw refused(want, `update ${JSON.stringify(plan.update)}`, err);
       }
     }
+    if (plan.update || plan.notes.length > 0) {
+      changes.push({ stream: want.name, created: false, changed: Object.keys(plan.update ?? {}), notes: plan.notes });
+    }
   }
+  return changes;
 }
 
 export function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message ?? err));
+}
+
+function refused(want: StreamSpec, what: string, cause: unknown): TangerineError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new TangerineError('bus_unavailable', `stream ${want.name}: NATS refused to ${what} (max_bytes ${want.max_bytes}): ${reason}`, { cause });
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
 }

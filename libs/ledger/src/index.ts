@@ -22,3 +22,5 @@ export { markPublished, readUnpublished } from './tasks/published.js';
 export { toEvent } from './tasks/event-row.js';
 export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
+export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';
+export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';

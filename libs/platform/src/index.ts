@@ -1,4 +1,4 @@
-import { connectBus, eventMessage, publishAll, type Bus, type Outgoing } from '@tangerine/bus';
+import { connectBus, eventMessage, publishAll, type Bus, type Outgoing, type StreamLimits } from '@tangerine/bus';
 import type { TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
 import type { BaseContext, Stop } from '@tangerine/runtime';
@@ -22,7 +22,7 @@ export interface AgentContext extends BaseContext {
 
 /** Opens NATS (provisioning the streams) and PostgreSQL (applying migrations). */
 export async function connectServices(base: BaseContext, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
-  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log });
+  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
   const ledger = openLedger({ databaseUrl: base.config.databaseUrl, log: base.log, application: name, statementTimeoutMs: base.config.statementTimeoutMs });
   try {
     await migrate(ledger, base.log);
@@ -45,9 +45,14 @@ export async function connectServices(base: BaseContext, name: string): Promise<
 }
 
 export async function connectAgent(base: BaseContext, name: string): Promise<{ ctx: AgentContext; close: Stop }> {
-  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log });
+  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
   base.health['nats'] = () => !bus.nc.isClosed();
   return { ctx: { ...base, bus }, close: () => bus.close() };
+}
+
+/** The streams' size limits (STREAM_MAX_BYTES, EVENTS_MAX_BYTES): every process, agents too, provisions the streams. */
+function streamLimits(base: BaseContext): StreamLimits {
+  return { workQueueMaxBytes: base.config.streamMaxBytes, eventsMaxBytes: base.config.eventsMaxBytes };
 }
 
 /** Publishes task events (and any other messages of the same batch), then notes the events as published. */

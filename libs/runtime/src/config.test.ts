@@ -36,6 +36,12 @@ describe('loadConfig: defaults', () => {
       defaultTimezone: 'UTC',
       cronTickMs: 250,
       hostRemoveAfterMs: 600_000,
+      runsKeep: 20,
+      historyRetentionMs: 7 * 86400_000,
+      firesKeep: 100,
+      pruneIntervalMs: 60_000,
+      streamMaxBytes: null,
+      eventsMaxBytes: null,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
   });
@@ -60,6 +66,12 @@ describe('loadConfig: defaults', () => {
     ['HOST_LABELS', 'hostLabels', {}],
     ['TZ', 'defaultTimezone', 'UTC'],
     ['CRON_TICK', 'cronTickMs', 250],
+    ['RUNS_KEEP', 'runsKeep', 20],
+    ['HISTORY_RETENTION', 'historyRetentionMs', 7 * 86400_000],
+    ['FIRES_KEEP', 'firesKeep', 100],
+    ['PRUNE_INTERVAL', 'pruneIntervalMs', 60_000],
+    ['STREAM_MAX_BYTES', 'streamMaxBytes', null],
+    ['EVENTS_MAX_BYTES', 'eventsMaxBytes', null],
   ];
   for (const [variable, key, expected] of empty) {
     it(`treats an empty ${variable} as unset`, () => {
@@ -107,6 +119,19 @@ describe('loadConfig: values from the environment', () => {
     [{ STATEMENT_TIMEOUT: '0' }, 'statementTimeoutMs', 0],
     [{ STATEMENT_TIMEOUT: '2.5' }, 'statementTimeoutMs', 2500],
     [{ DATABASE_URL: '' }, 'databaseUrl', null],
+    [{ RUNS_KEEP: '1' }, 'runsKeep', 1],
+    [{ RUNS_KEEP: '100000' }, 'runsKeep', 100000],
+    [{ HISTORY_RETENTION: '86400' }, 'historyRetentionMs', 86400_000],
+    [{ HISTORY_RETENTION: '0.5' }, 'historyRetentionMs', 500],
+    [{ HISTORY_RETENTION: '3153600000' }, 'historyRetentionMs', 3153600000_000],
+    [{ FIRES_KEEP: '20' }, 'firesKeep', 20],
+    [{ PRUNE_INTERVAL: '10' }, 'pruneIntervalMs', 10_000],
+    [{ PRUNE_INTERVAL: '0' }, 'pruneIntervalMs', 0],
+    [{ PRUNE_INTERVAL: '0.0' }, 'pruneIntervalMs', 0],
+    [{ PRUNE_INTERVAL: '0.0001' }, 'pruneIntervalMs', 1],
+    [{ STREAM_MAX_BYTES: '1048576' }, 'streamMaxBytes', 1048576],
+    [{ STREAM_MAX_BYTES: '10737418240' }, 'streamMaxBytes', 10737418240],
+    [{ EVENTS_MAX_BYTES: '536870912' }, 'eventsMaxBytes', 536870912],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
@@ -134,9 +159,22 @@ describe('loadConfig: errors name the variable', () => {
     [{ HOST_SILENCE_SHARE: '0' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "0")'],
     [{ HOST_SILENCE_SHARE: '55%' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "55%")'],
     [{ HOST_SILENCE_HOLD: '0' }, 'HOST_SILENCE_HOLD', 'HOST_SILENCE_HOLD: must be a positive number of seconds (got "0")'],
-    [{ STATEMENT_TIMEOUT: '-1' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a number of seconds, 0 for none (got "-1")'],
-    [{ STATEMENT_TIMEOUT: '' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a number of seconds, 0 for none (got "")'],
+    [{ STATEMENT_TIMEOUT: '-1' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a positive number of seconds, or 0 for off (got "-1")'],
+    [{ STATEMENT_TIMEOUT: '' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a positive number of seconds, or 0 for off (got "")'],
     [{ HOST_LABELS: 'zone=a,-bad' }, 'HOST_LABELS', 'HOST_LABELS: label "-bad" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
+    [{ RUNS_KEEP: '0' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "0")'],
+    [{ RUNS_KEEP: 'all' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "all")'],
+    [{ RUNS_KEEP: '2.5' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "2.5")'],
+    [{ FIRES_KEEP: '-1' }, 'FIRES_KEEP', 'FIRES_KEEP: must be an integer from 1 to 100000 (got "-1")'],
+    [{ FIRES_KEEP: '100001' }, 'FIRES_KEEP', 'FIRES_KEEP: must be an integer from 1 to 100000 (got "100001")'],
+    [{ HISTORY_RETENTION: '0' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a positive number of seconds (got "0")'],
+    [{ HISTORY_RETENTION: '7d' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a positive number of seconds (got "7d")'],
+    [{ HISTORY_RETENTION: '3153600001' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a number of seconds up to 3153600000 (got "3153600001")'],
+    [{ PRUNE_INTERVAL: '-60' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "-60")'],
+    [{ PRUNE_INTERVAL: 'off' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "off")'],
+    [{ STREAM_MAX_BYTES: '1GB' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1GB")'],
+    [{ STREAM_MAX_BYTES: '1048575' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1048575")'],
+    [{ EVENTS_MAX_BYTES: '-1' }, 'EVENTS_MAX_BYTES', 'EVENTS_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "-1")'],
   ];
   for (const [env, field, message] of cases) {
     it(message, () => assertConfigError(() => loadConfig({ HOST_ID: 'h', ...env }), field, message));

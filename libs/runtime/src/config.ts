@@ -39,9 +39,29 @@ export interface Config {
   readonly hostSilenceHoldMs: number;
   /** A ledger statement running longer than this is cancelled (and its message tried again); 0 turns it off. */
   readonly statementTimeoutMs: number;
+  /** Runs kept per task, its current attempt among them (RUNS_KEEP). */
+  readonly runsKeep: number;
+  /** A task finished longer ago than this keeps only its latest run (HISTORY_RETENTION). */
+  readonly historyRetentionMs: number;
+  /** Fire records kept per task, the newest (FIRES_KEEP). */
+  readonly firesKeep: number;
+  /** How often host-health prunes runs and fire records; 0 turns pruning off (PRUNE_INTERVAL). */
+  readonly pruneIntervalMs: number;
+  /**
+   * The size limit of each work-queue stream (commands, dispatch, reports), or null when STREAM_MAX_BYTES is unset:
+   * a new stream, or one without a limit, gets the default, and a limit set on an existing stream is left alone.
+   */
+  readonly streamMaxBytes: number | null;
+  /** The same for the events stream (EVENTS_MAX_BYTES). */
+  readonly eventsMaxBytes: number | null;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** NATS's default max_payload: a stream smaller than one message would refuse it forever. */
+const MIN_STREAM_BYTES = 1024 * 1024;
+/** 100 years: longer than any ledger lives, and the cutoff (now minus it) always a valid timestamp. */
+const MAX_RETENTION_S = 100 * 365 * 86400;
 
 export function loadConfig(env: Env = process.env): Config {
   const hostId = env['HOST_ID'] ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, '-');
@@ -72,6 +92,12 @@ export function loadConfig(env: Env = process.env): Config {
     hostSilenceShare: env['HOST_SILENCE_SHARE'] ? share(env, 'HOST_SILENCE_SHARE') : 0.55,
     hostSilenceHoldMs: env['HOST_SILENCE_HOLD'] ? seconds(env, 'HOST_SILENCE_HOLD') : 300_000,
     statementTimeoutMs: env['STATEMENT_TIMEOUT'] !== undefined ? secondsOrOff(env, 'STATEMENT_TIMEOUT') : 30_000,
+    runsKeep: env['RUNS_KEEP'] ? int(env, 'RUNS_KEEP', 1, 100000) : 20,
+    historyRetentionMs: env['HISTORY_RETENTION'] ? seconds(env, 'HISTORY_RETENTION', MAX_RETENTION_S) : 7 * 86400_000,
+    firesKeep: env['FIRES_KEEP'] ? int(env, 'FIRES_KEEP', 1, 100000) : 100,
+    pruneIntervalMs: env['PRUNE_INTERVAL'] ? secondsOrOff(env, 'PRUNE_INTERVAL') : 60_000,
+    streamMaxBytes: env['STREAM_MAX_BYTES'] ? int(env, 'STREAM_MAX_BYTES', MIN_STREAM_BYTES, Number.MAX_SAFE_INTEGER) : null,
+    eventsMaxBytes: env['EVENTS_MAX_BYTES'] ? int(env, 'EVENTS_MAX_BYTES', MIN_STREAM_BYTES, Number.MAX_SAFE_INTEGER) : null,
   });
 }
 
@@ -95,9 +121,10 @@ function int(env: Env, key: string, min: number, max: number): number {
   return n;
 }
 
-function seconds(env: Env, key: string): number {
+function seconds(env: Env, key: string, max = Number.POSITIVE_INFINITY): number {
   const n = Number(env[key]);
   if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds (got "${env[key]}")`);
+  if (n > max) throw configError(key, `must be a number of seconds up to ${max} (got "${env[key]}")`);
   return Math.round(n * 1000);
 }
 
@@ -107,11 +134,13 @@ function share(env: Env, key: string): number {
   return n;
 }
 
-/** Seconds, where 0 means off. */
+/** Seconds as for `seconds`, or exactly 0 for "off". */
 function secondsOrOff(env: Env, key: string): number {
+  const text = (env[key] ?? '').trim();
+  if (text !== '' && Number(text) === 0) return 0;
   const n = Number(env[key]);
-  if (env[key]?.trim() === '' || !Number.isFinite(n) || n < 0) throw configError(key, `must be a number of seconds, 0 for none (got "${env[key]}")`);
-  return Math.round(n * 1000);
+  if (!Number.isFinite(n) || n <= 0) throw configError(key, `must be a positive number of seconds, or 0 for off (got "${env[key]}")`);
+  return Math.max(1, Math.round(n * 1000));
 }
 
 /** Cron tasks take their zone from TZ, so a zone Intl does not know would reject every one of them later. */

@@ -1,8 +1,8 @@
 import { decode, disposition, publishAll, type Outgoing } from '@tangerine/bus';
 import { Subjects, Validators, type FleetEvent, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
 import {
-  countSilentHosts, findStaleRuns, markHostsDown, readUnpublished, recordHeartbeats, removeHosts, requeueFromDownHosts, requeueLostRuns,
-  type Heartbeat,
+  countSilentHosts, findStaleRuns, markHostsDown, pruneHistory, readUnpublished, recordHeartbeats, removeHosts, requeueFromDownHosts,
+  requeueLostRuns, type Heartbeat,
 } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -19,7 +19,8 @@ const SWEEP_MS = 1000;
  * host-health: agents' heartbeats → the ledger (one statement per interval); hosts silent for HOST_TIMEOUT go down
  * and their runs are requeued (host_lost), or failed when the task may not restart; an agent that restarted loses
  * the runs it did not take back (run_lost); a host that still runs what the ledger moved elsewhere is told to
- * stop it (fencing). It also publishes again the events of changes whose publisher died after its commit.
+ * stop it (fencing). It also publishes again the events of changes whose publisher died after its commit, and
+ * prunes the history the ledger no longer keeps (runs, fire records: see `startPruning`).
  * Every decision is a compare-and-set in the ledger, so replicas may run side by side.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
@@ -42,6 +43,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     },
   });
   const requests = serveHostRequests(ctx);
+  const stopPruning = startPruning(ctx);
 
   /** A ledger step: its failure closes the evidence until the ledger answers again. */
   const step = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
@@ -82,7 +84,53 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     clearInterval(timer);
     sub.unsubscribe();
     for (const s of requests) s.unsubscribe();
-    await busy;
+    await Promise.all([busy, stopPruning()]);
+  };
+}
+
+/** The time one prune may take; a walk through the tasks that did not reach the last one resumes this soon after. */
+const PRUNE_BUDGET_MS = 1000;
+const PRUNE_CATCH_UP_MS = 5000;
+
+/**
+ * Every PRUNE_INTERVAL, runs and fire records beyond RUNS_KEEP, FIRES_KEEP and HISTORY_RETENTION are deleted, in
+ * statements of at most 5,000 rows for at most PRUNE_BUDGET_MS. On its own timer, never in the heartbeat and host
+ * sweep above: a long prune does not delay a host's going down. A walk through a large ledger (or the backlog an
+ * upgrade finds) goes on where it stopped after PRUNE_CATCH_UP_MS of rest: about a sixth of one ledger connection
+ * until it has caught up. Replicas prune side by side: rows another one holds are skipped, never waited for.
+ */
+function startPruning(ctx: ServiceContext): Stop {
+  const { config, log } = ctx;
+  if (config.pruneIntervalMs === 0) return async () => undefined;
+  const policy = { runsKeep: config.runsKeep, historyMs: config.historyRetentionMs, firesKeep: config.firesKeep };
+  let stopped = false;
+  let resume = '';
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  const schedule = (ms: number): void => {
+    if (!stopped) timer = setTimeout(() => { running = prune(); }, ms);
+  };
+  const prune = async (): Promise<void> => {
+    let next = config.pruneIntervalMs;
+    try {
+      const r = await pruneHistory(ctx.ledger, policy, { now: ctx.clock.now(), budgetMs: PRUNE_BUDGET_MS, after: resume });
+      resume = r.resume ?? '';
+      if (r.resume !== null) next = Math.min(next, PRUNE_CATCH_UP_MS);
+      ctx.metrics.inc('pruned_runs', r.runs);
+      ctx.metrics.inc('pruned_fires', r.fires);
+      if (r.runs + r.fires > 0) {
+        log.info({ runs: r.runs, fires: r.fires, statements: r.statements, complete: r.resume === null }, 'history pruned');
+      }
+    } catch (err) {
+      log.warn({ err }, 'pruning history failed');
+    }
+    schedule(next);
+  };
+  schedule(config.pruneIntervalMs);
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
   };
 }
 
