@@ -17,7 +17,9 @@ const DAY = 86_400_000;
 
 /**
  * How far back latestFire looks: 400 days covers any schedule that fires at least once a year, with room for
- * DST; only leap-day schedules (`0 0 29 2 *`) fire more rarely, and for them an older fire time is stale.
+ * DST. Only schedules bound to a date that a year can lack fire more rarely: leap days (`0 0 29 2 *`), and a
+ * date on a weekday (`0 0 13 1 *\/7`, 13 January on a Sunday, by the day-field rule). For them an older fire
+ * time is stale.
  */
 const LOOKBACK_MS = 400 * DAY;
 
@@ -43,7 +45,7 @@ export function nextFire(schedule: CronSchedule, after: Date): Date {
 
 /**
  * The newest fire instant at or before `atOrBefore`, or null if there is none in the 400 days before it
- * (only possible for leap-day schedules).
+ * (only possible for schedules bound to a date a year can lack, see LOOKBACK_MS).
  */
 export function latestFire(schedule: CronSchedule, atOrBefore: Date): Date | null {
   const t = instantOf(atOrBefore, 'atOrBefore');
