@@ -3,8 +3,9 @@
 //  - one skipped by a spring-forward fires at the instant the clocks jump (03:00 new offset), and all the
 //    skipped ones of a gap together fire once there, never twice at one instant;
 //  - one shown twice by a fall-back fires at its first showing only, unless the hour field allows every
-//    hour: then the job follows elapsed time and fires at both showings (Vixie cron's rule for such jobs),
-//    so an every-5-minutes job does not pause for an hour.
+//    hour: then the job follows elapsed time and fires at both showings (modelled on Vixie cron's wildcard
+//    jobs, which Vixie takes to be those whose minute or hour field starts with `*`), so an every-5-minutes
+//    job does not pause for an hour.
 // cron-parser alone gets the spring-forward case differently (it moves each skipped time an hour on, so
 // `*/15 2 * * *` fires four times after the jump and `30 2 * * *` at 03:30), so it only walks wall-clock
 // time in UTC (walls.ts) and this file maps wall-clock times to instants.
