@@ -62,6 +62,15 @@ describe('decideFire: decision table', () => {
     });
   });
 
+  it('in the second pass of a fall-back hour (America/New_York): the catch-up and the next fire at 02:00 EST', () => {
+    // 01:00-01:59 shows at 05:xxZ (EDT) and again at 06:xxZ (EST); decided at 01:20 EST, after missing 01:00-01:45 EDT.
+    const schedule: CronSchedule = parseCron('*/15 1-3 * * *', { name: 'task', timezone: 'America/New_York' });
+    const decision = decideFire(input({ schedule, due: new Date('2026-11-01T05:00:00Z'), now: new Date('2026-11-01T06:20:00Z'), startingDeadlineSeconds: 3600 }));
+    assert.deepEqual(decision, {
+      action: 'fire', fireTime: new Date('2026-11-01T05:45:00Z'), missedFrom: new Date('2026-11-01T05:00:00Z'), next: new Date('2026-11-01T07:00:00Z'),
+    });
+  });
+
   it('works on a schedule rebuilt from stored strings', () => {
     const schedule: CronSchedule = { expression: 'H * * * *', resolved: '0 17 * * * *', timezone: 'UTC' };
     assert.deepEqual(decideFire(input({ schedule, due: at('10:17:00'), now: at('10:17:01') })), {

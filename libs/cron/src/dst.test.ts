@@ -55,6 +55,18 @@ describe('nextFire across DST', () => {
       iso('2026-10-25T00:00', '2026-10-25T00:30', '2026-10-25T01:00', '2026-10-25T01:30', '2026-10-25T02:00')],
     ['Berlin fall, hourly', '0 * * * *', 'Europe/Berlin', '2026-10-24T22:30:00Z',
       iso('2026-10-24T23:00', '2026-10-25T00:00', '2026-10-25T01:00', '2026-10-25T02:00')],
+    // From inside the second showing of the repeated hour, the wall times after it come next: the clocks
+    // reach 02:00 EST one hour on, not when the first showing's offset would say.
+    ['NY fall, from the second 01:20, a job on fixed hours goes on at 02:00', '*/15 1-3 * * *', 'America/New_York', '2026-11-01T06:20:00Z',
+      iso('2026-11-01T07:00', '2026-11-01T07:15', '2026-11-01T07:30')],
+    ['NY fall, from the second 01:20, past a repeated 01:50', '0,50 1,2 * * *', 'America/New_York', '2026-11-01T06:20:00Z',
+      iso('2026-11-01T07:00', '2026-11-01T07:50', '2026-11-02T06:00')],
+    ['NY fall, from the second 01:00 itself', '0,30 1-2 * * *', 'America/New_York', '2026-11-01T06:00:00Z',
+      iso('2026-11-01T07:00', '2026-11-01T07:30', '2026-11-02T06:00')],
+    ['Berlin fall, from the second 02:10', '0,30 2-3 * * *', 'Europe/Berlin', '2026-10-25T01:10:00Z',
+      iso('2026-10-25T02:00', '2026-10-25T02:30', '2026-10-26T01:00')],
+    ['Lord Howe fall (30 minutes), from the second 01:35', '*/10 1-2 * * *', 'Australia/Lord_Howe', '2026-04-04T15:05:00Z',
+      iso('2026-04-04T15:30', '2026-04-04T15:40', '2026-04-04T15:50', '2026-04-04T16:00')],
   ];
   for (const [label, expression, tz, from, expected] of table) {
     it(`${label}: "${expression}"`, () => assert.deepEqual(fires(expression, tz, from, expected.length), expected));
@@ -176,6 +188,15 @@ describe('brute force around every 2026 transition', () => {
           const actual: string[] = [];
           for (let t = nextFire(schedule, new Date(from - 1)); t.getTime() < to; t = nextFire(schedule, t)) actual.push(t.toISOString());
           assert.deepEqual(actual, expected, `nextFire, "${expression}"`);
+          // From any instant near the change, not only from fire times: a chain of fire times of a job on
+          // fixed hours never starts inside a repeated hour, where nextFire once skipped the hour after it.
+          const fireTimes = expected.map((x) => Date.parse(x));
+          for (let t = change - 3 * HOUR + 17_000; t < change + 3 * HOUR; t += 7 * MINUTE) {
+            const next = fireTimes.find((f) => f > t);
+            if (next !== undefined) assert.equal(nextFire(schedule, new Date(t)).getTime(), next, `nextFire from ${new Date(t).toISOString()}, "${expression}"`);
+            const latest = fireTimes.findLast((f) => f <= t);
+            if (latest !== undefined) assert.equal(latestFire(schedule, new Date(t))?.getTime(), latest, `latestFire at ${new Date(t).toISOString()}, "${expression}"`);
+          }
           for (let i = 1; i < expected.length; i++) {
             const [before, at] = [Date.parse(expected[i - 1]!), Date.parse(expected[i]!)];
             assert.equal(latestFire(schedule, new Date(at))?.getTime(), at, `latestFire at a fire time, "${expression}"`);

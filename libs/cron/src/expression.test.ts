@@ -158,6 +158,8 @@ describe('parseCron: errors', () => {
     ['@daily 5', 'cron: "@daily 5" is not a known macro; use one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly', '@daily 5'],
     ['0 0 30 2 *', 'cron: day of month field: "30" never occurs in the months of the month field ("2")', '30'],
     ['0 0 31 APR,jun,9,11 *', 'cron: day of month field: "31" never occurs in the months of the month field ("APR,jun,9,11")', '31'],
+    // A day field starting with `*` makes a day match both fields, so the day of month must exist.
+    ['0 0 30 2 */2', 'cron: day of month field: "30" never occurs in the months of the month field ("2")', '30'],
   ];
   for (const [expression, message, part] of table) {
     it(`"${expression}"`, () => {
@@ -179,6 +181,7 @@ describe('parseCron: errors', () => {
 
   it('accepts an impossible day of month when the day of week can match instead', () => {
     assert.doesNotThrow(() => parseCron('0 0 30 2 MON', { name: 'task', timezone: 'UTC' }));
+    assert.doesNotThrow(() => parseCron('0 0 30 2 0-6', { name: 'task', timezone: 'UTC' }));
   });
 
   it('reports the time zone before the expression', () => {

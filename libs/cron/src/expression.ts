@@ -46,13 +46,16 @@ export function parseExpression(expression: string, taskName: string | null): Pa
 }
 
 /**
- * Rejects a schedule that can never fire, such as `0 0 30 2 *`: with day of week `*` the day of month must
- * exist in at least one allowed month. (With day of week restricted a day matches if either matches, so some
- * weekday always comes.) Without this check the next fire time would not exist.
+ * Rejects a schedule that can never fire, such as `0 0 30 2 *`. When a day must match both day fields (one
+ * of them starts with `*`), the day of month must exist in at least one allowed month; each date of a month
+ * then falls on every weekday in some year, so the day-of-week field cannot make it impossible (only rare:
+ * `0 0 29 2 *\/7`, 29 February on a Sunday, fires every 28 years). When either day field is enough, some
+ * allowed weekday always comes. Without this check the next fire time would not exist.
  */
 function checkDaysExist(fields: readonly ParsedField[], written: readonly string[]): void {
   const [, , , dayOfMonth, month, dayOfWeek] = fields;
-  if (dayOfMonth === undefined || month === undefined || dayOfWeek === undefined || !dayOfWeek.star) return;
+  if (dayOfMonth === undefined || month === undefined || dayOfWeek === undefined) return;
+  if (!dayOfMonth.star && !dayOfWeek.star) return;
   const firstDay = dayOfMonth.values[0] ?? 1;
   if (month.values.some((m) => firstDay <= (MONTH_DAYS[m - 1] ?? 31))) return;
   const dayText = written[3] ?? '';

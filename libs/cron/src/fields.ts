@@ -50,8 +50,10 @@ export interface ParsedField {
   /** Allowed values, ascending, without duplicates; day of week 7 is stored as 0. */
   readonly values: readonly number[];
   /**
-   * The field is exactly `*`. This, not the value set, decides the day-of-month / day-of-week rule: when both
-   * are restricted (not `*`) a day matches if either matches, as in Vixie cron and cron-parser.
+   * The field starts with `*` (`*`, `*\/2`, `*,5`): Vixie cron's DOM_STAR / DOW_STAR flag. This, not the value
+   * set, decides how the two day fields combine: if either day field starts with `*`, a day must match both;
+   * otherwise a day matching either is enough. So `0 0 *\/2 * 1` runs on odd days that are Mondays, while
+   * `0 0 1-31/2 * 1` runs on odd days and on Mondays.
    */
   readonly star: boolean;
   /** The field as written, with each `H` part replaced by the numbers it stands for. */
@@ -71,7 +73,7 @@ export function parseField(text: string, field: FieldSpec, hash: number | null):
     for (let v = from; v <= to; v += step) values.add(field.index === 5 && v === 7 ? 0 : v);
     resolved.push(partText);
   }
-  return { values: [...values].sort((a, b) => a - b), star: text === '*', text: resolved.join(',') };
+  return { values: [...values].sort((a, b) => a - b), star: text.startsWith('*'), text: resolved.join(',') };
 }
 
 interface Part {

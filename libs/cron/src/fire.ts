@@ -3,34 +3,42 @@
 //  - one skipped by a spring-forward fires at the instant the clocks jump (03:00 new offset), and all the
 //    skipped ones of a gap together fire once there, never twice at one instant;
 //  - one shown twice by a fall-back fires at its first showing only, unless the hour field allows every
-//    hour: then the job follows elapsed time and fires at both showings (Vixie cron's rule for such jobs),
-//    so an every-5-minutes job does not pause for an hour.
+//    hour: then the job follows elapsed time and fires at both showings (modelled on Vixie cron's wildcard
+//    jobs, which Vixie takes to be those whose minute or hour field starts with `*`), so an every-5-minutes
+//    job does not pause for an hour.
 // cron-parser alone gets the spring-forward case differently (it moves each skipped time an hour on, so
 // `*/15 2 * * *` fires four times after the jump and `30 2 * * *` at 03:30), so it only walks wall-clock
 // time in UTC (walls.ts) and this file maps wall-clock times to instants.
 import { compile, type Compiled } from './compile.js';
 import type { CronSchedule } from './schedule.js';
-import { instantsOf, type WallInstants } from './wallclock.js';
+import { fallBackNear, firstShowing, instantsOf, shownBy, type FallBack } from './wallclock.js';
 import { nextWall, prevWall } from './walls.js';
-import { findTransition, offsetAt } from './zone.js';
 
 const DAY = 86_400_000;
 
 /**
  * How far back latestFire looks: 400 days covers any schedule that fires at least once a year, with room for
- * DST; only leap-day schedules (`0 0 29 2 *`) fire more rarely, and for them an older fire time is stale.
+ * DST. Only schedules bound to a date that a year can lack fire more rarely: leap days (`0 0 29 2 *`), and a
+ * date on a weekday (`0 0 13 1 *\/7`, 13 January on a Sunday, by the day-field rule). For them an older fire
+ * time is stale.
  */
 const LOOKBACK_MS = 400 * DAY;
+
+// Both searches start from the clocks' high-water mark (shownBy), not from their reading: while a fall-back
+// repeats an hour, the reading is back in wall times whose first showing is past, and stepping on from it
+// with the earlier offset (as this file once did) overshoots the wall times after the repeated hour: from
+// 01:20 EST, `*/15 1-3 * * *` skipped 02:00 and 02:15 EST. The second showings, which only jobs on every
+// hour fire at, are searched on their own (they are a span of wall times shown at one offset).
 
 /** The first fire instant strictly after `after`. */
 export function nextFire(schedule: CronSchedule, after: Date): Date {
   const t = instantOf(after, 'after');
   const compiled = compile(schedule.resolved);
   const tz = schedule.timezone;
-  const offset = offsetAt(tz, t);
-  let best = nextFromWall(compiled, tz, t, t + offset);
-  if (compiled.allHours) {
-    const repeat = nextSecondShowing(compiled, tz, t, offset);
+  const fallBack = fallBackNear(tz, t);
+  let best = firstShowing(instantsOf(tz, nextWall(compiled, shownBy(tz, t, fallBack))));
+  if (compiled.allHours && fallBack !== null) {
+    const repeat = nextSecondShowing(compiled, fallBack, t);
     if (repeat !== null && repeat < best) best = repeat;
   }
   return new Date(best);
@@ -38,91 +46,34 @@ export function nextFire(schedule: CronSchedule, after: Date): Date {
 
 /**
  * The newest fire instant at or before `atOrBefore`, or null if there is none in the 400 days before it
- * (only possible for leap-day schedules).
+ * (only possible for schedules bound to a date a year can lack, see LOOKBACK_MS).
  */
 export function latestFire(schedule: CronSchedule, atOrBefore: Date): Date | null {
   const t = instantOf(atOrBefore, 'atOrBefore');
   const compiled = compile(schedule.resolved);
   const tz = schedule.timezone;
-  const offset = offsetAt(tz, t);
-  let from = t + offset;
-  let repeat: number | null = null;
-  const offsetDayBefore = offsetAt(tz, t - DAY);
-  if (offsetDayBefore > offset) {
-    // A fall-back in the last day. While the clocks repeat an hour, that whole hour was already shown once
-    // (before the change), so every wall time up to its end has a first showing in the past.
-    const change = findTransition(tz, t - DAY, t);
-    const repeatedEnd = change + offsetDayBefore;
-    if (from < repeatedEnd) {
-      from = repeatedEnd - 1;
-      // And the wall times already shown a second time, for a job that fires at both showings.
-      if (compiled.allHours) {
-        const wall = prevWall(compiled, t + offset);
-        if (wall >= change + offset) repeat = wall - offset;
-      }
-    }
+  const fallBack = fallBackNear(tz, t);
+  const at = instantsOf(tz, prevWall(compiled, shownBy(tz, t, fallBack)));
+  // A repeated wall time shown a second time long ago (its fall-back more than a day back) needs no search.
+  let best = compiled.allHours && at.kind === 'repeated' && at.second <= t ? at.second : firstShowing(at);
+  if (compiled.allHours && fallBack !== null) {
+    const repeat = prevSecondShowing(compiled, fallBack, t);
+    if (repeat !== null && repeat > best) best = repeat;
   }
-  let best = prevFromWall(compiled, tz, t, from, t - LOOKBACK_MS);
-  if (best === null) return null;
-  if (repeat !== null && repeat > best) best = repeat;
-  return new Date(best);
+  return best < t - LOOKBACK_MS ? null : new Date(best);
 }
 
-/**
- * The earliest fire instant after `t` among the wall times after `wall` (the clocks' reading at `t`). The
- * first showings of successive wall times never go backwards in time, so the first wall time with an instant
- * after `t` gives the answer; only wall times shown once already before `t` (in a fall-back) are passed over.
- */
-function nextFromWall(compiled: Compiled, tz: string, t: number, wall: number): number {
-  let from = wall;
-  for (;;) {
-    const w = nextWall(compiled, from);
-    const at = instantsOf(tz, w);
-    const fire = firstAfter(at, t, compiled.allHours);
-    if (fire !== null) return fire;
-    // Shown first before `t`: skip straight past every wall time whose first showing is before `t`.
-    from = at.kind === 'repeated' ? Math.max(w, t + at.firstOffset) : w;
-  }
+/** The first second showing after `t` of a matching wall time repeated by `fallBack`, or null. */
+function nextSecondShowing(compiled: Compiled, { change, before, after }: FallBack, t: number): number | null {
+  // Wall time w is shown again at w - after, which is after t for w > t + after.
+  const w = nextWall(compiled, Math.max(t + after, change + after - 1));
+  return w < change + before ? w - after : null;
 }
 
-/**
- * Second showings lie before the first showings of some earlier wall times: at 01:30 (first showing) an
- * every-hour job's next fire is 01:00 shown again, not 02:00. For a fall-back within the next day, the
- * earliest repeated wall time that matches and whose second showing is after `t`.
- */
-function nextSecondShowing(compiled: Compiled, tz: string, t: number, offset: number): number | null {
-  const offsetDayAfter = offsetAt(tz, t + DAY);
-  if (offsetDayAfter >= offset) return null;
-  const change = findTransition(tz, t, t + DAY);
-  // Wall times in [change + offsetDayAfter, change + offset) are shown again from `change` on; all of those
-  // second showings are after `t`, and they come in wall-time order.
-  const w = nextWall(compiled, change + offsetDayAfter - 1);
-  return w < change + offset ? w - offsetDayAfter : null;
-}
-
-/** The latest fire instant at or before `t` among the wall times at or before `wall`, not before `limit`. */
-function prevFromWall(compiled: Compiled, tz: string, t: number, wall: number, limit: number): number | null {
-  let from = wall;
-  for (;;) {
-    const w = prevWall(compiled, from);
-    const at = instantsOf(tz, w);
-    const fire = lastAtOrBefore(at, t, compiled.allHours);
-    if (fire !== null) return fire < limit ? null : fire;
-    if (w < limit - DAY) return null;
-    from = w - 1;
-  }
-}
-
-function firstAfter(at: WallInstants, t: number, bothShowings: boolean): number | null {
-  if (at.kind !== 'repeated') return at.instant > t ? at.instant : null;
-  if (at.first > t) return at.first;
-  return bothShowings && at.second > t ? at.second : null;
-}
-
-function lastAtOrBefore(at: WallInstants, t: number, bothShowings: boolean): number | null {
-  if (at.kind !== 'repeated') return at.instant <= t ? at.instant : null;
-  if (bothShowings && at.second <= t) return at.second;
-  return at.first <= t ? at.first : null;
+/** The last second showing at or before `t` of a matching wall time repeated by `fallBack`, or null. */
+function prevSecondShowing(compiled: Compiled, { change, before, after }: FallBack, t: number): number | null {
+  const w = prevWall(compiled, Math.min(t + after, change + before - 1));
+  return w >= change + after ? w - after : null;
 }
 
 function instantOf(date: Date, name: string): number {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CronError, checkTimezone } from './index.js';
-import { findTransition, offsetAt } from './zone.js';
+import { findTransition, offsetAt, wallOf } from './zone.js';
 
 const HOUR = 3_600_000;
 
@@ -37,6 +37,31 @@ describe('offsetAt', () => {
     ['Australia/Lord_Howe', '2026-07-15T00:00:00Z', 10.5 * HOUR],
   ];
   for (const [tz, at, offset] of table) it(`${tz} at ${at}`, () => assert.equal(offsetAt(tz, Date.parse(at)), offset));
+});
+
+describe('offsetAt: the fast reading of the clock agrees with formatToParts', () => {
+  const options: Intl.DateTimeFormatOptions = {
+    hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  };
+  /** The reading by formatToParts alone, as wall-clock milliseconds. */
+  const parts = (tz: string, instant: number): number => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { ...options, timeZone: tz }).formatToParts(instant).map((x) => [x.type, Number(x.value)]));
+    return new Date(Date.UTC(2000, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!)).setUTCFullYear(p.year!);
+  };
+  // Instants from 1900 to 2100, a prime number of seconds apart so that every time of day comes up.
+  const instants = Array.from({ length: 400 }, (_, i) => Date.UTC(1900, 0, 1) + i * 15_778_463_000 + 0.25);
+  for (const tz of ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Sao_Paulo', 'Pacific/Chatham']) {
+    it(tz, () => {
+      for (const t of instants) assert.equal(offsetAt(tz, t), parts(tz, t) - Math.floor(t / 1000) * 1000, new Date(t).toISOString());
+    });
+  }
+
+  it('falls back to formatToParts for a text of another shape', () => {
+    const german = new Intl.DateTimeFormat('de-DE', { ...options, timeZone: 'Europe/Berlin' });
+    const t = Date.parse('2026-10-25T01:30:00Z');
+    assert.match(german.format(t), /^25\.10\.2026, 02:30:00$/);
+    assert.equal(wallOf(german, t), Date.UTC(2026, 9, 25, 2, 30));
+  });
 });
 
 describe('findTransition', () => {

@@ -47,17 +47,33 @@ function zone(tz: string): Zone {
 export function offsetAt(tz: string, instant: number): number {
   const { format } = zone(tz);
   if (format === null) return 0;
+  return wallOf(format, instant) - Math.floor(instant / 1000) * 1000;
+}
+
+/** en-US with hourCycle h23, as `zone` makes it: "11/1/2026, 01:30:00". */
+const EN_US = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
+
+/**
+ * What `format` shows at `instant`, as a wall-clock time (milliseconds, read as UTC, whole seconds). Its
+ * text read by a regular expression costs 4 µs where formatToParts costs 10 (Node 20; offsets are most of a
+ * fire-time search); formatToParts stays for a text of another shape, should an ICU update change it.
+ */
+export function wallOf(format: Intl.DateTimeFormat, instant: number): number {
   let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  for (const { type, value } of format.formatToParts(instant)) {
-    if (type === 'year') year = Number(value);
-    else if (type === 'month') month = Number(value);
-    else if (type === 'day') day = Number(value);
-    else if (type === 'hour') hour = Number(value);
-    else if (type === 'minute') minute = Number(value);
-    else if (type === 'second') second = Number(value);
+  const m = EN_US.exec(format.format(instant));
+  if (m !== null) {
+    [month, day, year, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  } else {
+    for (const { type, value } of format.formatToParts(instant)) {
+      if (type === 'year') year = Number(value);
+      else if (type === 'month') month = Number(value);
+      else if (type === 'day') day = Number(value);
+      else if (type === 'hour') hour = Number(value);
+      else if (type === 'minute') minute = Number(value);
+      else if (type === 'second') second = Number(value);
+    }
   }
-  const wall = new Date(Date.UTC(2000, month - 1, day, hour, minute, second)).setUTCFullYear(year);
-  return wall - Math.floor(instant / 1000) * 1000;
+  return new Date(Date.UTC(2000, month - 1, day, hour, minute, second)).setUTCFullYear(year);
 }
 
 /** Transitions found so far, a few per zone: near a DST change every call would otherwise bisect again. */
