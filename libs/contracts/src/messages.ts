@@ -303,7 +303,7 @@ export type DeadLetter = Static<typeof DeadLetter>;
  */
 export const FleetEvent = Type.Object({
   kind: Type.Union([Type.Literal('silence_suspected'), Type.Literal('silence_cleared')]),
-  /** Hosts silent for HOST_TIMEOUT, and hosts up or draining in all. */
+  /** Hosts silent for half of HOST_TIMEOUT or more, and hosts up or draining in all. */
   silent: Type.Integer({ minimum: 0 }),
   total: Type.Integer({ minimum: 0 }),
   reason: Type.String(),

@@ -195,7 +195,10 @@ interface SilenceState {
 async function sweep(ctx: ServiceContext, tick: number, silence: SilenceState): Promise<void> {
   const now = ctx.clock.now();
   const cutoff = new Date(now.getTime() - ctx.config.hostTimeoutMs);
-  const counts = await countSilentHosts(ctx.ledger, cutoff);
+  // Hosts that fell silent together are not all past the timeout in the same sweep (their last heartbeats were up
+  // to an interval apart): silence is weighed from half the timeout on, so the first of them is not taken for lost
+  // alone, a sweep before the others.
+  const counts = await countSilentHosts(ctx.ledger, new Date(now.getTime() - ctx.config.hostTimeoutMs / 2));
   const decision = decideSilence(
     { share: ctx.config.hostSilenceShare, minHosts: SILENCE_MIN_HOSTS, holdMs: ctx.config.hostSilenceHoldMs },
     { ...counts, now: now.getTime(), holdingSince: silence.holdingSince },

@@ -2,7 +2,7 @@
  * When most hosts fall silent at once, the network is the likelier cause, not the hosts: Kubernetes' node lifecycle
  * controller stops evicting from a zone once 55% of its nodes are not ready (`unhealthyZoneThreshold`). Tangerine
  * holds in the same case: no host is marked down (and no run requeued) while at least `share` of the hosts that are
- * up or draining, and at least `minHosts` of them, are silent, for at most `holdMs`; after that the hosts are taken for
+ * up or draining (and at least two, of `minHosts` or more) have been silent for half of HOST_TIMEOUT, for at most `holdMs`; after that the hosts are taken for
  * lost after all, so a zone that truly died is requeued within HOST_SILENCE_HOLD.
  */
 export interface SilenceRule {
@@ -15,6 +15,7 @@ export interface SilenceRule {
 }
 
 export interface SilenceInput {
+  /** Hosts silent for half of HOST_TIMEOUT or more. */
   silent: number;
   total: number;
   now: number;

@@ -26,7 +26,8 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor'];
+// host-health writes the hosts' heartbeats to the ledger, and the placer places only on a host the ledger has up.
+export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor', 'host-health'];
 
 export async function startStack(opts: { agents: AgentSpec[]; services?: ServiceName[]; env?: Record<string, string> }): Promise<BenchStack> {
   const nats = await startNats();

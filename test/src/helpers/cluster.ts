@@ -31,19 +31,33 @@ export class Cluster {
 
   constructor(readonly id: string, readonly extraEnv: Record<string, string> = {}) {}
 
+  /** Set when the services reach the ledger through PG* variables and Tangerine's PGPASS, not DATABASE_URL. */
+  private pgVars: Record<string, string> | null = null;
+
   env(): Record<string, string> {
     return {
-      NATS_URL: this.nats.url, DATABASE_URL: this.databaseUrl, HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3',
+      NATS_URL: this.nats.url, ...(this.pgVars ?? { DATABASE_URL: this.databaseUrl }), HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3',
       ...this.extraEnv,
     };
   }
 
   /** `services` are names, or `<name>-<n>` for one more replica of a service. */
-  async start(opts: { services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean } = {}): Promise<this> {
+  /**
+   * `ownPostgres: { password }`: a PostgreSQL of its own that asks for that password over TCP; `pgpass`: the services
+   * get PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASS (Tangerine's name for the password) instead of DATABASE_URL.
+   */
+  async start(opts: {
+    services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean | { password: string; pgpass?: boolean };
+  } = {}): Promise<this> {
     this.nats = await startNats();
     if (opts.ownPostgres) {
-      this.postgres = await startPostgres(await freePort());
+      const own = typeof opts.ownPostgres === 'object' ? opts.ownPostgres : null;
+      this.postgres = await startPostgres(await freePort(), own ?? {});
       this.databaseUrl = this.postgres.url;
+      if (own?.pgpass) {
+        const u = new URL(this.postgres.url);
+        this.pgVars = { PGHOST: u.hostname, PGPORT: u.port, PGUSER: u.username, PGDATABASE: u.pathname.slice(1), PGPASS: own.password };
+      }
       this.dropDb = () => this.postgres!.stop();
     } else {
       const db = await createDatabase(this.id);

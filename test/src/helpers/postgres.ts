@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -44,18 +44,27 @@ export interface PostgresServer {
  * A PostgreSQL server of its own, for a test that restarts it (chaos): Debian's binaries, a fresh data directory
  * owned by the postgres user, trust auth on 127.0.0.1 and a free port.
  */
-export async function startPostgres(port: number): Promise<PostgresServer> {
+export async function startPostgres(port: number, opts: { password?: string } = {}): Promise<PostgresServer> {
   const bin = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).map((v) => `/usr/lib/postgresql/${v}/bin`).pop();
   if (!bin) throw new Error('no PostgreSQL binaries in /usr/lib/postgresql (scripts/prepare.sh installs them)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-pg-'));
   const data = path.join(dir, 'data');
   execFileSync('chown', ['postgres:postgres', dir]);
   const asPostgres = (cmd: string) => execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', cmd], { stdio: 'ignore' });
-  asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 >/dev/null`);
+  if (opts.password !== undefined) {
+    // Password authentication over TCP (what a managed PostgreSQL asks for); the socket stays trusted for pg_ctl.
+    writeFileSync(path.join(dir, 'pw'), opts.password);
+    execFileSync('chown', ['postgres:postgres', path.join(dir, 'pw')]);
+    asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth-host=scram-sha-256 --auth-local=trust --pwfile='${dir}/pw' -E UTF8 >/dev/null`);
+  } else {
+    asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 >/dev/null`);
+  }
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200 -c autovacuum_naptime=5s`;
   const start = () => asPostgres(`${bin}/pg_ctl -D '${data}' -l '${dir}/server.log' -o "${options}" -w start`);
   start();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const url = opts.password !== undefined
+    ? `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${port}/postgres`
+    : `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
     async restart() {

@@ -114,10 +114,11 @@ describe('host health in the ledger', () => {
     await onHost('lost-placed', 'h1');
     await onHost('lost-once', 'h1', { restartable: false }, at(40));
     const events = await requeueLostReports(ledger, [
-      { name: 'lost-placed', attempt: 1 }, { name: 'lost-once', attempt: 1 }, { name: 'taken-back', attempt: 7 },
+      { name: 'lost-placed', attempt: 1 }, { name: 'lost-once', attempt: 1, reason: 'run_lost: the agent of h1 stopped' },
+      { name: 'taken-back', attempt: 7 },
     ]);
     assert.deepEqual(events.map((e) => [e.name, e.from, e.state, e.reason]).sort(), [
-      ['lost-once', 'running', 'failed', 'run_lost: the agent on h1 restarted without it'],
+      ['lost-once', 'running', 'failed', 'run_lost: the agent of h1 stopped'],
       ['lost-placed', 'placed', 'ready', 'run_lost: the agent on h1 restarted without it'],
     ]);
     assert.deepEqual(await task('lost-placed'), { state: 'ready', reason: 'run_lost: the agent on h1 restarted without it', failures: 0 });

@@ -68,6 +68,8 @@ describe('retention: pruning runs and fire records against a real PostgreSQL', (
     db = await createDatabase('retention');
     ledger = openLedger({ databaseUrl: db.url, log });
     await migrate(ledger, log);
+    // Placement puts work only on a host the ledger has up.
+    await ledger.query("INSERT INTO hosts (id, labels, slots, executors) VALUES ('h1', '{}', 1000, '{process}')");
     const submit = (s: TaskSpec) => submitTasks(ledger, [{ seq: ++seq, spec: s }], submitted);
     // Retried seven times, its eighth attempt running now.
     await submit(spec('retried-running', { recoverable_exitcodes: [75], max_failures: 100 }));

@@ -50,6 +50,8 @@ describe('stream limits', () => {
       [Streams.commands.name, false, ['discard', 'max_bytes'], []],
       [Streams.dispatch.name, false, ['discard', 'max_bytes'], []],
       [Streams.reports.name, false, ['discard', 'max_bytes'], []],
+      // New since those streams were made: the dead letters' stream.
+      [Streams.dead.name, true, [], []],
     ]);
     for (const name of [Streams.commands.name, Streams.dispatch.name, Streams.reports.name]) {
       const c = await config(name);

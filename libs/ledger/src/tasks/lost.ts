@@ -3,7 +3,7 @@ import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 
 /**
- * What happens to the runs in `lost` (a CTE yielding name, attempt, state, host of tasks locked FOR UPDATE): the
+ * What happens to the runs in `lost` (a CTE yielding name, attempt, state, host, detail of tasks locked FOR UPDATE): the
  * run records the reason; a restartable task goes back to ready without a failure counted, a cron task waits for
  * its next fire time, any other ends failed with the reason.
  */
@@ -15,24 +15,25 @@ const REQUEUE = `
   UPDATE tasks t SET
     state = CASE WHEN (t.spec->>'restartable')::boolean THEN 'ready'
                  WHEN t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE 'failed' END,
-    reason = $REASON || ': ' || $DETAIL,
+    reason = $REASON || ': ' || lost.detail,
     ready_at = CASE WHEN (t.spec->>'restartable')::boolean THEN now() ELSE t.ready_at END,
     version = t.version + 1, updated_at = now()
     FROM lost
    WHERE t.name = lost.name AND t.attempt = lost.attempt AND t.state = lost.state
   RETURNING ${EVENT_COLUMNS}, lost.state AS from_state`;
 
-function requeue(lost: string, reason: string, detail: string): string {
-  return `WITH lost AS (${lost}) ${REQUEUE.replaceAll('$REASON', reason).replaceAll('$DETAIL', detail)}`;
+function requeue(lost: string, reason: string): string {
+  return `WITH lost AS (${lost}) ${REQUEUE.replaceAll('$REASON', reason)}`;
 }
 
 /** Placed or running tasks on hosts that are down: `host_lost`. Idempotent, so it also runs as a sweep. */
 export async function requeueFromDownHosts(ledger: Ledger): Promise<TaskEvent[]> {
   const rows = await ledger.query<EventRow & { from_state: TaskState }>(
     requeue(
-      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t JOIN hosts h ON h.id = t.host
+      `SELECT t.name, t.attempt, t.state, t.host, 'host ' || t.host || ' stopped answering' AS detail
+         FROM tasks t JOIN hosts h ON h.id = t.host
         WHERE h.state = 'down' AND t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
-      `'host_lost'`, `'host ' || lost.host || ' stopped answering'`,
+      `'host_lost'`,
     ),
     [],
   );
@@ -47,11 +48,12 @@ export async function requeueFromDownHosts(ledger: Ledger): Promise<TaskEvent[]>
 export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, kept: readonly { name: string; attempt: number }[]): Promise<TaskEvent[]> {
   const rows = await ledger.query<EventRow & { from_state: TaskState }>(
     requeue(
-      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t JOIN runs ON runs.task = t.name AND runs.attempt = t.attempt
+      `SELECT t.name, t.attempt, t.state, t.host, 'the agent on ' || t.host || ' restarted without it' AS detail
+         FROM tasks t JOIN runs ON runs.task = t.name AND runs.attempt = t.attempt
         WHERE t.host = $1 AND t.state = 'running' AND runs.started_at < $2
           AND (t.name, t.attempt) NOT IN (SELECT * FROM unnest($3::text[], $4::int[]))
         ORDER BY t.name FOR UPDATE OF t`,
-      `'run_lost'`, `'the agent on ' || lost.host || ' restarted without it'`,
+      `'run_lost'`,
     ),
     [host, boot, kept.map((k) => k.name), kept.map((k) => k.attempt)],
   );
@@ -59,19 +61,23 @@ export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, 
 }
 
 /**
- * Runs an agent reported lost: a dispatch came to it again for a run an earlier agent of its host had started and
- * could not report (see RunExited.lost). The same rule as `requeueLostRuns`, for the current attempt only.
+ * Runs an agent reported lost (see RunExited.lost): a dispatch came to it again for a run an earlier agent of its host
+ * had started and could not report, or the agent stopped and ended them. The same rule as `requeueLostRuns`, for the
+ * current attempt only; the reason is the report's (`run_lost: the agent of h2 stopped`).
  */
-export async function requeueLostReports(ledger: Ledger, reports: readonly { name: string; attempt: number }[]): Promise<TaskEvent[]> {
+export async function requeueLostReports(
+  ledger: Ledger, reports: readonly { name: string; attempt: number; reason?: string | null }[],
+): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
   const rows = await ledger.query<EventRow & { from_state: TaskState }>(
     requeue(
-      `SELECT t.name, t.attempt, t.state, t.host FROM tasks t
-         JOIN unnest($1::text[], $2::int[]) AS v(name, attempt) ON v.name = t.name AND v.attempt = t.attempt
+      `SELECT t.name, t.attempt, t.state, t.host,
+              coalesce(nullif(regexp_replace(v.reason, '^run_lost: ', ''), ''), 'the agent on ' || t.host || ' restarted without it') AS detail
+         FROM tasks t JOIN unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, reason) ON v.name = t.name AND v.attempt = t.attempt
         WHERE t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
-      `'run_lost'`, `'the agent on ' || lost.host || ' restarted without it'`,
+      `'run_lost'`,
     ),
-    [reports.map((r) => r.name), reports.map((r) => r.attempt)],
+    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.reason ?? null)],
   );
   return rows.map((r) => toEvent(r, r.from_state));
 }
