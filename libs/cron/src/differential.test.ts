@@ -31,6 +31,7 @@ import assert from 'node:assert/strict';
 import { Cron } from 'croner';
 import { latestFire, nextFire, parseCron, type CronSchedule } from './index.js';
 import { parseExpression } from './expression.js';
+import { clockReading } from './testing.js';
 import type { ParsedField } from './fields.js';
 
 const SECOND = 1000;
@@ -224,22 +225,8 @@ function expression(r: Random): Generated {
 // ---------------------------------------------------------------------------------------------------------
 // Clock readings and DST changes from Intl directly (not from the library under test).
 
-const formats = new Map<string, Intl.DateTimeFormat>();
 
-/** What the clocks of `tz` show at `instant`, as a wall-clock time (milliseconds, read as UTC). */
-function reading(tz: string, instant: number): number {
-  let format = formats.get(tz);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-    });
-    formats.set(tz, format);
-  }
-  const p = Object.fromEntries(format.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
-  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (instant % SECOND);
-}
-
-const offset = (tz: string, instant: number): number => reading(tz, instant) - instant;
+const offset = (tz: string, instant: number): number => clockReading(tz, instant) - instant;
 
 /** The first whole second in (from, to] whose offset differs from the one at `from`. */
 function bisect(tz: string, from: number, to: number): number {
@@ -369,7 +356,7 @@ function compare(c: Case, tally: Tally): void {
     const change = changeNear(tz, instant);
     const difference: Difference = {
       only, instant, latestAge, change, allHours, cronerFixed,
-      matchesShown: matches(fields, domAndDow, reading(tz, instant)),
+      matchesShown: matches(fields, domAndDow, clockReading(tz, instant)),
       matchesSkipped: change !== null && change.after > change.before && matchesInGap(fields, domAndDow, change),
     };
     const verdict = classify(difference);

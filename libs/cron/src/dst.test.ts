@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { latestFire, nextFire, parseCron } from './index.js';
-import { fireTimes } from './testing.js';
+import { clockReading, fireTimes } from './testing.js';
 import { parseExpression } from './expression.js';
 import type { ParsedField } from './fields.js';
 
@@ -110,25 +110,11 @@ describe('latestFire across DST', () => {
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** What the zone's clocks show at `instant`, as a wall-clock time (milliseconds, read as UTC). */
-function reading(tz: string, instant: number): number {
-  let format = formats.get(tz);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-    });
-    formats.set(tz, format);
-  }
-  const p = Object.fromEntries(format.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
-  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-}
 
 /** Transition instants of `tz` in 2026, to the minute. */
 function transitions(tz: string): number[] {
   const out: number[] = [];
-  const offset = (t: number) => reading(tz, t) - t;
+  const offset = (t: number) => clockReading(tz, t) - t;
   for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += HOUR) {
     if (offset(t) === offset(t + HOUR)) continue;
     let m = t;
@@ -155,9 +141,9 @@ function bruteForce(resolved: string, tz: string, from: number, to: number): num
   const everyHour = fields[2]!.values.length === 24;
   const seen = new Set<number>();
   const out: number[] = [];
-  let previous = reading(tz, from - 4 * HOUR - MINUTE);
+  let previous = clockReading(tz, from - 4 * HOUR - MINUTE);
   for (let t = from - 4 * HOUR; t < to; t += MINUTE) {
-    const wall = reading(tz, t);
+    const wall = clockReading(tz, t);
     let fire = matches(fields, wall) && (everyHour || !seen.has(wall));
     // Clocks jumped: the skipped wall times that match fire now, once.
     for (let w = previous + MINUTE; w < wall && !fire; w += MINUTE) fire = matches(fields, w);

@@ -12,3 +12,21 @@ export function fireTimes(expression: string, from: string, count: number, timez
   }
   return out;
 }
+
+const readingFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * For tests: what the clocks of `tz` show at `instant`, as a wall-clock time in milliseconds read as UTC, straight
+ * from Intl (not from the zone code under test), so that tests can compute fire times from the rules themselves.
+ */
+export function clockReading(tz: string, instant: number): number {
+  let format = readingFormats.get(tz);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    readingFormats.set(tz, format);
+  }
+  const p = Object.fromEntries(format.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!) + (((instant % 1000) + 1000) % 1000);
+}

@@ -74,11 +74,13 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await launch('resolver');
     await launch('placer');
     await launch('monitor');
+    // The placer places only on hosts the ledger has up: host-health writes their heartbeats there.
+    await launch('host-health');
     for (let i = 0; i < opts.agents; i++) {
       await launch('agent', { HOST_ID: `bench-${i}`, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
     }
     await waitHealthy(procs.map((p) => p.port));
-    await new Promise((r) => setTimeout(r, 1500)); // agents announced, placer has its view
+    await new Promise((r) => setTimeout(r, 1500)); // agents announced, placer has its view, host-health wrote the hosts
 
     const submitted = new Map<string, number>();
     const running = new Map<string, number>();
