@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
 import { backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
 import { deadLetterOf, jsMessageFacts, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
@@ -109,7 +109,8 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
     else m.nak(5000);
   };
   const control: ConsumerControl<T> = { setAside: (d, err) => setAsideMsg(d.msg, err) };
-  const unwatch = watchMaxDeliveries(bus, stream, durable, log, async (facts, err) => {
+  const workQueue = (await bus.jsm.streams.info(stream)).config.retention === RetentionPolicy.Workqueue;
+  const unwatch = watchMaxDeliveries(bus, { stream, consumer: durable, workQueue }, log, async (facts, err) => {
     if (!(await setAside(facts, err))) throw new Error('reason not published');
   });
 

@@ -41,13 +41,14 @@ interface MaxDeliveriesAdvisory {
 /**
  * A message delivered MAX_DELIVER times without an answer crashed (or hung) its handler each time: JetStream stops
  * delivering it and says so with an advisory. Whoever hears it first (a queue group of the consumer's processes)
- * sets the message aside as any other, with `setAside`, and removes it from the stream, so it is neither lost
- * silently nor left in a work queue forever.
+ * sets the message aside as any other, with `setAside`, and removes it from a work-queue stream, so it is neither
+ * lost silently nor left in a work queue forever.
  */
 export function watchMaxDeliveries(
-  bus: Bus, stream: string, consumer: string, log: Logger,
+  bus: Bus, where: { stream: string; consumer: string; workQueue: boolean }, log: Logger,
   setAside: (msg: { subject: string; seq: number; deliveries: number; data: Uint8Array }, err: Error) => Promise<void>,
 ): () => void {
+  const { stream, consumer } = where;
   const sub = bus.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`, {
     queue: `tangerine-dead-${consumer}`,
     callback: (err, m) => {
@@ -58,7 +59,8 @@ export function watchMaxDeliveries(
         if (!stored) return; // already removed: another process set it aside
         const reason = new Error(`delivered ${advisory.deliveries} times without an answer: its handler crashed or hung on it each time`);
         await setAside({ subject: stored.subject, seq: stored.seq, deliveries: advisory.deliveries, data: stored.data }, reason);
-        await bus.jsm.streams.deleteMessage(stream, advisory.stream_seq).catch(() => undefined);
+        // A work queue would keep it forever; a log (the events) keeps it for its other readers.
+        if (where.workQueue) await bus.jsm.streams.deleteMessage(stream, advisory.stream_seq).catch(() => undefined);
       })().catch((e: unknown) => log.warn({ err: e, stream, consumer }, 'a message over its deliveries could not be set aside'));
     },
   });

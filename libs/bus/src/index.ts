@@ -10,5 +10,5 @@ export { consumeBatches, MAX_DELIVER, MAX_TRIES, SUSPECT_AFTER } from './consume
 export type { BatchConsumerOptions, ConsumerControl, Delivered, MessageFacts } from './consume.js';
 export { disposition, describeError } from './disposition.js';
 export type { Disposition } from './disposition.js';
-export { deadLetterOf, publishDeadLetter } from './dead-letters.js';
+export { deadLetterOf, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
 export type { JsMsg } from '@nats-io/jetstream';

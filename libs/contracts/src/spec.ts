@@ -92,6 +92,8 @@ export const CHILD_SUFFIX_LENGTH = 16;
 export interface ParseOptions {
   /** The zone of a cron task that names none: the `TZ` environment variable, else UTC. */
   defaultTimezone?: string;
+  /** The spec's JSON text, when the caller has it (intake, as received): its size is read from it, not written again. */
+  json?: string;
 }
 
 function invalid(field: string, rule: string): TangerineError {
@@ -106,7 +108,7 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid('spec', `must be a JSON object (got ${quote(input)})`);
   }
-  checkSize(input);
+  checkSize(input, options.json);
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (!(ACCEPTED_FIELDS as readonly string[]).includes(key)) {
@@ -152,11 +154,11 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
  * The bounds of the whole spec, before any field is read: nesting first (so that nothing below walks a hostile
  * depth), then its size as JSON (which bounds every list and string the schema then checks one by one).
  */
-function checkSize(input: object): void {
+function checkSize(input: object, given?: string): void {
   if (nestsDeeper(input, Limits.jsonDepth)) {
     throw invalid('spec', `must not nest deeper than ${Limits.jsonDepth} levels`);
   }
-  const json = JSON.stringify(input);
+  const json = given ?? JSON.stringify(input);
   const bytes = utf8Bytes(json);
   if (bytes > Limits.specBytes) {
     throw invalid('spec', `must be at most ${Limits.specBytes} bytes as JSON (got ${bytes})`);

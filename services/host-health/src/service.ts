@@ -64,14 +64,18 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     ticks += 1;
     busy = busy.then(async () => {
       const beats = buffer.take();
-      // Heartbeats that came while the ledger was away are written when it is back, not dropped.
-      let away = false;
-      await step('recording heartbeats', () => flush(ctx, beats).catch((err: unknown) => {
-        away = disposition(err) === 'outage';
-        throw err;
-      }));
-      if (away) buffer.restore(beats);
-      if (evidence.ledgerAway && beats.length === 0) await step('reaching the ledger', () => probe(ctx));
+      if (beats.length > 0) {
+        // Heartbeats that came while the ledger was away are written when it is back, not dropped.
+        let away = false;
+        await step('recording heartbeats', () => flush(ctx, beats).catch((err: unknown) => {
+          away = disposition(err) === 'outage';
+          throw err;
+        }));
+        if (away) buffer.restore(beats);
+      } else if (evidence.ledgerAway) {
+        // Only a statement that reached the ledger says it is back.
+        await step('reaching the ledger', () => probe(ctx));
+      }
       if (!evidence.mayMarkDown(clock.now().getTime(), ctx.bus.connectedSince())) return;
       await step('host sweep', () => sweep(ctx, ticks, silence));
       if (ticks % Math.round(REPUBLISH_AFTER_MS / SWEEP_MS) === 0) {
@@ -135,7 +139,6 @@ function startPruning(ctx: ServiceContext): Stop {
 }
 
 async function flush(ctx: ServiceContext, beats: Heartbeat[]): Promise<void> {
-  if (beats.length === 0) return;
   const results = await record(ctx, beats);
   const hostEvents: HostEvent[] = [];
   const taskEvents: TaskEvent[] = [];

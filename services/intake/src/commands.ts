@@ -23,11 +23,12 @@ export function parseCommand(subject: string, seq: number, data: Uint8Array, now
   } catch {
     return refuse(new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`, { field: 'payload' }));
   }
-  // The list form adds one level to its specs.
-  if (nestsDeeper(value, Limits.jsonDepth + 1)) {
-    return refuse(new TangerineError('invalid_spec', `spec: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'spec' }));
-  }
   if (subject === Subjects.submit.subject && Array.isArray(value)) {
+    // Before each spec is written out again as its own text (a spec alone is checked by parseTaskSpec): the list
+    // form adds one level to its specs.
+    if (nestsDeeper(value, Limits.jsonDepth + 1)) {
+      return refuse(new TangerineError('invalid_spec', `spec: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'spec' }));
+    }
     if (value.length > Limits.specsPerMessage) {
       return refuse(new TangerineError('invalid_spec',
         `spec: a list may hold at most ${Limits.specsPerMessage} specs (got ${value.length}); send several messages`, { field: 'spec' }));
@@ -43,7 +44,7 @@ function parseOne(subject: string, seq: number, index: number | null, value: unk
     ? (value as { name: string }).name.slice(0, 100) : null;
   try {
     if (subject === Subjects.cancel.subject) return { kind: 'cancel', seq, key, name: parseCancel(value), text };
-    const spec: TaskSpec = parseTaskSpec(value, options);
+    const spec: TaskSpec = parseTaskSpec(value, { ...options, json: text });
     return { kind: 'submit', seq, key, index, submission: { seq, key, spec }, text };
   } catch (err) {
     // Anything else thrown here is a bug of validation: still a verdict for this spec, never a stalled batch.
