@@ -148,6 +148,10 @@ describe('fuzz: no bad input stops Tangerine', () => {
       return busy.length === 0;
       // A message set aside is gone at once; one that comes back until max_deliver (10 × ACK_WAIT 3 s) is a stall.
     }, 10_000).catch((err: Error) => { throw new Error(`${err.message}: ${busy.join('; ')}`); });
+    // The host's own consumer goes away once no agent has read it for an hour (a host removed for good).
+    const own = await jsm.consumers.info(Streams.dispatch.name, `agent-${HOST}`);
+    assert.equal(own.config.inactive_threshold, 3_600_000_000_000);
+    assert.equal(own.config.max_deliver, 10);
     const hosts = await cluster.client.request<{ hosts: { host: string; state: string }[] }>(Subjects.hostsList.subject, {});
     assert.equal(hosts.hosts.find((h) => h.host === HOST)?.state, 'up');
     cluster.client.submit({ name: 'after-the-storm', executor: 'process', command: ['true'] });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
 import {
-  applyFires, blockDependents, markStarted, sweepWaiting, migrate, openLedger, placeTasks, readDueTasks, recordExits, releaseDependents, submitTasks,
+  applyFires, blockDependents, getTask, markStarted, sweepWaiting, migrate, openLedger, placeTasks, readDueTasks, readReadyTasks, recordExits,
+  releaseDependents, submitTasks,
   type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
@@ -111,6 +112,35 @@ describe('ledger against a real PostgreSQL', () => {
     assert.equal((await recordExits(ledger, [exited])).length, 0);
     const [row] = await ledger.query<{ state: string; failures: number }>("SELECT state, failures FROM tasks WHERE name = 'reported'");
     assert.deepEqual(row, { state: 'ready', failures: 1 });
+  });
+
+  it('holds a retry back for its backoff: ready, with retry_at, and not read for placement before it', async () => {
+    await submitTasks(ledger, [
+      { seq: 40, spec: spec('backs-off', { recoverable_exitcodes: [3], retry_delay: 30 }) },
+      { seq: 41, spec: spec('retries-at-once', { recoverable_exitcodes: [3], retry_delay: 0 }) },
+    ], new Date());
+    await placeTasks(ledger, ['backs-off', 'retries-at-once'].map((name) => ({ name, attempt: 0, host: 'h1' })));
+    const at = new Date().toISOString();
+    const exit = (name: string) => ({ name, attempt: 1, host: 'h1', exit_code: 3, reason: null, output: '', started_at: at, finished_at: at, run_id: 'pid:4' });
+    const events = await recordExits(ledger, [exit('backs-off'), exit('retries-at-once')]);
+    // (A report that stands for the start too gives a running event first.)
+    assert.deepEqual(events.filter((e) => e.state === 'ready').map((e) => [e.name, e.state, e.reason]).sort(), [
+      ['backs-off', 'ready', 'exit code 3 is recoverable; retry 2 of 3 in 30 s'],
+      ['retries-at-once', 'ready', 'exit code 3 is recoverable; retry 2 of 3'],
+    ]);
+    const ready = (await readReadyTasks(ledger, 1000)).map((t) => t.name);
+    assert.ok(ready.includes('retries-at-once'));
+    assert.ok(!ready.includes('backs-off'), 'not placed before its backoff is over');
+    const view = await getTask(ledger, 'backs-off');
+    const wait = Date.parse(view!.retry_at!) - Date.now();
+    assert.ok(wait > 25_000 && wait <= 30_000, `retry_at is 30 s after the exit (${wait} ms from now)`);
+    assert.equal((await getTask(ledger, 'retries-at-once'))!.retry_at, null);
+    // Once its time has come, it is read for placement like any ready task, and its placement clears the time.
+    await ledger.query("UPDATE tasks SET retry_at = now() - interval '1 second' WHERE name = 'backs-off'");
+    assert.ok((await readReadyTasks(ledger, 1000)).some((t) => t.name === 'backs-off'));
+    await placeTasks(ledger, [{ name: 'backs-off', attempt: 1, host: 'h1' }]);
+    const [row] = await ledger.query<{ retry_at: Date | null }>("SELECT retry_at FROM tasks WHERE name = 'backs-off'");
+    assert.equal(row!.retry_at, null);
   });
 
   it('records a batch of exits 0 in one statement: success, a cron task on to scheduled, the failures kept', async () => {
