@@ -31,7 +31,7 @@ import assert from 'node:assert/strict';
 import { Cron } from 'croner';
 import { latestFire, nextFire, parseCron, type CronSchedule } from './index.js';
 import { parseExpression } from './expression.js';
-import { clockReading } from './testing.js';
+import { clockReading, matchesWall } from './testing.js';
 import type { ParsedField } from './fields.js';
 
 const SECOND = 1000;
@@ -262,21 +262,9 @@ function changeNear(tz: string, instant: number): Difference['change'] {
   return before === after ? null : { at: bisect(tz, instant - 3 * HOUR, instant + 3 * HOUR), before, after };
 }
 
-/** The schedule matches wall time `wall`; `both`: a day must match both day fields (else either). */
-function matches(fields: readonly ParsedField[], both: boolean, wall: number): boolean {
-  const d = new Date(wall);
-  const [second, minute, hour, dom, month, dow] = fields as [ParsedField, ParsedField, ParsedField, ParsedField, ParsedField, ParsedField];
-  const domOk = dom.values.includes(d.getUTCDate());
-  const dowOk = dow.values.includes(d.getUTCDay());
-  return (
-    second.values.includes(d.getUTCSeconds()) && minute.values.includes(d.getUTCMinutes()) && hour.values.includes(d.getUTCHours()) &&
-    month.values.includes(d.getUTCMonth() + 1) && (both ? domOk && dowOk : domOk || dowOk)
-  );
-}
-
 function matchesInGap(fields: readonly ParsedField[], both: boolean, change: NonNullable<Difference['change']>): boolean {
   for (let wall = change.at + change.before; wall < change.at + change.after; wall += SECOND) {
-    if (matches(fields, both, wall)) return true;
+    if (matchesWall(fields, both, wall)) return true;
   }
   return false;
 }
@@ -356,7 +344,7 @@ function compare(c: Case, tally: Tally): void {
     const change = changeNear(tz, instant);
     const difference: Difference = {
       only, instant, latestAge, change, allHours, cronerFixed,
-      matchesShown: matches(fields, domAndDow, clockReading(tz, instant)),
+      matchesShown: matchesWall(fields, domAndDow, clockReading(tz, instant)),
       matchesSkipped: change !== null && change.after > change.before && matchesInGap(fields, domAndDow, change),
     };
     const verdict = classify(difference);

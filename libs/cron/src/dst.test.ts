@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { latestFire, nextFire, parseCron } from './index.js';
-import { clockReading, fireTimes } from './testing.js';
+import { clockReading, fireTimes, matchesWall } from './testing.js';
 import { parseExpression } from './expression.js';
 import type { ParsedField } from './fields.js';
 
@@ -124,16 +124,8 @@ function transitions(tz: string): number[] {
   return out;
 }
 
-function matches(fields: readonly ParsedField[], wall: number): boolean {
-  const d = new Date(wall);
-  const [second, minute, hour, dom, month, dow] = fields as [ParsedField, ParsedField, ParsedField, ParsedField, ParsedField, ParsedField];
-  const domOk = dom.values.includes(d.getUTCDate());
-  const dowOk = dow.values.includes(d.getUTCDay());
-  return (
-    second.values.includes(d.getUTCSeconds()) && minute.values.includes(d.getUTCMinutes()) && hour.values.includes(d.getUTCHours()) &&
-    month.values.includes(d.getUTCMonth() + 1) && (!dom.star && !dow.star ? domOk || dowOk : domOk && dowOk)
-  );
-}
+/** Vixie's rule: a day field that starts with `*` makes a day match both fields. */
+const bothDays = (fields: readonly ParsedField[]): boolean => fields[3]!.star || fields[5]!.star;
 
 /** Fire instants in [from, to) by the rules, minute by minute (the expressions below fire on whole minutes). */
 function bruteForce(resolved: string, tz: string, from: number, to: number): number[] {
@@ -144,9 +136,9 @@ function bruteForce(resolved: string, tz: string, from: number, to: number): num
   let previous = clockReading(tz, from - 4 * HOUR - MINUTE);
   for (let t = from - 4 * HOUR; t < to; t += MINUTE) {
     const wall = clockReading(tz, t);
-    let fire = matches(fields, wall) && (everyHour || !seen.has(wall));
+    let fire = matchesWall(fields, bothDays(fields), wall) && (everyHour || !seen.has(wall));
     // Clocks jumped: the skipped wall times that match fire now, once.
-    for (let w = previous + MINUTE; w < wall && !fire; w += MINUTE) fire = matches(fields, w);
+    for (let w = previous + MINUTE; w < wall && !fire; w += MINUTE) fire = matchesWall(fields, bothDays(fields), w);
     if (fire && t >= from) out.push(t);
     seen.add(wall);
     previous = wall;

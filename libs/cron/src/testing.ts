@@ -1,3 +1,4 @@
+import type { ParsedField } from './fields.js';
 import { nextFire } from './fire.js';
 import { parseCron } from './schedule.js';
 
@@ -29,4 +30,19 @@ export function clockReading(tz: string, instant: number): number {
   }
   const p = Object.fromEntries(format.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
   return Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!) + (((instant % 1000) + 1000) % 1000);
+}
+
+/**
+ * For tests: does wall-clock time `wall` (milliseconds read as UTC) match the six parsed fields, by the rules
+ * themselves? `both`: a day must match both day fields (one of them starts with `*`), else either.
+ */
+export function matchesWall(fields: readonly ParsedField[], both: boolean, wall: number): boolean {
+  const d = new Date(wall);
+  const [second, minute, hour, dom, month, dow] = fields as [ParsedField, ParsedField, ParsedField, ParsedField, ParsedField, ParsedField];
+  const domOk = dom.values.includes(d.getUTCDate());
+  const dowOk = dow.values.includes(d.getUTCDay());
+  return (
+    second.values.includes(d.getUTCSeconds()) && minute.values.includes(d.getUTCMinutes()) && hour.values.includes(d.getUTCHours()) &&
+    month.values.includes(d.getUTCMonth() + 1) && (both ? domOk && dowOk : domOk || dowOk)
+  );
 }

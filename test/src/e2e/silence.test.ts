@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Subjects, type FleetEvent, type HostEvent } from '@tangerine/contracts';
 import { Cluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOSTS = ['si-a', 'si-b', 'si-c'];
 const TIMEOUT_S = 3;
@@ -29,15 +30,6 @@ describe('silence of most hosts at once', () => {
 
   const pause = (host: string): void => { cluster.agents.get(host)!.child!.kill('SIGSTOP'); };
   const resume = (host: string): void => { cluster.agents.get(host)!.child!.kill('SIGCONT'); };
-  async function until<T>(what: string, find: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
   const downs = (since: number) => hosts.filter((h) => h.state === 'down' && h.seenAt >= since);
 
   it('two of three hosts silent together: held, no host down, no run requeued; cleared when they return', async () => {
@@ -46,14 +38,14 @@ describe('silence of most hosts at once', () => {
     const t0 = Date.now();
     pause('si-b');
     pause('si-c');
-    const suspected = await until('silence_suspected', () => fleet.find((f) => f.kind === 'silence_suspected' && f.seenAt >= t0));
+    const suspected = await waitFor('silence_suspected', () => fleet.find((f) => f.kind === 'silence_suspected' && f.seenAt >= t0));
     assert.deepEqual([suspected.silent, suspected.total], [2, 3]);
     // Held past the timeout: the hosts have been silent for longer than HOST_TIMEOUT before they are resumed.
-    await until('the timeout to pass', () => (Date.now() - t0 > (TIMEOUT_S + 1) * 1000 ? true : undefined));
+    await waitFor('the timeout to pass', () => (Date.now() - t0 > (TIMEOUT_S + 1) * 1000 ? true : undefined));
     assert.deepEqual(downs(t0), [], 'no host taken for lost while held');
     resume('si-b');
     resume('si-c');
-    const cleared = await until('silence_cleared', () => fleet.find((f) => f.kind === 'silence_cleared' && f.seenAt >= t0));
+    const cleared = await waitFor('silence_cleared', () => fleet.find((f) => f.kind === 'silence_cleared' && f.seenAt >= t0));
     assert.ok(cleared.silent < 2, cleared.reason);
     assert.deepEqual(downs(t0), []);
     for (const host of HOSTS) {
@@ -66,15 +58,15 @@ describe('silence of most hosts at once', () => {
     const t0 = Date.now();
     pause('si-b');
     pause('si-c');
-    await until('silence_suspected', () => fleet.find((f) => f.kind === 'silence_suspected' && f.seenAt >= t0));
-    const cleared = await until('the hold to end', () => fleet.find((f) => f.kind === 'silence_cleared' && f.seenAt >= t0), (HOLD_S + TIMEOUT_S + 10) * 1000);
+    await waitFor('silence_suspected', () => fleet.find((f) => f.kind === 'silence_suspected' && f.seenAt >= t0));
+    const cleared = await waitFor('the hold to end', () => fleet.find((f) => f.kind === 'silence_cleared' && f.seenAt >= t0), (HOLD_S + TIMEOUT_S + 10) * 1000);
     assert.match(cleared.reason, /taken for lost/);
-    await until('si-b and si-c down', () => (downs(t0).length >= 2 ? true : undefined), 10_000);
+    await waitFor('si-b and si-c down', () => (downs(t0).length >= 2 ? true : undefined), 10_000);
     assert.deepEqual(downs(t0).map((h) => h.host).sort(), ['si-b', 'si-c']);
     assert.ok(cleared.seenAt - t0 >= HOLD_S * 1000, 'held for HOST_SILENCE_HOLD first');
     resume('si-b');
     resume('si-c');
-    await until('both up again', () => (['si-b', 'si-c'].every((h) => hosts.some((e) => e.host === h && e.state === 'up' && e.seenAt > cleared.seenAt)) ? true : undefined));
+    await waitFor('both up again', () => (['si-b', 'si-c'].every((h) => hosts.some((e) => e.host === h && e.state === 'up' && e.seenAt > cleared.seenAt)) ? true : undefined));
   });
 
   it('one host silent alone is a lost host: down within HOST_TIMEOUT and a little, its run requeued', async () => {
@@ -82,7 +74,7 @@ describe('silence of most hosts at once', () => {
     await cluster.client.waitForState('alone', 'running', 20_000);
     const t0 = Date.now();
     pause('si-c');
-    const down = await until('si-c down', () => downs(t0).find((h) => h.host === 'si-c'));
+    const down = await waitFor('si-c down', () => downs(t0).find((h) => h.host === 'si-c'));
     // Its last heartbeat came up to one interval (0.5 s) before the pause; sweeps run every 0.5 s.
     assert.ok(down.seenAt - t0 <= (TIMEOUT_S + 2) * 1000, `down ${down.seenAt - t0} ms after it fell silent`);
     assert.ok(!fleet.some((f) => f.kind === 'silence_suspected' && f.seenAt >= t0), 'one of three is no partition');

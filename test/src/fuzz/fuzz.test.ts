@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Streams, Subjects, type DeadLetter, type Rejection } from '@tangerine/contracts';
 import pg from 'pg';
 import { Cluster } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/wait.js';
 import { badCancels, badRequests, badSubmissions, garbage } from './generate.js';
 
 const COUNT = Number(process.env['FUZZ_COUNT'] ?? 600);
@@ -14,13 +15,6 @@ const HOST = 'fz';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-async function waitUntil(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('fuzz: no bad input stops Tangerine', () => {
   const cluster = new Cluster('fuzz');
@@ -64,7 +58,7 @@ describe('fuzz: no bad input stops Tangerine', () => {
     const cases = badSubmissions(COUNT);
     assert.ok(cases.length >= COUNT);
     const seqs = await publishAll(cases.map((c) => ({ subject: Subjects.submit.subject, data: c.data })));
-    await waitUntil(`rejections of ${cases.length} submissions`, () => seqs.every((s, i) => (rejections.get(s)?.length ?? 0) >= cases[i]!.rejections));
+    await waitUntil(`rejections of ${cases.length} submissions`, () => seqs.every((s, i) => (rejections.get(s)?.length ?? 0) >= cases[i]!.rejections), 120_000);
     for (const [i, c] of cases.entries()) {
       const got = rejections.get(seqs[i]!) ?? [];
       assert.equal(got.length, c.rejections, `${c.label}: ${JSON.stringify(got).slice(0, 300)}`);

@@ -8,17 +8,11 @@ import { connectBus, consumeBatches, publishAll, watchMaxDeliveries, MAX_TRIES, 
 import { Streams, Subjects, TangerineError, type DeadLetter } from '@tangerine/contracts';
 import { createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const dec = new TextDecoder();
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the consumer loop', () => {
   let nats: NatsServer;
@@ -58,7 +52,7 @@ describe('the consumer loop', () => {
       },
     }));
     await send('runs.poison', Array.from({ length: 20 }, (_, n) => ({ n })));
-    await until('the batch settled', async () => handled.length === 19 && letters.some((l) => l.consumer === 'poison') && (await pending('poison')) === 0);
+    await waitUntil('the batch settled', async () => handled.length === 19 && letters.some((l) => l.consumer === 'poison') && (await pending('poison')) === 0);
     assert.deepEqual(handled.sort((a, b) => a - b), Array.from({ length: 20 }, (_, n) => n).filter((n) => n !== 7));
     const dead = letters.filter((l) => l.consumer === 'poison');
     assert.equal(dead.length, 1);
@@ -79,7 +73,7 @@ describe('the consumer loop', () => {
       handle: async (batch) => { calls += batch.length; },
     }));
     await send('runs.unreadable', [{ n: 1 }, { n: 'one' }, { n: 2 }]);
-    await until('settled', async () => calls === 2 && letters.some((l) => l.consumer === 'unreadable') && (await pending('unreadable')) === 0);
+    await waitUntil('settled', async () => calls === 2 && letters.some((l) => l.consumer === 'unreadable') && (await pending('unreadable')) === 0);
     const dead = letters.filter((l) => l.consumer === 'unreadable');
     assert.deepEqual(dead.map((l) => [l.code, l.reason, l.deliveries]), [['invalid_message', 'n: must be a number', 1]]);
   });
@@ -98,7 +92,7 @@ describe('the consumer loop', () => {
       },
     }));
     await send('runs.outage', [{}, {}, {}]);
-    await until('handled after the outage', async () => seen.length === 3 && (await pending('outage')) === 0);
+    await waitUntil('handled after the outage', async () => seen.length === 3 && (await pending('outage')) === 0);
     assert.deepEqual(seen, [1, 1, 1], 'each delivered once: four times ack_wait passed without a redelivery');
     assert.ok(tries > MAX_TRIES, `an outage does not count as a try (${tries} tries)`);
     assert.equal(letters.filter((l) => l.consumer === 'outage').length, 0);
@@ -123,10 +117,10 @@ describe('the consumer loop', () => {
     }
     // A pull waiting when the fourth delivery would be due: the server gives up on the message and says so.
     await consumer.next({ expires: 2000 });
-    await until('the advisory handled', () => setAside.length === 1);
+    await waitUntil('the advisory handled', () => setAside.length === 1);
     assert.equal(setAside[0]!.deliveries, 3);
     assert.match(setAside[0]!.reason, /delivered 3 times without an answer/);
-    await until('the message gone from the work queue', async () =>
+    await waitUntil('the message gone from the work queue', async () =>
       (await bus.jsm.streams.getMessage(Streams.reports.name, { seq: setAside[0]!.seq }).catch(() => null)) === null);
   });
 });
