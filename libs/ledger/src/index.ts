@@ -13,7 +13,7 @@ export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements } from
 export type { RunOnHost, ReadyTask, Placed, StalePlacement } from './tasks/place.js';
 export { markStarted, recordExits } from './tasks/runs.js';
 export { getTask, listTasks, readRuns, readOutput } from './tasks/read.js';
-export { readDueTasks, applyFires, readFires } from './tasks/fires.js';
+export { readDueTasks, applyFires, readFires, parkUnreadable } from './tasks/fires.js';
 export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';
 export { recordHeartbeats, countSilentHosts, markHostsDown, removeHosts, setDraining, listHosts, viewHosts, findStaleRuns } from './hosts.js';
 export type { HostRow, Heartbeat, HeartbeatResult, StaleRun } from './hosts.js';

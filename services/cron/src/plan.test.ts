@@ -44,7 +44,7 @@ describe('planFires: what the cron service does with a due task', () => {
   ];
   for (const [label, task, now, expected] of cases) {
     it(label, () => {
-      const [fire] = planFires([task], now);
+      const [fire] = planFires([task], now).fires;
       assert.ok(fire);
       assert.deepEqual({
         outcome: fire.outcome, fire_time: iso(fire.fire_time), missed_from: iso(fire.missed_from), next_run_at: iso(fire.next_run_at),
@@ -55,11 +55,22 @@ describe('planFires: what the cron service does with a due task', () => {
   }
 
   it('a separate task copies the spec without its schedule or dependencies', () => {
-    const [fire] = planFires([due('running', '2026-11-22T12:00:00Z', { ...EVERY_2S, concurrency: 'allow' })], NOW);
+    const [fire] = planFires([due('running', '2026-11-22T12:00:00Z', { ...EVERY_2S, concurrency: 'allow' })], NOW).fires;
     assert.deepEqual(fire?.child?.spec, {
       ...due('running', '2026-11-22T12:00:00Z', EVERY_2S).spec, name: 'job-20261122T120000', cron: null, timezone: null,
       dependencies: [], concurrency: 'forbid',
     });
+  });
+
+  it('sets apart a task whose stored schedule cannot be read, and plans the others', () => {
+    // A spec stored by an earlier version: under the day-field rule of this one, 30 February on a `*/2` weekday never comes.
+    const broken = { ...due('scheduled', '2026-11-22T12:00:00Z', { cron: '0 0 30 2 */2', timezone: 'UTC' }), name: 'old-job' };
+    const { fires, unreadable } = planFires([broken, due('scheduled', '2026-11-22T12:00:00Z', EVERY_2S)], NOW);
+    assert.deepEqual(fires.map((f) => [f.name, f.outcome]), [['job', 'fired']]);
+    assert.equal(unreadable.length, 1);
+    assert.equal(unreadable[0]!.name, 'old-job');
+    assert.equal(unreadable[0]!.version, 7);
+    assert.match(unreadable[0]!.reason, /^cron: the schedule cannot be read \(.+\); cancel the task and submit it again$/);
   });
 
   const names: [string, string, string][] = [

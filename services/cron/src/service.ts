@@ -1,5 +1,5 @@
 import type { TaskEvent } from '@tangerine/contracts';
-import { applyFires, readDueTasks, type Fire } from '@tangerine/ledger';
+import { applyFires, parkUnreadable, readDueTasks, type Fire } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
@@ -36,9 +36,12 @@ async function tick(ctx: ServiceContext): Promise<void> {
     const now = ctx.clock.now();
     const due = await readDueTasks(ctx.ledger, now, BATCH);
     if (due.length === 0) return;
-    const { events, applied } = await applyFires(ctx.ledger, planFires(due, now));
+    const plan = planFires(due, now);
+    const { events, applied } = await applyFires(ctx.ledger, plan.fires);
     for (const f of applied) logFire(ctx, f);
-    await announce(ctx, events);
+    const parked = await parkUnreadable(ctx.ledger, plan.unreadable);
+    for (const e of parked) ctx.log.error({ task: e.name, attempt: e.attempt, host: e.host, reason: e.reason }, 'schedule cannot be read; the task is parked');
+    await announce(ctx, [...events, ...parked]);
     if (due.length < BATCH) return;
   }
 }

@@ -78,4 +78,23 @@ describe('cron service on a manual clock', () => {
     assert.equal(later.next_run_at, '2026-03-12T06:30:00.000Z');
     assert.deepEqual(later.fires?.[0], ['skipped_deadline', '2026-03-11T06:30:00.000Z', '2026-03-09T06:30:00.000Z']);
   });
+
+  it('parks a task whose stored schedule it cannot read, and goes on firing the others', async () => {
+    clock.set('2026-03-12T12:00:00Z');
+    await submit(3, { name: 'old-rule', cron: '0 * * * *' });
+    await submit(4, { name: 'hourly', cron: '0 * * * *' });
+    // As an earlier version stored it: a schedule this version refuses (30 February on a `*/2` weekday never comes).
+    await ctx.ledger.query(
+      `UPDATE tasks SET state = 'scheduled', spec = jsonb_set(spec, '{cron}', '"0 0 30 2 */2"') WHERE name = 'old-rule'`,
+    );
+    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'hourly'");
+    clock.set('2026-03-12T13:00:00.010Z');
+    await settle();
+    const hourly = await state('hourly');
+    assert.equal(hourly.state, 'ready', 'the other task fired');
+    const parked = await getTask(ctx.ledger, 'old-rule');
+    assert.equal(parked?.state, 'scheduled');
+    assert.equal(parked?.next_run_at, null, 'no longer due: the tick does not fail on it again');
+    assert.match(parked?.reason ?? '', /^cron: the schedule cannot be read \(.*"30".*\); cancel the task and submit it again$/);
+  });
 });

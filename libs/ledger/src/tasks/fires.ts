@@ -109,3 +109,19 @@ export async function readFires(ledger: Ledger, name: string, limit = 20): Promi
     [name, limit],
   );
 }
+
+/**
+ * Parks due tasks whose schedule cannot be read: no next fire time, and the reason on the task (`tasks.get` shows
+ * it). A compare-and-set on the version read; the task stays `scheduled`, so a cancel ends it.
+ */
+export async function parkUnreadable(ledger: Ledger, tasks: readonly { name: string; version: number; reason: string }[]): Promise<TaskEvent[]> {
+  if (tasks.length === 0) return [];
+  const rows = await ledger.query<EventRow>(
+    `UPDATE tasks t SET next_run_at = NULL, reason = v.reason, version = t.version + 1, updated_at = now()
+       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(name, version, reason)
+      WHERE t.name = v.name AND t.version = v.version AND t.next_run_at IS NOT NULL
+     RETURNING ${EVENT_COLUMNS}`,
+    [tasks.map((t) => t.name), tasks.map((t) => t.version), tasks.map((t) => t.reason)],
+  );
+  return rows.map((r) => toEvent(r, r.state));
+}
