@@ -44,16 +44,16 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   const requests = serveHostRequests(ctx);
   const stopPruning = startPruning(ctx);
 
-  /** A ledger step: its failure closes the evidence until the ledger answers again. */
-  const step = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+  /** A ledger step; an outage closes the evidence until the ledger answers again. Gives what failed it, or null. */
+  const step = async (what: string, fn: () => Promise<void>): Promise<unknown> => {
     try {
       await fn();
       evidence.ledgerAnswered(clock.now().getTime());
-      return true;
+      return null;
     } catch (err) {
       if (disposition(err) === 'outage') evidence.ledgerFailed();
       log.warn({ err }, `${what} failed`);
-      return false;
+      return err;
     }
   };
 
@@ -65,12 +65,8 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       const beats = buffer.take();
       if (beats.length > 0) {
         // Heartbeats that came while the ledger was away are written when it is back, not dropped.
-        let away = false;
-        await step('recording heartbeats', () => flush(ctx, beats).catch((err: unknown) => {
-          away = disposition(err) === 'outage';
-          throw err;
-        }));
-        if (away) buffer.restore(beats);
+        const failed = await step('recording heartbeats', () => flush(ctx, beats));
+        if (failed !== null && disposition(failed) === 'outage') buffer.restore(beats);
       } else if (evidence.ledgerAway) {
         // Only a statement that reached the ledger says it is back.
         await step('reaching the ledger', () => probe(ctx));
