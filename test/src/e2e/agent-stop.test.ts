@@ -159,8 +159,7 @@ describe('agent stop: its process runs end with it and are reported lost', () =>
     assert.equal(t.runs?.[0]?.reason, 'run_lost');
     assert.equal(t.runs?.[1]?.exit_code, 0);
     assert.match(t.runs?.[1]?.output ?? '', /done/);
-    const requeued = c.events.find((e) => e.name === RESTARTABLE && e.state === 'ready' && e.from === 'running');
-    assert.ok(requeued, 'it went back to ready');
+    const requeued = await c.waitForEvent((e) => e.name === RESTARTABLE && e.state === 'ready' && e.from === 'running');
     assert.match(requeued.reason ?? '', /^run_lost/);
     assert.equal(requeued.failures, 0);
     assert.equal(pidsOf(RESTARTABLE, 2).length, 1, 'the second attempt ran once');

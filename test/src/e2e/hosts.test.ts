@@ -62,7 +62,7 @@ describe('host health end to end', () => {
     assert.equal(requeued.failures, 0, 'a host loss is not a failure');
     assert.equal(requeued.runs![0]!.reason, 'host_lost');
     assert.equal((await hosts()).find((h) => h.host === host)?.state, 'down');
-    assert.ok(c.events.some((e) => e.name === 'survivor' && e.state === 'ready' && e.reason?.startsWith('host_lost')));
+    await c.waitForEvent((e) => e.name === 'survivor' && e.state === 'ready' && (e.reason?.startsWith('host_lost') ?? false));
 
     // The old container still runs its sleep: the agent comes back, takes it over, and is told to stop it.
     assert.ok(await containerOf('survivor', 1), 'the first container outlived its agent');

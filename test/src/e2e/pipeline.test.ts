@@ -40,6 +40,7 @@ describe('task pipeline end to end', () => {
     assert.equal(d.runs?.[0]?.exit_code, 0);
     assert.ok(['pipe-a', 'pipe-b'].includes(d.runs?.[0]?.host ?? ''));
     // Events of every state change, in the documented tree.
+    await c.waitForEvent((e) => e.name === 'd' && e.state === 'success');
     const states = c.events.filter((e) => e.name === 'd').map((e) => e.state);
     assert.deepEqual(states, ['waiting', 'ready', 'placed', 'running', 'success']);
   });
@@ -129,6 +130,7 @@ describe('task pipeline end to end', () => {
     assert.equal(t.spec.image, null);
     assert.match(t.runs?.[0]?.started_at ?? '', /^\d{4}-/);
     // A run this short is reported once, start and end together: its events still show every change, in order.
+    await c.waitForEvent((e) => e.name === 'proc' && e.state === 'success');
     const events = c.events.filter((e) => e.name === 'proc');
     assert.deepEqual(events.map((e) => [e.state, e.from]), [['ready', null], ['placed', 'ready'], ['running', 'placed'], ['success', 'running']]);
     const versions = events.map((e) => e.version);

@@ -84,6 +84,8 @@ describe('services that stop, crash and run twice', () => {
     const again = await c.waitForState('reported-twice', 'success');
     assert.equal(again.failures, 0);
     assert.equal(again.runs?.[0]?.exit_code, 0);
+    await c.waitForEvent((e) => e.name === 'after-duplicate-report' && e.state === 'success');
+    await c.waitForEvent((e) => e.name === 'reported-twice' && e.state === 'success');
     assert.equal(c.events.filter((e) => e.name === 'reported-twice' && e.state === 'success').length, 1);
   });
 

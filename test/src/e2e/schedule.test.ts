@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FireView, RunView, TaskView } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
@@ -138,8 +139,12 @@ describe('time: cron and schedule_at end to end', () => {
     const done = await c.waitForState('twin', 'cancelled');
     const times = fired(done).map((f) => f.fire_time);
     assert.equal(new Set(times).size, times.length);
-    // One run for the submission, then one per fired fire time: nothing ran twice.
-    const readyEvents = c.events.filter((e) => e.name === 'twin' && e.state === 'ready');
+    // One run for the submission, then one per fired fire time: nothing ran twice. Events are published after the
+    // ledger's commit, so the last ones may still be on their way: wait for the count, then check none came twice.
+    const readyOf = () => c.events.filter((e) => e.name === 'twin' && e.state === 'ready');
+    await waitUntil('a ready event per run', () => readyOf().length >= 1 + fired(done).length);
+    await c.waitForEvent((e) => e.name === 'twin' && e.state === 'cancelled');
+    const readyEvents = readyOf();
     assert.equal(readyEvents.length, 1 + fired(done).length);
     assert.equal(new Set(readyEvents.map((e) => e.version)).size, readyEvents.length);
     assert.equal(done.runs!.length, 1 + fired(done).length);

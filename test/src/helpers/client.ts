@@ -84,6 +84,20 @@ export class TestClient {
     return this.waitFor(name, (t) => t.state === state, timeoutMs);
   }
 
+  /**
+   * Waits for an event: the ledger's state is visible to tasks.get before the outbox relay has published the event
+   * of the change, so a test that reads `events` after `waitForState` must wait for the event it expects.
+   */
+  async waitForEvent(match: (e: TaskEvent) => boolean, timeoutMs = 15000): Promise<TaskEvent> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.events.find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.slice(-20)).slice(0, 1500)}`);
+  }
+
   async waitForRejection(match: (r: Rejection) => boolean, timeoutMs = 15000): Promise<Rejection> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
