@@ -175,7 +175,8 @@ export class Runs {
       await entry.started!.stop(reason).catch((err: unknown) => this.opts.log.warn({ ...this.line(entry), err }, 'stop failed'));
     }));
     // Every process run is ending now; a container that has ended is being reported and removed.
-    await Promise.all([...this.active.values()].filter((e) => !e.outlivesAgent || e.ended).map((e) => e.settled));
+    const settling = [...this.active.values()].filter((e) => !e.outlivesAgent || e.ended);
+    await Promise.all(settling.flatMap((e) => (e.settled ? [e.settled] : [])));
     for (const entry of this.active.values()) clearTimers(entry);
   }
 
