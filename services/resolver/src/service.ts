@@ -6,8 +6,6 @@ import type { Stop } from '@tangerine/runtime';
 
 /** The states that end a task without success: its waiting dependents are blocked. */
 const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
-/** The durable that read success events before the monitor released dependents itself; removed if still there. */
-const RETIRED_DURABLE = 'resolver-success';
 
 /**
  * resolver: waiting → blocked when a dependency ended without success, driven by events; and the periodic sweep of
@@ -15,7 +13,6 @@ const RETIRED_DURABLE = 'resolver-success';
  * that follows a success is the monitor's, in the statement after the success (one hop less on every chain step).
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  await ctx.bus.jsm.consumers.delete(Streams.events.name, RETIRED_DURABLE).catch(() => undefined);
   const stops: Stop[] = [];
   for (const state of BLOCKING) {
     stops.push(await consumeBatches({
