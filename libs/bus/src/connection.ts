@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { TangerineError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 import { JetStreamPublisher } from './publisher.js';
+import { migrateBus } from './migrations.js';
 import { ensureStreams, type StreamLimits } from './streams.js';
 
 export interface Bus {
@@ -20,7 +21,10 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-/** Connects to NATS (retrying until it answers) and makes sure Tangerine's streams exist, with these limits. */
+/**
+ * Connects to NATS (retrying until it answers), makes sure Tangerine's streams exist with these limits, and applies
+ * the bus migrations not applied yet.
+ */
 export async function connectBus(opts: { url: string; name: string; log: Logger; provision?: boolean; limits?: StreamLimits }): Promise<Bus> {
   let nc: NatsConnection;
   try {
@@ -52,6 +56,8 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
       if (c.created || c.changed.length > 0) opts.log.info({ stream: c.stream, created: c.created, changed: c.changed }, 'stream provisioned');
       for (const note of c.notes) opts.log.warn({ stream: c.stream }, `stream not as configured: ${note}`);
     }
+    // After the streams: a migration finds them as declared.
+    await migrateBus({ js, jsm, log: opts.log, name: opts.name });
   }
   const publisher = new JetStreamPublisher(nc);
   return {

@@ -2,6 +2,8 @@ export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
 export { ensureStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
+export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
+export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';
 export { encode, decode, decodeText, redactPayload } from './codec.js';
 export { publishAll, eventMessage, rejectionMessage } from './publish.js';
 export { JetStreamPublisher, ackProblem } from './publisher.js';

@@ -122,6 +122,10 @@ export interface StreamChange {
 /**
  * Creates the streams, or brings an existing one's subjects, max_age, discard and max_bytes up to date (so an
  * upgrade applies them). Safe when several services start at once: each change is the same for all of them.
+ * Declared, not migrated: these settings converge whoever applies them and however often, and a declaration says
+ * what a stream is now, where a list of changes would have to be replayed to know it. A change a declaration cannot
+ * say (removing a consumer, rebuilding a stream with another retention, moving messages) is a bus migration
+ * (migrations.ts), applied once after this.
  */
 export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits = {}): Promise<StreamChange[]> {
   const changes: StreamChange[] = [];

@@ -1,4 +1,6 @@
-import { connectBus, eventMessage, publishAll, type Bus, type Outgoing, type StreamLimits } from '@tangerine/bus';
+import {
+  connectBus, consumeBatches, eventMessage, publishAll, type BatchConsumerOptions, type Bus, type Outgoing, type StreamLimits,
+} from '@tangerine/bus';
 import type { TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
 import type { BaseContext, Stop } from '@tangerine/runtime';
@@ -11,7 +13,7 @@ export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 export interface ServiceContext extends BaseContext {
   readonly bus: Bus;
   readonly ledger: Ledger;
-  /** Note every task event published here, so that host-health republishes only what truly went missing. */
+  /** Note every task event published here, so that the relay republishes only what truly went missing. */
   readonly published: PublishedMarks;
 }
 
@@ -59,4 +61,34 @@ function streamLimits(base: BaseContext): StreamLimits {
 export async function publishEvents(ctx: ServiceContext, events: readonly TaskEvent[], others: readonly Outgoing[] = []): Promise<void> {
   await publishAll(ctx.bus, [...others, ...events.map(eventMessage)]);
   ctx.published.note(events);
+}
+
+/** How loud a task event's log line is. */
+export type EventLevel = (event: TaskEvent) => 'info' | 'warn';
+
+/** A task that failed for good is worth a warning; every other change is news. */
+const byOutcome: EventLevel = (e) => (e.state === 'failed' ? 'warn' : 'info');
+
+/**
+ * What a service does after a commit that changed tasks: one log line per task event (task, attempt, host, state,
+ * exit code, reason), then the events published with the step's other messages, and noted as published.
+ */
+export async function announce(
+  ctx: ServiceContext, events: readonly TaskEvent[], others: readonly Outgoing[] = [], level: EventLevel = byOutcome,
+): Promise<void> {
+  for (const e of events) {
+    ctx.log[level(e)]({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, exit_code: e.exit_code ?? undefined, reason: e.reason }, `task ${e.state}`);
+  }
+  await publishEvents(ctx, events, others);
+}
+
+/** What a service's consumer gives; the rest is the service's own (its bus, log, metrics, BATCH_SIZE, ACK_WAIT). */
+export type ServiceConsumerOptions<T> = Omit<BatchConsumerOptions<T>, 'bus' | 'log' | 'metrics' | 'batchSize' | 'ackWaitMs'>
+  & Partial<Pick<BatchConsumerOptions<T>, 'batchSize' | 'ackWaitMs'>>;
+
+/** A durable batch consumer (consumeBatches) with the service's bus, log and metrics, BATCH_SIZE and ACK_WAIT. */
+export function consumeService<T>(ctx: ServiceContext, opts: ServiceConsumerOptions<T>): Promise<Stop> {
+  return consumeBatches<T>({
+    bus: ctx.bus, log: ctx.log, metrics: ctx.metrics, batchSize: ctx.config.batchSize, ackWaitMs: ctx.config.ackWaitMs, ...opts,
+  });
 }

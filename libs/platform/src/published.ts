@@ -4,10 +4,10 @@ import type { Logger } from '@tangerine/runtime';
 
 /**
  * Records which task events reached the stream, in one statement every two seconds rather than one per batch. A
- * mark lost with a crash only makes host-health publish that state again, which the event's dedupe id makes
+ * mark lost with a crash only makes the relay publish that state again, which the event's dedupe id makes
  * harmless. Every two seconds, not every second: a task's states within the interval cost one mark (each mark is an
  * update of the task's row with all its indexes: a quarter of the ledger's time in the pipeline benchmark at one
- * mark a second), and the mark still comes well before host-health's 5 s.
+ * mark a second), and the mark still comes well before the relay's 5 s.
  */
 export class PublishedMarks {
   private pending: Pick<TaskEvent, 'name' | 'version'>[] = [];
@@ -30,7 +30,7 @@ export class PublishedMarks {
     try {
       await markPublished(this.ledger, batch);
     } catch (err) {
-      this.log.warn({ err }, 'recording published events failed; host-health will publish them again');
+      this.log.warn({ err }, 'recording published events failed; the relay will publish them again');
     }
   }
 

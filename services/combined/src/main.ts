@@ -6,6 +6,7 @@ import { start as intake } from '@tangerine/intake';
 import { start as monitor } from '@tangerine/monitor';
 import { start as placer } from '@tangerine/placer';
 import { connectServices } from '@tangerine/platform';
+import { start as relay } from '@tangerine/relay';
 import { start as resolver } from '@tangerine/resolver';
 import { runProcess } from '@tangerine/runtime';
 
@@ -20,6 +21,7 @@ await runProcess({
     { name: 'monitor', start: monitor },
     { name: 'cron', start: cron },
     { name: 'host-health', start: hostHealth },
+    { name: 'relay', start: relay },
     { name: 'api', start: api },
     { name: 'agent', start: agent },
   ],

@@ -1,6 +1,5 @@
-import type { TaskEvent } from '@tangerine/contracts';
 import { applyFires, parkUnreadable, readDueTasks, type Fire } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { announce, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
 
@@ -53,11 +52,4 @@ function logFire(ctx: ServiceContext, f: Fire): void {
   };
   if (f.outcome === 'fired') ctx.log.info(line, 'fire time reached');
   else ctx.log.warn(line, f.outcome === 'skipped_busy' ? 'fire time skipped: a run is still going' : 'fire time skipped: past its starting deadline');
-}
-
-async function announce(ctx: ServiceContext, events: TaskEvent[]): Promise<void> {
-  for (const e of events) {
-    ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
-  }
-  await publishEvents(ctx, events);
 }

@@ -1,6 +1,6 @@
-import { publishAll, type Outgoing } from '@tangerine/bus';
+import type { Outgoing } from '@tangerine/bus';
 import { Subjects, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { announce as announceTasks, type ServiceContext } from '@tangerine/platform';
 
 export function hostEvent(ctx: ServiceContext, host: string, state: HostEvent['state'], from: HostState | null, reason: string): HostEvent {
   return { host, state, from, reason, at: ctx.clock.now().toISOString() };
@@ -13,11 +13,10 @@ export async function announce(ctx: ServiceContext, hosts: HostEvent[], tasks: T
     if (h.state === 'down' || h.state === 'removed') ctx.log.warn(line, `host ${h.state}`);
     else ctx.log.info(line, `host ${h.state}`);
   }
-  for (const e of tasks) ctx.log.warn({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
   const hostMessages: Outgoing[] = hosts.map((h) => ({
     subject: Subjects.hostEvents.make(h.host, h.state), data: h, msgId: `host:${h.host}:${h.state}:${h.at}`,
   }));
-  if (tasks.length > 0) await publishEvents(ctx, tasks, [...others, ...hostMessages]);
-  else if (others.length + hostMessages.length > 0) await publishAll(ctx.bus, [...others, ...hostMessages]);
+  // Every task change here comes from a host lost or a run lost: worth a warning, whatever the task's new state.
+  await announceTasks(ctx, tasks, [...others, ...hostMessages], () => 'warn');
 }
 

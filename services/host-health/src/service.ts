@@ -1,7 +1,6 @@
 import { decode, disposition } from '@tangerine/bus';
 import { Subjects, Validators } from '@tangerine/contracts';
-import { readUnpublished } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import type { ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { Evidence } from './evidence.js';
 import { flush } from './flush.js';
@@ -10,16 +9,14 @@ import { startPruning } from './prune.js';
 import { serveHostRequests } from './requests.js';
 import { sweep, type SilenceState } from './sweep.js';
 
-/** A change whose event is not on the stream after this long is published again. */
-const REPUBLISH_AFTER_MS = 5000;
 const SWEEP_MS = 1000;
 
 /**
  * host-health: agents' heartbeats → the ledger (one statement per interval); hosts silent for HOST_TIMEOUT go down
  * and their runs are requeued (host_lost), or failed when the task may not restart; an agent that restarted loses
  * the runs it did not take back (run_lost); a host that still runs what the ledger moved elsewhere is told to
- * stop it (fencing). It also publishes again the events of changes whose publisher died after its commit, and
- * prunes the history the ledger no longer keeps (runs, fire records: see `startPruning`).
+ * stop it (fencing). It also prunes the history the ledger no longer keeps (runs, fire records: see `startPruning`).
+ * Publishing again the events of changes whose publisher died after its commit is the relay's (services/relay).
  * Every decision is a compare-and-set in the ledger, so replicas may run side by side.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
@@ -73,9 +70,6 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       }
       if (!evidence.mayMarkDown(clock.now().getTime(), ctx.bus.connectedSince())) return;
       await step('host sweep', () => sweep(ctx, ticks, silence));
-      if (ticks % Math.round(REPUBLISH_AFTER_MS / SWEEP_MS) === 0) {
-        await step('republishing events', () => republish(ctx));
-      }
     });
   }, Math.min(SWEEP_MS, config.heartbeatMs));
 
@@ -89,12 +83,5 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 async function probe(ctx: ServiceContext): Promise<void> {
   await ctx.ledger.query('SELECT 1');
-}
-
-async function republish(ctx: ServiceContext): Promise<void> {
-  const missing = await readUnpublished(ctx.ledger, ctx.clock.now(), REPUBLISH_AFTER_MS);
-  if (missing.length === 0) return;
-  for (const e of missing) ctx.log.warn({ task: e.name, attempt: e.attempt, host: e.host, state: e.state }, 'event missing from the stream; publishing it again');
-  await publishEvents(ctx, missing);
 }
 

@@ -1,7 +1,7 @@
-import { consumeBatches, describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
+import { describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { consumeService, publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import { parseCommand, rejection, type Parsed } from './commands.js';
 
@@ -10,14 +10,9 @@ import { parseCommand, rejection, type Parsed } from './commands.js';
  * rejection on tasks.rejected. Every message of a batch is written in one transaction.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeBatches<Parsed[]>({
-    bus: ctx.bus,
+  return consumeService<Parsed[]>(ctx, {
     stream: Streams.commands.name,
     durable: 'intake',
-    batchSize: ctx.config.batchSize,
-    ackWaitMs: ctx.config.ackWaitMs,
-    log: ctx.log,
-    metrics: ctx.metrics,
     // Never throws: what breaks a rule becomes a rejection, handled with the rest of the batch.
     decode: (m) => parseCommand(m.subject, m.seq, m.data, ctx.clock.now(), { defaultTimezone: ctx.config.defaultTimezone }),
     handle: (batch) => handleCommands(ctx, batch),

@@ -1,7 +1,7 @@
-import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
+import { decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { announce, consumeService, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
 /**
@@ -13,14 +13,9 @@ import type { Stop } from '@tangerine/runtime';
  * "Choices worth knowing").
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeBatches<Report>({
-    bus: ctx.bus,
+  return consumeService<Report>(ctx, {
     stream: Streams.reports.name,
     durable: 'monitor',
-    batchSize: ctx.config.batchSize,
-    ackWaitMs: ctx.config.ackWaitMs,
-    log: ctx.log,
-    metrics: ctx.metrics,
     decode: readReport,
     handle: (batch) => handle(ctx, batch.map((d) => d.value)),
   });
@@ -44,10 +39,5 @@ async function handle(ctx: ServiceContext, reports: Report[]): Promise<void> {
     ...(await recordExits(ctx.ledger, exited.filter((e) => e.lost !== true))),
     ...(await requeueLostReports(ctx.ledger, lost)),
   ];
-  for (const e of events) {
-    const line = { task: e.name, attempt: e.attempt, host: e.host, state: e.state, exit_code: e.exit_code, reason: e.reason };
-    if (e.state === 'failed') ctx.log.warn(line, 'task failed');
-    else ctx.log.info(line, `task ${e.state}`);
-  }
-  await publishEvents(ctx, events);
+  await announce(ctx, events);
 }

@@ -65,7 +65,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
           if (leadership.isLeader()) {
             const result = await pass(ctx, view, usage, publishing);
             publishing = result.published.catch((err: unknown) => {
-              // The redispatch sweep sends a run that never started again; host-health publishes a missing event.
+              // The redispatch sweep sends a run that never started again; the relay publishes a missing event.
               log.warn({ err }, 'publishing placements failed; the sweeps will send them again');
             });
             backlog = result.backlog;

@@ -76,6 +76,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await launch('monitor');
     // The placer places only on hosts the ledger has up: host-health writes their heartbeats there.
     await launch('host-health');
+    await launch('relay');
     for (let i = 0; i < opts.agents; i++) {
       await launch('agent', { HOST_ID: `bench-${i}`, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
     }

@@ -26,8 +26,9 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-// host-health writes the hosts' heartbeats to the ledger, and the placer places only on a host the ledger has up.
-export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor', 'host-health'];
+// host-health writes the hosts' heartbeats to the ledger, and the placer places only on a host the ledger has up;
+// the relay publishes again what a service committed but did not publish.
+export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor', 'host-health', 'relay'];
 
 export async function startStack(opts: { agents: AgentSpec[]; services?: ServiceName[]; env?: Record<string, string> }): Promise<BenchStack> {
   const nats = await startNats();

@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
 /** Services the driver kills: two replicas of every one, to show that replicas never run a task twice. */
-const SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'api'].flatMap((s) => [s, `${s}-2`]);
+const SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api'].flatMap((s) => [s, `${s}-2`]);
 const AGENTS = [{ host: 'chaos-a', slots: 8 }, { host: 'chaos-b', slots: 8 }];
 
 /**
@@ -95,7 +95,7 @@ describe(`chaos: ${TASKS} tasks while services, an agent, NATS and PostgreSQL ar
     await chaos;
     await waves;
     seconds = (Date.now() - started) / 1000;
-    // Every service back, and time for host-health to publish what a killed service committed but never announced.
+    // Every service back, and time for the relay to publish what a killed service committed but never announced.
     for (const key of SERVICES) {
       const p = cluster.services.get(key);
       if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) cluster.startService(serviceOf(key), key);

@@ -23,10 +23,10 @@ const DOCKERFILE = path.join(DEPLOY, 'Dockerfile');
 const ENTRYPOINT = path.join(DEPLOY, 'entrypoint.sh');
 const NATS_CONF = path.join(DEPLOY, 'nats.conf');
 
-const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'api'] as const;
+const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api'] as const;
 const TANGERINE_SERVICES = [...LEDGER_SERVICES, 'agent'] as const;
 const ALL_SERVICES = [...TANGERINE_SERVICES, 'nats', 'postgres'] as const;
-const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, api: 2, nats: 1, postgres: 1 };
+const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, relay: 2, api: 2, nats: 1, postgres: 1 };
 const PG_SECRET = 'tangerine_pg_password';
 
 const read = (file: string): string => readFileSync(file, 'utf8');

@@ -65,7 +65,7 @@ export class Cluster {
       this.dropDb = db.drop;
     }
     this.client = await TestClient.connect(this.nats.url);
-    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'api']) this.startService(serviceOf(s), s);
+    for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api']) this.startService(serviceOf(s), s);
     for (const a of opts.agents ?? []) this.startAgent(a);
     // The API answering means migrations ran and the streams exist.
     await this.waitForApi();

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '../../..');
 
-export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' | 'host-health' | 'agent' | 'api' | 'combined';
+export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' | 'host-health' | 'relay' | 'agent' | 'api' | 'combined';
 
 /** One service as its own process, as it runs in a swarm. Its pino lines are kept for assertions. */
 export class ServiceProcess {

@@ -283,6 +283,7 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
     await launch('resolver');
     await launch('monitor');
     await launch('host-health');
+    await launch('relay');
     if (opts.live) await launch('placer');
     await waitHealthy(services.map((s) => s.port));
     nc = await connect({ servers: nats.url, noAsyncTraces: true });

@@ -1,0 +1,1 @@
+export { start, REPUBLISH_AFTER_MS } from './service.js';
