@@ -1,5 +1,5 @@
 import { decode, type Outgoing } from '@tangerine/bus';
-import { Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
+import { SLOT_FREEING_STATES, Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -8,8 +8,6 @@ import { UsageView } from './usage.js';
 
 /** Placement is one decision over the whole fleet: one placer acts at a time, the others stand by. */
 const PLACER_LOCK = 7_240_002;
-/** A run ended and freed its slot (ready: a retry). Worth a pass while ready tasks wait for a slot. */
-const FREEING = ['success', 'failed', 'cancelled', 'ready'] as const;
 /** How often the in-memory slot usage is read again from the ledger. */
 const USAGE_REFRESH_MS = 2000;
 /**
@@ -80,7 +78,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 
   const stopAnnouncements = subscribeAnnouncements(ctx.bus, view, log);
-  const events = FREEING.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {
+  // A run ended and freed its slot (ready: a retry; scheduled: a cron run that ended or was lost). Worth a pass while
+  // ready tasks wait for a slot.
+  const events = SLOT_FREEING_STATES.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {
     callback: (err, msg) => {
       if (err) return;
       try {

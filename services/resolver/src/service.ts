@@ -1,11 +1,9 @@
 import { consumeBatches, decode } from '@tangerine/bus';
-import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
+import { Streams, Subjects, UNSUCCESSFUL_STATES, Validators, type TaskEvent } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
-/** The states that end a task without success: its waiting dependents are blocked. */
-const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
 /** The durable that read success events before the monitor released dependents itself; removed if still there. */
 const RETIRED_DURABLE = 'resolver-success';
 
@@ -17,7 +15,7 @@ const RETIRED_DURABLE = 'resolver-success';
 export async function start(ctx: ServiceContext): Promise<Stop> {
   await ctx.bus.jsm.consumers.delete(Streams.events.name, RETIRED_DURABLE).catch(() => undefined);
   const stops: Stop[] = [];
-  for (const state of BLOCKING) {
+  for (const state of UNSUCCESSFUL_STATES) {
     stops.push(await consumeBatches({
       bus: ctx.bus,
       stream: Streams.events.name,
