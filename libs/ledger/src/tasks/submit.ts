@@ -78,7 +78,7 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
 async function readGraph(tx: Tx, names: string[], deps: string[]) {
   const dependencyStates = new Map(
     (await tx.query<{ name: string; state: TaskState }>(
-      `SELECT name, CASE WHEN ${succeeded('t')} THEN 'success' ELSE state END AS state
+      `SELECT name, CASE WHEN ${succeeded('t')} THEN ${sqlState(TaskState.success)} ELSE state END AS state
          FROM tasks t WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE`, [deps],
     )).map((r) => [r.name, r.state] as const),
   );
