@@ -5,8 +5,9 @@
 --
 -- Cheap by construction: the test is an immutable SQL function that PostgreSQL inlines into the trigger's WHEN, so an
 -- allowed change (every one the services make) costs a CASE on two strings and no function call; the PL/pgSQL
--- function runs only to raise. Measured on the 2-core development machine (PostgreSQL 15), UPDATE of 100,000 rows'
--- states: see the commit that added this file.
+-- function runs only to raise. Measured on the 2-core development machine (PostgreSQL 15, shared and loaded), an
+-- UPDATE of the state of 20,000 rows, six runs each, alternating: median 640 ms without the trigger, 597 ms with it,
+-- and 565 ms with a trigger whose WHEN is always false: the difference is below the machine's noise.
 CREATE FUNCTION tangerine_transition_allowed(from_state text, to_state text) RETURNS boolean
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE from_state
