@@ -31,13 +31,13 @@ const REDISPATCH_FORGET_MS = 10 * 60_000;
  * placer: ready tasks × live hosts (labels, executor, free slots, cpu/memory) → placed, and the run is sent to
  * that host's agent. Passes are coalesced: one at a time, another right after if something changed meanwhile.
  */
-export async function start(ctx: ServiceContext): Promise<Stop> {
+export async function start(ctx: ServiceContext, opts: { usageRefreshMs?: number } = {}): Promise<Stop> {
   const { log } = ctx;
   let running = false;
   let again = false;
   /** Ready tasks were left unplaced by the last pass (or may be: at start, we do not know). */
   let backlog = true;
-  const usage = new UsageView(USAGE_REFRESH_MS);
+  const usage = new UsageView(opts.usageRefreshMs ?? USAGE_REFRESH_MS);
   const view = new HostView({ timeoutMs: ctx.config.hostTimeoutMs, now: () => ctx.clock.now().getTime(), onNew: () => nudge() });
   await view.load(ctx.ledger);
   const leadership = holdLeadership({
