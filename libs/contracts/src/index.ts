@@ -1,4 +1,7 @@
-export { TaskState, TASK_STATES, FINISHED_STATES, ON_HOST_STATES, CANCELLABLE_STATES, TRANSITIONS, isFinished, canTransition, isTaskState } from './states.js';
+export {
+  TaskState, TASK_STATES, FINISHED_STATES, UNSUCCESSFUL_STATES, STOPPED_STATES, ON_HOST_STATES, CANCELLABLE_STATES, BLOCKABLE_STATES,
+  IDLE_STATES, SLOT_FREEING_STATES, TRANSITIONS, isFinished, canTransition, isTaskState,
+} from './states.js';
 export { ErrorCodes, TangerineError, isTangerineError, isOutage } from './errors.js';
 export { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 export type { ErrorCode } from './errors.js';
@@ -6,8 +9,8 @@ export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
 export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
 export type { ParseOptions } from './spec.js';
-export { decideAfterExit, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
-export type { RetryInput, RetryDecision } from './retry.js';
+export { decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
+export type { AfterRun, AfterRunInput, RetryInput, RetryDecision, RunEnd } from './retry.js';
 export { Subjects, Streams, defineSubject, defineFamily } from './subjects.js';
 export type { Subject, SubjectFamily } from './subjects.js';
 export {

@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAfterExit, retryDelay, type RetryDecision, type RetryInput } from './retry.js';
+import {
+  decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, type AfterRun, type AfterRunInput, type RetryDecision, type RetryInput,
+  type RunEnd,
+} from './retry.js';
 
 function input(overrides: Partial<RetryInput>): RetryInput {
   return { exit_code: 1, restartable: true, recoverable_exitcodes: [1], max_failures: 3, failures: 0, retry_delay: 0, ...overrides };
@@ -109,4 +112,87 @@ describe('decideAfterExit: a retry carries its backoff', () => {
       { state: 'ready', failures: 2, reason: 'exit code 1 is recoverable; retry 3 of 3 in 7 s', delay: 7 }],
   ];
   for (const [label, overrides, expected] of table) it(label, () => assert.deepEqual(decideAfterExit(input(overrides)), expected));
+});
+
+describe('decideAfterRun: what follows a run, exits and lost runs, cron or not', () => {
+  const task = (overrides: Partial<AfterRunInput>): AfterRunInput => ({
+    restartable: true, recoverable_exitcodes: [1], max_failures: 3, failures: 0, retry_delay: 0, cron: false, ...overrides,
+  });
+  const lost: RunEnd = { lost: true };
+  const table: [string, RunEnd, Partial<AfterRunInput>, AfterRun][] = [
+    ['exit 0', { exit_code: 0 }, {}, { outcome: 'success', state: 'success', failures: 0, reason: null, delay: 0 }],
+    ['exit 0 keeps the count and drops the agent\'s reason', { exit_code: 0, reason: 'timeout' }, { failures: 2 },
+      { outcome: 'success', state: 'success', failures: 2, reason: null, delay: 0 }],
+    ['exit 0 of a cron task: scheduled, no reason', { exit_code: 0 }, { cron: true },
+      { outcome: 'success', state: 'scheduled', failures: 0, reason: null, delay: 0 }],
+    ['a recoverable exit: ready again, with its backoff', { exit_code: 1 }, { retry_delay: 2 },
+      { outcome: 'ready', state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3 in 2 s', delay: 2 }],
+    ['a recoverable exit of a cron task still retries', { exit_code: 1 }, { cron: true },
+      { outcome: 'ready', state: 'ready', failures: 1, reason: 'exit code 1 is recoverable; retry 2 of 3', delay: 0 }],
+    ['a failed exit', { exit_code: 2 }, {},
+      { outcome: 'failed', state: 'failed', failures: 1, reason: 'exit code 2 is not in recoverable_exitcodes', delay: 0 }],
+    ['a failed exit, with the agent\'s reason first', { exit_code: 137, reason: 'timeout after 5 s' }, { restartable: false },
+      { outcome: 'failed', state: 'failed', failures: 1, reason: 'timeout after 5 s; exit code 137; the task is not restartable', delay: 0 }],
+    ['a failed exit of a cron task: scheduled, the failure kept in the reason', { exit_code: 2 }, { cron: true },
+      { outcome: 'failed', state: 'scheduled', failures: 1, reason: 'last run failed: exit code 2 is not in recoverable_exitcodes', delay: 0 }],
+    ['the last failure max_failures allows', { exit_code: 1 }, { failures: 2 },
+      { outcome: 'failed', state: 'failed', failures: 3, reason: 'exit code 1; max_failures (3) reached', delay: 0 }],
+    ['lost, restartable: ready at once, no failure counted', lost, { failures: 1, retry_delay: 5 },
+      { outcome: 'ready', state: 'ready', failures: 1, reason: null, delay: 0 }],
+    ['lost, restartable cron task: ready too', lost, { cron: true }, { outcome: 'ready', state: 'ready', failures: 0, reason: null, delay: 0 }],
+    ['lost, not restartable: failed, no failure counted', lost, { restartable: false, failures: 1 },
+      { outcome: 'failed', state: 'failed', failures: 1, reason: null, delay: 0 }],
+    ['lost, not restartable cron task: scheduled', lost, { restartable: false, cron: true },
+      { outcome: 'failed', state: 'scheduled', failures: 0, reason: null, delay: 0 }],
+    ['lost, whatever its recoverable codes and max_failures', lost, { recoverable_exitcodes: [], max_failures: 1, failures: 7 },
+      { outcome: 'ready', state: 'ready', failures: 7, reason: null, delay: 0 }],
+  ];
+  for (const [label, end, overrides, expected] of table) {
+    it(label, () => assert.deepEqual(decideAfterRun(end, task(overrides)), expected));
+  }
+
+  it('an exit follows decideAfterExit, with only the cron step and the agent\'s reason added', () => {
+    for (const exit_code of [0, 1, 2, 75, null]) {
+      for (const restartable of [true, false]) {
+        for (const failures of [0, 1, 2, 3]) {
+          const t = task({ restartable, failures, recoverable_exitcodes: [1, 75], retry_delay: 1 });
+          const d = decideAfterExit({ ...t, exit_code });
+          const after = decideAfterRun({ exit_code }, t);
+          assert.deepEqual([after.outcome, after.state, after.failures, after.reason, after.delay],
+            [d.state, d.state, d.failures, d.reason, d.state === 'ready' ? d.delay : 0], JSON.stringify({ exit_code, restartable, failures }));
+        }
+      }
+    }
+  });
+});
+
+describe('decideAfterExitZero: an exit 0 needs nothing of the task but whether it is a cron task', () => {
+  // The ledger records a batch of exits 0 in one statement without reading their tasks: it relies on this.
+  for (const cron of [false, true]) {
+    it(cron ? 'a cron task' : 'any other task', () => {
+      const zero = decideAfterExitZero(cron);
+      let compared = 0;
+      for (const restartable of [true, false]) {
+        for (const recoverable_exitcodes of [[], [0], [1, 2]]) {
+          for (const max_failures of [1, 3]) {
+            for (const failures of [0, 1, 5]) {
+              for (const retry_delay of [undefined, 0, 10]) {
+                const d = decideAfterRun({ exit_code: 0 }, { cron, restartable, recoverable_exitcodes, max_failures, failures, retry_delay });
+                assert.deepEqual({ ...d, failures: d.failures - failures }, zero);
+                compared += 1;
+              }
+            }
+          }
+        }
+      }
+      assert.equal(compared, 108);
+    });
+  }
+
+  it('the two answers differ in the state only', () => {
+    const { state: plain, ...restPlain } = decideAfterExitZero(false);
+    const { state: cron, ...restCron } = decideAfterExitZero(true);
+    assert.deepEqual([plain, cron], ['success', 'scheduled']);
+    assert.deepEqual(restPlain, restCron);
+  });
 });

@@ -52,3 +52,61 @@ export function decideAfterExit(input: RetryInput): RetryDecision {
   const after = delay > 0 ? ` in ${delay} s` : '';
   return { state: 'ready', failures, reason: `${code} is recoverable; retry ${failures + 1} of ${input.max_failures}${after}`, delay };
 }
+
+/** How a run ended: the agent's exit report, or lost with its host or agent (no exit code, no report). */
+export type RunEnd = { exit_code: number | null; /** The agent's reason (a timeout, a failed pull), if any. */ reason?: string | null } | { lost: true };
+
+/** What a task needs to know to decide what follows a run: its retry rules, its failures so far, and whether it is a cron task. */
+export interface AfterRunInput extends Omit<RetryInput, 'exit_code'> {
+  cron: boolean;
+}
+
+/** What follows a run. */
+export interface AfterRun {
+  /** What the retry rules make of the end: success, ready (to run again) or failed. */
+  outcome: 'success' | 'ready' | 'failed';
+  /** The state the task is left in: the outcome, or `scheduled` for a cron task whose run ended for good. */
+  state: 'success' | 'ready' | 'failed' | 'scheduled';
+  /** Failures counted after the run. */
+  failures: number;
+  /** The task's reason; null after a success, and after a lost run (the ledger writes what was lost, and where). */
+  reason: string | null;
+  /** Seconds the next attempt waits (the backoff); 0 unless the outcome is ready after an exit. */
+  delay: number;
+}
+
+/**
+ * The one rule for what follows a run, wherever the ledger applies it (a batch of exit reports, the runs of a host
+ * that went down, a run an agent restarted without):
+ * - an exit: decideAfterExit's retry rules;
+ * - a lost run is not the task's failure: a restartable task runs again at once, without a failure counted, and
+ *   any other ends failed;
+ * - a cron task whose run ended for good (success or failed) goes on to `scheduled`, to wait for its next fire time;
+ *   its reason keeps a failure visible.
+ */
+export function decideAfterRun(end: RunEnd, task: AfterRunInput): AfterRun {
+  let outcome: AfterRun['outcome'];
+  let failures = task.failures;
+  let reason: string | null = null;
+  let delay = 0;
+  if ('lost' in end) {
+    outcome = task.restartable ? 'ready' : 'failed';
+  } else {
+    const d = decideAfterExit({ ...task, exit_code: end.exit_code });
+    outcome = d.state;
+    failures = d.failures;
+    reason = end.reason && d.state !== 'success' ? `${end.reason}; ${d.reason}` : d.reason;
+    if (d.state === 'ready') delay = d.delay;
+  }
+  if (!task.cron || outcome === 'ready') return { outcome, state: outcome, failures, reason, delay };
+  return { outcome, state: 'scheduled', failures, reason: outcome === 'failed' && reason !== null ? `last run failed: ${reason}` : null, delay };
+}
+
+/**
+ * What follows an exit 0, for a task not read: success (decideAfterExit's first rule) whatever its retry rules and
+ * failures, so only whether it is a cron task matters, which the ledger's statement reads on the row. The unit tests
+ * hold that the task's other fields change nothing. `failures` is the count added: none.
+ */
+export function decideAfterExitZero(cron: boolean): AfterRun {
+  return decideAfterRun({ exit_code: 0 }, { cron, restartable: false, recoverable_exitcodes: [], max_failures: 1, failures: 0 });
+}

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CANCELLABLE_STATES, FINISHED_STATES, ON_HOST_STATES, TASK_STATES, TRANSITIONS, TaskState, canTransition, isFinished, isTaskState,
+  BLOCKABLE_STATES, CANCELLABLE_STATES, FINISHED_STATES, IDLE_STATES, ON_HOST_STATES, SLOT_FREEING_STATES, STOPPED_STATES, TASK_STATES,
+  TRANSITIONS, TaskState, UNSUCCESSFUL_STATES, canTransition, isFinished, isTaskState,
 } from './states.js';
 
 const ALL = ['waiting', 'scheduled', 'ready', 'placed', 'running', 'success', 'failed', 'blocked', 'cancelled'] as const;
@@ -29,6 +30,30 @@ describe('task states', () => {
     assert.deepEqual([...FINISHED_STATES].sort(), ['blocked', 'cancelled', 'failed', 'success']);
     assert.deepEqual([...ON_HOST_STATES].sort(), ['placed', 'running']);
     assert.deepEqual([...CANCELLABLE_STATES].sort(), ['placed', 'ready', 'running', 'scheduled', 'waiting']);
+    assert.deepEqual([...UNSUCCESSFUL_STATES].sort(), ['blocked', 'cancelled', 'failed']);
+    assert.deepEqual([...STOPPED_STATES].sort(), ['blocked', 'cancelled']);
+    assert.deepEqual([...BLOCKABLE_STATES].sort(), ['scheduled', 'waiting']);
+    assert.deepEqual([...IDLE_STATES].sort(), ['failed', 'scheduled', 'success']);
+  });
+
+  // The placer frees a slot on the events of these states. It once listed success, failed, cancelled and ready
+  // only: a cron run lost to an agent restart (running → scheduled) kept its slot until the next refresh.
+  it('a task that leaves a host frees its slot, whatever state it goes to (scheduled too)', () => {
+    assert.deepEqual([...SLOT_FREEING_STATES].sort(), ['cancelled', 'failed', 'ready', 'scheduled', 'success']);
+    for (const from of ON_HOST_STATES) {
+      for (const to of TRANSITIONS[from]) {
+        assert.equal(ON_HOST_STATES.includes(to) || SLOT_FREEING_STATES.includes(to), true, `${from} → ${to}`);
+      }
+    }
+  });
+
+  it('a blockable state is one that can become blocked and is not finished', () => {
+    for (const s of ALL) assert.equal(BLOCKABLE_STATES.includes(s), canTransition(s, 'blocked') && !isFinished(s), s);
+  });
+
+  it('the unsuccessful states are the finished ones but success, and hold the stopped ones', () => {
+    assert.deepEqual([...UNSUCCESSFUL_STATES], FINISHED_STATES.filter((s) => s !== TaskState.success));
+    for (const s of STOPPED_STATES) assert.equal(UNSUCCESSFUL_STATES.includes(s), true, s);
   });
 
   const finished: [TaskState, boolean][] = [

@@ -29,13 +29,31 @@ export const TASK_STATES: readonly TaskState[] = Object.values(TaskState);
 /** States a task does not leave on its own. A finished task may be submitted again. */
 export const FINISHED_STATES: readonly TaskState[] = ['success', 'failed', 'blocked', 'cancelled'];
 
+/** States that end a task without success: its waiting or scheduled dependents are blocked. */
+export const UNSUCCESSFUL_STATES: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
+
+/**
+ * States a task was put in from outside, not by its own run (a cancel, a dependency that ended without success):
+ * a success before one no longer counts for its dependents.
+ */
+export const STOPPED_STATES: readonly TaskState[] = ['blocked', 'cancelled'];
+
 /** States that hold a slot on a host. */
 export const ON_HOST_STATES: readonly TaskState[] = ['placed', 'running'];
 
 /** States from which a task can be cancelled. */
 export const CANCELLABLE_STATES: readonly TaskState[] = ['waiting', 'scheduled', 'ready', 'placed', 'running'];
 
-/** Every transition the services make. Anything else is a bug, and the ledger's compare-and-set refuses it. */
+/** States in which a dependency that ended without success blocks the task: it has not started. */
+export const BLOCKABLE_STATES: readonly TaskState[] = ['waiting', 'scheduled'];
+
+/** States in which a cron task's fire time finds no run due or going: it can start one. */
+export const IDLE_STATES: readonly TaskState[] = ['scheduled', 'success', 'failed'];
+
+/**
+ * Every transition the services make. Anything else is a bug: the ledger refuses it (migration 008's trigger, whose
+ * list a test holds equal to this one).
+ */
 export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   waiting: ['ready', 'blocked', 'cancelled'],
   // At its time: ready, or waiting while a dependency has not succeeded. A dependency that fails blocks it.
@@ -59,6 +77,14 @@ export function isFinished(state: TaskState): boolean {
 export function canTransition(from: TaskState, to: TaskState): boolean {
   return TRANSITIONS[from].includes(to);
 }
+
+/**
+ * States a task moves to when it leaves a host (every transition out of ON_HOST_STATES to a state off the host):
+ * each frees the slot its run held. Derived, so a new way off a host cannot be forgotten here.
+ */
+export const SLOT_FREEING_STATES: readonly TaskState[] = [
+  ...new Set(ON_HOST_STATES.flatMap((s) => TRANSITIONS[s]).filter((s) => !ON_HOST_STATES.includes(s))),
+];
 
 export function isTaskState(value: unknown): value is TaskState {
   return typeof value === 'string' && (TASK_STATES as readonly string[]).includes(value);

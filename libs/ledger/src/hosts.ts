@@ -1,5 +1,6 @@
-import { Limits, type HostAnnounce, type HostState, type HostView } from '@tangerine/contracts';
+import { Limits, ON_HOST_STATES, type HostAnnounce, type HostState, type HostView } from '@tangerine/contracts';
 import type { Ledger } from './db.js';
+import { sqlStates } from './tasks/states-sql.js';
 
 export interface HostRow {
   id: string;
@@ -97,7 +98,7 @@ export async function countSilentHosts(ledger: Ledger, cutoff: Date): Promise<{ 
 export async function removeHosts(ledger: Ledger, cutoff: Date): Promise<string[]> {
   const rows = await ledger.query<{ id: string }>(
     `DELETE FROM hosts WHERE state = 'down' AND down_since < $1
-        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.host = hosts.id AND t.state IN ('placed', 'running'))
+        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.host = hosts.id AND t.state IN ${sqlStates(ON_HOST_STATES)})
      RETURNING id`,
     [cutoff],
   );
@@ -133,9 +134,9 @@ export async function viewHosts(
   const rows = await ledger.query<HostRow & { running: { name: string; attempt: number }[]; running_count: number }>(
     `SELECT h.id, h.labels, h.slots, h.executors, h.state, h.first_seen, h.last_seen,
             coalesce((SELECT json_agg(json_build_object('name', r.name, 'attempt', r.attempt) ORDER BY r.name)
-                        FROM (SELECT name, attempt FROM tasks t WHERE t.host = h.id AND t.state IN ('placed', 'running')
+                        FROM (SELECT name, attempt FROM tasks t WHERE t.host = h.id AND t.state IN ${sqlStates(ON_HOST_STATES)}
                                ORDER BY name LIMIT $4) r), '[]') AS running,
-            (SELECT count(*)::int FROM tasks t WHERE t.host = h.id AND t.state IN ('placed', 'running')) AS running_count
+            (SELECT count(*)::int FROM tasks t WHERE t.host = h.id AND t.state IN ${sqlStates(ON_HOST_STATES)}) AS running_count
        FROM hosts h
       WHERE ($1::text IS NULL OR h.state = $1) AND ($2::text IS NULL OR h.id > $2)
       ORDER BY h.id LIMIT $3`,
@@ -167,7 +168,7 @@ export async function findStaleRuns(ledger: Ledger, runs: readonly { host: strin
                  ELSE 'the task is ' || t.state || ' with attempt ' || t.attempt || coalesce(' on ' || t.host, '') END AS reason
        FROM unnest($1::text[], $2::text[], $3::int[]) AS v(host, name, attempt)
        LEFT JOIN tasks t ON t.name = v.name
-      WHERE t.name IS NULL OR t.attempt <> v.attempt OR t.host IS DISTINCT FROM v.host OR t.state NOT IN ('placed', 'running')`,
+      WHERE t.name IS NULL OR t.attempt <> v.attempt OR t.host IS DISTINCT FROM v.host OR t.state NOT IN ${sqlStates(ON_HOST_STATES)}`,
     [runs.map((r) => r.host), runs.map((r) => r.name), runs.map((r) => r.attempt)],
   );
 }

@@ -1,9 +1,6 @@
-import type { TaskState } from '@tangerine/contracts';
+import { IDLE_STATES } from '@tangerine/contracts';
 import { decideFire, parseCron } from '@tangerine/cron';
 import type { DueTask, Fire } from '@tangerine/ledger';
-
-/** States in which a fire time finds no run going: it can start one. */
-const IDLE: readonly TaskState[] = ['scheduled', 'success', 'failed'];
 
 /** A due task whose stored schedule this version cannot read (an upgrade changed a rule): it is parked, not fired. */
 export interface Unreadable {
@@ -37,7 +34,7 @@ export function planFires(due: readonly DueTask[], now: Date): { fires: Fire[]; 
 function planFire(task: DueTask, now: Date): Fire {
   const spec = task.spec;
   const schedule = spec.cron ? parseCron(spec.cron, { name: spec.name, timezone: spec.timezone ?? 'UTC' }) : null;
-  const busy = !IDLE.includes(task.state);
+  const busy = !IDLE_STATES.includes(task.state);
   const concurrency = spec.concurrency ?? 'forbid';
   const d = decideFire({
     due: task.next_run_at, now, schedule, busy, concurrency, startingDeadlineSeconds: spec.starting_deadline ?? 300,

@@ -1,5 +1,5 @@
 import { decode, type Outgoing } from '@tangerine/bus';
-import { Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
+import { SLOT_FREEING_STATES, Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -8,8 +8,6 @@ import { UsageView } from './usage.js';
 
 /** Placement is one decision over the whole fleet: one placer acts at a time, the others stand by. */
 const PLACER_LOCK = 7_240_002;
-/** A run ended and freed its slot (ready: a retry). Worth a pass while ready tasks wait for a slot. */
-const FREEING = ['success', 'failed', 'cancelled', 'ready'] as const;
 /** How often the in-memory slot usage is read again from the ledger. */
 const USAGE_REFRESH_MS = 2000;
 /**
@@ -33,13 +31,13 @@ const REDISPATCH_FORGET_MS = 10 * 60_000;
  * placer: ready tasks × live hosts (labels, executor, free slots, cpu/memory) → placed, and the run is sent to
  * that host's agent. Passes are coalesced: one at a time, another right after if something changed meanwhile.
  */
-export async function start(ctx: ServiceContext): Promise<Stop> {
+export async function start(ctx: ServiceContext, opts: { usageRefreshMs?: number } = {}): Promise<Stop> {
   const { log } = ctx;
   let running = false;
   let again = false;
   /** Ready tasks were left unplaced by the last pass (or may be: at start, we do not know). */
   let backlog = true;
-  const usage = new UsageView(USAGE_REFRESH_MS);
+  const usage = new UsageView(opts.usageRefreshMs ?? USAGE_REFRESH_MS);
   const view = new HostView({ timeoutMs: ctx.config.hostTimeoutMs, now: () => ctx.clock.now().getTime(), onNew: () => nudge() });
   await view.load(ctx.ledger);
   const leadership = holdLeadership({
@@ -80,7 +78,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   };
 
   const stopAnnouncements = subscribeAnnouncements(ctx.bus, view, log);
-  const events = FREEING.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {
+  // A run ended and freed its slot (ready: a retry; scheduled: a cron run that ended or was lost). Worth a pass while
+  // ready tasks wait for a slot.
+  const events = SLOT_FREEING_STATES.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {
     callback: (err, msg) => {
       if (err) return;
       try {

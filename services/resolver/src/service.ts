@@ -1,11 +1,9 @@
 import { decode } from '@tangerine/bus';
-import { Streams, Subjects, Validators, type TaskState } from '@tangerine/contracts';
+import { Streams, Subjects, UNSUCCESSFUL_STATES, Validators } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { announce, consumeService, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 
-/** The states that end a task without success: its waiting dependents are blocked. */
-const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
 
 /**
  * resolver: waiting → blocked when a dependency ended without success, driven by events; and the periodic sweep of
@@ -14,7 +12,7 @@ const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
   const stops: Stop[] = [];
-  for (const state of BLOCKING) {
+  for (const state of UNSUCCESSFUL_STATES) {
     stops.push(await consumeService(ctx, {
       stream: Streams.events.name,
       durable: `resolver-${state}`,

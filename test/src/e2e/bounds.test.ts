@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Subjects, type HostList, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
 import pg from 'pg';
 import { Cluster } from '../helpers/cluster.js';
+import { fixtureSql } from '../helpers/postgres.js';
 
 const TASKS = 10_000;
 const BIG = 40;
@@ -50,7 +51,7 @@ describe('every reply is bounded', () => {
     await db.query(
       `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen) VALUES ('busy', '{}', 100000, '{process}', 64, 1024, now())`,
     );
-    await db.query("UPDATE tasks SET state = 'running', host = 'busy', attempt = 1 WHERE name IN (SELECT name FROM tasks WHERE name LIKE 'bulk-%' ORDER BY name LIMIT 5000)");
+    await db.query(fixtureSql("UPDATE tasks SET state = 'running', host = 'busy', attempt = 1 WHERE name IN (SELECT name FROM tasks WHERE name LIKE 'bulk-%' ORDER BY name LIMIT 5000)"));
   });
   after(async () => {
     await db?.end();

@@ -6,7 +6,7 @@ import { getTask, submitTasks } from '@tangerine/ledger';
 import { connectServices, type ServiceContext } from '@tangerine/platform';
 import { ManualClock, Metrics, createLogger, loadConfig, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
-import { createDatabase } from '../helpers/postgres.js';
+import { createDatabase, fixtureSql } from '../helpers/postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +62,7 @@ describe('cron service on a manual clock', () => {
     clock.set('2026-03-07T12:00:00Z');
     await submit(2, { name: 'at-0230', cron: '30 2 * * *', timezone: 'America/New_York', starting_deadline: 600 });
     // Its first run is the submission's; it waits as scheduled for 02:30, which does not exist on March 8.
-    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'");
+    await ctx.ledger.query(fixtureSql("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'"));
     assert.equal((await state('at-0230')).next_run_at, '2026-03-08T07:00:00.000Z');
     clock.set('2026-03-08T07:00:00.010Z');
     await settle();
@@ -70,7 +70,7 @@ describe('cron service on a manual clock', () => {
       state: 'ready', next_run_at: '2026-03-09T06:30:00.000Z', fires: [['fired', '2026-03-08T07:00:00.000Z', null]],
     });
     // Three days on, without running in between: the newest missed fire time is more than 600 s old.
-    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'");
+    await ctx.ledger.query(fixtureSql("UPDATE tasks SET state = 'scheduled' WHERE name = 'at-0230'"));
     clock.set('2026-03-11T08:00:00Z');
     await settle();
     const later = await state('at-0230');
@@ -84,10 +84,10 @@ describe('cron service on a manual clock', () => {
     await submit(3, { name: 'old-rule', cron: '0 * * * *' });
     await submit(4, { name: 'hourly', cron: '0 * * * *' });
     // As an earlier version stored it: a schedule this version refuses (30 February on a `*/2` weekday never comes).
-    await ctx.ledger.query(
+    await ctx.ledger.query(fixtureSql(
       `UPDATE tasks SET state = 'scheduled', spec = jsonb_set(spec, '{cron}', '"0 0 30 2 */2"') WHERE name = 'old-rule'`,
-    );
-    await ctx.ledger.query("UPDATE tasks SET state = 'scheduled' WHERE name = 'hourly'");
+    ));
+    await ctx.ledger.query(fixtureSql("UPDATE tasks SET state = 'scheduled' WHERE name = 'hourly'"));
     clock.set('2026-03-12T13:00:00.010Z');
     await settle();
     const hourly = await state('hourly');

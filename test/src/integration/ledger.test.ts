@@ -7,7 +7,7 @@ import {
   type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
-import { createDatabase } from '../helpers/postgres.js';
+import { createDatabase, fixtureSql } from '../helpers/postgres.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const spec = (name: string, extra: Record<string, unknown> = {}): TaskSpec =>
@@ -40,7 +40,7 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8]);
     // 005: statistics follow a burst of tasks after a fixed number of changed rows, not 10% of the table.
     const [options] = await ledger.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'tasks'");
     assert.ok(options?.reloptions.includes('autovacuum_analyze_threshold=1000'), String(options?.reloptions));
@@ -209,7 +209,7 @@ describe('ledger against a real PostgreSQL', () => {
       ...parents.map((name, i) => ({ seq: 100 + i, spec: spec(name) })),
       { seq: 200, spec: spec('fan-in', { dependencies: parents }) },
     ], new Date());
-    await ledger.query('UPDATE tasks SET state = $1, succeeded_at = now() WHERE name = ANY($2::text[])', ['success', parents.slice(0, 49)]);
+    await ledger.query(fixtureSql(`UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name IN (${parents.slice(0, 49).map((p) => `'${p}'`).join(', ')})`));
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), []);
     assert.deepEqual(await releaseDependents(ledger, parents.slice(0, 49)), [], 'redelivered: nothing changes');
     const [mid] = await ledger.query<{ state: string; version: string; unsatisfied: string }>(
@@ -217,7 +217,7 @@ describe('ledger against a real PostgreSQL', () => {
          FROM tasks WHERE name = 'fan-in'`);
     assert.deepEqual({ ...mid, version: Number(mid!.version), unsatisfied: Number(mid!.unsatisfied) }, { state: 'waiting', version: 1, unsatisfied: 1 },
       'counting down never touched the fan-in\'s row');
-    await ledger.query("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name = 'fan-49'");
+    await ledger.query(fixtureSql("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name = 'fan-49'"));
     const before = ledger.statements();
     const released = await releaseDependents(ledger, ['fan-49', 'fan-49']);
     assert.equal(ledger.statements() - before, 1);
@@ -230,7 +230,7 @@ describe('ledger against a real PostgreSQL', () => {
       { seq: 400, spec: spec('left') }, { seq: 401, spec: spec('right') },
       { seq: 402, spec: spec('both', { dependencies: ['left', 'right'] }) },
     ], new Date());
-    await ledger.query("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name IN ('left', 'right')");
+    await ledger.query(fixtureSql("UPDATE tasks SET state = 'success', succeeded_at = now() WHERE name IN ('left', 'right')"));
     // What the race leaves: every edge satisfied, the task still waiting.
     await ledger.query("UPDATE task_dependencies SET satisfied = true WHERE task = 'both'");
     const events = await sweepWaiting(ledger);
@@ -301,7 +301,7 @@ describe('ledger against a real PostgreSQL', () => {
       { seq: 331, spec: spec('waits-on-it', { dependencies: ['will-fail'] }) },
       { seq: 332, spec: spec('starts-later', { dependencies: ['will-fail'], schedule_at: '2030-01-01T00:00:00Z' }) },
     ], new Date());
-    await ledger.query("UPDATE tasks SET state = 'failed' WHERE name = 'will-fail'");
+    await ledger.query(fixtureSql("UPDATE tasks SET state = 'failed' WHERE name = 'will-fail'"));
     const events = await blockDependents(ledger, ['will-fail', 'will-fail']);
     assert.deepEqual(events.map((e) => [e.name, e.from, e.state, e.reason]).sort(), [
       ['starts-later', 'scheduled', 'blocked', 'dependency will-fail is failed'],

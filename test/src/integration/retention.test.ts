@@ -8,7 +8,7 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createLogger } from '@tangerine/runtime';
 import { Cluster } from '../helpers/cluster.js';
-import { createDatabase } from '../helpers/postgres.js';
+import { SKIP_TRANSITION_CHECK, createDatabase, fixtureSql } from '../helpers/postgres.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const DAY = 86400_000;
@@ -97,7 +97,7 @@ describe('retention: pruning runs and fire records against a real PostgreSQL', (
     await submit(spec('never-ran', { dependencies: ['not-submitted'] }));
     // Volume for the concurrent prunes: 3,000 runs of one task (its attempts 1..3000, as placements make them).
     await submit(spec('bulk'));
-    await ledger.query(`UPDATE tasks SET attempt = 3000, state = 'failed' WHERE name = 'bulk'`);
+    await ledger.query(fixtureSql(`UPDATE tasks SET attempt = 3000, state = 'failed' WHERE name = 'bulk'`));
     await ledger.query(`INSERT INTO runs (task, attempt, host, exit_code, output, finished_at)
                         SELECT 'bulk', a, 'h1', 1, repeat('x', 100), now() FROM generate_series(1, 3000) a`);
     await ledger.query(`INSERT INTO fires (task, fire_time, outcome)
@@ -267,6 +267,7 @@ describe('retention in a running Tangerine', () => {
     await submitTasks(ledger, [{ seq: 1, spec: spec('pruned-live') }], new Date());
     // In one transaction, so that one prune finds all of it.
     await ledger.transaction(async (tx) => {
+      await tx.query(SKIP_TRANSITION_CHECK);
       await tx.query(`UPDATE tasks SET attempt = 10, state = 'failed' WHERE name = 'pruned-live'`);
       await tx.query(`INSERT INTO runs (task, attempt, host, exit_code, finished_at)
                       SELECT 'pruned-live', a, 'h1', 1, now() FROM generate_series(1, 10) a`);

@@ -1,6 +1,7 @@
-import { CANCELLABLE_STATES, type TaskEvent, type TaskState } from '@tangerine/contracts';
+import { CANCELLABLE_STATES, ON_HOST_STATES, TaskState, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { sqlState } from './states-sql.js';
 
 export interface CancelResult {
   events: TaskEvent[];
@@ -18,7 +19,7 @@ export async function cancelTasks(ledger: Ledger, names: readonly string[]): Pro
     `WITH old AS (
        SELECT name, state FROM tasks WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE
      ), changed AS (
-       UPDATE tasks t SET state = 'cancelled', reason = 'cancelled by request', next_run_at = NULL, version = t.version + 1, updated_at = now()
+       UPDATE tasks t SET state = ${sqlState(TaskState.cancelled)}, reason = 'cancelled by request', next_run_at = NULL, version = t.version + 1, updated_at = now()
          FROM old WHERE t.name = old.name AND old.state = ANY($2::text[])
        RETURNING ${EVENT_COLUMNS}
      )
@@ -37,7 +38,7 @@ export async function cancelTasks(ledger: Ledger, names: readonly string[]): Pro
       continue;
     }
     result.events.push(toEvent(r, r.from_state));
-    if ((r.from_state === 'placed' || r.from_state === 'running') && r.host) {
+    if (ON_HOST_STATES.includes(r.from_state) && r.host) {
       result.stops.push({ name: r.name, attempt: r.attempt, host: r.host });
     }
   }

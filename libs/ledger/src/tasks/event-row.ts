@@ -1,4 +1,5 @@
-import type { TaskEvent, TaskState } from '@tangerine/contracts';
+import { STOPPED_STATES, type TaskEvent, type TaskState } from '@tangerine/contracts';
+import { sqlStates } from './states-sql.js';
 
 /** The columns every state-changing statement returns, to build the event of the change. */
 export const EVENT_COLUMNS = 't.name, t.state, t.attempt, t.failures, t.version, t.host, t.reason, t.updated_at';
@@ -8,7 +9,7 @@ export const EVENT_COLUMNS = 't.name, t.state, t.attempt, t.failures, t.version,
  * tell, as a cron task moves on to `scheduled` after a success; a cancelled or blocked task no longer counts.
  */
 export function succeeded(alias: string): string {
-  return `(${alias}.succeeded_at IS NOT NULL AND ${alias}.state NOT IN ('blocked', 'cancelled'))`;
+  return `(${alias}.succeeded_at IS NOT NULL AND ${alias}.state NOT IN ${sqlStates(STOPPED_STATES)})`;
 }
 
 export interface EventRow {

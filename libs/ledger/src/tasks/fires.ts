@@ -1,6 +1,7 @@
-import type { TaskEvent, TaskSpec, TaskState } from '@tangerine/contracts';
+import { TaskState, type TaskEvent, type TaskSpec } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { sqlState } from './states-sql.js';
 
 /** A task whose `next_run_at` has come. */
 export interface DueTask {
@@ -60,7 +61,7 @@ export async function applyFires(ledger: Ledger, fires: readonly Fire[]): Promis
        UPDATE tasks t SET
          state = CASE WHEN v.outcome = 'fired' AND v.child IS NULL
                       THEN CASE WHEN EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task = t.name AND NOT d.satisfied)
-                                THEN 'waiting' ELSE 'ready' END ELSE t.state END,
+                                THEN ${sqlState(TaskState.waiting)} ELSE ${sqlState(TaskState.ready)} END ELSE t.state END,
          ready_at = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN now() ELSE t.ready_at END,
          failures = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN 0 ELSE t.failures END,
          reason = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN NULL ELSE t.reason END,
@@ -76,7 +77,7 @@ export async function applyFires(ledger: Ledger, fires: readonly Fire[]): Promis
        ON CONFLICT DO NOTHING
      ), children AS (
        INSERT INTO tasks AS t (name, spec, state, ready_at, submit_seq)
-       SELECT child, child_spec, 'ready', now(), 0 FROM moved WHERE child IS NOT NULL
+       SELECT child, child_spec, ${sqlState(TaskState.ready)}, now(), 0 FROM moved WHERE child IS NOT NULL
        ON CONFLICT (name) DO NOTHING
        RETURNING ${EVENT_COLUMNS}
      )

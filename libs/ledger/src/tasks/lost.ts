@@ -1,11 +1,22 @@
-import type { TaskEvent, TaskState } from '@tangerine/contracts';
+import { ON_HOST_STATES, TaskState, decideAfterRun, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { sqlState, sqlStates } from './states-sql.js';
+
+/**
+ * SQL: decideAfterRun's answers for a lost run, one row for each value of what they depend on (is the task
+ * restartable, is it a cron task), with the state it leaves the task in and the failures it adds. Generated once
+ * from the rule, so the statement holds no rule of its own.
+ */
+const LOST_RULES = `(VALUES ${[false, true].flatMap((restartable) => [false, true].map((cron) => {
+  const d = decideAfterRun({ lost: true }, { restartable, cron, recoverable_exitcodes: [], max_failures: 1, failures: 0 });
+  return `(${restartable}, ${cron}, ${sqlState(d.state)}, ${d.failures})`;
+})).join(', ')}) AS rule(restartable, cron, state, failures)`;
 
 /**
  * What happens to the runs in `lost` (a CTE yielding name, attempt, state, host, detail of tasks locked FOR UPDATE): the
- * run records the reason; a restartable task goes back to ready without a failure counted, a cron task waits for
- * its next fire time, any other ends failed with the reason.
+ * run records the reason; the task goes where decideAfterRun sends a lost run (LOST_RULES: a restartable task back to
+ * ready without a failure counted, a cron task to wait for its next fire time, any other to failed) with the reason.
  */
 const REQUEUE = `
   , r AS (
@@ -13,13 +24,13 @@ const REQUEUE = `
       FROM lost WHERE runs.task = lost.name AND runs.attempt = lost.attempt AND runs.finished_at IS NULL
   )
   UPDATE tasks t SET
-    state = CASE WHEN (t.spec->>'restartable')::boolean THEN 'ready'
-                 WHEN t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE 'failed' END,
+    state = rule.state, failures = t.failures + rule.failures,
     reason = $REASON || ': ' || lost.detail,
-    ready_at = CASE WHEN (t.spec->>'restartable')::boolean THEN now() ELSE t.ready_at END,
+    ready_at = CASE WHEN rule.state = ${sqlState(TaskState.ready)} THEN now() ELSE t.ready_at END,
     version = t.version + 1, updated_at = now()
-    FROM lost
+    FROM lost, ${LOST_RULES}
    WHERE t.name = lost.name AND t.attempt = lost.attempt AND t.state = lost.state
+     AND rule.restartable = coalesce((t.spec->>'restartable')::boolean, false) AND rule.cron = (t.spec->>'cron' IS NOT NULL)
   RETURNING ${EVENT_COLUMNS}, lost.state AS from_state`;
 
 function requeue(lost: string, reason: string): string {
@@ -32,7 +43,7 @@ export async function requeueFromDownHosts(ledger: Ledger): Promise<TaskEvent[]>
     requeue(
       `SELECT t.name, t.attempt, t.state, t.host, 'host ' || t.host || ' stopped answering' AS detail
          FROM tasks t JOIN hosts h ON h.id = t.host
-        WHERE h.state = 'down' AND t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
+        WHERE h.state = 'down' AND t.state IN ${sqlStates(ON_HOST_STATES)} ORDER BY t.name FOR UPDATE OF t`,
       `'host_lost'`,
     ),
     [],
@@ -50,7 +61,7 @@ export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, 
     requeue(
       `SELECT t.name, t.attempt, t.state, t.host, 'the agent on ' || t.host || ' restarted without it' AS detail
          FROM tasks t JOIN runs ON runs.task = t.name AND runs.attempt = t.attempt
-        WHERE t.host = $1 AND t.state = 'running' AND runs.started_at < $2
+        WHERE t.host = $1 AND t.state = ${sqlState(TaskState.running)} AND runs.started_at < $2
           AND (t.name, t.attempt) NOT IN (SELECT * FROM unnest($3::text[], $4::int[]))
         ORDER BY t.name FOR UPDATE OF t`,
       `'run_lost'`,
@@ -74,7 +85,7 @@ export async function requeueLostReports(
       `SELECT t.name, t.attempt, t.state, t.host,
               coalesce(nullif(regexp_replace(v.reason, '^run_lost: ', ''), ''), 'the agent on ' || t.host || ' restarted without it') AS detail
          FROM tasks t JOIN unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, reason) ON v.name = t.name AND v.attempt = t.attempt
-        WHERE t.state IN ('placed', 'running') ORDER BY t.name FOR UPDATE OF t`,
+        WHERE t.state IN ${sqlStates(ON_HOST_STATES)} ORDER BY t.name FOR UPDATE OF t`,
       `'run_lost'`,
     ),
     [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.reason ?? null)],

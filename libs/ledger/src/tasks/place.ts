@@ -1,6 +1,7 @@
-import type { TaskEvent, TaskSpec } from '@tangerine/contracts';
+import { ON_HOST_STATES, TaskState, type TaskEvent, type TaskSpec } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { sqlState, sqlStates } from './states-sql.js';
 
 export interface RunOnHost {
   name: string;
@@ -14,7 +15,7 @@ export interface RunOnHost {
 export async function readRunsOnHosts(ledger: Ledger): Promise<RunOnHost[]> {
   return ledger.query<RunOnHost>(
     `SELECT name, host, attempt, (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
-       FROM tasks WHERE state IN ('placed', 'running') AND host IS NOT NULL`,
+       FROM tasks WHERE state IN ${sqlStates(ON_HOST_STATES)} AND host IS NOT NULL`,
     [],
   );
 }
@@ -37,7 +38,7 @@ export async function readReadyTasks(ledger: Ledger, limit: number): Promise<Rea
   return ledger.query<ReadyTask>(
     `SELECT name, attempt, spec->>'executor' AS executor, spec->'constraints' AS constraints,
             (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
-       FROM tasks WHERE state = 'ready' AND (retry_at IS NULL OR retry_at <= now()) ORDER BY submit_seq, name LIMIT $1`,
+       FROM tasks WHERE state = ${sqlState(TaskState.ready)} AND (retry_at IS NULL OR retry_at <= now()) ORDER BY submit_seq, name LIMIT $1`,
     [limit],
   );
 }
@@ -60,10 +61,10 @@ export async function placeTasks(ledger: Ledger, assignments: readonly { name: s
     `WITH open AS (
        SELECT id FROM hosts WHERE id = ANY($3::text[]) AND state = 'up' FOR KEY SHARE
      ), placed AS (
-       UPDATE tasks t SET state = 'placed', host = v.host, attempt = t.attempt + 1, reason = NULL, retry_at = NULL,
+       UPDATE tasks t SET state = ${sqlState(TaskState.placed)}, host = v.host, attempt = t.attempt + 1, reason = NULL, retry_at = NULL,
               version = t.version + 1, updated_at = now()
          FROM unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, host) JOIN open ON open.id = v.host
-        WHERE t.name = v.name AND t.state = 'ready' AND t.attempt = v.attempt
+        WHERE t.name = v.name AND t.state = ${sqlState(TaskState.ready)} AND t.attempt = v.attempt
        RETURNING ${EVENT_COLUMNS}, t.spec
      ), runs AS (
        INSERT INTO runs (task, attempt, host) SELECT name, attempt, host FROM placed
@@ -89,7 +90,7 @@ export async function readStalePlacements(ledger: Ledger, seconds: number): Prom
   const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
     `SELECT ${EVENT_COLUMNS}, t.spec
        FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt
-      WHERE t.state = 'placed' AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
+      WHERE t.state = ${sqlState(TaskState.placed)} AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
       ORDER BY t.updated_at LIMIT 1000`,
     [seconds],
   );

@@ -1,4 +1,4 @@
-import { TangerineError, isFinished, type TaskSpec, type TaskState } from '@tangerine/contracts';
+import { TangerineError, UNSUCCESSFUL_STATES, isFinished, type TaskSpec, type TaskState } from '@tangerine/contracts';
 import { nextFire, parseCron } from '@tangerine/cron';
 
 export interface Submission {
@@ -47,8 +47,6 @@ export interface LedgerView {
   now: Date;
 }
 
-const BLOCKING: readonly TaskState[] = ['failed', 'blocked', 'cancelled'];
-
 /**
  * Decides, in submission order, what each submission of a batch does: create or restart a task (and in which
  * first state), be rejected, or be recognized as a redelivery. Pure: the ledger module reads the view, calls
@@ -94,7 +92,7 @@ function initialState(sub: Submission, from: TaskState | null, now: Date, stateO
   let blockedBy: { dep: string; state: TaskState } | null = null;
   const edges = sub.spec.dependencies.map((dependency) => {
     const state = stateOf(dependency);
-    if (state !== undefined && BLOCKING.includes(state) && !blockedBy) blockedBy = { dep: dependency, state };
+    if (state !== undefined && UNSUCCESSFUL_STATES.includes(state) && !blockedBy) blockedBy = { dep: dependency, state };
     return { dependency, satisfied: state === 'success' };
   });
   const pending = edges.filter((e) => !e.satisfied).length;

@@ -1,6 +1,7 @@
-import type { TaskEvent, TaskState } from '@tangerine/contracts';
+import { BLOCKABLE_STATES, TaskState, UNSUCCESSFUL_STATES, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
+import { sqlState, sqlStates } from './states-sql.js';
 
 /**
  * SQL: the CTEs `flipped` and `released` that release the dependents of the tasks named in the relation
@@ -16,9 +17,9 @@ export function releaseCtes(successes: string): string {
          FROM ${successes} s WHERE d.dependency = s.name AND NOT d.satisfied
        RETURNING d.task, d.dependency
      ), released AS (
-       UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
+       UPDATE tasks t SET state = ${sqlState(TaskState.ready)}, ready_at = now(), version = t.version + 1, updated_at = now()
          FROM (SELECT DISTINCT task FROM flipped) c
-        WHERE t.name = c.task AND t.state = 'waiting'
+        WHERE t.name = c.task AND t.state = ${sqlState(TaskState.waiting)}
           -- The statement's snapshot still shows the edges it flipped as unsatisfied: those do not count.
           AND NOT EXISTS (
             SELECT 1 FROM task_dependencies d
@@ -50,10 +51,10 @@ export async function blockDependents(ledger: Ledger, ended: readonly string[]):
        SELECT DISTINCT ON (t.name) t.name, t.state, d.dependency, dep.state AS dep_state
          FROM tasks t JOIN task_dependencies d ON d.task = t.name JOIN tasks dep ON dep.name = d.dependency
         WHERE d.dependency = ANY($1::text[]) AND NOT d.satisfied
-          AND t.state IN ('waiting', 'scheduled') AND dep.state IN ('failed', 'blocked', 'cancelled')
+          AND t.state IN ${sqlStates(BLOCKABLE_STATES)} AND dep.state IN ${sqlStates(UNSUCCESSFUL_STATES)}
         ORDER BY t.name, d.dependency
      )
-     UPDATE tasks t SET state = 'blocked', reason = 'dependency ' || old.dependency || ' is ' || old.dep_state,
+     UPDATE tasks t SET state = ${sqlState(TaskState.blocked)}, reason = 'dependency ' || old.dependency || ' is ' || old.dep_state,
             next_run_at = NULL, version = t.version + 1, updated_at = now()
        -- Re-checked on the row's latest version: a task that moved meanwhile is left alone.
        FROM old WHERE t.name = old.name AND t.state = old.state
@@ -69,8 +70,8 @@ export async function blockDependents(ledger: Ledger, ended: readonly string[]):
  */
 export async function sweepWaiting(ledger: Ledger): Promise<TaskEvent[]> {
   const released = await ledger.query<EventRow>(
-    `UPDATE tasks t SET state = 'ready', ready_at = now(), version = t.version + 1, updated_at = now()
-      WHERE t.state = 'waiting'
+    `UPDATE tasks t SET state = ${sqlState(TaskState.ready)}, ready_at = now(), version = t.version + 1, updated_at = now()
+      WHERE t.state = ${sqlState(TaskState.waiting)}
         AND NOT EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task = t.name AND NOT d.satisfied)
      RETURNING ${EVENT_COLUMNS}`,
     [],
@@ -79,7 +80,7 @@ export async function sweepWaiting(ledger: Ledger): Promise<TaskEvent[]> {
     `SELECT DISTINCT d.dependency, ${succeeded('dep')} AS released
        FROM tasks t JOIN task_dependencies d ON d.task = t.name AND NOT d.satisfied
        JOIN tasks dep ON dep.name = d.dependency
-      WHERE t.state IN ('waiting', 'scheduled') AND (${succeeded('dep')} OR dep.state IN ('failed', 'blocked', 'cancelled'))
+      WHERE t.state IN ${sqlStates(BLOCKABLE_STATES)} AND (${succeeded('dep')} OR dep.state IN ${sqlStates(UNSUCCESSFUL_STATES)})
       LIMIT 10000`,
     [],
   );

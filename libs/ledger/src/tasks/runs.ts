@@ -1,7 +1,10 @@
-import { decideAfterExit, type RunExited, type RunStarted, type TaskEvent, type TaskSpec, type TaskState } from '@tangerine/contracts';
+import {
+  ON_HOST_STATES, TaskState, decideAfterExitZero, decideAfterRun, type RunExited, type RunStarted, type TaskEvent, type TaskSpec,
+} from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 import { releaseCtes } from './release.js';
+import { sqlState, sqlStates } from './states-sql.js';
 
 /** Records run starts: placed → running for the current attempt only; a stale attempt changes nothing. */
 export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]): Promise<TaskEvent[]> {
@@ -13,8 +16,8 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
        UPDATE runs SET run_id = v.run_id, started_at = v.at
          FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.started_at IS NULL
      )
-     UPDATE tasks t SET state = 'running', version = t.version + 1, updated_at = now()
-       FROM v WHERE t.name = v.name AND t.attempt = v.attempt AND t.state = 'placed'
+     UPDATE tasks t SET state = ${sqlState(TaskState.running)}, version = t.version + 1, updated_at = now()
+       FROM v WHERE t.name = v.name AND t.attempt = v.attempt AND t.state = ${sqlState(TaskState.placed)}
      RETURNING ${EVENT_COLUMNS}`,
     [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.run_id), reports.map((r) => r.at)],
   );
@@ -22,15 +25,15 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
 }
 
 /**
- * Records run ends and applies the retry rules (decideAfterExit): success, back to ready, or failed.
+ * Records run ends and applies the rule for what follows a run (decideAfterRun): success, back to ready, or failed.
  * The run record always takes the exit code; the task only moves if the report is for its current attempt
  * and it is still placed or running (a cancelled task stays cancelled). One statement may pass the task through
  * several states, with an event (and a version) for each: a short run's one report stands for its start too
  * (placed → running → ...), and a cron task goes on from success or failed to `scheduled`.
  *
- * A batch of exits 0 costs one statement: an exit 0 is a success whatever the spec says (the first rule of
- * decideAfterExit), so the task is not read first; the statement itself sends a cron task on to `scheduled`. Only
- * the other exits need the spec, read before.
+ * A batch of exits 0 costs one statement: an exit 0 is a success whatever the spec says (decideAfterExitZero), so
+ * the task is not read first; the rule's two answers, for a cron task and for any other, go in as parameters and the
+ * statement picks one by the row's spec. Only the other exits need the spec, read before.
  *
  * The same statement releases the dependents a success was the last one waited for (waiting → ready, their events
  * after the exits' own): a success and its release commit together, and a chain's next task is ready without a
@@ -48,30 +51,30 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
   const rows = await ledger.query<ExitRow & { released: boolean }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::real[])
-         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome, delay)
+                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::real[], $14::text[])
+         AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome, delay,
+              cron_state)
      ), r AS (
        UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output, run_id = coalesce(runs.run_id, v.run_id),
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
          FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.finished_at IS NULL
      ), old AS (
-       -- A success decided without reading the task (exit 0): a cron task goes on to wait for its next fire time.
-       SELECT t.name, t.state,
-              CASE WHEN v.state = 'success' AND t.spec->>'cron' IS NOT NULL THEN 'scheduled' ELSE v.state END AS next
+       -- The rule's answer for this row: a decision made without reading the task (exit 0) has one for a cron task.
+       SELECT t.name, t.state, CASE WHEN t.spec->>'cron' IS NOT NULL THEN v.cron_state ELSE v.state END AS next
          FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
      ), done AS (
-       UPDATE tasks t SET state = old.next, failures = coalesce(v.failures, t.failures), reason = v.reason,
-              ready_at = CASE WHEN old.next = 'ready' THEN now() ELSE t.ready_at END,
-              retry_at = CASE WHEN old.next = 'ready' AND v.delay > 0 THEN now() + make_interval(secs => v.delay) END,
-              succeeded_at = CASE WHEN v.outcome = 'success' THEN now() ELSE t.succeeded_at END,
-              version = t.version + 1 + CASE WHEN old.state = 'placed' AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
+       UPDATE tasks t SET state = old.next, failures = t.failures + v.failures, reason = v.reason,
+              ready_at = CASE WHEN old.next = ${sqlState(TaskState.ready)} THEN now() ELSE t.ready_at END,
+              retry_at = CASE WHEN old.next = ${sqlState(TaskState.ready)} AND v.delay > 0 THEN now() + make_interval(secs => v.delay) END,
+              succeeded_at = CASE WHEN v.outcome = ${sqlState(TaskState.success)} THEN now() ELSE t.succeeded_at END,
+              version = t.version + 1 + CASE WHEN old.state = ${sqlState(TaskState.placed)} AND v.started_at IS NOT NULL THEN 1 ELSE 0 END
                                       + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
               updated_at = now()
          FROM v JOIN old ON old.name = v.name
-        WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ('placed', 'running') AND v.state IS NOT NULL
+        WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ${sqlStates(ON_HOST_STATES)} AND v.state IS NOT NULL
        RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at, v.outcome
      ), successes AS (
-       SELECT name FROM done WHERE outcome = 'success'
+       SELECT name FROM done WHERE outcome = ${sqlState(TaskState.success)}
      ), ${releaseCtes('successes')}
      SELECT *, false AS released FROM done
      UNION ALL
@@ -82,6 +85,7 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
       decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
       decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
       decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome), decisions.map((d) => d.delay),
+      decisions.map((d) => d.cronState),
     ],
   );
   // A success leaves the failure count as it was: the row's count is the count before.
@@ -91,17 +95,24 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
 
 type ExitRow = EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState };
 
-/** Exit 0: success (decideAfterExit's first rule); whether the task is current, and a cron task, the statement sees. */
+/** Exit 0, the task not read: the rule's answer for a task that is not a cron task, and for one that is. */
+const EXIT_0 = { plain: decideAfterExitZero(false), cron: decideAfterExitZero(true) };
+
 function succeeded(r: RunExited): Decision {
-  return { report: r, outcome: 'success', state: 'success', failures: null, reason: null, delay: 0 };
+  const { plain, cron } = EXIT_0;
+  return { report: r, outcome: plain.outcome, state: plain.state, cronState: cron.state, failures: plain.failures, reason: plain.reason, delay: plain.delay };
 }
 
+/** One report's parameters for the statement: decideAfterRun's answer, or nulls for a stale report. */
 interface Decision {
   report: RunExited;
   /** What the retry rules say (success, ready, failed), or null for a stale report. */
   outcome: TaskState | null;
   /** The state stored: the outcome, or `scheduled` for a cron task whose run ended for good. */
   state: TaskState | null;
+  /** The state stored if the row turns out to be a cron task's (exit 0 only; otherwise the task was read: `state`). */
+  cronState: TaskState | null;
+  /** Failures the run adds to the count (0 or 1). */
   failures: number | null;
   reason: string | null;
   /** Seconds a retry waits before it may be placed (the backoff); 0 for any other outcome. */
@@ -109,14 +120,12 @@ interface Decision {
 }
 
 function decide(r: RunExited, task: { state: TaskState; attempt: number; failures: number; spec: TaskSpec } | undefined): Decision {
-  const live = task && task.attempt === r.attempt && (task.state === 'placed' || task.state === 'running');
-  if (!task || !live) return { report: r, outcome: null, state: null, failures: null, reason: r.reason, delay: 0 };
-  const d = decideAfterExit({ exit_code: r.exit_code, failures: task.failures, ...task.spec });
-  const reason = r.reason && d.state !== 'success' ? `${r.reason}; ${d.reason}` : d.reason;
-  const delay = d.state === 'ready' ? d.delay : 0;
-  if ((task.spec.cron ?? null) === null || d.state === 'ready') return { report: r, outcome: d.state, state: d.state, failures: d.failures, reason, delay };
-  // A cron task's run ended for good: it goes on to wait for its next fire time; the reason keeps a failure visible.
-  return { report: r, outcome: d.state, state: 'scheduled', failures: d.failures, reason: d.state === 'failed' ? `last run failed: ${reason}` : null, delay };
+  const live = task && task.attempt === r.attempt && ON_HOST_STATES.includes(task.state);
+  if (!task || !live) return { report: r, outcome: null, state: null, cronState: null, failures: null, reason: r.reason, delay: 0 };
+  const d = decideAfterRun(
+    { exit_code: r.exit_code, reason: r.reason }, { ...task.spec, failures: task.failures, cron: (task.spec.cron ?? null) !== null },
+  );
+  return { report: r, outcome: d.outcome, state: d.state, cronState: d.state, failures: d.failures - task.failures, reason: d.reason, delay: d.delay };
 }
 
 /** The events of one recorded exit: [running,] outcome [, scheduled], each with its own version. */

@@ -1,7 +1,8 @@
-import type { TaskEvent, TaskState } from '@tangerine/contracts';
+import { TaskState, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger, Tx } from '../db.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 import { planSubmissions, type ExistingTask, type Submission, type SubmissionPlan } from './plan-submissions.js';
+import { sqlState } from './states-sql.js';
 
 export interface SubmitResult {
   events: TaskEvent[];
@@ -32,7 +33,7 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
     if (plan.accept.length > 0) {
       const rows = await tx.query<EventRow>(
         `INSERT INTO tasks AS t (name, spec, state, reason, submit_seq, ready_at, next_run_at)
-         SELECT v.name, v.spec, v.state, v.reason, v.seq, CASE WHEN v.state = 'ready' THEN now() END, v.next_run_at
+         SELECT v.name, v.spec, v.state, v.reason, v.seq, CASE WHEN v.state = ${sqlState(TaskState.ready)} THEN now() END, v.next_run_at
            FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
                 AS v(name, spec, state, reason, seq, next_run_at)
          ON CONFLICT (name) DO UPDATE SET
@@ -77,7 +78,7 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
 async function readGraph(tx: Tx, names: string[], deps: string[]) {
   const dependencyStates = new Map(
     (await tx.query<{ name: string; state: TaskState }>(
-      `SELECT name, CASE WHEN ${succeeded('t')} THEN 'success' ELSE state END AS state
+      `SELECT name, CASE WHEN ${succeeded('t')} THEN ${sqlState(TaskState.success)} ELSE state END AS state
          FROM tasks t WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE`, [deps],
     )).map((r) => [r.name, r.state] as const),
   );
