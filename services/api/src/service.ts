@@ -1,6 +1,7 @@
 import { Limits, Subjects, TangerineError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
 import { getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
-import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
+import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 const QUEUE = 'tangerine-api';

@@ -1,6 +1,7 @@
 import type { TaskEvent } from '@tangerine/contracts';
 import { applyFires, parkUnreadable, readDueTasks, type Fire } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
 

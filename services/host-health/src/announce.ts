@@ -1,6 +1,7 @@
 import { publishAll, type Outgoing } from '@tangerine/bus';
 import { Subjects, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 
 export function hostEvent(ctx: ServiceContext, host: string, state: HostEvent['state'], from: HostState | null, reason: string): HostEvent {
   return { host, state, from, reason, at: ctx.clock.now().toISOString() };

@@ -1,7 +1,8 @@
 import { decode, disposition } from '@tangerine/bus';
 import { Subjects, Validators } from '@tangerine/contracts';
 import { readUnpublished } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { Evidence } from './evidence.js';
 import { flush } from './flush.js';

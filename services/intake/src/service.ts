@@ -1,7 +1,8 @@
 import { consumeBatches, describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { parseCommand, rejection, type Parsed } from './commands.js';
 

@@ -1,7 +1,8 @@
 import { consumeBatches, decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 /**

@@ -1,7 +1,8 @@
 import { consumeBatches, decode } from '@tangerine/bus';
 import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 /** The states that end a task without success: its waiting dependents are blocked. */

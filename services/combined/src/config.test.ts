@@ -2,7 +2,29 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { TangerineError } from '@tangerine/contracts';
-import { loadConfig, parseLabels, type Config } from './config.js';
+import * as agent from '@tangerine/agent';
+import * as api from '@tangerine/api';
+import * as cron from '@tangerine/cron-service';
+import * as hostHealth from '@tangerine/host-health';
+import * as intake from '@tangerine/intake';
+import * as monitor from '@tangerine/monitor';
+import * as placer from '@tangerine/placer';
+import { agentConnection, serviceConnection } from '@tangerine/platform';
+import * as resolver from '@tangerine/resolver';
+import { compileAll, parseLabels, runtimeConfig, type ConfigSpec, type Env } from '@tangerine/runtime';
+
+/** Every config a process may compile: the runner's, the connections', and each service's. */
+const SPECS: readonly ConfigSpec<unknown>[] = [
+  runtimeConfig, agentConnection, serviceConnection,
+  agent.config, api.config, cron.config, hostHealth.config, intake.config, monitor.config, placer.config, resolver.config,
+];
+/** What every service's config holds, merged: a setting shared by several has the same key and value in each. */
+type Config = Readonly<Record<string, unknown>>;
+
+/** Compiles every config, as the combined process does; the settings of them all in one object. */
+function loadConfig(env: Env = {}): Config {
+  return Object.freeze(Object.assign({}, ...(compileAll(SPECS, env) as object[])) as Config);
+}
 
 function assertConfigError(run: () => unknown, field: string, message: string): void {
   assert.throws(run, (err: unknown) => {
@@ -18,7 +40,7 @@ describe('loadConfig: defaults', () => {
   // Compared field by field, so a setting added later does not break the table.
   it('gives every documented default for an environment with only HOST_ID', () => {
     const config = loadConfig({ HOST_ID: 'h1' });
-    const expected: Partial<Config> = {
+    const expected: Record<string, unknown> = {
       natsUrl: 'nats://127.0.0.1:4222',
       databaseUrl: null,
       dockerHost: null,
@@ -43,20 +65,20 @@ describe('loadConfig: defaults', () => {
       streamMaxBytes: null,
       eventsMaxBytes: null,
     };
-    for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
+    for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key], value, key);
   });
 
   it('defaults the host id to the machine name, made safe', () => {
     const config = loadConfig({});
-    assert.equal(config.hostId, os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'));
-    assert.match(config.hostId, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
+    assert.equal(config['hostId'], os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'));
+    assert.match(String(config['hostId']), /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
   });
 
   it('runs at least two slots by default', () => {
-    assert.ok(loadConfig({ HOST_ID: 'h' }).hostSlots >= 2);
+    assert.ok(Number(loadConfig({ HOST_ID: 'h' })['hostSlots']) >= 2);
   });
 
-  const empty: [string, keyof Config, unknown][] = [
+  const empty: [string, string, unknown][] = [
     ['HOST_SLOTS', 'hostSlots', Math.max(2, os.cpus().length)],
     ['HEALTH_PORT', 'healthPort', null],
     ['HEARTBEAT_INTERVAL', 'heartbeatMs', 2000],
@@ -81,7 +103,7 @@ describe('loadConfig: defaults', () => {
 });
 
 describe('loadConfig: values from the environment', () => {
-  const cases: [Record<string, string>, keyof Config, unknown][] = [
+  const cases: [Record<string, string>, string, unknown][] = [
     [{ NATS_URL: 'nats://nats:4222' }, 'natsUrl', 'nats://nats:4222'],
     [{ DATABASE_URL: 'postgres://u@db/t' }, 'databaseUrl', 'postgres://u@db/t'],
     [{ DOCKER_HOST: 'unix:///var/run/docker.sock' }, 'dockerHost', 'unix:///var/run/docker.sock'],
@@ -132,6 +154,19 @@ describe('loadConfig: values from the environment', () => {
     [{ STREAM_MAX_BYTES: '1048576' }, 'streamMaxBytes', 1048576],
     [{ STREAM_MAX_BYTES: '10737418240' }, 'streamMaxBytes', 10737418240],
     [{ EVENTS_MAX_BYTES: '536870912' }, 'eventsMaxBytes', 536870912],
+    [{}, 'startReportDelayMs', 50],
+    [{ START_REPORT_DELAY: '0' }, 'startReportDelayMs', 0],
+    [{ START_REPORT_DELAY: '0.2' }, 'startReportDelayMs', 200],
+    [{}, 'stopGraceMs', 10000],
+    [{ STOP_GRACE: '1' }, 'stopGraceMs', 1000],
+    [{}, 'ackWaitMs', 30000],
+    [{ ACK_WAIT: '3' }, 'ackWaitMs', 3000],
+    [{ NATS_URL: '127.0.0.1:4222' }, 'natsUrl', '127.0.0.1:4222'],
+    [{ NATS_URL: 'nats://a:4222,nats://b:4222' }, 'natsUrl', 'nats://a:4222,nats://b:4222'],
+    [{ NATS_URL: 'tls://nats.example:4222' }, 'natsUrl', 'tls://nats.example:4222'],
+    [{ DATABASE_URL: 'postgresql://u:p@db:5432/t?sslmode=require' }, 'databaseUrl', 'postgresql://u:p@db:5432/t?sslmode=require'],
+    [{ HOST_TIMEOUT: '3', HEARTBEAT_INTERVAL: '0.5' }, 'hostTimeoutMs', 3000],
+    [{ HOST_TIMEOUT: '2.001', HEARTBEAT_INTERVAL: '2' }, 'hostTimeoutMs', 2001],
   ];
   for (const [env, key, expected] of cases) {
     it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
@@ -175,6 +210,21 @@ describe('loadConfig: errors name the variable', () => {
     [{ STREAM_MAX_BYTES: '1GB' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1GB")'],
     [{ STREAM_MAX_BYTES: '1048575' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1048575")'],
     [{ EVENTS_MAX_BYTES: '-1' }, 'EVENTS_MAX_BYTES', 'EVENTS_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "-1")'],
+    // Was read as 0 (a start reported at once): a typo now stops the process.
+    [{ START_REPORT_DELAY: 'abc' }, 'START_REPORT_DELAY', 'START_REPORT_DELAY: must be a positive number of seconds, or 0 for off (got "abc")'],
+    [{ START_REPORT_DELAY: '' }, 'START_REPORT_DELAY', 'START_REPORT_DELAY: must be a positive number of seconds, or 0 for off (got "")'],
+    [{ START_REPORT_DELAY: '-0.1' }, 'START_REPORT_DELAY', 'START_REPORT_DELAY: must be a positive number of seconds, or 0 for off (got "-0.1")'],
+    [{ STOP_GRACE: '0' }, 'STOP_GRACE', 'STOP_GRACE: must be a positive number of seconds (got "0")'],
+    [{ ACK_WAIT: '30s' }, 'ACK_WAIT', 'ACK_WAIT: must be a positive number of seconds (got "30s")'],
+    [{ AGENT_EXECUTORS: 'docker,wasm' }, 'AGENT_EXECUTORS', 'AGENT_EXECUTORS: each item must be one of docker, process (got "wasm")'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ LOG_FORMAT: 'yaml' }, 'LOG_FORMAT', 'LOG_FORMAT: must be one of json, pretty (got "yaml")'],
+    [{ NATS_URL: 'http://nats:4222' }, 'NATS_URL', 'NATS_URL: must be a URL with a scheme of nats:, tls:, ws:, wss: (got "http://nats:4222")'],
+    [{ NATS_URL: 'nats://a:4222,not a url' }, 'NATS_URL', 'NATS_URL: must be a URL such as nats://host:port (got "not a url")'],
+    // The password of a refused URL is not repeated.
+    [{ DATABASE_URL: 'mysql://app:s3cret@db/t' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL with a scheme of postgres:, postgresql:, socket: (got "mysql://app:***@db/t")'],
+    [{ HOST_TIMEOUT: '2' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (2 s) must be longer than HEARTBEAT_INTERVAL (2 s), or every host goes down between two heartbeats'],
+    [{ HOST_TIMEOUT: '1', HEARTBEAT_INTERVAL: '5' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (1 s) must be longer than HEARTBEAT_INTERVAL (5 s), or every host goes down between two heartbeats'],
   ];
   for (const [env, field, message] of cases) {
     it(message, () => assertConfigError(() => loadConfig({ HOST_ID: 'h', ...env }), field, message));
@@ -195,6 +245,39 @@ describe('loadConfig: errors name the variable', () => {
   it('accepts a HOST_ID of 100 characters', () => {
     assert.equal(loadConfig({ HOST_ID: 'h'.repeat(100) }).hostId, 'h'.repeat(100));
   });
+});
+
+describe('loadConfig: every problem at once', () => {
+  it('lists each bad variable once, even when several services read it', () => {
+    assertConfigError(() => loadConfig({ HOST_ID: 'h', BATCH_SIZE: '0', CRON_TICK: 'x', HEARTBEAT_INTERVAL: '20' }), 'BATCH_SIZE', [
+      'BATCH_SIZE: must be an integer from 1 to 10000 (got "0")',
+      'CRON_TICK: must be a positive number of seconds (got "x")',
+      'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (10 s) must be longer than HEARTBEAT_INTERVAL (20 s), or every host goes down between two heartbeats',
+    ].join('\n'));
+  });
+
+  it('checks a conflict only in the configs that hold both settings: the agent alone takes any heartbeat', () => {
+    assert.equal(agent.config.compile({ HOST_ID: 'h', HEARTBEAT_INTERVAL: '20' }).heartbeatMs, 20000);
+    assert.throws(() => placer.config.compile({ HEARTBEAT_INTERVAL: '20' }), /HOST_TIMEOUT, HEARTBEAT_INTERVAL/);
+    assert.throws(() => hostHealth.config.compile({ HEARTBEAT_INTERVAL: '20' }), /HOST_TIMEOUT, HEARTBEAT_INTERVAL/);
+  });
+});
+
+describe('each service declares only what it reads', () => {
+  const expected: [string, ConfigSpec<unknown>, string[]][] = [
+    ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
+    ['agent connection', agentConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES']],
+    ['service connection', serviceConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
+    ['api', api.config, []],
+    ['cron', cron.config, ['CRON_TICK']],
+    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ']],
+    ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
+    ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
+    ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
+  ];
+  for (const [name, spec, variables] of expected) {
+    it(`${name}: ${variables.join(', ') || 'nothing'}`, () => assert.deepEqual([...spec.variables].sort(), [...variables].sort()));
+  }
 });
 
 describe('loadConfig: the result is frozen', () => {
