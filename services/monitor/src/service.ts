@@ -3,6 +3,7 @@ import { Streams, Subjects, TangerineError, Validators, type RunExited, type Run
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
+import { observeHops } from './hops.js';
 import type { Stop } from '@tangerine/runtime';
 
 /**
@@ -14,7 +15,8 @@ import type { Stop } from '@tangerine/runtime';
  * "Choices worth knowing").
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeBatches<Report>({
+  const stopHops = await observeHops(ctx);
+  const stopReports = await consumeBatches<Report>({
     bus: ctx.bus,
     stream: Streams.reports.name,
     durable: 'monitor',
@@ -25,6 +27,10 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     decode: readReport,
     handle: (batch) => handle(ctx, batch.map((d) => d.value)),
   });
+  return async () => {
+    await stopReports();
+    await stopHops();
+  };
 }
 
 type Report = { kind: 'started'; report: RunStarted } | { kind: 'exited'; report: RunExited };
