@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, type JsMsg } from '@nats-io/
 import { backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
 import { deadLetterOf, jsMessageFacts, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
-import { describeError, disposition } from './disposition.js';
+import { describeError, disposition, type Disposition } from './disposition.js';
 import { isNotFound } from './streams.js';
 
 /**
@@ -14,6 +14,9 @@ export const MAX_DELIVER = 10;
 export const SUSPECT_AFTER = 3;
 /** Tries of a message (or batch) failing with an error that is not an outage, before it is split or set aside. */
 export const MAX_TRIES = 3;
+
+/** Every kind of failure, each a label value of `tangerine_deliveries_failed_total`. */
+const DISPOSITIONS: readonly Disposition[] = ['outage', 'retry', 'refuse'];
 
 /** A message and what `decode` read from it. */
 export interface Delivered<T> {
@@ -87,12 +90,15 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
   };
   await ensureConsumer(bus, stream, config);
   const closed = new AbortController();
+  // Shown at 0 from the start, so that a rate over them means something before the first failure.
+  opts.metrics?.inc('messages_set_aside', 0, { durable });
+  for (const kind of DISPOSITIONS) opts.metrics?.inc('deliveries_failed', 0, { durable, kind });
 
   /** Publishes why, then terminates: never redelivered. If the reason cannot be published, the message stays. */
   const setAside = async (facts: MessageFacts, err: unknown): Promise<boolean> => {
     const reason = describeError(err);
     log.error({ durable, subject: facts.subject, seq: facts.seq, deliveries: facts.deliveries, reason }, 'message set aside: it can never be handled');
-    opts.metrics?.inc('messages_set_aside');
+    opts.metrics?.inc('messages_set_aside', 1, { durable });
     try {
       if (opts.refuse) await opts.refuse(facts, err);
       else await publishDeadLetter(bus, deadLetterOf({ stream, consumer: durable }, facts, err, new Date()));
@@ -135,6 +141,7 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
           return;
         }
         const kind = disposition(err);
+        opts.metrics?.inc('deliveries_failed', batch.length, { durable, kind });
         if (kind === 'outage') {
           outages += 1;
           const delay = backoff(outages, 200, 5000);

@@ -20,6 +20,7 @@ export type { HostRow, Heartbeat, HeartbeatResult, StaleRun } from './hosts.js';
 export { requeueFromDownHosts, requeueLostReports, requeueLostRuns } from './tasks/lost.js';
 export { markPublished, readUnpublished } from './tasks/published.js';
 export { toEvent } from './tasks/event-row.js';
+export { countTasksByState } from './tasks/count.js';
 export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
 export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';

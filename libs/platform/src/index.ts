@@ -3,14 +3,32 @@ import {
 } from '@tangerine/bus';
 import type { TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
-import type { BaseContext, Stop } from '@tangerine/runtime';
+import { Settings, defineConfig, type BaseContext, type ConfigOf, type Stop } from '@tangerine/runtime';
 import { PublishedMarks } from './published.js';
 
 export { PublishedMarks } from './published.js';
 export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
-/** What a service that uses both the bus and the ledger receives. */
-export interface ServiceContext extends BaseContext {
+/** What an agent's process reads to connect: NATS, and the streams it provisions. */
+export const agentConnection = defineConfig({
+  natsUrl: Settings.natsUrl,
+  streamMaxBytes: Settings.streamMaxBytes,
+  eventsMaxBytes: Settings.eventsMaxBytes,
+});
+export type AgentConnection = ConfigOf<typeof agentConnection>;
+
+/** What a service's process reads to connect: NATS and its streams, and the ledger. */
+export const serviceConnection = defineConfig({
+  natsUrl: Settings.natsUrl,
+  streamMaxBytes: Settings.streamMaxBytes,
+  eventsMaxBytes: Settings.eventsMaxBytes,
+  databaseUrl: Settings.databaseUrl,
+  statementTimeoutMs: Settings.statementTimeoutMs,
+});
+export type ServiceConnection = ConfigOf<typeof serviceConnection>;
+
+/** What a service that uses both the bus and the ledger receives; `C` is its own config once it starts. */
+export interface ServiceContext<C = ServiceConnection> extends BaseContext<C> {
   readonly bus: Bus;
   readonly ledger: Ledger;
   /** Note every task event published here, so that the relay republishes only what truly went missing. */
@@ -18,12 +36,12 @@ export interface ServiceContext extends BaseContext {
 }
 
 /** What an agent receives: agents talk only to NATS, never to the ledger. */
-export interface AgentContext extends BaseContext {
+export interface AgentContext<C = AgentConnection> extends BaseContext<C> {
   readonly bus: Bus;
 }
 
 /** Opens NATS (provisioning the streams) and PostgreSQL (applying migrations). */
-export async function connectServices(base: BaseContext, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
+export async function connectServices(base: BaseContext<ServiceConnection>, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
   const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
   const ledger = openLedger({ databaseUrl: base.config.databaseUrl, log: base.log, application: name, statementTimeoutMs: base.config.statementTimeoutMs });
   try {
@@ -46,19 +64,19 @@ export async function connectServices(base: BaseContext, name: string): Promise<
   };
 }
 
-export async function connectAgent(base: BaseContext, name: string): Promise<{ ctx: AgentContext; close: Stop }> {
+export async function connectAgent(base: BaseContext<AgentConnection>, name: string): Promise<{ ctx: AgentContext; close: Stop }> {
   const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
   base.health['nats'] = () => !bus.nc.isClosed();
   return { ctx: { ...base, bus }, close: () => bus.close() };
 }
 
 /** The streams' size limits (STREAM_MAX_BYTES, EVENTS_MAX_BYTES): every process, agents too, provisions the streams. */
-function streamLimits(base: BaseContext): StreamLimits {
+function streamLimits(base: BaseContext<AgentConnection>): StreamLimits {
   return { workQueueMaxBytes: base.config.streamMaxBytes, eventsMaxBytes: base.config.eventsMaxBytes };
 }
 
 /** Publishes task events (and any other messages of the same batch), then notes the events as published. */
-export async function publishEvents(ctx: ServiceContext, events: readonly TaskEvent[], others: readonly Outgoing[] = []): Promise<void> {
+export async function publishEvents(ctx: ServiceContext<unknown>, events: readonly TaskEvent[], others: readonly Outgoing[] = []): Promise<void> {
   await publishAll(ctx.bus, [...others, ...events.map(eventMessage)]);
   ctx.published.note(events);
 }
@@ -74,7 +92,7 @@ const byOutcome: EventLevel = (e) => (e.state === 'failed' ? 'warn' : 'info');
  * exit code, reason), then the events published with the step's other messages, and noted as published.
  */
 export async function announce(
-  ctx: ServiceContext, events: readonly TaskEvent[], others: readonly Outgoing[] = [], level: EventLevel = byOutcome,
+  ctx: ServiceContext<unknown>, events: readonly TaskEvent[], others: readonly Outgoing[] = [], level: EventLevel = byOutcome,
 ): Promise<void> {
   for (const e of events) {
     ctx.log[level(e)]({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, exit_code: e.exit_code ?? undefined, reason: e.reason }, `task ${e.state}`);
@@ -87,7 +105,7 @@ export type ServiceConsumerOptions<T> = Omit<BatchConsumerOptions<T>, 'bus' | 'l
   & Partial<Pick<BatchConsumerOptions<T>, 'batchSize' | 'ackWaitMs'>>;
 
 /** A durable batch consumer (consumeBatches) with the service's bus, log and metrics, BATCH_SIZE and ACK_WAIT. */
-export function consumeService<T>(ctx: ServiceContext, opts: ServiceConsumerOptions<T>): Promise<Stop> {
+export function consumeService<T>(ctx: ServiceContext<{ readonly batchSize: number; readonly ackWaitMs: number }>, opts: ServiceConsumerOptions<T>): Promise<Stop> {
   return consumeBatches<T>({
     bus: ctx.bus, log: ctx.log, metrics: ctx.metrics, batchSize: ctx.config.batchSize, ackWaitMs: ctx.config.ackWaitMs, ...opts,
   });

@@ -1,260 +1,33 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import os from 'node:os';
-import { TangerineError } from '@tangerine/contracts';
-import { loadConfig, parseLabels, type Config } from './config.js';
+import { Conflicts, Settings, parseLabels, runtimeConfig } from './config.js';
+import { defineConfig } from './settings.js';
 
-function assertConfigError(run: () => unknown, field: string, message: string): void {
-  assert.throws(run, (err: unknown) => {
-    assert.ok(err instanceof TangerineError, `expected a TangerineError, got ${String(err)}`);
-    assert.equal(err.code, 'config_invalid');
-    assert.equal(err.field, field);
-    assert.equal(err.message, message);
-    return true;
-  });
-}
-
-describe('loadConfig: defaults', () => {
-  // Compared field by field, so a setting added later does not break the table.
-  it('gives every documented default for an environment with only HOST_ID', () => {
-    const config = loadConfig({ HOST_ID: 'h1' });
-    const expected: Partial<Config> = {
-      natsUrl: 'nats://127.0.0.1:4222',
-      databaseUrl: null,
-      dockerHost: null,
-      logLevel: 'info',
-      logPretty: false,
-      healthPort: null,
-      hostId: 'h1',
-      hostLabels: {},
-      hostSlots: Math.max(2, os.cpus().length),
-      executors: ['docker', 'process'],
-      heartbeatMs: 2000,
-      hostTimeoutMs: 10000,
-      sweepMs: 5000,
-      batchSize: 500,
-      defaultTimezone: 'UTC',
-      cronTickMs: 250,
-      hostRemoveAfterMs: 600_000,
-      runsKeep: 20,
-      historyRetentionMs: 7 * 86400_000,
-      firesKeep: 100,
-      pruneIntervalMs: 60_000,
-      streamMaxBytes: null,
-      eventsMaxBytes: null,
-    };
-    for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key as keyof Config], value, key);
+// Each service's settings are tested with all of them in services/combined/src/config.test.ts.
+describe('the shared settings', () => {
+  it('the runner reads logs, the health port and the stop grace, with their defaults', () => {
+    assert.deepEqual(runtimeConfig.compile({}), { logLevel: 'info', logPretty: false, healthPort: null, stopGraceMs: 10000 });
+    assert.deepEqual(runtimeConfig.compile({ LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty', HEALTH_PORT: '0', STOP_GRACE: '1' }),
+      { logLevel: 'debug', logPretty: true, healthPort: 0, stopGraceMs: 1000 });
   });
 
-  it('defaults the host id to the machine name, made safe', () => {
-    const config = loadConfig({});
-    assert.equal(config.hostId, os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'));
-    assert.match(config.hostId, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
-  });
-
-  it('runs at least two slots by default', () => {
-    assert.ok(loadConfig({ HOST_ID: 'h' }).hostSlots >= 2);
-  });
-
-  const empty: [string, keyof Config, unknown][] = [
-    ['HOST_SLOTS', 'hostSlots', Math.max(2, os.cpus().length)],
-    ['HEALTH_PORT', 'healthPort', null],
-    ['HEARTBEAT_INTERVAL', 'heartbeatMs', 2000],
-    ['HOST_TIMEOUT', 'hostTimeoutMs', 10000],
-    ['SWEEP_INTERVAL', 'sweepMs', 5000],
-    ['BATCH_SIZE', 'batchSize', 500],
-    ['HOST_LABELS', 'hostLabels', {}],
-    ['TZ', 'defaultTimezone', 'UTC'],
-    ['CRON_TICK', 'cronTickMs', 250],
-    ['RUNS_KEEP', 'runsKeep', 20],
-    ['HISTORY_RETENTION', 'historyRetentionMs', 7 * 86400_000],
-    ['FIRES_KEEP', 'firesKeep', 100],
-    ['PRUNE_INTERVAL', 'pruneIntervalMs', 60_000],
-    ['STREAM_MAX_BYTES', 'streamMaxBytes', null],
-    ['EVENTS_MAX_BYTES', 'eventsMaxBytes', null],
+  const conflicts: [Record<string, string>, boolean][] = [
+    [{}, true],
+    [{ HOST_TIMEOUT: '3', HEARTBEAT_INTERVAL: '0.5' }, true],
+    [{ HOST_TIMEOUT: '2' }, false],
+    [{ HOST_TIMEOUT: '1.999' }, false],
+    [{ HEARTBEAT_INTERVAL: '10' }, false],
   ];
-  for (const [variable, key, expected] of empty) {
-    it(`treats an empty ${variable} as unset`, () => {
-      assert.deepEqual(loadConfig({ HOST_ID: 'h', [variable]: '' })[key], expected);
+  for (const [env, ok] of conflicts) {
+    it(`HOST_TIMEOUT against HEARTBEAT_INTERVAL: ${JSON.stringify(env)} ${ok ? 'agrees' : 'conflicts'}`, () => {
+      const spec = defineConfig({ t: Settings.hostTimeoutMs, h: Settings.heartbeatMs }, Conflicts);
+      if (ok) spec.compile(env);
+      else assert.throws(() => spec.compile(env), /^TangerineError: HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT \(.+ s\) must be longer than HEARTBEAT_INTERVAL/);
     });
   }
-});
-
-describe('loadConfig: values from the environment', () => {
-  const cases: [Record<string, string>, keyof Config, unknown][] = [
-    [{ NATS_URL: 'nats://nats:4222' }, 'natsUrl', 'nats://nats:4222'],
-    [{ DATABASE_URL: 'postgres://u@db/t' }, 'databaseUrl', 'postgres://u@db/t'],
-    [{ DOCKER_HOST: 'unix:///var/run/docker.sock' }, 'dockerHost', 'unix:///var/run/docker.sock'],
-    [{ LOG_LEVEL: 'debug' }, 'logLevel', 'debug'],
-    [{ LOG_FORMAT: 'pretty' }, 'logPretty', true],
-    [{ LOG_FORMAT: 'json' }, 'logPretty', false],
-    [{ HEALTH_PORT: '8080' }, 'healthPort', 8080],
-    [{ HEALTH_PORT: '0' }, 'healthPort', 0],
-    [{ HEALTH_PORT: '65535' }, 'healthPort', 65535],
-    [{ HOST_ID: 'worker_7-b' }, 'hostId', 'worker_7-b'],
-    [{ HOST_LABELS: 'zone=a,gpu' }, 'hostLabels', { zone: 'a', gpu: 'true' }],
-    [{ HOST_SLOTS: '0' }, 'hostSlots', 0],
-    [{ HOST_SLOTS: '16' }, 'hostSlots', 16],
-    [{ HOST_SLOTS: '100000' }, 'hostSlots', 100000],
-    [{ AGENT_EXECUTORS: 'docker' }, 'executors', ['docker']],
-    [{ AGENT_EXECUTORS: ' process , docker ,' }, 'executors', ['process', 'docker']],
-    [{ AGENT_EXECUTORS: ',' }, 'executors', []],
-    [{ HEARTBEAT_INTERVAL: '5' }, 'heartbeatMs', 5000],
-    [{ HEARTBEAT_INTERVAL: '0.5' }, 'heartbeatMs', 500],
-    [{ HEARTBEAT_INTERVAL: '0.0014' }, 'heartbeatMs', 1],
-    [{ HOST_TIMEOUT: '30' }, 'hostTimeoutMs', 30000],
-    [{ SWEEP_INTERVAL: '1.25' }, 'sweepMs', 1250],
-    [{ BATCH_SIZE: '1' }, 'batchSize', 1],
-    [{ BATCH_SIZE: '10000' }, 'batchSize', 10000],
-    [{ TZ: 'Europe/Berlin' }, 'defaultTimezone', 'Europe/Berlin'],
-    [{ TZ: ':America/New_York' }, 'defaultTimezone', 'America/New_York'],
-    [{ CRON_TICK: '0.1' }, 'cronTickMs', 100],
-    [{ HOST_REMOVE_AFTER: '60' }, 'hostRemoveAfterMs', 60_000],
-    [{}, 'hostSilenceShare', 0.55],
-    [{ HOST_SILENCE_SHARE: '1' }, 'hostSilenceShare', 1],
-    [{ HOST_SILENCE_SHARE: '0.3' }, 'hostSilenceShare', 0.3],
-    [{}, 'hostSilenceHoldMs', 300_000],
-    [{ HOST_SILENCE_HOLD: '5' }, 'hostSilenceHoldMs', 5000],
-    [{}, 'statementTimeoutMs', 30_000],
-    [{ STATEMENT_TIMEOUT: '0' }, 'statementTimeoutMs', 0],
-    [{ STATEMENT_TIMEOUT: '2.5' }, 'statementTimeoutMs', 2500],
-    [{ DATABASE_URL: '' }, 'databaseUrl', null],
-    [{ RUNS_KEEP: '1' }, 'runsKeep', 1],
-    [{ RUNS_KEEP: '100000' }, 'runsKeep', 100000],
-    [{ HISTORY_RETENTION: '86400' }, 'historyRetentionMs', 86400_000],
-    [{ HISTORY_RETENTION: '0.5' }, 'historyRetentionMs', 500],
-    [{ HISTORY_RETENTION: '3153600000' }, 'historyRetentionMs', 3153600000_000],
-    [{ FIRES_KEEP: '20' }, 'firesKeep', 20],
-    [{ PRUNE_INTERVAL: '10' }, 'pruneIntervalMs', 10_000],
-    [{ PRUNE_INTERVAL: '0' }, 'pruneIntervalMs', 0],
-    [{ PRUNE_INTERVAL: '0.0' }, 'pruneIntervalMs', 0],
-    [{ PRUNE_INTERVAL: '0.0001' }, 'pruneIntervalMs', 1],
-    [{ STREAM_MAX_BYTES: '1048576' }, 'streamMaxBytes', 1048576],
-    [{ STREAM_MAX_BYTES: '10737418240' }, 'streamMaxBytes', 10737418240],
-    [{ EVENTS_MAX_BYTES: '536870912' }, 'eventsMaxBytes', 536870912],
-  ];
-  for (const [env, key, expected] of cases) {
-    it(`${JSON.stringify(env)} → ${key} = ${JSON.stringify(expected)}`, () => {
-      assert.deepEqual(loadConfig({ HOST_ID: 'h', ...env })[key], expected);
-    });
-  }
-});
-
-describe('loadConfig: errors name the variable', () => {
-  const cases: [Record<string, string>, string, string][] = [
-    [{ HOST_SLOTS: 'abc' }, 'HOST_SLOTS', 'HOST_SLOTS: must be an integer from 0 to 100000 (got "abc")'],
-    [{ HOST_SLOTS: '-1' }, 'HOST_SLOTS', 'HOST_SLOTS: must be an integer from 0 to 100000 (got "-1")'],
-    [{ HOST_SLOTS: '1.5' }, 'HOST_SLOTS', 'HOST_SLOTS: must be an integer from 0 to 100000 (got "1.5")'],
-    [{ HOST_SLOTS: '100001' }, 'HOST_SLOTS', 'HOST_SLOTS: must be an integer from 0 to 100000 (got "100001")'],
-    [{ BATCH_SIZE: '0' }, 'BATCH_SIZE', 'BATCH_SIZE: must be an integer from 1 to 10000 (got "0")'],
-    [{ BATCH_SIZE: '10001' }, 'BATCH_SIZE', 'BATCH_SIZE: must be an integer from 1 to 10000 (got "10001")'],
-    [{ HEALTH_PORT: '65536' }, 'HEALTH_PORT', 'HEALTH_PORT: must be an integer from 0 to 65535 (got "65536")'],
-    [{ HEALTH_PORT: 'http' }, 'HEALTH_PORT', 'HEALTH_PORT: must be an integer from 0 to 65535 (got "http")'],
-    [{ HEARTBEAT_INTERVAL: '0' }, 'HEARTBEAT_INTERVAL', 'HEARTBEAT_INTERVAL: must be a positive number of seconds (got "0")'],
-    [{ HEARTBEAT_INTERVAL: '2s' }, 'HEARTBEAT_INTERVAL', 'HEARTBEAT_INTERVAL: must be a positive number of seconds (got "2s")'],
-    [{ HOST_TIMEOUT: '-5' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT: must be a positive number of seconds (got "-5")'],
-    [{ SWEEP_INTERVAL: 'Infinity' }, 'SWEEP_INTERVAL', 'SWEEP_INTERVAL: must be a positive number of seconds (got "Infinity")'],
-    [{ TZ: 'Mars/Olympus' }, 'TZ', 'TZ: must be an IANA time zone name such as "Europe/Berlin" or "UTC" (got "Mars/Olympus")'],
-    [{ CRON_TICK: '0' }, 'CRON_TICK', 'CRON_TICK: must be a positive number of seconds (got "0")'],
-    [{ HOST_SILENCE_SHARE: '0' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "0")'],
-    [{ HOST_SILENCE_SHARE: '55%' }, 'HOST_SILENCE_SHARE', 'HOST_SILENCE_SHARE: must be a number above 0 and at most 1 (got "55%")'],
-    [{ HOST_SILENCE_HOLD: '0' }, 'HOST_SILENCE_HOLD', 'HOST_SILENCE_HOLD: must be a positive number of seconds (got "0")'],
-    [{ STATEMENT_TIMEOUT: '-1' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a positive number of seconds, or 0 for off (got "-1")'],
-    [{ STATEMENT_TIMEOUT: '' }, 'STATEMENT_TIMEOUT', 'STATEMENT_TIMEOUT: must be a positive number of seconds, or 0 for off (got "")'],
-    [{ HOST_LABELS: 'zone=a,-bad' }, 'HOST_LABELS', 'HOST_LABELS: label "-bad" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}'],
-    [{ RUNS_KEEP: '0' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "0")'],
-    [{ RUNS_KEEP: 'all' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "all")'],
-    [{ RUNS_KEEP: '2.5' }, 'RUNS_KEEP', 'RUNS_KEEP: must be an integer from 1 to 100000 (got "2.5")'],
-    [{ FIRES_KEEP: '-1' }, 'FIRES_KEEP', 'FIRES_KEEP: must be an integer from 1 to 100000 (got "-1")'],
-    [{ FIRES_KEEP: '100001' }, 'FIRES_KEEP', 'FIRES_KEEP: must be an integer from 1 to 100000 (got "100001")'],
-    [{ HISTORY_RETENTION: '0' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a positive number of seconds (got "0")'],
-    [{ HISTORY_RETENTION: '7d' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a positive number of seconds (got "7d")'],
-    [{ HISTORY_RETENTION: '3153600001' }, 'HISTORY_RETENTION', 'HISTORY_RETENTION: must be a number of seconds up to 3153600000 (got "3153600001")'],
-    [{ PRUNE_INTERVAL: '-60' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "-60")'],
-    [{ PRUNE_INTERVAL: 'off' }, 'PRUNE_INTERVAL', 'PRUNE_INTERVAL: must be a positive number of seconds, or 0 for off (got "off")'],
-    [{ STREAM_MAX_BYTES: '1GB' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1GB")'],
-    [{ STREAM_MAX_BYTES: '1048575' }, 'STREAM_MAX_BYTES', 'STREAM_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "1048575")'],
-    [{ EVENTS_MAX_BYTES: '-1' }, 'EVENTS_MAX_BYTES', 'EVENTS_MAX_BYTES: must be an integer from 1048576 to 9007199254740991 (got "-1")'],
-  ];
-  for (const [env, field, message] of cases) {
-    it(message, () => assertConfigError(() => loadConfig({ HOST_ID: 'h', ...env }), field, message));
-  }
-
-  const hostIds: [string, string][] = [
-    ['bad id', 'HOST_ID: must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "bad id")'],
-    ['', 'HOST_ID: must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "")'],
-    ['-lead', 'HOST_ID: must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "-lead")'],
-    ['host.example', 'HOST_ID: must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "host.example")'],
-    ['h'.repeat(101), `HOST_ID: must match [A-Za-z0-9][A-Za-z0-9_-]{0,99} (got "${'h'.repeat(101)}")`],
-  ];
-  for (const [id, message] of hostIds) {
-    it(`rejects HOST_ID ${JSON.stringify(id.length > 20 ? `${id.slice(0, 5)}… (${id.length})` : id)}`, () =>
-      assertConfigError(() => loadConfig({ HOST_ID: id }), 'HOST_ID', message));
-  }
-
-  it('accepts a HOST_ID of 100 characters', () => {
-    assert.equal(loadConfig({ HOST_ID: 'h'.repeat(100) }).hostId, 'h'.repeat(100));
-  });
-});
-
-describe('loadConfig: the result is frozen', () => {
-  const config = loadConfig({ HOST_ID: 'h', HOST_LABELS: 'zone=a' });
-
-  it('freezes the config, its labels and its executors', () => {
-    assert.equal(Object.isFrozen(config), true);
-    assert.equal(Object.isFrozen(config.hostLabels), true);
-    assert.equal(Object.isFrozen(config.executors), true);
-  });
-
-  it('refuses changes (strict mode throws)', () => {
-    assert.throws(() => { (config as { natsUrl: string }).natsUrl = 'nats://elsewhere'; }, TypeError);
-    assert.throws(() => { (config.hostLabels as Record<string, string>)['zone'] = 'b'; }, TypeError);
-    assert.throws(() => { (config.executors as string[]).push('wasm'); }, TypeError);
-    assert.equal(config.natsUrl, 'nats://127.0.0.1:4222');
-    assert.deepEqual(config.hostLabels, { zone: 'a' });
-    assert.deepEqual(config.executors, ['docker', 'process']);
-  });
-
-  it('reads only the environment it is given', () => {
-    const a = loadConfig({ HOST_ID: 'a', NATS_URL: 'nats://a:1' });
-    const b = loadConfig({ HOST_ID: 'b' });
-    assert.equal(a.natsUrl, 'nats://a:1');
-    assert.equal(b.natsUrl, 'nats://127.0.0.1:4222');
-  });
 });
 
 describe('parseLabels', () => {
-  const cases: [string, Record<string, string>][] = [
-    ['', {}],
-    ['   ', {}],
-    ['zone=a,gpu', { zone: 'a', gpu: 'true' }],
-    ['zone=a,gpu=false', { zone: 'a', gpu: 'false' }],
-    [' zone=a , gpu ', { zone: 'a', gpu: 'true' }],
-    ['a,,b,', { a: 'true', b: 'true' }],
-    ['key=a=b', { key: 'a=b' }],
-    ['empty=', { empty: '' }],
-    ['zone=a,zone=b', { zone: 'b' }],
-    ['k8s.io/arch=amd64,rack_1-x=r', { 'k8s.io/arch': 'amd64', 'rack_1-x': 'r' }],
-    ['value=has spaces', { value: 'has spaces' }],
-    [`${'k'.repeat(63)}=v`, { ['k'.repeat(63)]: 'v' }],
-  ];
-  for (const [text, expected] of cases) {
-    it(`${JSON.stringify(text.length > 40 ? `${text.slice(0, 10)}…` : text)} → ${JSON.stringify(expected).slice(0, 60)}`, () => {
-      assert.deepEqual(parseLabels(text), expected);
-    });
-  }
-
-  const bad: [string, string][] = [
-    ['-bad', '-bad'],
-    ['=a', ''],
-    ['zone=a,has space=x', 'has space'],
-    ['.dot', '.dot'],
-    ['a:b=c', 'a:b'],
-    [`${'k'.repeat(64)}=v`, 'k'.repeat(64)],
-  ];
-  for (const [text, key] of bad) {
-    it(`rejects ${JSON.stringify(text.length > 40 ? `${text.slice(0, 10)}…` : text)}`, () =>
-      assertConfigError(() => parseLabels(text), 'HOST_LABELS',
-        `HOST_LABELS: label "${key}" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}`));
-  }
+  it('reads HOST_LABELS text', () => assert.deepEqual(parseLabels('zone=a,gpu'), { zone: 'a', gpu: 'true' }));
+  it('names HOST_LABELS when a label is bad', () => assert.throws(() => parseLabels('-x'), /^TangerineError: HOST_LABELS: label "-x"/));
 });

@@ -15,8 +15,13 @@ export function serveHealth(opts: {
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ service: opts.service, status: ok ? 'ok' : 'unhealthy', checks: results }));
     } else if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(opts.metrics.render(opts.service));
+      opts.metrics.render().then((text) => {
+        res.writeHead(200, { 'content-type': opts.metrics.contentType });
+        res.end(text);
+      }, (err: unknown) => {
+        opts.log.warn({ err }, 'metrics could not be read');
+        res.writeHead(500).end();
+      });
     } else {
       res.writeHead(404).end();
     }

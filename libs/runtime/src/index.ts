@@ -1,5 +1,7 @@
-export { loadConfig, parseLabels } from './config.js';
-export type { Config } from './config.js';
+export { Settings, Conflicts, runtimeConfig, parseLabels } from './config.js';
+export type { RuntimeConfig } from './config.js';
+export { Parse, RuleError, setting, conflict, defineConfig, compileAll, configError } from './settings.js';
+export type { ConfigOf, ConfigSpec, Conflict, Env, Parser, Setting } from './settings.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { systemClock, ManualClock } from './clock.js';
@@ -8,6 +10,6 @@ export { Metrics } from './metrics.js';
 export { serveHealth } from './health.js';
 export type { HealthCheck } from './health.js';
 export { runProcess } from './runner.js';
-export type { Stop, BaseContext, ServiceDef, ProcessOptions } from './runner.js';
+export type { Stop, BaseContext, ServiceDef, ProcessOptions, WithConfig } from './runner.js';
 export { backoff, sleep } from './timing.js';
 export { TurnBatch } from './turn-batch.js';

@@ -1,16 +1,20 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
-import { loadConfig, type Config } from './config.js';
+import { runtimeConfig, type RuntimeConfig } from './config.js';
 import { serveHealth, type HealthCheck } from './health.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { compileAll, type ConfigSpec, type Env } from './settings.js';
 
 /** Returned by every service's `start`: stops it, finishing or handing back the work it holds. */
 export type Stop = () => Promise<void>;
 
-/** What every service receives; a process adds its connections (bus, ledger) on top. */
-export interface BaseContext {
-  readonly config: Config;
+/**
+ * What every service receives; a process adds its connections (bus, ledger) on top. `config` is what the
+ * connections read while connecting, and a service's own config (its ServiceDef's) once it starts.
+ */
+export interface BaseContext<C = unknown> {
+  readonly config: C;
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: Metrics;
@@ -18,28 +22,43 @@ export interface BaseContext {
   readonly health: Record<string, HealthCheck>;
 }
 
-export interface ServiceDef<C> {
+/** A context with its config replaced: what a service's `start` receives. */
+export type WithConfig<C, S> = Omit<C, 'config'> & { readonly config: S };
+
+export interface ServiceDef<C, S = unknown> {
   readonly name: string;
-  start(ctx: C): Promise<Stop>;
+  /** The settings the service reads (and only those), compiled once at start before anything connects. */
+  readonly config: ConfigSpec<S>;
+  start(ctx: WithConfig<C, S>): Promise<Stop>;
 }
 
-export interface ProcessOptions<C extends BaseContext> {
+export interface ProcessOptions<P, C extends BaseContext<P>> {
   /** The process name in logs: a service's, or `tangerine` for the combined process. */
   name: string;
+  /** The settings `connect` reads. */
+  config: ConfigSpec<P>;
   /** Opens the connections the services share. */
-  connect(base: BaseContext): Promise<{ ctx: C; close: Stop }>;
-  services: readonly ServiceDef<C>[];
-  config?: Config;
+  connect(base: BaseContext<P>): Promise<{ ctx: C; close: Stop }>;
+  // `any`: each service has its own config type; its ServiceDef ties its `config` and its `start` together.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  services: readonly ServiceDef<C, any>[];
+  /** The environment the configs are compiled from (process.env by default). */
+  env?: Env;
 }
 
 /**
  * Runs services in this process until SIGINT or SIGTERM, then stops them in reverse order.
  * One service per process in a swarm, all of them in one process on a single machine: the same code.
  */
-export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>): Promise<void> {
-  const config = opts.config ?? loadConfigOrExit();
+export async function runProcess<P, C extends BaseContext<P>>(opts: ProcessOptions<P, C>): Promise<void> {
+  // Every config at once, before anything connects: a bad or conflicting setting stops the process here, with
+  // every problem named (a combined process compiles each of its services' configs).
+  const [config, connection, ...serviceConfigs] = compileOrExit(
+    [runtimeConfig, opts.config, ...opts.services.map((s) => s.config)], opts.env ?? process.env,
+  ) as [RuntimeConfig, P, ...unknown[]];
   const log = createLogger(opts.name, { level: config.logLevel, pretty: config.logPretty });
-  const base: BaseContext = { config, log, clock: systemClock, metrics: new Metrics(), health: {} };
+  const metrics = new Metrics(opts.name, { defaults: true });
+  const base: BaseContext<P> = { config: connection, log, clock: systemClock, metrics, health: {} };
   const stops: { name: string; stop: Stop }[] = [];
   let stopping = false;
 
@@ -82,8 +101,8 @@ export async function runProcess<C extends BaseContext>(opts: ProcessOptions<C>)
   try {
     const { ctx, close } = await opts.connect(base);
     stops.push({ name: 'connections', stop: close });
-    for (const service of opts.services) {
-      const serviceCtx = { ...ctx, log: ctx.log.child({ service: service.name }) };
+    for (const [i, service] of opts.services.entries()) {
+      const serviceCtx = { ...ctx, config: serviceConfigs[i], log: ctx.log.child({ service: service.name }) };
       stops.push({ name: service.name, stop: await service.start(serviceCtx) });
       log.info({ part: service.name }, 'started');
     }
@@ -105,9 +124,9 @@ function forcedExitAfterMs(stopGraceMs: number): number {
   return Math.max(15000, stopGraceMs + 5000);
 }
 
-function loadConfigOrExit(): Config {
+function compileOrExit(specs: readonly ConfigSpec<unknown>[], env: Env): unknown[] {
   try {
-    return loadConfig();
+    return compileAll(specs, env);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);

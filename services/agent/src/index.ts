@@ -1,4 +1,5 @@
 export { start } from './service.js';
+export { config } from './config.js';
 export { DockerExecutor, LABELS, containerName } from './docker-executor.js';
 export { ProcessExecutor } from './process-executor.js';
 export { TailBuffer, demux } from './tail.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { consumeBatches, decode, encode, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, Validators, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
-import type { AgentContext } from '@tangerine/platform';
+import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';

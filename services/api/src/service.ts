@@ -1,11 +1,14 @@
 import { Limits, Subjects, TangerineError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
-import { getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
-import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
+import { countTasksByState, getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
+import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 const QUEUE = 'tangerine-api';
 /** Tasks a `tasks.list` page holds when no limit is asked. */
 const DEFAULT_PAGE = 100;
+/** How stale the queue depths of /metrics may be: a count is one pass over the tasks table. */
+const DEPTHS_EVERY_MS = 15_000;
 
 /**
  * api: read access over NATS request/reply (`tasks.get`, `tasks.list`, `tasks.runs`, `tasks.output`), the same JSON
@@ -41,6 +44,9 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       return { name: req.name, attempt: req.attempt, output };
     }),
   ];
+  // The queue depths: here, since api is the service that reads the ledger for others (and has no hot path).
+  ctx.metrics.gaugeByLabel('tasks', `Tasks in the ledger by state, counted at most every ${DEPTHS_EVERY_MS / 1000} s`, 'state',
+    () => countTasksByState(ctx.ledger), DEPTHS_EVERY_MS);
   return async () => {
     for (const s of subs) s.unsubscribe();
   };

@@ -1,28 +1,29 @@
-import { start as agent } from '@tangerine/agent';
-import { start as api } from '@tangerine/api';
-import { start as cron } from '@tangerine/cron-service';
-import { start as hostHealth } from '@tangerine/host-health';
-import { start as intake } from '@tangerine/intake';
-import { start as monitor } from '@tangerine/monitor';
-import { start as placer } from '@tangerine/placer';
-import { connectServices } from '@tangerine/platform';
-import { start as relay } from '@tangerine/relay';
-import { start as resolver } from '@tangerine/resolver';
+import * as agent from '@tangerine/agent';
+import * as api from '@tangerine/api';
+import * as cron from '@tangerine/cron-service';
+import * as hostHealth from '@tangerine/host-health';
+import * as intake from '@tangerine/intake';
+import * as monitor from '@tangerine/monitor';
+import * as placer from '@tangerine/placer';
+import { connectServices, serviceConnection } from '@tangerine/platform';
+import * as relay from '@tangerine/relay';
+import * as resolver from '@tangerine/resolver';
 import { runProcess } from '@tangerine/runtime';
 
 /** Every service and one local agent in one process: `npm start` on a single machine. */
 await runProcess({
   name: 'tangerine',
+  config: serviceConnection,
   connect: (base) => connectServices(base, 'tangerine'),
   services: [
-    { name: 'intake', start: intake },
-    { name: 'resolver', start: resolver },
-    { name: 'placer', start: placer },
-    { name: 'monitor', start: monitor },
-    { name: 'cron', start: cron },
-    { name: 'host-health', start: hostHealth },
-    { name: 'relay', start: relay },
-    { name: 'api', start: api },
-    { name: 'agent', start: agent },
+    { name: 'intake', config: intake.config, start: intake.start },
+    { name: 'resolver', config: resolver.config, start: resolver.start },
+    { name: 'placer', config: placer.config, start: placer.start },
+    { name: 'monitor', config: monitor.config, start: monitor.start },
+    { name: 'cron', config: cron.config, start: cron.start },
+    { name: 'host-health', config: hostHealth.config, start: hostHealth.start },
+    { name: 'relay', config: relay.config, start: relay.start },
+    { name: 'api', config: api.config, start: api.start },
+    { name: 'agent', config: agent.config, start: agent.start },
   ],
 });

@@ -1,5 +1,6 @@
 import { applyFires, parkUnreadable, readDueTasks, type Fire } from '@tangerine/ledger';
-import { announce, type ServiceContext } from '@tangerine/platform';
+import { announce } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
 

@@ -1,6 +1,7 @@
 import type { Outgoing } from '@tangerine/bus';
 import { Subjects, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
-import { announce as announceTasks, type ServiceContext } from '@tangerine/platform';
+import { announce as announceTasks } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 
 export function hostEvent(ctx: ServiceContext, host: string, state: HostEvent['state'], from: HostState | null, reason: string): HostEvent {
   return { host, state, from, reason, at: ctx.clock.now().toISOString() };

@@ -1,7 +1,7 @@
 import { disposition, type Outgoing } from '@tangerine/bus';
 import { Subjects, type HostEvent, type TaskEvent } from '@tangerine/contracts';
 import { findStaleRuns, recordHeartbeats, requeueLostRuns, type Heartbeat } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import { announce, hostEvent } from './announce.js';
 import { heldRuns } from './heartbeats.js';
 

@@ -1,1 +1,2 @@
 export { start } from './service.js';
+export { config } from './config.js';

@@ -1,5 +1,5 @@
 import { pruneHistory } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 /** The time one prune may take; a walk through the tasks that did not reach the last one resumes this soon after. */

@@ -2,7 +2,8 @@ import type { Subscription } from '@nats-io/transport-node';
 import { publishAll } from '@tangerine/bus';
 import { Limits, Subjects, TangerineError, Validators, type HostEvent, type HostList } from '@tangerine/contracts';
 import { setDraining, viewHosts } from '@tangerine/ledger';
-import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
+import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 
 const QUEUE = 'tangerine-host-health';
 

@@ -1,6 +1,6 @@
 import { decode, disposition } from '@tangerine/bus';
 import { Subjects, Validators } from '@tangerine/contracts';
-import type { ServiceContext } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { Evidence } from './evidence.js';
 import { flush } from './flush.js';

@@ -1,7 +1,7 @@
 import { publishAll } from '@tangerine/bus';
 import { Subjects, type FleetEvent } from '@tangerine/contracts';
 import { countSilentHosts, markHostsDown, removeHosts, requeueFromDownHosts } from '@tangerine/ledger';
-import type { ServiceContext } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import { announce, hostEvent } from './announce.js';
 import { decideSilence } from './silence.js';
 

@@ -1,2 +1,3 @@
 export { start } from './service.js';
+export { config } from './config.js';
 export { parseCommand } from './commands.js';

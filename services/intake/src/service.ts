@@ -1,7 +1,8 @@
 import { describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
-import { consumeService, publishEvents, type ServiceContext } from '@tangerine/platform';
+import { consumeService, publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { parseCommand, rejection, type Parsed } from './commands.js';
 

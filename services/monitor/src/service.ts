@@ -1,7 +1,9 @@
 import { decode, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
-import { announce, consumeService, type ServiceContext } from '@tangerine/platform';
+import { announce, consumeService } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
+import { observeHops } from './hops.js';
 import type { Stop } from '@tangerine/runtime';
 
 /**
@@ -13,12 +15,17 @@ import type { Stop } from '@tangerine/runtime';
  * "Choices worth knowing").
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  return consumeService<Report>(ctx, {
+  const stopHops = await observeHops(ctx);
+  const stopReports = await consumeService<Report>(ctx, {
     stream: Streams.reports.name,
     durable: 'monitor',
     decode: readReport,
     handle: (batch) => handle(ctx, batch.map((d) => d.value)),
   });
+  return async () => {
+    await stopReports();
+    await stopHops();
+  };
 }
 
 type Report = { kind: 'started'; report: RunStarted } | { kind: 'exited'; report: RunExited };

@@ -1,7 +1,8 @@
 import { decode, type Outgoing } from '@tangerine/bus';
 import { SLOT_FREEING_STATES, Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { HostView, subscribeAnnouncements } from './hosts.js';
 import { UsageView } from './usage.js';

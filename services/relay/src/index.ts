@@ -1,1 +1,2 @@
 export { start, REPUBLISH_AFTER_MS } from './service.js';
+export { config } from './config.js';

@@ -1,5 +1,6 @@
 import { readUnpublished } from '@tangerine/ledger';
-import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import { publishEvents } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 /**

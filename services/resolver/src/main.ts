@@ -1,5 +1,6 @@
-import { connectServices } from '@tangerine/platform';
+import { connectServices, serviceConnection } from '@tangerine/platform';
 import { runProcess } from '@tangerine/runtime';
+import { config } from './config.js';
 import { start } from './service.js';
 
-await runProcess({ name: 'resolver', connect: (base) => connectServices(base, 'resolver'), services: [{ name: 'resolver', start }] });
+await runProcess({ name: 'resolver', config: serviceConnection, connect: (base) => connectServices(base, 'resolver'), services: [{ name: 'resolver', config, start }] });

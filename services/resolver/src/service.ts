@@ -1,7 +1,8 @@
 import { decode } from '@tangerine/bus';
 import { Streams, Subjects, UNSUCCESSFUL_STATES, Validators } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
-import { announce, consumeService, type ServiceContext } from '@tangerine/platform';
+import { announce, consumeService } from '@tangerine/platform';
+import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
-import { start as startCron } from '@tangerine/cron-service';
+import { config as cronConfig, start as startCron } from '@tangerine/cron-service';
 import { getTask, submitTasks } from '@tangerine/ledger';
-import { connectServices, type ServiceContext } from '@tangerine/platform';
-import { ManualClock, Metrics, createLogger, loadConfig, type Stop } from '@tangerine/runtime';
+import { connectServices, serviceConnection, type ServiceContext } from '@tangerine/platform';
+import { ManualClock, Metrics, createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { createDatabase, fixtureSql } from '../helpers/postgres.js';
 
@@ -25,10 +25,10 @@ describe('cron service on a manual clock', () => {
   before(async () => {
     nats = await startNats();
     db = await createDatabase('cron-clock');
-    const config = loadConfig({ NATS_URL: nats.url, DATABASE_URL: db.url, CRON_TICK: '0.02', HOST_ID: 'test' });
+    const config = serviceConnection.compile({ NATS_URL: nats.url, DATABASE_URL: db.url });
     const base = { config, log: createLogger('cron', { level: 'silent', pretty: false }), clock, metrics: new Metrics(), health: {} };
     ({ ctx, close } = await connectServices(base, 'cron-clock'));
-    stop = await startCron(ctx);
+    stop = await startCron({ ...ctx, config: cronConfig.compile({ CRON_TICK: '0.02' }) });
   });
   after(async () => {
     await stop();

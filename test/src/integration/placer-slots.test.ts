@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { getTask, markStarted, requeueLostRuns, submitTasks } from '@tangerine/ledger';
-import { start as startPlacer } from '@tangerine/placer';
-import { connectServices, publishEvents, type ServiceContext } from '@tangerine/platform';
-import { Metrics, createLogger, loadConfig, systemClock, type Stop } from '@tangerine/runtime';
+import { config as placerConfig, start as startPlacer } from '@tangerine/placer';
+import { connectServices, publishEvents, serviceConnection, type ServiceContext } from '@tangerine/platform';
+import { Metrics, createLogger, systemClock, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,7 +23,7 @@ describe('placer: a run that leaves its host frees its slot at once', () => {
   before(async () => {
     nats = await startNats();
     db = await createDatabase('placer_slots');
-    const config = loadConfig({ NATS_URL: nats.url, DATABASE_URL: db.url, HOST_ID: 'test', HOST_TIMEOUT: '600' });
+    const config = serviceConnection.compile({ NATS_URL: nats.url, DATABASE_URL: db.url });
     const base = { config, log: createLogger('placer', { level: 'silent', pretty: false }), clock: systemClock, metrics: new Metrics(), health: {} };
     ({ ctx, close } = await connectServices(base, 'placer-slots'));
     await ctx.ledger.query(
@@ -44,7 +44,7 @@ describe('placer: a run that leaves its host frees its slot at once', () => {
       { seq: 1, spec: spec('nightly', { cron: '0 3 * * *', restartable: false }) },
       { seq: 2, spec: spec('next-in-line') },
     ], new Date());
-    stop = await startPlacer(ctx, { usageRefreshMs: 3_600_000 });
+    stop = await startPlacer({ ...ctx, config: placerConfig.compile({ DATABASE_URL: db.url, HOST_TIMEOUT: '600' }) }, { usageRefreshMs: 3_600_000 });
     const placed = await waitFor('nightly placed', async () => {
       const t = await getTask(ctx.ledger, 'nightly');
       return t?.state === 'placed' ? t : undefined;

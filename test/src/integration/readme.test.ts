@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, Streams, Subjects, TASK_STATES, parseTaskSpec } from '@tangerine/contracts';
@@ -42,9 +42,13 @@ describe('README', () => {
   });
 
   it('documents every environment variable the services read', () => {
-    const config = readFileSync(path.join(ROOT, 'libs/runtime/src/config.ts'), 'utf8');
-    const vars = new Set([...config.matchAll(/env\['([A-Z_]+)'\]/g)].map((m) => m[1]!));
-    assert.ok(vars.size >= 15);
+    // Every setting is declared with `setting('NAME', …)`: the shared ones in libs/runtime, each service's own in its
+    // src/config.ts.
+    const services = readdirSync(path.join(ROOT, 'services')).map((d) => path.join('services', d, 'src/config.ts'));
+    const files = ['libs/runtime/src/config.ts', ...services].filter((f) => existsSync(path.join(ROOT, f)));
+    const declared = files.map((f) => readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
+    const vars = new Set([...declared.matchAll(/\bsetting(?:<[^>]*>)?\('([A-Z_]+)'/g)].map((m) => m[1]!));
+    assert.ok(vars.size >= 29, `only ${vars.size} settings found`);
     for (const v of vars) assert.ok(readme.includes(`\`${v}\``), `${v} is not in the README`);
   });
 

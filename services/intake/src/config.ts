@@ -1,0 +1,13 @@
+import type { ServiceContext as PlatformContext } from '@tangerine/platform';
+import { Parse, Settings, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
+
+/** intake reads: its consumer's batch and ack wait, and the zone of a cron task that names none. */
+export const config = defineConfig({
+  batchSize: Settings.batchSize,
+  ackWaitMs: Settings.ackWaitMs,
+  /** The zone of a cron task that names none: `TZ`, else UTC. Cron tasks take their zone from TZ, so a zone Intl does not know would reject every one of them later. */
+  defaultTimezone: setting('TZ', Parse.timezone(), { fallback: 'UTC' }),
+});
+export type IntakeConfig = ConfigOf<typeof config>;
+/** What this service's code receives: the platform's connections and this config. */
+export type ServiceContext = PlatformContext<IntakeConfig>;
