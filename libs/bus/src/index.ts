@@ -3,7 +3,7 @@ export type { Bus } from './connection.js';
 export { ensureStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { encode, decode, decodeText, redactPayload } from './codec.js';
-export { publishAll, eventMessage, rejectionMessage } from './publish.js';
+export { outgoing, publishAll, publishCore, eventMessage, rejectionMessage, hostEventMessage, stopMessage } from './publish.js';
 export { JetStreamPublisher, ackProblem } from './publisher.js';
 export type { Outgoing } from './publish.js';
 export { consumeBatches, MAX_DELIVER, MAX_TRIES, SUSPECT_AFTER } from './consume.js';

@@ -1,5 +1,5 @@
-import { publishAll, type Outgoing } from '@tangerine/bus';
-import { Subjects, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
+import { hostEventMessage, publishAll, type Outgoing } from '@tangerine/bus';
+import type { HostEvent, HostState, TaskEvent } from '@tangerine/contracts';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 
 export function hostEvent(ctx: ServiceContext, host: string, state: HostEvent['state'], from: HostState | null, reason: string): HostEvent {
@@ -14,9 +14,7 @@ export async function announce(ctx: ServiceContext, hosts: HostEvent[], tasks: T
     else ctx.log.info(line, `host ${h.state}`);
   }
   for (const e of tasks) ctx.log.warn({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, `task ${e.state}`);
-  const hostMessages: Outgoing[] = hosts.map((h) => ({
-    subject: Subjects.hostEvents.make(h.host, h.state), data: h, msgId: `host:${h.host}:${h.state}:${h.at}`,
-  }));
+  const hostMessages: Outgoing[] = hosts.map(hostEventMessage);
   if (tasks.length > 0) await publishEvents(ctx, tasks, [...others, ...hostMessages]);
   else if (others.length + hostMessages.length > 0) await publishAll(ctx.bus, [...others, ...hostMessages]);
 }

@@ -1,5 +1,5 @@
 import { decode, disposition } from '@tangerine/bus';
-import { Subjects, Validators } from '@tangerine/contracts';
+import { Subjects } from '@tangerine/contracts';
 import { readUnpublished } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -34,7 +34,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     callback: (err, msg) => {
       if (err) return;
       try {
-        buffer.add(decode(msg.data, Validators.hostAnnounce), clock.now());
+        buffer.add(decode(msg.data, Subjects.hostAnnounce), clock.now());
       } catch (e) {
         ctx.metrics.inc('announcements_refused');
         log.warn({ err: e }, 'unreadable host announcement ignored');

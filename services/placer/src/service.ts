@@ -1,5 +1,5 @@
-import { decode, type Outgoing } from '@tangerine/bus';
-import { Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
+import { decode, outgoing, type Outgoing } from '@tangerine/bus';
+import { DedupeIds, Subjects, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -84,7 +84,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     callback: (err, msg) => {
       if (err) return;
       try {
-        const event = decode(msg.data, Validators.taskEvent);
+        const event = decode(msg.data, Subjects.events);
         const freed = usage.release(event.name, event.attempt);
         if (state === 'ready' || (freed && backlog)) nudge();
       } catch (e) {
@@ -147,7 +147,7 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
 }
 
 function dispatchMessage(dispatch: RunDispatch): Outgoing {
-  return { subject: Subjects.agentRun.make(dispatch.host), data: dispatch, msgId: `run:${dispatch.name}:${dispatch.attempt}` };
+  return outgoing(Subjects.agentRun.at(dispatch.host), dispatch, DedupeIds.run(dispatch.name, dispatch.attempt));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { consumeBatches, decode } from '@tangerine/bus';
-import { Streams, Subjects, Validators, type TaskEvent, type TaskState } from '@tangerine/contracts';
+import { Streams, Subjects, type TaskEvent, type TaskState } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -27,7 +27,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       ackWaitMs: ctx.config.ackWaitMs,
       log: ctx.log,
       metrics: ctx.metrics,
-      decode: (m) => decode(m.data, Validators.taskEvent).name,
+      decode: (m) => decode(m.data, Subjects.events).name,
       handle: async (batch) => announce(ctx, await blockDependents(ctx.ledger, batch.map((d) => d.value))),
     }));
   }
