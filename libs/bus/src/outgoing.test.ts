@@ -41,7 +41,7 @@ describe('outgoing: a payload goes out on its own subject', () => {
     assert.deepEqual([eventMessage(event).subject, eventMessage(event).msgId], [Subjects.events.make('a', 'ready'), 'a:3:ready']);
     const host = { host: 'h1', state: 'down' as const, from: 'up' as const, reason: null, at };
     assert.deepEqual([hostEventMessage(host).subject, hostEventMessage(host).msgId], [Subjects.hostEvents.make('h1', 'down'), `host:h1:down:${at}`]);
-    const stop = stopMessage('h1', { name: 'a', attempt: 2, reason: 'cancelled' }, DedupeIds.stop('a', 2));
+    const stop = stopMessage({ host: 'h1', name: 'a', attempt: 2 }, 'cancelled', DedupeIds.stop('a', 2));
     assert.deepEqual([stop.subject, stop.msgId, stop.data], [Subjects.agentStop.make('h1'), 'stop:a:2', { name: 'a', attempt: 2, reason: 'cancelled' }]);
   });
 });

@@ -47,7 +47,8 @@ export function hostEventMessage(event: HostEvent): Outgoing {
   return outgoing(Subjects.hostEvents.at(event.host, event.state), event, DedupeIds.host(event));
 }
 
-/** Tells the agent of `host` to stop a run (a cancel, or a run the ledger moved on from). */
-export function stopMessage(host: string, stop: RunStop, msgId: DedupeId): Outgoing {
-  return outgoing(Subjects.agentStop.at(host), stop, msgId);
+/** Tells the agent of a run's host to stop it (a cancel, or a run the ledger moved on from). */
+export function stopMessage(run: { host: string; name: string; attempt: number }, reason: string, msgId: DedupeId): Outgoing {
+  const stop: RunStop = { name: run.name, attempt: run.attempt, reason };
+  return outgoing(Subjects.agentStop.at(run.host), stop, msgId);
 }

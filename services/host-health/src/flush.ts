@@ -24,7 +24,7 @@ export async function flush(ctx: ServiceContext, beats: Heartbeat[]): Promise<vo
   const stale = await findStaleRuns(ctx.ledger, heldRuns(beats));
   const stops: Outgoing[] = stale.map((s) => {
     ctx.log.warn({ task: s.name, attempt: s.attempt, host: s.host, reason: s.reason }, 'stopping a stale run');
-    return stopMessage(s.host, { name: s.name, attempt: s.attempt, reason: `stale: ${s.reason}` }, DedupeIds.stale(s.host, s.name, s.attempt));
+    return stopMessage(s, `stale: ${s.reason}`, DedupeIds.stale(s.host, s.name, s.attempt));
   });
   await announce(ctx, hostEvents, taskEvents, stops);
 }

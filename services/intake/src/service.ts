@@ -73,7 +73,7 @@ async function cancel(
   const out: Outgoing[] = [];
   for (const s of result.stops) {
     ctx.log.info({ task: s.name, attempt: s.attempt, host: s.host }, 'stopping cancelled run');
-    out.push(stopMessage(s.host, { name: s.name, attempt: s.attempt, reason: 'cancelled' }, DedupeIds.stop(s.name, s.attempt)));
+    out.push(stopMessage(s, 'cancelled', DedupeIds.stop(s.name, s.attempt)));
   }
   for (const e of result.events) ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host }, 'task cancelled');
   const refused = [
