@@ -1,10 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { Subjects, isTangerineError, type DeadLetter } from '@tangerine/contracts';
+import { DedupeIds, Subjects, isTangerineError, type DeadLetter } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
 import { decodeText, redactPayload } from './codec.js';
 import { describeError } from './disposition.js';
-import { publishAll } from './publish.js';
+import { outgoing, publishAll } from './publish.js';
 
 /** What a dead letter says of a message that came through a consumer. */
 export function deadLetterOf(
@@ -22,9 +22,7 @@ export function deadLetterOf(
 
 /** One dead letter per stream message, however often it is set aside (a redelivery, two replicas). */
 export async function publishDeadLetter(bus: Pick<Bus, 'publisher'>, letter: DeadLetter): Promise<void> {
-  await publishAll(bus, [{
-    subject: Subjects.deadLetters.make(letter.consumer), data: letter, msgId: `dead:${letter.stream}:${letter.seq}`,
-  }]);
+  await publishAll(bus, [outgoing(Subjects.deadLetters.at(letter.consumer), letter, DedupeIds.dead(letter.stream, letter.seq))]);
 }
 
 export function jsMessageFacts(m: JsMsg): { subject: string; seq: number; deliveries: number; data: Uint8Array } {

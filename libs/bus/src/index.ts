@@ -5,7 +5,7 @@ export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './strea
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
 export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';
 export { encode, decode, decodeText, redactPayload } from './codec.js';
-export { publishAll, eventMessage, rejectionMessage } from './publish.js';
+export { outgoing, publishAll, publishCore, eventMessage, rejectionMessage, hostEventMessage, stopMessage } from './publish.js';
 export { JetStreamPublisher, ackProblem } from './publisher.js';
 export type { Outgoing } from './publish.js';
 export { consumeBatches, MAX_DELIVER, MAX_TRIES, SUSPECT_AFTER } from './consume.js';

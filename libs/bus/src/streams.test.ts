@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamInfo } from '@nats-io/jetstream';
-import { Streams } from '@tangerine/contracts';
+import { Streams, Subjects } from '@tangerine/contracts';
 import { DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, planStreamUpdate, streamSpecs, type StreamSpec } from './streams.js';
 
 const DAY_NS = 86400 * 1_000_000_000;
@@ -53,7 +53,7 @@ describe('planStreamUpdate: what an existing stream gets', () => {
       info(commands, { max_bytes: -1, discard: DiscardPolicy.Old }), commands,
       { max_bytes: DEFAULT_WORK_QUEUE_MAX_BYTES, discard: DiscardPolicy.New }, []],
     ['the events stream of the release before (2 GiB, discard old): nothing', info(events, {}), events, null, []],
-    ['a missing subject and another max_age', info(commands, { subjects: ['tasks.submit'], max_age: 0 }), commands,
+    ['a missing subject and another max_age', info(commands, { subjects: [Subjects.submit.subject], max_age: 0 }), commands,
       { subjects: [...Streams.commands.subjects], max_age: 30 * DAY_NS }, []],
     ['the same subjects in another order: nothing', info(commands, { subjects: [...Streams.commands.subjects].reverse() }), commands, null, []],
     ['a limit an operator set, variable unset here: left as it is', info(commands, { max_bytes: 5 * MiB }), commands, null, []],

@@ -2,14 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from './limits.js';
 import { TaskName, TaskSpec } from './spec.js';
 import { TASK_STATES, type TaskState } from './states.js';
-import { compile } from './validate.js';
 
 
 const State = Type.Union(TASK_STATES.map((s) => Type.Literal(s)), { description: TASK_STATES.join(', ') }) as unknown as ReturnType<typeof Type.Unsafe<TaskState>>;
 const Timestamp = Type.String({ description: 'ISO 8601 time' });
 const HostId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'a host id' });
 
-/** A state change, published on `tasks.events.<name>.<state>` with the dedupe id `<name>:<version>`. */
+/** A state change, published on `tasks.events.<name>.<state>` with the dedupe id `<name>:<version>:<state>` (DedupeIds.event). */
 export const TaskEvent = Type.Object({
   name: TaskName,
   state: State,
@@ -186,6 +185,10 @@ export type HostEvent = Static<typeof HostEvent>;
 export const HostRequest = Type.Object({ host: HostId }, { additionalProperties: false });
 export type HostRequest = Static<typeof HostRequest>;
 
+/** What `hosts.drain` and `hosts.undrain` reply: the host's state now. */
+export const HostDrained = Type.Object({ host: HostId, state: HostState });
+export type HostDrained = Static<typeof HostDrained>;
+
 /** What `hosts.list` replies for each host. */
 export const HostView = Type.Object({
   host: HostId,
@@ -315,23 +318,3 @@ export const ErrorReply = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
 });
 export type ErrorReply = Static<typeof ErrorReply>;
-
-export const Validators = {
-  taskEvent: compile(TaskEvent),
-  rejection: compile(Rejection),
-  cancel: compile(CancelRequest),
-  get: compile(GetRequest),
-  list: compile(ListRequest),
-  runs: compile(RunsRequest),
-  output: compile(OutputRequest),
-  hostsList: compile(HostsListRequest),
-  deadLetter: compile(DeadLetter),
-  fleetEvent: compile(FleetEvent),
-  runDispatch: compile(RunDispatch),
-  runStop: compile(RunStop),
-  runStarted: compile(RunStarted),
-  runExited: compile(RunExited),
-  hostAnnounce: compile(HostAnnounce),
-  hostEvent: compile(HostEvent),
-  hostRequest: compile(HostRequest),
-} as const;

@@ -1,81 +1,141 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TaskState } from './states.js';
-import type {
-  CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostEvent, HostRequest, HostsListRequest, ListRequest, OutputRequest, Rejection,
-  RunDispatch, RunExited, RunsRequest, RunStarted, RunStop, TaskEvent,
+import {
+  CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostDrained, HostEvent, HostList, HostRequest, HostsListRequest, ListRequest,
+  OutputRequest, Rejection, RunDispatch, RunExited, RunList, RunOutput, RunsRequest, RunStarted, RunStop, TaskEvent, TaskList, TaskView,
 } from './messages.js';
+import { compile, type Validator } from './validate.js';
 
-/** A subject that carries its message type, imported by sender and receiver alike. */
-export interface Subject<T> {
+/**
+ * A message definition: one subject, the schema of what it carries, and (through the schema) its TypeScript type.
+ * Sender and receiver import the same value: the sender publishes a payload of its type on its subject (libs/bus
+ * `outgoing`), the receiver parses with it (`decode(data, Subjects.runStarted)`, or `Subjects.runStarted.parse`).
+ */
+export interface Message<T> extends Validator<T> {
   readonly subject: string;
-  /** Phantom field: never set, only carries T. */
-  readonly __type?: T;
+  readonly schema: TSchema;
 }
 
-export function defineSubject<T>(subject: string): Subject<T> {
-  return { subject };
-}
-
-/** A family of subjects with tokens, such as `tasks.events.<name>.<state>`. */
-export interface SubjectFamily<T, A extends unknown[]> {
+/** A family of subjects with tokens, such as `tasks.events.<name>.<state>`, each carrying the same message. */
+export interface MessageFamily<T, A extends unknown[]> extends Validator<T> {
   /** The wildcard form, for subscriptions and stream subjects. */
   readonly wildcard: string;
+  readonly schema: TSchema;
+  /** The subject of one member, e.g. to compare with a received message's subject. */
   make(...args: A): string;
-  readonly __type?: T;
+  /** One member as a message definition, to publish on. */
+  at(...args: A): Message<T>;
 }
 
-export function defineFamily<T, A extends unknown[]>(wildcard: string, make: (...args: A) => string): SubjectFamily<T, A> {
-  return { wildcard, make };
+/** A request/reply subject: the request's definition, and the schema of its reply. */
+export interface Request<T, R> extends Message<T> {
+  readonly reply: TSchema;
+  /** What an empty (or null) request stands for (`tasks.list` with nothing asked); without it, one is refused. */
+  readonly empty?: T;
+  /** Phantom field: never set, only carries R. */
+  readonly __reply?: R;
 }
 
+/** The payload type a definition carries: `TypeOf<typeof Subjects.runStarted>` is RunStarted. */
+export type TypeOf<D> = D extends Validator<infer T> ? T : never;
+
+export function defineMessage<S extends TSchema>(subject: string, schema: S): Message<Static<S>> {
+  return { subject, schema, ...compile(schema) };
+}
+
+export function defineFamily<S extends TSchema, A extends unknown[]>(
+  wildcard: string, schema: S, make: (...args: A) => string,
+): MessageFamily<Static<S>, A> {
+  const validator = compile(schema);
+  return { wildcard, schema, ...validator, make, at: (...args) => ({ subject: make(...args), schema, ...validator }) };
+}
+
+export function defineRequest<S extends TSchema, R extends TSchema>(
+  subject: string, schema: S, reply: R, options: { empty?: Static<S> } = {},
+): Request<Static<S>, Static<R>> {
+  return { ...defineMessage(subject, schema), reply, ...options };
+}
+
+/**
+ * A task spec, or a JSON list of them. Not a TypeBox check: intake reads it with parseTaskSpec, which judges each
+ * spec of a list on its own and gives the field and the rule of the first fault.
+ */
+const Submission = Type.Unknown({ description: 'a task spec, or a JSON list of task specs' });
+
+/** Every subject Tangerine uses, with what it carries. The README's "Subjects" table is the user's view of it. */
 export const Subjects = {
   /** Public: submit a task spec. Captured by the COMMANDS stream, so a plain `nats pub` is never lost. */
-  submit: defineSubject<unknown>('tasks.submit'),
+  submit: defineMessage('tasks.submit', Submission),
   /** Public: `{"name"}` cancels a task and stops its container. Captured by the COMMANDS stream. */
-  cancel: defineSubject<CancelRequest>('tasks.cancel'),
+  cancel: defineMessage('tasks.cancel', CancelRequest),
   /** Public: a submission or a cancel that was refused, with the field and the rule. */
-  rejected: defineSubject<Rejection>('tasks.rejected'),
+  rejected: defineMessage('tasks.rejected', Rejection),
   /** Public request/reply: one task with its runs. */
-  get: defineSubject<GetRequest>('tasks.get'),
+  get: defineRequest('tasks.get', GetRequest, TaskView),
   /** Public request/reply: tasks by name, filterable by state and name prefix, a page at a time. */
-  list: defineSubject<ListRequest>('tasks.list'),
+  list: defineRequest('tasks.list', ListRequest, TaskList, { empty: {} }),
   /** Public request/reply: a task's runs, newest first, a page at a time, their output cut to its tail. */
-  runs: defineSubject<RunsRequest>('tasks.runs'),
+  runs: defineRequest('tasks.runs', RunsRequest, RunList),
   /** Public request/reply: the whole output of one run. */
-  output: defineSubject<OutputRequest>('tasks.output'),
+  output: defineRequest('tasks.output', OutputRequest, RunOutput),
   /** Public: every state change, `tasks.events.<name>.<state>`. */
-  events: defineFamily<TaskEvent, [name: string, state: TaskState]>('tasks.events.>', (name, state) => `tasks.events.${name}.${state}`),
-  /** Events of one state for every task, e.g. `tasks.events.*.success`. */
+  events: defineFamily('tasks.events.>', TaskEvent, (name: string, state: TaskState) => `tasks.events.${name}.${state}`),
+  /** Events of one state for every task, e.g. `tasks.events.*.success`: a subscription or a consumer's filter. */
   eventsInState: (state: TaskState): string => `tasks.events.*.${state}`,
-  /** Internal: the placer sends a run to one host's agent. */
-  agentRun: defineFamily<RunDispatch, [host: string]>('agents.*.run', (host) => `agents.${host}.run`),
-  /** Internal: stop a run (cancel). */
-  agentStop: defineFamily<RunStop, [host: string]>('agents.*.stop', (host) => `agents.${host}.stop`),
+  /** Internal: the placer sends a run to one host's agent, `agents.<host>.run`. */
+  agentRun: defineFamily('agents.*.run', RunDispatch, (host: string) => `agents.${host}.run`),
+  /** Internal: stop a run on one host (a cancel, or a run the ledger moved on from), `agents.<host>.stop`. */
+  agentStop: defineFamily('agents.*.stop', RunStop, (host: string) => `agents.${host}.stop`),
   /** Everything addressed to one host, for its agent's consumer. */
   agentAll: (host: string): string => `agents.${host}.>`,
   /** Internal: an agent started a run. */
-  runStarted: defineSubject<RunStarted>('runs.started'),
+  runStarted: defineMessage('runs.started', RunStarted),
   /** Internal: a run ended, with its exit code and output tail. */
-  runExited: defineSubject<RunExited>('runs.exited'),
+  runExited: defineMessage('runs.exited', RunExited),
   /** Internal: agents announce themselves (core NATS, every heartbeat interval). */
-  hostAnnounce: defineSubject<HostAnnounce>('hosts.announce'),
+  hostAnnounce: defineMessage('hosts.announce', HostAnnounce),
   /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
-  hostEvents: defineFamily<HostEvent, [host: string, state: string]>('hosts.events.>', (host, state) => `hosts.events.${host}.${state}`),
+  hostEvents: defineFamily('hosts.events.>', HostEvent, (host: string, state: HostEvent['state']) => `hosts.events.${host}.${state}`),
   /** Public request/reply: every host with its state, labels, slots and the runs the ledger puts there. */
-  hostsList: defineSubject<HostsListRequest>('hosts.list'),
+  hostsList: defineRequest('hosts.list', HostsListRequest, HostList, { empty: {} }),
   /** Public request/reply: `{"host"}`; the placer gives a draining host nothing new. */
-  hostsDrain: defineSubject<HostRequest>('hosts.drain'),
-  hostsUndrain: defineSubject<HostRequest>('hosts.undrain'),
+  hostsDrain: defineRequest('hosts.drain', HostRequest, HostDrained),
+  /** Public request/reply: `{"host"}`; the host takes new runs again. */
+  hostsUndrain: defineRequest('hosts.undrain', HostRequest, HostDrained),
   /** Public: the fleet as a whole (host-health suspects the network), `fleet.events.<kind>`. */
-  fleetEvents: defineFamily<FleetEvent, [kind: FleetEvent['kind']]>('fleet.events.>', (kind) => `fleet.events.${kind}`),
+  fleetEvents: defineFamily('fleet.events.>', FleetEvent, (kind: FleetEvent['kind']) => `fleet.events.${kind}`),
   /** Public: messages set aside because they can never be handled, `deadletters.<consumer>`. */
-  deadLetters: defineFamily<DeadLetter, [consumer: string]>('deadletters.>', (consumer) => `deadletters.${consumer}`),
+  deadLetters: defineFamily('deadletters.>', DeadLetter, (consumer: string) => `deadletters.${consumer}`),
 } as const;
 
-/** JetStream streams and the subjects each captures. */
+/** Every subject under the first token of this one: `agents.*.run` → `agents.>`. */
+function under(subject: string): string {
+  return `${subject.slice(0, subject.indexOf('.'))}.>`;
+}
+
+/**
+ * JetStream streams and the subjects each captures. Dispatch and reports take every subject under their prefix, not
+ * only the defined ones: a message on another (an old agent's, a typo) is still stored, and its consumer sets it
+ * aside with a dead letter instead of its sender being told that no stream took it.
+ */
 export const Streams = {
-  commands: { name: 'TANGERINE_COMMANDS', subjects: ['tasks.submit', 'tasks.cancel'] },
-  events: { name: 'TANGERINE_EVENTS', subjects: ['tasks.events.>', 'tasks.rejected', 'hosts.events.>', 'fleet.events.>'] },
-  dispatch: { name: 'TANGERINE_DISPATCH', subjects: ['agents.>'] },
-  reports: { name: 'TANGERINE_REPORTS', subjects: ['runs.>'] },
-  dead: { name: 'TANGERINE_DEAD', subjects: ['deadletters.>'] },
+  commands: { name: 'TANGERINE_COMMANDS', subjects: [Subjects.submit.subject, Subjects.cancel.subject] },
+  events: {
+    name: 'TANGERINE_EVENTS',
+    subjects: [Subjects.events.wildcard, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard],
+  },
+  dispatch: { name: 'TANGERINE_DISPATCH', subjects: [under(Subjects.agentRun.wildcard)] },
+  reports: { name: 'TANGERINE_REPORTS', subjects: [under(Subjects.runStarted.subject)] },
+  dead: { name: 'TANGERINE_DEAD', subjects: [Subjects.deadLetters.wildcard] },
 } as const;
+
+/** Whether a NATS subject filter (`*` one token, `>` the rest) takes a subject. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}

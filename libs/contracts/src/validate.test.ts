@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
 import { compile, fieldOf, quote } from './validate.js';
-import { Validators } from './messages.js';
+import { Subjects } from './subjects.js';
 import { TangerineError, type ErrorCode } from './errors.js';
 
 function assertRejects(parse: () => unknown, code: ErrorCode, field: string, message: string): void {
@@ -152,9 +152,12 @@ describe('compile', () => {
   });
 });
 
-describe('Validators (message schemas)', () => {
+/** The entries of Subjects that are message definitions (not the subject-making functions). */
+type Defined = { [K in keyof typeof Subjects]: (typeof Subjects)[K] extends { parse: unknown } ? K : never }[keyof typeof Subjects];
+
+describe('message definitions parse with their schemas', () => {
   const states = 'waiting, scheduled, ready, placed, running, success, failed, blocked, cancelled';
-  const bad: [keyof typeof Validators, unknown, string, string][] = [
+  const bad: [Defined, unknown, string, string][] = [
     ['list', { state: 'sleeping' }, 'state', `state: must be one of ${states} (got "sleeping")`],
     ['list', { state: 5 }, 'state', `state: must be one of ${states} (got 5)`],
     ['list', { limit: 0 }, 'limit', 'limit: must be >= 1 (got 0)'],
@@ -170,7 +173,7 @@ describe('Validators (message schemas)', () => {
     ['get', { name: 'a', runs: true }, 'runs', 'runs: unknown field'],
     ['cancel', {}, 'name', 'name: is required'],
     ['cancel', 5, 'value', 'value: must be an object (got 5)'],
-    ['runStop', { name: 'a', attempt: 0, reason: 'x' }, 'attempt', 'attempt: must be >= 1 (got 0)'],
+    ['agentStop', { name: 'a', attempt: 0, reason: 'x' }, 'attempt', 'attempt: must be >= 1 (got 0)'],
     ['hostAnnounce',
       { host: 'h', labels: {}, slots: 1, executors: [], cpu: 0, memory: 0, running: [{ name: 'a', attempt: 'x' }], at: 't' },
       'running[0].attempt', 'running[0].attempt: must be an integer (got "x")'],
@@ -179,14 +182,14 @@ describe('Validators (message schemas)', () => {
       'slots', 'slots: must be >= 0 (got -1)'],
   ];
   for (const [which, value, field, message] of bad) {
-    it(`${which}: ${message}`, () => assertRejects(() => Validators[which].parse(value), 'invalid_request', field, message));
+    it(`${which}: ${message}`, () => assertRejects(() => Subjects[which].parse(value), 'invalid_request', field, message));
   }
 
   it('list: a bad state gives a message starting with "state: "', () => {
-    assert.throws(() => Validators.list.parse({ state: 'sleeping' }), (err: Error) => err.message.startsWith('state: '));
+    assert.throws(() => Subjects.list.parse({ state: 'sleeping' }), (err: Error) => err.message.startsWith('state: '));
   });
 
-  const good: [keyof typeof Validators, unknown][] = [
+  const good: [Defined, unknown][] = [
     ['list', {}],
     ['list', { state: 'running', limit: 10000, after: 'x' }],
     ['get', { name: 'a-1' }],
@@ -198,10 +201,10 @@ describe('Validators (message schemas)', () => {
     ['hostsList', { state: 'draining', after: 'h1', limit: 10 }],
   ];
   for (const [which, value] of good) {
-    it(`${which} accepts ${JSON.stringify(value)}`, () => assert.deepEqual(Validators[which].parse(value), value));
+    it(`${which} accepts ${JSON.stringify(value)}`, () => assert.deepEqual(Subjects[which].parse(value), value));
   }
 
   it('list accepts every task state', () => {
-    for (const state of states.split(', ')) assert.deepEqual(Validators.list.parse({ state }), { state });
+    for (const state of states.split(', ')) assert.deepEqual(Subjects.list.parse({ state }), { state });
   });
 });

@@ -1,6 +1,6 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { decodeText, describeError, disposition, encode } from '@tangerine/bus';
-import { Limits, TangerineError, isTangerineError, nestsDeeper, utf8Bytes, type ErrorReply } from '@tangerine/contracts';
+import { Limits, TangerineError, isTangerineError, nestsDeeper, utf8Bytes, type ErrorReply, type Request } from '@tangerine/contracts';
 import type { ServiceContext } from './index.js';
 
 /** Room left in a reply for what wraps a page (the field names, the cursor). */
@@ -14,14 +14,17 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * Every reply fits in one NATS message: one that would not is answered with `reply_too_large`, and a reply that
  * cannot be sent at all is logged, never thrown (once, an exception here ended the process).
  */
-export function respond(
-  ctx: ServiceContext<unknown>, subject: string, queue: string, handler: (body: unknown) => Promise<unknown>,
+export function respond<T, R>(
+  ctx: ServiceContext<unknown>, request: Request<T, R>, queue: string, handler: (req: T) => Promise<R>,
 ): Subscription {
+  const { subject } = request;
+  // The request is parsed with the definition it is served under: an empty body, or null, is its `empty` if it has one.
+  const parsed = async (body: unknown): Promise<R> => handler(request.parse(request.empty === undefined ? body : body ?? request.empty));
   return ctx.bus.nc.subscribe(subject, {
     queue,
     callback: (err, msg) => {
       if (err) return;
-      void answer(ctx, msg, handler).catch((e: unknown) => ctx.log.error({ err: e, subject }, 'request not answered'));
+      void answer(ctx, msg, parsed).catch((e: unknown) => ctx.log.error({ err: e, subject }, 'request not answered'));
     },
   });
 }

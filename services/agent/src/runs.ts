@@ -1,5 +1,5 @@
-import { publishAll, type Bus } from '@tangerine/bus';
-import { Subjects, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
+import { outgoing, publishAll, type Bus } from '@tangerine/bus';
+import { DedupeIds, Subjects, type DedupeId, type Message, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
 import { ExecutorError, StartedBeforeError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
 import { RecentKeys } from './recent.js';
@@ -194,10 +194,10 @@ export class Runs {
     const reason = lost ? `run_lost: ${err.message}, which died before reporting it`
       : err instanceof ExecutorError ? err.message : `could not start: ${(err as Error).message}`;
     this.opts.log.warn({ task: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, reason }, lost ? 'run lost' : 'run did not start');
-    await this.report(Subjects.runExited.subject, {
+    await this.report(Subjects.runExited, {
       name: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, exit_code: null, reason, output: '',
       started_at: null, finished_at: this.opts.clock.now().toISOString(), ...(lost ? { lost } : {}),
-    }, `exited:${dispatch.name}:${dispatch.attempt}`);
+    }, DedupeIds.exited(dispatch.name, dispatch.attempt));
   }
 
   /**
@@ -214,7 +214,7 @@ export class Runs {
     let startReported: Promise<void> | null = null;
     if (startDelayMs !== null) {
       const reportStart = (): void => {
-        startReported = this.report(Subjects.runStarted.subject, { name, attempt, host, run_id: started.runId, at: started.startedAt }, `started:${key}`);
+        startReported = this.report(Subjects.runStarted, { name, attempt, host, run_id: started.runId, at: started.startedAt }, DedupeIds.started(name, attempt));
       };
       if (startDelayMs > 0) {
         entry.startReportTimer = setTimeout(() => {
@@ -240,7 +240,7 @@ export class Runs {
       await (startReported as Promise<void> | null)?.catch(() => undefined);
       const alone = startReported === null ? { run_id: started.runId } : {};
       // One report per attempt (the same dedupe id), lost or not.
-      await this.report(Subjects.runExited.subject, { name, attempt, host, ...end, ...alone }, `exited:${key}`);
+      await this.report(Subjects.runExited, { name, attempt, host, ...end, ...alone }, DedupeIds.exited(name, attempt));
       await started.cleanup?.();
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => {
@@ -270,10 +270,10 @@ export class Runs {
   }
 
   /** Publishes a report, retrying until NATS takes it: a result is never dropped while the agent lives. */
-  private async report(subject: string, data: RunStarted | RunExited, msgId: string): Promise<void> {
+  private async report<T extends RunStarted | RunExited>(message: Message<T>, data: NoInfer<T>, msgId: DedupeId): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await publishAll(this.opts.bus, [{ subject, data, msgId }]);
+        await publishAll(this.opts.bus, [outgoing(message, data, msgId)]);
         return;
       } catch (err) {
         if (this.stopping && attempt > 3) throw err;

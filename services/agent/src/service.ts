@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { consumeBatches, decode, encode, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, Validators, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
+import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
+import { Streams, Subjects, TangerineError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
@@ -43,7 +43,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
       running: runs.list(), free_slots: Math.max(0, slots - runs.count()), boot,
       at: ctx.clock.now().toISOString(),
     };
-    ctx.bus.nc.publish(Subjects.hostAnnounce.subject, encode(message));
+    publishCore(ctx.bus, Subjects.hostAnnounce, message);
   };
   announce();
   const heartbeat = setInterval(announce, config.heartbeatMs);
@@ -104,8 +104,8 @@ type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; sto
 
 /** What the placer and intake send this host (its consumer reads `agents.<host>.>`), read and checked. */
 function readAgentMessage(m: JsMsg, host: string): AgentMessage {
-  if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Validators.runDispatch) };
-  if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Validators.runStop) };
+  if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Subjects.agentRun) };
+  if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Subjects.agentStop) };
   throw new TangerineError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
 }
 

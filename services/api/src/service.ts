@@ -1,4 +1,4 @@
-import { Limits, Subjects, TangerineError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
+import { Limits, Subjects, TangerineError, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
 import { countTasksByState, getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -18,27 +18,23 @@ const DEPTHS_EVERY_MS = 15_000;
 export async function start(ctx: ServiceContext): Promise<Stop> {
   const notFound = (name: string): TangerineError => new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' });
   const subs = [
-    respond(ctx, Subjects.get.subject, QUEUE, async (body): Promise<TaskView> => {
-      const req = Validators.get.parse(body);
+    respond(ctx, Subjects.get, QUEUE, async (req): Promise<TaskView> => {
       const task = await getTask(ctx.ledger, req.name);
       if (!task) throw notFound(req.name);
       return task;
     }),
-    respond(ctx, Subjects.list.subject, QUEUE, async (body): Promise<TaskList> => {
-      const req = Validators.list.parse(body ?? {});
+    respond(ctx, Subjects.list, QUEUE, async (req): Promise<TaskList> => {
       const limit = pageSize(req.limit, DEFAULT_PAGE);
       const page = fitPage(await listTasks(ctx.ledger, { ...req, limit }), limit, replyBudget(ctx), (t) => t.name);
       return { tasks: page.items, next: page.next };
     }),
-    respond(ctx, Subjects.runs.subject, QUEUE, async (body): Promise<RunList> => {
-      const req = Validators.runs.parse(body);
+    respond(ctx, Subjects.runs, QUEUE, async (req): Promise<RunList> => {
       const limit = pageSize(req.limit, Limits.runsPerTask, Limits.runsPerPage);
       const { runs, next } = await readRuns(ctx.ledger, req.name, { limit, ...(req.before ? { before: req.before } : {}) });
       if (runs.length === 0 && !(await getTask(ctx.ledger, req.name))) throw notFound(req.name);
       return { name: req.name, runs, next };
     }),
-    respond(ctx, Subjects.output.subject, QUEUE, async (body): Promise<RunOutput> => {
-      const req = Validators.output.parse(body);
+    respond(ctx, Subjects.output, QUEUE, async (req): Promise<RunOutput> => {
       const output = await readOutput(ctx.ledger, req.name, req.attempt);
       if (output === null) throw new TangerineError('not_found', `attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
       return { name: req.name, attempt: req.attempt, output };

@@ -1,5 +1,5 @@
-import type { Outgoing } from '@tangerine/bus';
-import { Subjects, type HostEvent, type HostState, type TaskEvent } from '@tangerine/contracts';
+import { hostEventMessage, type Outgoing } from '@tangerine/bus';
+import type { HostEvent, HostState, TaskEvent } from '@tangerine/contracts';
 import { announce as announceTasks } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 
@@ -14,9 +14,7 @@ export async function announce(ctx: ServiceContext, hosts: HostEvent[], tasks: T
     if (h.state === 'down' || h.state === 'removed') ctx.log.warn(line, `host ${h.state}`);
     else ctx.log.info(line, `host ${h.state}`);
   }
-  const hostMessages: Outgoing[] = hosts.map((h) => ({
-    subject: Subjects.hostEvents.make(h.host, h.state), data: h, msgId: `host:${h.host}:${h.state}:${h.at}`,
-  }));
+  const hostMessages: Outgoing[] = hosts.map(hostEventMessage);
   // Every task change here comes from a host lost or a run lost: worth a warning, whatever the task's new state.
   await announceTasks(ctx, tasks, [...others, ...hostMessages], () => 'warn');
 }

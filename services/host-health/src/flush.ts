@@ -1,5 +1,5 @@
-import { disposition, type Outgoing } from '@tangerine/bus';
-import { Subjects, type HostEvent, type TaskEvent } from '@tangerine/contracts';
+import { disposition, stopMessage, type Outgoing } from '@tangerine/bus';
+import { DedupeIds, type HostEvent, type TaskEvent } from '@tangerine/contracts';
 import { findStaleRuns, recordHeartbeats, requeueLostRuns, type Heartbeat } from '@tangerine/ledger';
 import type { ServiceContext } from './config.js';
 import { announce, hostEvent } from './announce.js';
@@ -24,10 +24,7 @@ export async function flush(ctx: ServiceContext, beats: Heartbeat[]): Promise<vo
   const stale = await findStaleRuns(ctx.ledger, heldRuns(beats));
   const stops: Outgoing[] = stale.map((s) => {
     ctx.log.warn({ task: s.name, attempt: s.attempt, host: s.host, reason: s.reason }, 'stopping a stale run');
-    return {
-      subject: Subjects.agentStop.make(s.host), data: { name: s.name, attempt: s.attempt, reason: `stale: ${s.reason}` },
-      msgId: `stale:${s.host}:${s.name}:${s.attempt}`,
-    };
+    return stopMessage(s, `stale: ${s.reason}`, DedupeIds.stale(s.host, s.name, s.attempt));
   });
   await announce(ctx, hostEvents, taskEvents, stops);
 }

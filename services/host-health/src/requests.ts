@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { publishAll } from '@tangerine/bus';
-import { Limits, Subjects, TangerineError, Validators, type HostEvent, type HostList } from '@tangerine/contracts';
+import { hostEventMessage, publishAll } from '@tangerine/bus';
+import { Limits, Subjects, TangerineError, type HostDrained, type HostEvent, type HostList, type HostRequest } from '@tangerine/contracts';
 import { setDraining, viewHosts } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -9,25 +9,23 @@ const QUEUE = 'tangerine-host-health';
 
 /** hosts.list, hosts.drain, hosts.undrain: request/reply, shared by the replicas. */
 export function serveHostRequests(ctx: ServiceContext): Subscription[] {
-  const drain = (draining: boolean) => async (body: unknown) => {
-    const { host } = Validators.hostRequest.parse(body);
+  const drain = (draining: boolean) => async ({ host }: HostRequest): Promise<HostDrained> => {
     const changed = await setDraining(ctx.ledger, host, draining);
     if (!changed) throw new TangerineError('not_found', `host: no host named "${host}"`, { field: 'host' });
     if (changed.from !== changed.state) {
-      const event: HostEvent = { host, state: changed.state, from: changed.from, reason: draining ? 'hosts.drain' : 'hosts.undrain', at: ctx.clock.now().toISOString() };
+      const event: HostEvent = { host, state: changed.state, from: changed.from, reason: (draining ? Subjects.hostsDrain : Subjects.hostsUndrain).subject, at: ctx.clock.now().toISOString() };
       ctx.log.info({ host, state: changed.state, from: changed.from }, `host ${changed.state}`);
-      await publishAll(ctx.bus, [{ subject: Subjects.hostEvents.make(host, changed.state), data: event, msgId: `host:${host}:${changed.state}:${event.at}` }]);
+      await publishAll(ctx.bus, [hostEventMessage(event)]);
     }
     return { host, state: changed.state };
   };
   return [
-    respond(ctx, Subjects.hostsList.subject, QUEUE, async (body): Promise<HostList> => {
-      const req = Validators.hostsList.parse(body ?? {});
+    respond(ctx, Subjects.hostsList, QUEUE, async (req): Promise<HostList> => {
       const limit = pageSize(req.limit, Limits.pageItems);
       const page = fitPage(await viewHosts(ctx.ledger, { ...req, limit }), limit, replyBudget(ctx), (h) => h.host);
       return { hosts: page.items, next: page.next };
     }),
-    respond(ctx, Subjects.hostsDrain.subject, QUEUE, drain(true)),
-    respond(ctx, Subjects.hostsUndrain.subject, QUEUE, drain(false)),
+    respond(ctx, Subjects.hostsDrain, QUEUE, drain(true)),
+    respond(ctx, Subjects.hostsUndrain, QUEUE, drain(false)),
   ];
 }

@@ -1,5 +1,5 @@
 import { decode, disposition } from '@tangerine/bus';
-import { Subjects, Validators } from '@tangerine/contracts';
+import { Subjects } from '@tangerine/contracts';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { Evidence } from './evidence.js';
@@ -31,7 +31,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     callback: (err, msg) => {
       if (err) return;
       try {
-        buffer.add(decode(msg.data, Validators.hostAnnounce), clock.now());
+        buffer.add(decode(msg.data, Subjects.hostAnnounce), clock.now());
       } catch (e) {
         ctx.metrics.inc('announcements_refused');
         log.warn({ err: e }, 'unreadable host announcement ignored');

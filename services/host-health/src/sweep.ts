@@ -1,5 +1,5 @@
-import { publishAll } from '@tangerine/bus';
-import { Subjects, type FleetEvent } from '@tangerine/contracts';
+import { outgoing, publishAll } from '@tangerine/bus';
+import { DedupeIds, Subjects, type FleetEvent } from '@tangerine/contracts';
 import { countSilentHosts, markHostsDown, removeHosts, requeueFromDownHosts } from '@tangerine/ledger';
 import type { ServiceContext } from './config.js';
 import { announce, hostEvent } from './announce.js';
@@ -57,6 +57,6 @@ async function announceSilence(
   const event: FleetEvent = { kind, ...counts, reason, at: now.toISOString() };
   if (kind === 'silence_suspected') ctx.log.error({ silent: counts.silent, total: counts.total }, reason);
   else ctx.log.warn({ silent: counts.silent, total: counts.total }, reason);
-  await publishAll(ctx.bus, [{ subject: Subjects.fleetEvents.make(kind), data: event, msgId: `fleet:${kind}:${event.at}` }]);
+  await publishAll(ctx.bus, [outgoing(Subjects.fleetEvents.at(kind), event, DedupeIds.fleet(event))]);
 }
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Limits } from '@tangerine/contracts';
+import { Limits, Subjects } from '@tangerine/contracts';
 import { parseCommand } from './commands.js';
 
 const MAX_SPECS_PER_MESSAGE = Limits.specsPerMessage;
@@ -12,14 +12,14 @@ const parse = (subject: string, payload: unknown) =>
 
 describe('parseCommand', () => {
   it('reads one spec', () => {
-    const [p] = parse('tasks.submit', { name: 'a', image: 'busybox' });
+    const [p] = parse(Subjects.submit.subject, { name: 'a', image: 'busybox' });
     assert.equal(p?.kind, 'submit');
     assert.equal(p?.key, '42');
     assert.equal(p?.kind === 'submit' && p.submission.spec.name, 'a');
   });
 
   it('reads a list of specs, each judged on its own, with a key per position', () => {
-    const parsed = parse('tasks.submit', [{ name: 'a', image: 'busybox' }, { name: 'bad name', image: 'busybox' }, { name: 'c', executor: 'process', command: 'true' }]);
+    const parsed = parse(Subjects.submit.subject, [{ name: 'a', image: 'busybox' }, { name: 'bad name', image: 'busybox' }, { name: 'c', executor: 'process', command: 'true' }]);
     assert.deepEqual(parsed.map((p) => [p.kind, p.key, p.seq]), [['submit', '42:0', 42], ['invalid', '42:1', 42], ['submit', '42:2', 42]]);
     const bad = parsed[1]!;
     assert.ok(bad.kind === 'invalid');
@@ -30,22 +30,22 @@ describe('parseCommand', () => {
 
   it('refuses a list longer than the limit, whole', () => {
     const list = Array.from({ length: MAX_SPECS_PER_MESSAGE + 1 }, (_, i) => ({ name: `t${i}`, image: 'busybox' }));
-    const parsed = parse('tasks.submit', list);
+    const parsed = parse(Subjects.submit.subject, list);
     assert.equal(parsed.length, 1);
     assert.ok(parsed[0]!.kind === 'invalid');
     assert.equal(parsed[0]!.rejection.reason, `spec: a list may hold at most ${MAX_SPECS_PER_MESSAGE} specs (got ${MAX_SPECS_PER_MESSAGE + 1}); send several messages`);
   });
 
-  it('an empty list is nothing to do', () => assert.deepEqual(parse('tasks.submit', []), []));
+  it('an empty list is nothing to do', () => assert.deepEqual(parse(Subjects.submit.subject, []), []));
 
   it('a list is not a cancel', () => {
-    const [p] = parse('tasks.cancel', [{ name: 'a' }]);
+    const [p] = parse(Subjects.cancel.subject, [{ name: 'a' }]);
     assert.ok(p?.kind === 'invalid');
     assert.equal(p.rejection.field, 'name');
   });
 
   it('malformed JSON is one rejection', () => {
-    const [p] = parse('tasks.submit', '[{"name": ');
+    const [p] = parse(Subjects.submit.subject, '[{"name": ');
     assert.ok(p?.kind === 'invalid');
     assert.equal(p.rejection.code, 'invalid_json');
   });
@@ -63,7 +63,7 @@ describe('parseCommand: what a stranger may send', () => {
   ];
   for (const [label, text, field, reason] of cases) {
     it(`${label}: one rejection naming ${field}`, () => {
-      const subject = label.startsWith('a cancel') ? 'tasks.cancel' : 'tasks.submit';
+      const subject = label.startsWith('a cancel') ? Subjects.cancel.subject : Subjects.submit.subject;
       const parsed = parseCommand(subject, 7, enc.encode(text), NOW);
       assert.equal(parsed.length, 1);
       const p = parsed[0]!;
@@ -76,7 +76,7 @@ describe('parseCommand: what a stranger may send', () => {
   }
 
   it('a rejection of a spec of a list names its index', () => {
-    const parsed = parse('tasks.submit', [{ name: 'ok', image: 'busybox' }, { name: 'b', image: 5 }]);
+    const parsed = parse(Subjects.submit.subject, [{ name: 'ok', image: 'busybox' }, { name: 'b', image: 5 }]);
     const bad = parsed[1]!;
     assert.ok(bad.kind === 'invalid');
     assert.deepEqual([bad.rejection.seq, bad.rejection.index, bad.rejection.field], [42, 1, 'image']);

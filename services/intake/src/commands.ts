@@ -1,6 +1,6 @@
 import { decodeText } from '@tangerine/bus';
 import {
-  Limits, Subjects, TangerineError, Validators, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
+  Limits, Subjects, TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
 } from '@tangerine/contracts';
 import type { Submission } from '@tangerine/ledger';
 
@@ -58,7 +58,7 @@ function parseCancel(value: unknown): string {
   if (typeof value !== 'object' || value === null || typeof name !== 'string') {
     throw new TangerineError('invalid_request', 'name: is required (send {"name": "<task>"})', { field: 'name' });
   }
-  return Validators.cancel.parse(value).name;
+  return Subjects.cancel.parse(value).name;
 }
 
 /** A rejection; the payload is shown as submitted, shortened (and, for bytes, decoded first). */

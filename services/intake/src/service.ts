@@ -1,5 +1,5 @@
-import { describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
+import { describeError, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
+import { DedupeIds, Streams, TangerineError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { consumeService, publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -20,7 +20,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     // A command that failed every try is answered on tasks.rejected: nothing is lost silently.
     refuse: async (m, err) => {
       const reason = new TangerineError('unprocessable', `spec: could not be handled (${describeError(err)}); it was set aside`);
-      await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, m.data, ctx.clock.now(), { seq: m.seq, index: null }), `reject:${m.seq}`)]);
+      await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, m.data, ctx.clock.now(), { seq: m.seq, index: null }), DedupeIds.rejection(m.seq))]);
     },
   });
 }
@@ -33,7 +33,7 @@ async function handleCommands(ctx: ServiceContext, batch: Delivered<Parsed[]>[])
   for (const p of parsed) {
     if (p.kind === 'invalid') {
       ctx.log.warn({ task: p.rejection.name, attempt: null, host: null, code: p.rejection.code, reason: p.rejection.reason }, 'submission rejected');
-      out.push(rejectionMessage(p.rejection, `reject:${p.key}`));
+      out.push(rejectionMessage(p.rejection, DedupeIds.rejection(p.key)));
     }
   }
   const submissions = parsed.flatMap((p) => (p.kind === 'submit' ? [p.submission] : []));
@@ -49,7 +49,7 @@ async function handleCommands(ctx: ServiceContext, batch: Delivered<Parsed[]>[])
     for (const r of result.rejected) {
       ctx.log.warn({ task: r.name, attempt: null, host: null, code: r.error.code, reason: r.error.message }, 'submission rejected');
       const p = texts.get(r.key ?? '');
-      rejections.push(rejectionMessage(rejection(r.name, r.error, p?.text ?? '', now, { seq: r.seq, index: p?.index ?? null }), `reject:${r.key ?? r.seq}`));
+      rejections.push(rejectionMessage(rejection(r.name, r.error, p?.text ?? '', now, { seq: r.seq, index: p?.index ?? null }), DedupeIds.rejection(r.key ?? r.seq)));
     }
     await publishEvents(ctx, result.events, rejections);
   }
@@ -69,7 +69,7 @@ async function cancel(
   const out: Outgoing[] = [];
   for (const s of result.stops) {
     ctx.log.info({ task: s.name, attempt: s.attempt, host: s.host }, 'stopping cancelled run');
-    out.push({ subject: Subjects.agentStop.make(s.host), data: { name: s.name, attempt: s.attempt, reason: 'cancelled' }, msgId: `stop:${s.name}:${s.attempt}` });
+    out.push(stopMessage(s, 'cancelled', DedupeIds.stop(s.name, s.attempt)));
   }
   for (const e of result.events) ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host }, 'task cancelled');
   const refused = [
@@ -81,7 +81,7 @@ async function cancel(
   ];
   for (const { name, err } of refused) {
     for (const c of cancels.filter((c) => c.name === name)) {
-      out.push(rejectionMessage(rejection(name, err, c.text, now, { seq: c.seq, index: null }), `reject:${c.seq}`));
+      out.push(rejectionMessage(rejection(name, err, c.text, now, { seq: c.seq, index: null }), DedupeIds.rejection(c.seq)));
     }
   }
   return { events: result.events, out };

@@ -1,5 +1,5 @@
 import { decode, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, Validators, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
+import { Streams, Subjects, TangerineError, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { announce, consumeService } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -32,8 +32,8 @@ type Report = { kind: 'started'; report: RunStarted } | { kind: 'exited'; report
 
 /** A report on a subject the stream captures but no one sends is set aside like any unreadable one. */
 function readReport(m: JsMsg): Report {
-  if (m.subject === Subjects.runStarted.subject) return { kind: 'started', report: decode(m.data, Validators.runStarted) };
-  if (m.subject === Subjects.runExited.subject) return { kind: 'exited', report: decode(m.data, Validators.runExited) };
+  if (m.subject === Subjects.runStarted.subject) return { kind: 'started', report: decode(m.data, Subjects.runStarted) };
+  if (m.subject === Subjects.runExited.subject) return { kind: 'exited', report: decode(m.data, Subjects.runExited) };
   throw new TangerineError('invalid_message', `subject: ${m.subject} carries no run report`, { field: 'subject' });
 }
 

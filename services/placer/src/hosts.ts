@@ -1,5 +1,5 @@
 import { decode, type Bus } from '@tangerine/bus';
-import { Subjects, Validators, type HostAnnounce } from '@tangerine/contracts';
+import { Subjects, type HostAnnounce } from '@tangerine/contracts';
 import { listHosts, type Ledger } from '@tangerine/ledger';
 import type { Logger, Stop } from '@tangerine/runtime';
 import { Fleet } from './scoring.js';
@@ -102,7 +102,7 @@ export function subscribeAnnouncements(bus: Bus, view: HostView, log: Logger): S
     callback: (err, msg) => {
       if (err) return;
       try {
-        view.see(decode(msg.data, Validators.hostAnnounce));
+        view.see(decode(msg.data, Subjects.hostAnnounce));
       } catch (e) {
         log.warn({ err: e }, 'unreadable host announcement ignored');
       }

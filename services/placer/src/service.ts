@@ -1,5 +1,5 @@
-import { decode, type Outgoing } from '@tangerine/bus';
-import { SLOT_FREEING_STATES, Subjects, Validators, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
+import { decode, outgoing, type Outgoing } from '@tangerine/bus';
+import { DedupeIds, SLOT_FREEING_STATES, Subjects, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
 import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
 import { publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -85,7 +85,7 @@ export async function start(ctx: ServiceContext, opts: { usageRefreshMs?: number
     callback: (err, msg) => {
       if (err) return;
       try {
-        const event = decode(msg.data, Validators.taskEvent);
+        const event = decode(msg.data, Subjects.events);
         const freed = usage.release(event.name, event.attempt);
         if (state === 'ready' || (freed && backlog)) nudge();
       } catch (e) {
@@ -148,7 +148,7 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
 }
 
 function dispatchMessage(dispatch: RunDispatch): Outgoing {
-  return { subject: Subjects.agentRun.make(dispatch.host), data: dispatch, msgId: `run:${dispatch.name}:${dispatch.attempt}` };
+  return outgoing(Subjects.agentRun.at(dispatch.host), dispatch, DedupeIds.run(dispatch.name, dispatch.attempt));
 }
 
 /**

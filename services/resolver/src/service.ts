@@ -1,5 +1,5 @@
 import { decode } from '@tangerine/bus';
-import { Streams, Subjects, UNSUCCESSFUL_STATES, Validators } from '@tangerine/contracts';
+import { Streams, Subjects, UNSUCCESSFUL_STATES } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { announce, consumeService } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -18,7 +18,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       stream: Streams.events.name,
       durable: `resolver-${state}`,
       filter: Subjects.eventsInState(state),
-      decode: (m) => decode(m.data, Validators.taskEvent).name,
+      decode: (m) => decode(m.data, Subjects.events).name,
       handle: async (batch) => announce(ctx, await blockDependents(ctx.ledger, batch.map((d) => d.value))),
     }));
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { connectBus, consumeBatches, publishAll, watchMaxDeliveries, MAX_TRIES, type Bus } from '@tangerine/bus';
+import { connectBus, consumeBatches, encode, watchMaxDeliveries, MAX_TRIES, type Bus } from '@tangerine/bus';
 import { Streams, Subjects, TangerineError, type DeadLetter } from '@tangerine/contracts';
 import { createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
@@ -32,7 +32,7 @@ describe('the consumer loop', () => {
   });
 
   const send = (subject: string, values: unknown[]) =>
-    publishAll(bus, values.map((data, i) => ({ subject, data, msgId: `${subject}:${i}:${Date.now()}` })));
+    Promise.all(values.map((data, i) => bus.publisher.publish(subject, encode(data), `${subject}:${i}:${Date.now()}`)));
   const pending = async (durable: string) => {
     const c = await bus.jsm.consumers.info(Streams.reports.name, durable);
     return c.num_pending + c.num_ack_pending;

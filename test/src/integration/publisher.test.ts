@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectBus, JetStreamPublisher, publishAll, type Bus } from '@tangerine/bus';
-import { Streams, isTangerineError } from '@tangerine/contracts';
+import { connectBus, eventMessage, JetStreamPublisher, publishAll, type Bus } from '@tangerine/bus';
+import { Streams, isTangerineError, type TaskEvent } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 
 const enc = new TextEncoder();
+const event = (name: string): TaskEvent => ({
+  name, state: 'ready', from: null, attempt: 0, failures: 0, version: 1, host: null, reason: null, exit_code: null, at: new Date(0).toISOString(),
+});
 
 /** JetStream publishes through the bus's own publisher (dedupe id in a header, acks to one subscription). */
 describe('JetStream publisher', () => {
@@ -25,17 +28,14 @@ describe('JetStream publisher', () => {
     (await bus.jsm.streams.info(Streams.events.name, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
 
   it('stores every message of a batch, and a second copy with the same id is dropped', async () => {
-    await publishAll(bus, [
-      { subject: 'tasks.events.pub-a.ready', data: { n: 1 }, msgId: 'pub-a:1:ready' },
-      { subject: 'tasks.events.pub-b.ready', data: { n: 2 }, msgId: 'pub-b:1:ready' },
-    ]);
-    await publishAll(bus, [{ subject: 'tasks.events.pub-a.ready', data: { n: 1 }, msgId: 'pub-a:1:ready' }]);
+    await publishAll(bus, [eventMessage(event('pub-a')), eventMessage(event('pub-b'))]);
+    await publishAll(bus, [eventMessage(event('pub-a'))]);
     assert.equal(await stored('tasks.events.pub-a.ready'), 1);
     assert.equal(await stored('tasks.events.pub-b.ready'), 1);
   });
 
   it('a subject no stream captures is refused with a retryable error naming it', async () => {
-    await assert.rejects(publishAll(bus, [{ subject: 'nowhere.at.all', data: {}, msgId: 'x' }]), (err: unknown) => {
+    await assert.rejects(bus.publisher.publish('nowhere.at.all', enc.encode('{}'), 'x'), (err: unknown) => {
       assert.ok(isTangerineError(err));
       assert.equal(err.code, 'bus_unavailable');
       assert.equal(err.retryable, true);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ErrorCodes, Streams, Subjects, TASK_STATES, parseTaskSpec } from '@tangerine/contracts';
+import { DedupeIds, ErrorCodes, Streams, Subjects, TASK_STATES, parseTaskSpec, type TaskState } from '@tangerine/contracts';
 import { ROOT } from '../helpers/processes.js';
 
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -39,6 +39,11 @@ describe('README', () => {
       assert.ok(readme.includes(`\`${documented}`), f.wildcard);
     }
     for (const stream of Object.values(Streams)) assert.ok(readme.includes(stream.name), stream.name);
+  });
+
+  it('documents the event id that is sent', () => {
+    const documented = /`tasks\.events\.<name>\.<state>`.*dedupe id `([^`]+)`/.exec(readme)?.[1];
+    assert.equal(documented, DedupeIds.event({ name: '<name>', version: '<version>' as unknown as number, state: '<state>' as TaskState }));
   });
 
   it('documents every environment variable the services read', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import {
-  connectBus, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, ensureStreams, publishAll, type Bus,
+  connectBus, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, encode, ensureStreams, type Bus,
 } from '@tangerine/bus';
 import { Streams, isTangerineError } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
@@ -12,6 +12,8 @@ const log = createLogger('test', { level: 'silent', pretty: false });
 const DAY_NS = 86400 * 1_000_000_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** Publishes as a user would, with an id of its own: no definition or dedupe id of Tangerine's needed. */
+const publish = (b: Bus, subject: string, data: unknown, msgId: string) => b.publisher.publish(subject, encode(data), msgId);
 const submit = (n: number) => ({ name: `limit-${n}`, executor: 'process', command: ['true'], env: { PAD: 'x'.repeat(200) } });
 
 /** ensureStreams on a real nats-server: limits brought onto streams made without them, and a full work queue refusing. */
@@ -44,7 +46,7 @@ describe('stream limits', () => {
   const state = async (name: string) => (await bus.jsm.streams.info(name)).state;
 
   it('brings max_bytes and discard onto streams made without them, keeping what they hold', async () => {
-    await publishAll(bus, [1, 2, 3].map((n) => ({ subject: 'tasks.submit', data: submit(n), msgId: `limit-${n}` })));
+    await Promise.all([1, 2, 3].map((n) => publish(bus, 'tasks.submit', submit(n), `limit-${n}`)));
     const changes = await ensureStreams(bus.jsm);
     assert.deepEqual(changes.map((c) => [c.stream, c.created, c.changed.sort(), c.notes]), [
       [Streams.commands.name, false, ['discard', 'max_bytes'], []],
@@ -76,7 +78,7 @@ describe('stream limits', () => {
     let refusal: unknown = null;
     for (let n = 10; n < 100 && refusal === null; n++) {
       try {
-        await publishAll(bus, [{ subject: 'tasks.submit', data: submit(n), msgId: `limit-${n}` }]);
+        await publish(bus, 'tasks.submit', submit(n), `limit-${n}`);
         accepted += 1;
       } catch (err) {
         refusal = err;
@@ -113,7 +115,7 @@ describe('stream limits', () => {
     try {
       assert.equal((await config(Streams.events.name)).max_bytes, 4096);
       const events = Array.from({ length: 40 }, (_, n) => ({ subject: `tasks.events.limit-${n}.ready`, data: submit(n), msgId: `ev-${n}` }));
-      for (const e of events) await publishAll(second, [e]);
+      for (const e of events) await publish(second, e.subject, e.data, e.msgId);
       const s = await state(Streams.events.name);
       assert.ok(s.bytes <= 4096, `${s.bytes} bytes`);
       assert.ok(s.first_seq > 1, 'the oldest events went');

@@ -1,0 +1,38 @@
+import type { FleetEvent, HostEvent, TaskEvent } from './messages.js';
+
+declare const dedupe: unique symbol;
+
+/**
+ * A JetStream dedupe id (`Nats-Msg-Id`): the stream drops a second message with the same id inside its duplicate
+ * window (120 s). Only the functions of DedupeIds make one, so every sender of a kind of message builds its id the
+ * same way: two senders of one fact (a placer and the one that took over, a redelivered batch) send one id.
+ */
+export type DedupeId = string & { readonly [dedupe]: true };
+
+const id = (text: string): DedupeId => text as DedupeId;
+
+export const DedupeIds = {
+  /**
+   * A task's state change, `<name>:<version>:<state>` (the README's Subjects table): the row's version only ever
+   * grows, so it names one change, however often the change is published again (host-health's outbox sweep).
+   */
+  event: (e: Pick<TaskEvent, 'name' | 'version' | 'state'>): DedupeId => id(`${e.name}:${e.version}:${e.state}`),
+  /** A run sent to its host's agent: one per attempt, whichever placer sends it. */
+  run: (name: string, attempt: number): DedupeId => id(`run:${name}:${attempt}`),
+  /** The stop of a cancelled task's run. */
+  stop: (name: string, attempt: number): DedupeId => id(`stop:${name}:${attempt}`),
+  /** The stop of a run a host still holds though the ledger moved on from it (fencing): one per host and attempt. */
+  stale: (host: string, name: string, attempt: number): DedupeId => id(`stale:${host}:${name}:${attempt}`),
+  /** An agent's report that a run started. */
+  started: (name: string, attempt: number): DedupeId => id(`started:${name}:${attempt}`),
+  /** An agent's report that a run ended (or never started, or was lost): one per attempt, whatever its content. */
+  exited: (name: string, attempt: number): DedupeId => id(`exited:${name}:${attempt}`),
+  /** A host's state change, at the moment host-health decided it. */
+  host: (e: Pick<HostEvent, 'host' | 'state' | 'at'>): DedupeId => id(`host:${e.host}:${e.state}:${e.at}`),
+  /** A change in what host-health says of the fleet. */
+  fleet: (e: Pick<FleetEvent, 'kind' | 'at'>): DedupeId => id(`fleet:${e.kind}:${e.at}`),
+  /** A message set aside: one dead letter per stream message, however often it is set aside. */
+  dead: (stream: string, seq: number): DedupeId => id(`dead:${stream}:${seq}`),
+  /** A command's rejection: its stream sequence, or `<seq>:<index>` for one spec of a list. */
+  rejection: (key: string | number): DedupeId => id(`reject:${key}`),
+} as const;
