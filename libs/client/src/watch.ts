@@ -54,7 +54,15 @@ export class Watch implements AsyncIterable<WatchEvent> {
     this.halt();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+  private iterator: AsyncGenerator<WatchEvent> | null = null;
+
+  /** One iterator per watch: a second `for await` goes on where the first left off. */
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    this.iterator ??= this.events();
+    return this.iterator;
+  }
+
+  private async *events(): AsyncGenerator<WatchEvent> {
     try {
       for await (const m of this.source) {
         if (this.stopped) return;
