@@ -107,6 +107,7 @@ export class TangerineClient {
    * here: with `wait`, the rejection (code, field, reason) or the task's first state comes back in `outcome`.
    */
   async submit(spec: unknown, options: SubmitOptions = {}): Promise<Stored & { outcome?: Outcome }> {
+    if (options.wait && Array.isArray(spec)) throw new InvalidRequestError('spec', 'spec: wait takes one spec, not a list (watch the names instead)', { subject: Commands.submit });
     const name = nameOf(spec);
     const accepted = (e: TaskEvent): boolean => e.from === null || isFinished(e.from);
     return this.command(Commands.submit, spec, name, accepted, options);
