@@ -43,6 +43,12 @@ describe('libs/client', () => {
     assert.equal(again.seq, stored.seq);
   });
 
+  it('refuses to wait on a list of specs', async () => {
+    const err = await client.submit([quick('l-1'), quick('l-2')], { wait: true }).then(() => assert.fail('stored'), (e: unknown) => e);
+    assert.ok(err instanceof InvalidRequestError, String(err));
+    assert.equal(err.field, 'spec');
+  });
+
   it('gives the rejection of a bad spec with its code and field', async () => {
     const stored = await client.submit({ name: 'bad', executor: 'process', command: ['true'], max_retries: -1 }, { wait: true });
     assert.equal(stored.outcome?.rejected?.seq, stored.seq);
@@ -134,10 +140,20 @@ describe('libs/client', () => {
 
   it('watches one task’s events in order, from now', async () => {
     const watch = await client.watch({ name: 'watched' });
+    const live = client.live({ name: 'watched' });
+    await client.nc.flush();
     await client.submit(quick('watched'));
-    const events = await takeUntil(watch, (e) => e.kind === 'task' && e.event.state === 'success');
-    assert.deepEqual(events.map((e) => (e.kind === 'task' ? e.event.state : e.kind)), ['ready', 'placed', 'running', 'success']);
-    assert.ok(events.every((e) => e.subject.startsWith('tasks.events.watched.')));
+    const success = (e: WatchEvent): boolean => e.kind === 'task' && e.event.state === 'success';
+    const events = await takeUntil(watch, success);
+    const states = (list: WatchEvent[]): string[] => list.map((e) => (e.kind === 'task' ? e.event.state : e.kind));
+    assert.deepEqual(states(events), ['ready', 'placed', 'running', 'success']);
+    assert.ok(events.every((e) => e.subject.startsWith('tasks.events.watched.') && e.seq !== null));
+    // The live watch (core NATS) sees the same events, without stream positions.
+    const seen = await takeUntil(live, success);
+    live.stop();
+    watch.stop();
+    assert.deepEqual(seen.map((e) => e.event), events.map((e) => e.event));
+    assert.ok(seen.every((e) => e.seq === null));
   });
 
   it('resumes a watch from a stream sequence and misses nothing', async () => {
@@ -157,6 +173,10 @@ describe('libs/client', () => {
       return names.every((n) => done.has(n));
     });
     const tail = await takeUntil(rest, (e) => e.seq === all[all.length - 1]!.seq);
+    const oldest = await client.watch({ kinds: ['task'], from: 'first' });
+    const [firstEver] = await take(oldest, 1);
+    oldest.stop();
+    assert.ok(firstEver!.seq! < start, `the first event kept, ${firstEver!.seq}, is before ${start}`);
     whole.stop();
     rest.stop();
     assert.ok(all.length >= names.length * 4, `${all.length} events`);
