@@ -79,6 +79,8 @@ const TASK_NAME = new RegExp(TASK_NAME_PATTERN);
 export class TangerineClient {
   readonly js: JetStreamClient;
   private jsm: Promise<JetStreamManager> | null = null;
+  /** Watches not yet stopped: `close()` stops them, so that no ordered consumer outlives the client. */
+  private readonly open = new Set<Watch>();
   readonly requestTimeoutMs: number;
 
   private constructor(readonly nc: NatsConnection, private readonly owned: boolean, requestTimeoutMs?: number) {
@@ -99,6 +101,7 @@ export class TangerineClient {
 
   /** Closes the connection (if the client opened it), after its pending messages are sent. */
   async close(): Promise<void> {
+    for (const w of [...this.open]) w.stop();
     if (this.owned && !this.nc.isClosed()) await this.nc.drain();
   }
 
@@ -194,7 +197,7 @@ export class TangerineClient {
     try {
       const consumer = await this.js.consumers.get(eventStream, opts);
       const messages = await consumer.consume({ max_messages: 256 });
-      return new Watch(fromConsumer(messages), kinds, () => void messages.stop(), start);
+      return this.track(new Watch(fromConsumer(messages, (e) => this.natsError(e, eventStream)), kinds, () => void messages.stop(), start));
     } catch (err) {
       throw this.natsError(err, eventStream);
     }
@@ -208,7 +211,13 @@ export class TangerineClient {
     const kinds = kindsOf(options);
     const subjects = options.name !== undefined ? [taskEventsOf(options.name)] : [...kinds].map((k) => EventKinds[k].wildcard);
     const queue = this.subscribe(subjects);
-    return new Watch(queue, kinds, () => queue.close(), null);
+    return this.track(new Watch(queue, kinds, () => queue.close(), null));
+  }
+
+  private track(watch: Watch): Watch {
+    this.open.add(watch);
+    watch.onStop(() => this.open.delete(watch));
+    return watch;
   }
 
   /**

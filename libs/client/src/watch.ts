@@ -52,6 +52,14 @@ export class Watch implements AsyncIterable<WatchEvent> {
     if (this.stopped) return;
     this.stopped = true;
     this.halt();
+    for (const f of this.stopHooks) f();
+  }
+
+  private readonly stopHooks: (() => void)[] = [];
+
+  /** @internal Called once, when the watch stops. */
+  onStop(f: () => void): void {
+    this.stopHooks.push(f);
   }
 
   private iterator: AsyncGenerator<WatchEvent> | null = null;
@@ -63,6 +71,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
   }
 
   private async *events(): AsyncGenerator<WatchEvent> {
+    if (this.stopped) return;
     try {
       for await (const m of this.source) {
         if (this.stopped) return;
@@ -70,6 +79,10 @@ export class Watch implements AsyncIterable<WatchEvent> {
         if (m.seq !== null) this.lastSeq = m.seq;
         if (event) yield event;
       }
+    } catch (err) {
+      // A watch stopped (or its client closed) ends; any other failure is the caller's to see.
+      if (this.stopped) return;
+      throw err;
     } finally {
       this.stop();
     }
@@ -95,8 +108,12 @@ export class Watch implements AsyncIterable<WatchEvent> {
 }
 
 /** A JetStream ordered consumer's messages as raw messages with their stream sequence. */
-export async function* fromConsumer(messages: ConsumerMessages): AsyncIterable<RawMsg> {
-  for await (const m of messages) yield { subject: m.subject, data: m.data, seq: m.seq };
+export async function* fromConsumer(messages: ConsumerMessages, mapError: (err: unknown) => Error): AsyncIterable<RawMsg> {
+  try {
+    for await (const m of messages) yield { subject: m.subject, data: m.data, seq: m.seq };
+  } catch (err) {
+    throw mapError(err);
+  }
 }
 
 /**

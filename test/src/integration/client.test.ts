@@ -132,6 +132,7 @@ describe('libs/client', () => {
     // Both changes are host events in the stream.
     const watch = await client.watch({ kinds: ['host'], from: from + 1 });
     const states = (await take(watch, 2)).map((e) => (e.kind === 'host' ? `${e.event.host}:${e.event.state}` : e.kind));
+    watch.stop();
     assert.deepEqual(states, ['cl-b:draining', 'cl-b:up']);
     const unknown = await client.drain('nobody').then(() => assert.fail('drained'), (e: unknown) => e);
     assert.ok(unknown instanceof ServerError);
@@ -191,6 +192,19 @@ describe('libs/client', () => {
     const err = await client.waitForState('wait-me', 'failed', { timeoutMs: 300 }).then(() => assert.fail('failed?'), (e: unknown) => e);
     assert.ok(err instanceof WaitTimeoutError, String(err));
     assert.equal((err.last as { state?: string }).state, 'success');
+  });
+
+  it('ends every watch still open when the client closes', async () => {
+    const other = await TangerineClient.connect({ servers: cluster.nats.url });
+    const watch = await other.watch();
+    const live = other.live();
+    await other.close();
+    const ended = await Promise.race([
+      Promise.all([watch[Symbol.asyncIterator]().next(), live[Symbol.asyncIterator]().next()]),
+      new Promise<'open'>((r) => setTimeout(() => r('open'), 5000).unref()),
+    ]);
+    assert.notEqual(ended, 'open', 'a watch is still open');
+    assert.deepEqual(ended !== 'open' && ended.map((x) => x.done), [true, true]);
   });
 
   describe('against something else answering', () => {
