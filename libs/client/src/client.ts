@@ -117,7 +117,7 @@ export class TangerineClient {
   }
 
   /** Cancels a task (`tasks.cancel`); returns once stored. With `wait`: its `cancelled` event, or the rejection. */
-  async cancel(name: string, options: Omit<SubmitOptions, 'msgId'> & { msgId?: string } = {}): Promise<Stored & { outcome?: Outcome }> {
+  async cancel(name: string, options: SubmitOptions = {}): Promise<Stored & { outcome?: Outcome }> {
     const body = this.checkRequest(Commands.cancel.subject, Commands.cancel.request, { name });
     return this.command(Commands.cancel.subject, body, name, (e) => e.state === 'cancelled', options);
   }
