@@ -40,7 +40,6 @@ export interface ProcessOptions<P, C extends BaseContext<P>> {
   /** Opens the connections the services share. */
   connect(base: BaseContext<P>): Promise<{ ctx: C; close: Stop }>;
   // `any`: each service has its own config type; its ServiceDef ties its `config` and its `start` together.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   services: readonly ServiceDef<C, any>[];
   /** The environment the configs are compiled from (process.env by default). */
   env?: Env;
