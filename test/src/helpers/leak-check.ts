@@ -31,6 +31,9 @@ interface Handle {
   spawnfile?: string;
   spawnargs?: string[];
   remoteAddress?: string;
+  readyState?: string;
+  destroyed?: boolean;
+  _host?: string | null;
   remotePort?: number;
   localPort?: number;
   address?: () => unknown;
@@ -55,7 +58,9 @@ function describeHandle(h: Handle): string {
   const kind = h.constructor?.name ?? 'handle';
   if (kind === 'ChildProcess') return `child process ${h.pid} (${(h.spawnargs ?? [h.spawnfile]).join(' ').slice(0, 200)})`;
   if (kind === 'Socket' || kind === 'TLSSocket') {
-    return h.remotePort ? `socket to ${h.remoteAddress}:${h.remotePort}` : `socket (local port ${h.localPort ?? '?'})`;
+    const state = `${h.readyState ?? '?'}${h.destroyed ? ', destroyed' : ''}`;
+    if (h.remotePort) return `socket to ${h.remoteAddress}:${h.remotePort} (${state})`;
+    return h.localPort ? `socket from local port ${h.localPort} (${state})` : `socket or pipe (${h._host ?? 'no peer'}, ${state})`;
   }
   if (kind === 'Server') return `server listening on ${JSON.stringify(h.address?.())}`;
   return kind;
@@ -138,25 +143,36 @@ function release(l: Leaks): void {
   if (l.timers.length > 0) setTimeout(() => process.exit(1), 1000).unref();
 }
 
+/**
+ * Runs once the file's tests and every `after` hook are done. node:test runs root `after` hooks in the order they
+ * were registered, and this one is registered before the file loads, so a file's own root-level `after` (say, one
+ * that closes a shared launcher) runs after it: the hook only starts a poll, which waits for those to finish.
+ */
+async function check(): Promise<void> {
+  // A socket closed by an `after` hook goes in a tick or two, a killed child when its exit is read: wait for the
+  // process to be clean, up to 3 s, before calling anything left a leak.
+  const deadline = Date.now() + 3000;
+  let leaks = leaksNow();
+  while (!empty(leaks) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    leaks = leaksNow();
+  }
+  const containers = await containersLeft().catch((err: unknown) => [{ id: '', what: `cannot list containers: ${String(err)}` }]);
+  if (empty(leaks) && containers.length === 0) return;
+  const lines = [
+    ...leaks.handles.map((h) => h.what),
+    ...leaks.pids.filter((pid) => !leaks.handles.some((h) => h.handle.pid === pid)).map((pid) => `process ${pid} (${commandOf(pid)})`),
+    ...(leaks.timers.length > 0 ? [`${leaks.timers.length} timer(s): ${leaks.timers.join(', ')}`] : []),
+    ...containers.map((c) => c.what),
+  ];
+  process.stderr.write(`\nleaked-handle check: ${process.argv[1] ?? 'the test file'} left these behind:\n  ${lines.join('\n  ')}\n`);
+  // A non-zero exit fails the file in node --test's report even when every test passed.
+  process.exitCode = 1;
+  release(leaks);
+}
+
 if (process.env['NODE_TEST_CONTEXT']) {
-  after(async () => {
-    // A socket closed by the file's last `after` hook goes in a tick or two, a killed child when its exit is read:
-    // wait for the process to be clean, up to 3 s, before calling anything left a leak.
-    const deadline = Date.now() + 3000;
-    let leaks = leaksNow();
-    while (!empty(leaks) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      leaks = leaksNow();
-    }
-    const containers = await containersLeft();
-    if (empty(leaks) && containers.length === 0) return;
-    const lines = [
-      ...leaks.handles.map((h) => h.what),
-      ...leaks.pids.filter((pid) => !leaks.handles.some((h) => h.handle.pid === pid)).map((pid) => `process ${pid} (${commandOf(pid)})`),
-      ...(leaks.timers.length > 0 ? [`${leaks.timers.length} timer(s): ${leaks.timers.join(', ')}`] : []),
-      ...containers.map((c) => c.what),
-    ];
-    release(leaks);
-    throw new Error(`the test file left these behind:\n  ${lines.join('\n  ')}`);
+  after(() => {
+    void check();
   });
 }

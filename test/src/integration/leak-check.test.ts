@@ -41,7 +41,7 @@ describe('leaked-handle check', () => {
     it(`fails a file that leaves a ${leak} behind, naming it`, async () => {
       const r = await runFixture(leak);
       assert.equal(r.code, 1, r.out);
-      assert.match(r.out, /the test file left these behind/);
+      assert.match(r.out, /leaked-handle check: .*leak-fixture\.js left these behind/);
       assert.match(r.out, named);
       // 3 s of grace for handles that are closing, then it releases them: the file ends instead of hanging.
       assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
