@@ -36,6 +36,7 @@ describe('leaked-handle check', () => {
     ['timer', /1 timer\(s\): Timeout/],
     ['child', /child process \d+ \(sleep 60\)/],
     ['detached', /process \d+ \(sleep 60\)/],
+    ['container', /container [0-9a-f]{12} of host leak-fixture-\d+ \(task leaked\)/],
   ];
   for (const [leak, named] of cases) {
     it(`fails a file that leaves a ${leak} behind, naming it`, async () => {
