@@ -7,11 +7,13 @@ import { jetstream } from '@nats-io/jetstream';
 import type { TaskEvent } from '@tangerine/contracts';
 import pg from 'pg';
 import { Cluster, TEST_IMAGE, serviceOf } from '../helpers/cluster.js';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 import { planChaosTasks, predict, type ChaosTask } from './plan.js';
 
 const TASKS = Number(process.env['CHAOS_TASKS'] ?? 150);
 const DEADLINE_S = Number(process.env['CHAOS_DEADLINE'] ?? 300);
 const HOST_TIMEOUT_S = 3;
+/** Only for the shape of the workload and of the faults (waves, random gaps between kills): nothing is awaited by it. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
@@ -75,12 +77,14 @@ describe(`chaos: ${TASKS} tasks while services, an agent, NATS and PostgreSQL ar
     const killAgent = async (host: string) => {
       await cluster.agents.get(host)!.kill();
       counts.kills += 1;
-      // Down long enough to be declared down; then it comes back and must stop what moved elsewhere.
-      setTimeout(() => {
+      // Down until it is declared down; then it comes back and must stop what moved elsewhere.
+      agentBack = (async () => {
+        await waitUntil(`${host} declared down`, async () => (await hostState(host).catch(() => null)) === 'down', 60_000);
         cluster.startAgent({ ...AGENTS.find((a) => a.host === host)!, labels: 'pool=chaos' });
         counts.restarts += 1;
-      }, (HOST_TIMEOUT_S + 3) * 1000);
+      })();
     };
+    let agentBack: Promise<void> = Promise.resolve();
 
     const names = new Set(tasks.map((t) => t.spec.name));
     while (Date.now() - started < DEADLINE_S * 1000) {
@@ -94,14 +98,17 @@ describe(`chaos: ${TASKS} tasks while services, an agent, NATS and PostgreSQL ar
     done = true;
     await chaos;
     await waves;
+    await agentBack;
     seconds = (Date.now() - started) / 1000;
-    // Every service back, and time for the relay to publish what a killed service committed but never announced.
+    // Every service back, and the relay given the time to publish what a killed service committed but never
+    // announced: until the event stream agrees with the ledger for every task (the next test says which do not).
     for (const key of SERVICES) {
       const p = cluster.services.get(key);
       if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) cluster.startService(serviceOf(key), key);
     }
-    await sleep(8000);
     assert.deepEqual(unfinished, [], 'tasks that never reached a terminal state (lost)');
+    await waitUntil('the events to agree with the ledger', async () => (await disagreements().catch(() => null))?.length === 0, 60_000)
+      .catch(() => undefined);
   });
 
   it('reaches the predicted state for every task, runs nothing twice, leaves no container, and the events agree', async () => {
@@ -122,19 +129,12 @@ describe(`chaos: ${TASKS} tasks while services, an agent, NATS and PostgreSQL ar
       if (t.spec.restartable === false && new Set(ran).size > 1) duplicates += new Set(ran).size - 1;
     }
     const requeues = [...runs.values()].flat().filter((r) => r.reason === 'host_lost' || r.reason === 'run_lost').length;
-    const events = await readEventHistory();
-    const disagree = [...states.entries()]
-      .filter(([name]) => !name.includes('-2026')) // children of cron tasks: none here
-      .filter(([name, row]) => {
-        const last = events.get(name);
-        return !last || last.version !== row.version || last.state !== row.state;
-      })
-      .map(([name, row]) => `${name}: ledger ${row.state} v${row.version}, events ${events.get(name)?.state ?? 'none'} v${events.get(name)?.version ?? '-'}`);
-    let containers = await cluster.containers();
-    for (let i = 0; i < 20 && containers.length > 0; i++) {
-      await sleep(500);
-      containers = await cluster.containers();
-    }
+    const disagree = await disagreements();
+    // An agent removes a container once its exit report is stored; wait up to 10 s for the last ones.
+    const containers = await waitFor('no container left', async () => {
+      const left = await cluster.containers();
+      return left.length === 0 ? left : undefined;
+    }, 10_000).catch(() => cluster.containers());
     const table = {
       tasks: tasks.length, 'service kills': counts.kills - 1, 'agent kills': 1, restarts: counts.restarts + 2, requeues, duplicates,
       lost: unfinished.length, 'time (s)': Number(seconds.toFixed(1)),
@@ -146,6 +146,29 @@ describe(`chaos: ${TASKS} tasks while services, an agent, NATS and PostgreSQL ar
     assert.deepEqual(disagree.slice(0, 20), [], 'tasks whose last event disagrees with the ledger');
     assert.deepEqual(containers.map((c) => c.Names), [], 'containers left behind');
   });
+
+  /** Tasks whose last event is not the ledger's state and version. */
+  async function disagreements(): Promise<string[]> {
+    const states = await ledgerStates();
+    const events = await readEventHistory();
+    return [...states.entries()]
+      .filter(([name]) => !name.includes('-2026')) // children of cron tasks: none here
+      .filter(([name, row]) => {
+        const last = events.get(name);
+        return !last || last.version !== row.version || last.state !== row.state;
+      })
+      .map(([name, row]) => `${name}: ledger ${row.state} v${row.version}, events ${events.get(name)?.state ?? 'none'} v${events.get(name)?.version ?? '-'}`);
+  }
+
+  async function hostState(host: string): Promise<string | undefined> {
+    const client = new pg.Client({ connectionString: cluster.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<{ state: string }>('SELECT state FROM hosts WHERE id = $1', [host])).rows[0]?.state;
+    } finally {
+      await client.end();
+    }
+  }
 
   async function ledgerStates(): Promise<Map<string, { state: string; attempt: number; version: number }>> {
     const client = new pg.Client({ connectionString: cluster.databaseUrl });

@@ -85,6 +85,7 @@ describe('outages of NATS and PostgreSQL longer than the timeouts', () => {
     const names = submitWork('nats');
     await waitRunning(names);
     await cluster.nats.down();
+    // The outage's length is the scenario (longer than HOST_TIMEOUT and ACK_WAIT): a time on purpose.
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await cluster.nats.up();
     const backAt = Date.now();
@@ -101,6 +102,7 @@ describe('outages of NATS and PostgreSQL longer than the timeouts', () => {
     await cluster.postgres!.down();
     // Submitted while the ledger is away: kept by the stream, accepted once it is back.
     cluster.client.submit({ name: 'pg-during', executor: 'process', command: ['true'] });
+    // The outage's length is the scenario: a time on purpose.
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await cluster.postgres!.up();
     const backAt = Date.now();

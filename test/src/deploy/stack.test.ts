@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseYaml, type Yaml, type YamlMap } from './yaml-subset.js';
+import { isScalar, parseDocument, visit } from 'yaml';
 
 /**
  * The production deployment files under deploy/: the swarm stack as docker renders it, the Dockerfile, the
@@ -13,8 +13,27 @@ import { parseYaml, type Yaml, type YamlMap } from './yaml-subset.js';
  *
  * The stack is rendered by the first of `docker stack config`, `docker compose config` and `docker-compose config`
  * that this machine has (they validate the file against the compose schema); without any, the test reads the file
- * itself with the YAML subset reader in ./yaml-subset.ts, after interpolating ${VAR:-default} as docker would.
+ * itself with the `yaml` package, after interpolating ${VAR:-default} as docker would.
  */
+
+type Yaml = null | string | Yaml[] | { [key: string]: Yaml };
+type YamlMap = { [key: string]: Yaml };
+
+/**
+ * YAML as the compose tools read it (merge keys, unique keys, one document), with every scalar but null kept as the
+ * text it was written as (`2` is "2", `0.50` is "0.50"): the tests compare what the file says, not a number.
+ */
+function parseYaml(source: string): Yaml {
+  const doc = parseDocument(source, { merge: true, uniqueKeys: true, prettyErrors: true });
+  const [first] = [...doc.errors, ...doc.warnings];
+  if (first) throw first;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.value !== null && typeof node.value !== 'string') node.value = node.source ?? String(node.value);
+    },
+  });
+  return doc.toJS({ maxAliasCount: 100 }) as Yaml;
+}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -102,7 +121,7 @@ function readSource(): YamlMap {
 
 function render(): Rendered {
   const renderer = findRenderer();
-  if (!renderer) return { by: 'the YAML subset reader (no docker stack/compose config here)', config: readSource() };
+  if (!renderer) return { by: 'the yaml package (no docker stack/compose config here)', config: readSource() };
   const r = run(renderer.cmd, renderer.args, { env: cleanEnv() });
   assert.ok(r.ok, `${renderer.by} rejected deploy/docker-stack.yml (status ${r.status}):\n${r.stderr}${r.error ?? ''}`);
   return { by: renderer.by, config: asMap(parseYaml(r.stdout), `output of ${renderer.by}`) };
@@ -317,7 +336,7 @@ describe('deploy/docker-stack.yml', () => {
   });
 
   it('reads the same from the source file as docker renders (the fallback reader agrees with docker)', (t) => {
-    if (stack().by.startsWith('the YAML subset reader')) return t.skip('no docker renderer here');
+    if (stack().by.startsWith('the yaml package')) return t.skip('no docker renderer here');
     const source = asMap(readSource()['services'], 'services');
     for (const name of ALL_SERVICES) {
       const a = asMap(source[name], name);
@@ -545,12 +564,12 @@ describe('deploy/README.md', () => {
   });
 });
 
-describe('the YAML subset reader', () => {
-  it('reads anchors, merges, flow collections and quotes as YAML does', () => {
+describe('reading YAML with the yaml package', () => {
+  it('reads anchors, merges, flow collections and quotes, and keeps scalars as written', () => {
     const doc = parseYaml([
       'base: &b',
       '  a: "x, y"   # comment',
-      '  list: [1, \'it\'\'s\', "q # not a comment"]',
+      '  list: [1, \'it\'\'s\', "q # not a comment", 0.50, true]',
       'derived:',
       '  <<: *b',
       '  a: own',
@@ -560,21 +579,23 @@ describe('the YAML subset reader', () => {
       '- plain text: no',
       "- 'fetch(''http://h:1'')'",
       'empty:',
+      'tilde: ~',
       'url: nats://nats:4222',
     ].join('\n'));
+    const list = ['1', "it's", 'q # not a comment', '0.50', 'true'];
     assert.deepEqual(doc, {
-      base: { a: 'x, y', list: ['1', "it's", 'q # not a comment'] },
-      derived: { a: 'own', list: ['1', "it's", 'q # not a comment'] },
+      base: { a: 'x, y', list },
+      derived: { a: 'own', list },
       items: [{ k: 'v', n: { p: 'q' } }, { 'plain text': 'no' }, "fetch('http://h:1')"],
       empty: null,
+      tilde: null,
       url: 'nats://nats:4222',
     });
   });
 
-  it('refuses what it does not read', () => {
-    assert.throws(() => parseYaml('a: |\n  text'));
-    assert.throws(() => parseYaml('a: b\n  c'));
-    assert.throws(() => parseYaml('a: [1,\n  2]'));
+  it('refuses what is not YAML, an unknown alias and a key given twice', () => {
+    assert.throws(() => parseYaml('a: b\n  c: d'));
+    assert.throws(() => parseYaml('a: [1,\n  2'));
     assert.throws(() => parseYaml('a: *nothing'));
     assert.throws(() => parseYaml('a: 1\na: 2'));
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HostAnnounce } from '@tangerine/contracts';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 
 const HOST = 'restart-a';
@@ -28,7 +29,10 @@ describe('agent timeouts and restart', () => {
   const agent = () => cluster.agents.get(HOST)!;
   const containersOf = async (task: string) => (await cluster.containers()).filter((c) => c.Labels['tangerine.task'] === task);
 
-  /** Kills the agent (SIGKILL, as a crash), waits, and starts a new one with the same host id. */
+  /**
+   * Kills the agent (SIGKILL, as a crash), stays down `ms`, and starts a new one with the same host id. The time down
+   * is the scenario (say, past a run's deadline), not a wait for something: it is a time on purpose.
+   */
   async function crashAgentFor(ms: number): Promise<{ readyAt: number }> {
     await agent().kill();
     await sleep(ms);
@@ -77,7 +81,11 @@ describe('agent timeouts and restart', () => {
     c.submit({ name: 'exit-while-away', image: TEST_IMAGE, command: ['sh', '-c', 'sleep 3; exit 5'] });
     await c.waitForState('exit-while-away', 'running', 20000);
     await agent().kill();
-    await sleep(5000);
+    // Until its container has ended (`sleep 3; exit 5`) while no agent watches it.
+    await waitUntil('the container ended', async () => {
+      const [c1] = await containersOf('exit-while-away');
+      return c1 !== undefined && c1.State === 'exited';
+    }, 15000);
     // The scenario is the one claimed: the container ended, and nobody has read or removed it.
     const [left] = await containersOf('exit-while-away');
     assert.ok(left, 'its container is still there');
@@ -129,8 +137,10 @@ describe('agent timeouts and restart', () => {
     assert.equal(t.failures, 0);
     assert.deepEqual(await cluster.containersLeft('running-at-restart'), []);
     // A later announcement has the slot free again.
-    await sleep(1200);
-    const last = announcements.filter((a) => a.host === HOST).at(-1);
+    const last = await waitFor('an announcement with every slot free', () => {
+      const a = announcements.filter((x) => x.host === HOST).at(-1);
+      return a?.free_slots === 4 ? a : undefined;
+    }, 5000).catch(() => announcements.filter((a) => a.host === HOST).at(-1));
     assert.equal(last?.free_slots, 4);
     assert.deepEqual(last?.running, []);
   });
@@ -157,14 +167,17 @@ describe('agent timeouts and restart', () => {
     // Through JetStream, as intake sends it: the reply is the stream's ack of the publish.
     await c.nc.request(`agents.${HOST}.stop`, new TextEncoder().encode(JSON.stringify({ name: 'never-here', attempt: 7, reason: 'cancelled' })));
     await agent().waitForLine((l) => l['task'] === 'never-here' && l['msg'] === 'stop for a run this agent does not hold: nothing to do', 10000);
-    // Unacked, it would come again after ACK_WAIT (3 s).
+    // Unacked, it would come again after ACK_WAIT (3 s): only time can tell that it did not, so 4.5 s, one and a half
+    // ACK_WAITs.
     await sleep(4500);
     assert.equal(lines().length, 1, JSON.stringify(lines()));
     assert.ok(!agent().lines.some((l) => l['msg'] === 'dispatch could not be handled; terminating it'));
   });
 
   it('leaves no container behind', async () => {
-    await sleep(500);
-    assert.deepEqual((await cluster.containers()).map((x) => x.Names), []);
+    // An agent removes a container once its exit report is stored: give the last ones up to 5 s.
+    const left = await waitFor('no container left', async () => ((await cluster.containers()).length === 0 ? [] : undefined), 5000)
+      .catch(() => cluster.containers());
+    assert.deepEqual(left.map((x) => x.Names), []);
   });
 });

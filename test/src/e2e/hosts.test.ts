@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostView, TaskView } from '@tangerine/contracts';
+import { Subjects, type HostEvent, type HostView, type TaskView } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE, type AgentOptions } from '../helpers/cluster.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor, waitUntil } from '../helpers/wait.js';
 const HOST_TIMEOUT_S = 3;
 
 /**
@@ -14,8 +13,13 @@ describe('host health end to end', () => {
   const cluster = new Cluster('hosts', { HOST_TIMEOUT: String(HOST_TIMEOUT_S) });
   const agents: AgentOptions[] = [{ host: 'host-a', labels: 'pool=x', slots: 3 }, { host: 'host-b', labels: 'pool=x', slots: 3 }];
 
+  const hostEvents: HostEvent[] = [];
   before(async () => {
     await cluster.start({ agents });
+    cluster.client.nc.subscribe(Subjects.hostEvents.wildcard, {
+      callback: (_e, m) => { hostEvents.push(JSON.parse(new TextDecoder().decode(m.data)) as HostEvent); },
+    });
+    await cluster.client.nc.flush();
   });
   after(async () => {
     await cluster.stop();
@@ -26,11 +30,7 @@ describe('host health end to end', () => {
     (await cluster.docker.listContainers({ all: true, filters: { label: [`tangerine.task=${name}`, `tangerine.attempt=${attempt}`] } }))[0];
 
   async function untilGone(name: string, attempt: number, message: string): Promise<void> {
-    const deadline = Date.now() + 10000;
-    while (await containerOf(name, attempt)) {
-      assert.ok(Date.now() < deadline, message);
-      await sleep(200);
-    }
+    await waitUntil(message, async () => (await containerOf(name, attempt)) === undefined, 10000);
   }
 
   /** Starts the task, SIGKILLs the agent running it, and returns the time of the kill and the host. */
@@ -42,11 +42,11 @@ describe('host health end to end', () => {
   }
 
   it('lists every host with its state, labels, slots and runs', async () => {
-    let list = await hosts();
-    for (let i = 0; i < 50 && list.length < 2; i++) {
-      await sleep(100); // host-health writes heartbeats once per interval
-      list = await hosts();
-    }
+    // host-health writes heartbeats once per interval: both hosts are listed once each has been heard from.
+    const list = await waitFor('both hosts listed', async () => {
+      const l = await hosts();
+      return l.length >= 2 ? l : undefined;
+    }, 5000);
     assert.deepEqual(list.map((h) => [h.host, h.state, h.labels, h.slots]), [['host-a', 'up', { pool: 'x' }, 3], ['host-b', 'up', { pool: 'x' }, 3]]);
   });
 
@@ -96,7 +96,9 @@ describe('host health end to end', () => {
   it('gives a draining host nothing new, and takes it back on undrain', async () => {
     const c = cluster.client;
     assert.deepEqual(await c.request('hosts.drain', { host: 'host-a' }), { host: 'host-a', state: 'draining' });
-    await sleep(2500); // the placer reads host states every two seconds
+    // The placer reads host states again on each host event (and every two seconds); its placement's compare-and-set
+    // reads the host's state in the ledger anyway. The event of the drain is what the placer acts on: wait for it.
+    await waitFor('the drain of host-a announced', () => hostEvents.find((e) => e.host === 'host-a' && e.state === 'draining'), 10000);
     for (let i = 0; i < 6; i++) c.submit({ name: `drained-${i}`, image: TEST_IMAGE, command: ['true'] });
     for (let i = 0; i < 6; i++) assert.equal((await c.waitForState(`drained-${i}`, 'success')).runs![0]!.host, 'host-b');
     assert.equal((await hosts()).find((h) => h.host === 'host-a')?.state, 'draining');

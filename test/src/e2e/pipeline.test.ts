@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../helpers/wait.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 
 /** Every service as its own process, two agents, real containers. */
@@ -105,7 +106,10 @@ describe('task pipeline end to end', () => {
       assert.equal(t.runs?.[0]?.host, 'pipe-b');
     }
     c.submit({ name: 'zone-c', image: TEST_IMAGE, command: ['true'], constraints: { zone: 'c' } });
-    await new Promise((r) => setTimeout(r, 1500));
+    await c.waitForState('zone-c', 'ready');
+    // A task submitted after it and placed: the placer has had passes that saw zone-c ready and left it there.
+    c.submit({ name: 'zone-b-after-c', image: TEST_IMAGE, command: ['true'], constraints: { zone: 'b' } });
+    await c.waitForState('zone-b-after-c', 'success');
     const waiting = await c.waitForState('zone-c', 'ready');
     assert.equal(waiting.runs?.length, 0, 'no host has zone=c: the task stays ready');
     c.cancel('zone-c');
@@ -243,7 +247,9 @@ describe('task pipeline end to end', () => {
   });
 
   it('leaves no container behind', async () => {
-    await new Promise((r) => setTimeout(r, 500));
-    assert.deepEqual((await cluster.containers()).map((x) => x.Names), []);
+    // An agent removes a container once its exit report is stored: give the last ones up to 5 s.
+    const left = await waitFor('no container left', async () => ((await cluster.containers()).length === 0 ? [] : undefined), 5000)
+      .catch(() => cluster.containers());
+    assert.deepEqual(left.map((x) => x.Names), []);
   });
 });

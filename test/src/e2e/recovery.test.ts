@@ -19,8 +19,8 @@ describe('services that stop, crash and run twice', () => {
   it('keeps a task published while intake is stopped, and runs it once intake starts', async () => {
     const c = cluster.client;
     await cluster.services.get('intake')!.stop();
-    c.submit(quick('while-intake-down'));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The stream's ack says the submission is stored, and intake is down: nothing may write it to the ledger yet.
+    await c.submitStored(quick('while-intake-down'));
     const before = await c.get('while-intake-down');
     assert.ok('error' in before && before.error.code === 'not_found', 'nothing is written while intake is down');
     cluster.startService('intake');
@@ -30,8 +30,7 @@ describe('services that stop, crash and run twice', () => {
 
   it('never puts one task on two hosts with two placers running, even when one dies', async () => {
     const c = cluster.client;
-    cluster.startService('placer', 'placer-2');
-    await new Promise((r) => setTimeout(r, 500));
+    await cluster.startService('placer', 'placer-2').waitForLine((l) => l['part'] === 'placer' && l['msg'] === 'started');
     const names = Array.from({ length: 60 }, (_, i) => `two-placers-${i}`);
     for (const name of names.slice(0, 30)) c.submit(quick(name));
     await c.waitForState(names[0]!, 'success');
@@ -101,6 +100,7 @@ describe('services that stop, crash and run twice', () => {
     await cluster.services.get('monitor')!.kill();
     const doneBeforeKill = c.events.filter((e) => e.state === 'success' && e.name.startsWith('monitor-crash-')).length;
     assert.ok(doneBeforeKill < names.length, 'the monitor was killed with work left');
+    // Down for half a second, so that reports pile up in the stream meanwhile: the fault's shape, nothing awaited.
     await new Promise((r) => setTimeout(r, 500));
     cluster.startService('monitor');
     for (const name of names) {

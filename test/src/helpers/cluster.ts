@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
 import { freePort } from './nats.js';
+import { trackHosts } from './leak-check.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres.js';
 import { ServiceProcess, type ServiceName } from './processes.js';
 
@@ -80,6 +81,7 @@ export class Cluster {
   }
 
   startAgent(a: AgentOptions): ServiceProcess {
+    trackHosts(a.host);
     const p = new ServiceProcess('agent', {
       ...this.env(), HOST_ID: a.host, HOST_LABELS: a.labels ?? '', HOST_SLOTS: String(a.slots ?? 4),
       AGENT_EXECUTORS: a.executors ?? 'docker,process',

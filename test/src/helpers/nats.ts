@@ -21,7 +21,8 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      // destroy, not end: the server (nats-server sends INFO at once) would keep a half-closed socket open unread.
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
     });
     if (ok) return;

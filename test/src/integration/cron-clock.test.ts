@@ -7,15 +7,27 @@ import { connectServices, serviceConnection, type ServiceContext } from '@tanger
 import { ManualClock, Metrics, createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { createDatabase, fixtureSql } from '../helpers/postgres.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A manual clock that counts its reads. The cron service reads the time once at the start of each pass over the due
+ * tasks, and starts a pass only when the one before has finished, and nothing else in this context reads the clock:
+ * so the second read after a `set` means a whole pass ran at the new time.
+ */
+class CountingClock extends ManualClock {
+  reads = 0;
+  override now(): Date {
+    this.reads++;
+    return super.now();
+  }
+}
 
 /**
  * The cron service reads the time only from its context's clock: with a manual clock a test moves time by days
  * and across DST in milliseconds, against the real ledger and NATS.
  */
 describe('cron service on a manual clock', () => {
-  const clock = new ManualClock('2026-03-07T12:00:00Z');
+  const clock = new CountingClock('2026-03-07T12:00:00Z');
   let nats: NatsServer;
   let db: Awaited<ReturnType<typeof createDatabase>>;
   let ctx: ServiceContext;
@@ -37,8 +49,12 @@ describe('cron service on a manual clock', () => {
     await db.drop();
   });
 
-  /** Lets the service tick a few times at the clock's current time. */
-  const settle = () => sleep(150);
+  /** Waits until the service has made a whole pass over the due tasks at the clock's current time. */
+  const settle = async () => {
+    const at = clock.now().toISOString();
+    const from = clock.reads;
+    await waitUntil(`a whole cron pass at ${at}`, () => clock.reads >= from + 2, 5000);
+  };
   const submit = (seq: number, fields: Record<string, unknown>) =>
     submitTasks(ctx.ledger, [{ seq, spec: parseTaskSpec({ executor: 'process', command: ['true'], ...fields }) }], clock.now());
   const state = async (name: string) => {

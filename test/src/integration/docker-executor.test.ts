@@ -4,9 +4,11 @@ import Docker from 'dockerode';
 import { DockerExecutor, LABELS, containerName } from '@tangerine/agent';
 import { parseTaskSpec, type RunDispatch } from '@tangerine/contracts';
 import { TEST_IMAGE } from '../helpers/cluster.js';
+import { trackHosts } from '../helpers/leak-check.js';
 
 const docker = new Docker();
 const host = `docker-executor-test-${process.pid}`;
+trackHosts(host);
 
 function dispatch(name: string, command: string[]): RunDispatch {
   return { name, attempt: 1, host, spec: parseTaskSpec({ name, image: TEST_IMAGE, command }) };

@@ -181,8 +181,12 @@ describe('host health in the ledger', () => {
       await other.query('BEGIN');
       await other.query(`SELECT 1 FROM tasks WHERE name = 'held' FOR UPDATE`);
       const marked = markPublished(ledger, missing).then(() => 'marked');
-      const waited = new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3000));
-      assert.equal(await Promise.race([marked, waited]), 'marked');
+      // A deadline, not a sleep: a mark that waited for the lock would wait until the ROLLBACK below.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise((r) => { timer = setTimeout(() => r('still waiting after 3 s'), 3000); });
+      const first = await Promise.race([marked, waited]);
+      clearTimeout(timer);
+      assert.equal(first, 'marked');
       assert.deepEqual((await readUnpublished(ledger, now, 5000)).map((e) => e.name), ['held']);
     } finally {
       await other.query('ROLLBACK');
