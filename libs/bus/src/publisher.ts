@@ -1,5 +1,5 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { TangerineError } from '@tangerine/contracts';
+import { OutageError } from '@tangerine/contracts';
 import { TurnBatch } from '@tangerine/runtime';
 
 const decoder = new TextDecoder();
@@ -57,7 +57,7 @@ export class JetStreamPublisher {
       } catch (cause) {
         const w = this.waiting.get(id);
         this.waiting.delete(id);
-        w?.reject(new TangerineError('bus_unavailable', `publish to ${subject} failed`, { cause }));
+        w?.reject(new OutageError('bus_unavailable', `publish to ${subject} failed`, { cause }));
       }
     }
   }
@@ -76,7 +76,7 @@ export class JetStreamPublisher {
     this.waiting.delete(id);
     const problem = ackProblem(m);
     if (problem === null) w.resolve();
-    else w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject} was not stored: ${problem}`));
+    else w.reject(new OutageError('bus_unavailable', `publish to ${w.subject} was not stored: ${problem}`));
   }
 
   /** Entries are in send order, so the scan stops at the first one still inside its time. */
@@ -84,7 +84,7 @@ export class JetStreamPublisher {
     for (const [id, w] of this.waiting) {
       if (now - w.sentAt < this.timeoutMs) break;
       this.waiting.delete(id);
-      w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
+      w.reject(new OutageError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
     }
   }
 }

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { TangerineError } from '@tangerine/contracts';
+import { hasCode } from '@tangerine/contracts';
 import { loadConfig, parseLabels, type Config } from './config.js';
 
 function assertConfigError(run: () => unknown, field: string, message: string): void {
   assert.throws(run, (err: unknown) => {
-    assert.ok(err instanceof TangerineError, `expected a TangerineError, got ${String(err)}`);
+    assert.ok(hasCode(err, 'config_invalid'), `expected a config_invalid error, got ${String(err)}`);
     assert.equal(err.code, 'config_invalid');
     assert.equal(err.field, field);
     assert.equal(err.message, message);

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { TangerineError } from '@tangerine/contracts';
+import { StartupError } from '@tangerine/contracts';
 
 /** Every setting, compiled once from the environment at start into a read-only object. */
 export interface Config {
@@ -154,6 +154,6 @@ function timezone(env: Env, key: string): string {
   }
 }
 
-function configError(key: string, rule: string): TangerineError {
-  return new TangerineError('config_invalid', `${key}: ${rule}`, { field: key });
+function configError(key: string, rule: string): StartupError {
+  return new StartupError('config_invalid', `${key}: ${rule}`, { field: key });
 }

@@ -1,4 +1,4 @@
-import { Limits, Subjects, TangerineError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
+import { Limits, Subjects, NotFoundError, Validators, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
 import { getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -13,7 +13,7 @@ const DEFAULT_PAGE = 100;
  * bus. Every reply is bounded: pages of at most Limits.pageItems and of at most the bus's max_payload in bytes.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  const notFound = (name: string): TangerineError => new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' });
+  const notFound = (name: string): NotFoundError => new NotFoundError(`name: no task named "${name}"`, { field: 'name' });
   const subs = [
     respond(ctx, Subjects.get.subject, QUEUE, async (body): Promise<TaskView> => {
       const req = Validators.get.parse(body);
@@ -37,7 +37,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     respond(ctx, Subjects.output.subject, QUEUE, async (body): Promise<RunOutput> => {
       const req = Validators.output.parse(body);
       const output = await readOutput(ctx.ledger, req.name, req.attempt);
-      if (output === null) throw new TangerineError('not_found', `attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
+      if (output === null) throw new NotFoundError(`attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
       return { name: req.name, attempt: req.attempt, output };
     }),
   ];

@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { publishAll } from '@tangerine/bus';
-import { Limits, Subjects, TangerineError, Validators, type HostEvent, type HostList } from '@tangerine/contracts';
+import { Limits, Subjects, NotFoundError, Validators, type HostEvent, type HostList } from '@tangerine/contracts';
 import { setDraining, viewHosts } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond, type ServiceContext } from '@tangerine/platform';
 
@@ -11,7 +11,7 @@ export function serveHostRequests(ctx: ServiceContext): Subscription[] {
   const drain = (draining: boolean) => async (body: unknown) => {
     const { host } = Validators.hostRequest.parse(body);
     const changed = await setDraining(ctx.ledger, host, draining);
-    if (!changed) throw new TangerineError('not_found', `host: no host named "${host}"`, { field: 'host' });
+    if (!changed) throw new NotFoundError(`host: no host named "${host}"`, { field: 'host' });
     if (changed.from !== changed.state) {
       const event: HostEvent = { host, state: changed.state, from: changed.from, reason: draining ? 'hosts.drain' : 'hosts.undrain', at: ctx.clock.now().toISOString() };
       ctx.log.info({ host, state: changed.state, from: changed.from }, `host ${changed.state}`);

@@ -1,5 +1,5 @@
 import { consumeBatches, describeError, publishAll, rejectionMessage, type Delivered, type Outgoing } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, type TaskEvent } from '@tangerine/contracts';
+import { Streams, Subjects, ConflictError, NotFoundError, UnprocessableError, type TaskEvent } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
@@ -23,7 +23,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     handle: (batch) => handleCommands(ctx, batch),
     // A command that failed every try is answered on tasks.rejected: nothing is lost silently.
     refuse: async (m, err) => {
-      const reason = new TangerineError('unprocessable', `spec: could not be handled (${describeError(err)}); it was set aside`);
+      const reason = new UnprocessableError(`spec: could not be handled (${describeError(err)}); it was set aside`);
       await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, m.data, ctx.clock.now(), { seq: m.seq, index: null }), `reject:${m.seq}`)]);
     },
   });
@@ -77,10 +77,10 @@ async function cancel(
   }
   for (const e of result.events) ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host }, 'task cancelled');
   const refused = [
-    ...result.notFound.map((name) => ({ name, err: new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' }) })),
+    ...result.notFound.map((name) => ({ name, err: new NotFoundError(`name: no task named "${name}"`, { field: 'name' }) })),
     // Cancelling a cancelled task again (or a redelivered cancel) changes nothing and is no error.
     ...result.finished.filter((f) => f.state !== 'cancelled').map(({ name, state }) => ({
-      name, err: new TangerineError('not_cancellable', `name: task "${name}" is already ${state}`, { field: 'name' }),
+      name, err: new ConflictError('not_cancellable', `name: task "${name}" is already ${state}`, { field: 'name' }),
     })),
   ];
   for (const { name, err } of refused) {
