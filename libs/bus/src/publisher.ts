@@ -1,6 +1,7 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { OutageError } from '@tangerine/contracts';
 import { TurnBatch } from '@tangerine/runtime';
+import { jetStreamCode } from './nats-errors.js';
 
 const decoder = new TextDecoder();
 
@@ -89,15 +90,18 @@ export class JetStreamPublisher {
   }
 }
 
-/** Null for a stored message; otherwise what went wrong, in words. */
+/** Null for a stored message; otherwise what went wrong, in words, with JetStream's err_code when it gave one. */
 export function ackProblem(m: Pick<Msg, 'data' | 'headers'>): string | null {
   const status = m.headers?.code ?? 0;
   if (status >= 300) return `status ${status}${m.headers?.description ? ` ${m.headers.description}` : ''}`;
   if (m.data.length === 0) return 'empty answer';
   try {
-    const ack = JSON.parse(decoder.decode(m.data)) as { error?: { description?: string }; stream?: string };
-    if (ack.error) return ack.error.description ?? 'error';
-    return typeof ack.stream === 'string' ? null : 'not a publish ack';
+    const ack = JSON.parse(decoder.decode(m.data)) as { error?: { description?: unknown }; stream?: unknown } | null;
+    if (ack?.error) {
+      const code = jetStreamCode(ack.error);
+      return `${typeof ack.error.description === 'string' ? ack.error.description : 'error'}${code === null ? '' : ` (JetStream ${code})`}`;
+    }
+    return typeof ack?.stream === 'string' ? null : 'not a publish ack';
   } catch {
     return 'not a publish ack';
   }
