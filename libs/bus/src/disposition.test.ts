@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { ClosedConnectionError, DrainingConnectionError, TimeoutError as NatsTimeoutError } from '@nats-io/transport-node';
-import { LedgerRefusedError, OutageError, TimeoutError, UnprocessableError, ValidationError } from '@tangerine/contracts';
+import { LedgerRefusedError, OutageError, RowError, TimeoutError, UnprocessableError, ValidationError } from '@tangerine/contracts';
 import { describeError, disposition, type Disposition } from './disposition.js';
 
 describe('disposition: wait out, try again, or set aside', () => {
@@ -14,6 +14,7 @@ describe('disposition: wait out, try again, or set aside', () => {
     ['a message that is not what its subject carries', new ValidationError('invalid_message', 'payload: bad'), 'refuse'],
     ['a refusal of the ledger', new LedgerRefusedError('23505', 'the ledger refused a statement'), 'refuse'],
     ['a message set aside', new UnprocessableError('spec: failed'), 'refuse'],
+    ['a ledger row that does not parse', new RowError('tasks.spec.image: must be a string', { field: 'tasks.spec.image' }), 'refuse'],
     ['the NATS client closed its connection', new ClosedConnectionError(), 'outage'],
     ['the NATS client is draining', new DrainingConnectionError(), 'outage'],
     ['a NATS request went unanswered', new NatsTimeoutError(), 'outage'],

@@ -18,7 +18,7 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * cannot be sent at all is logged, never thrown (once, an exception here ended the process).
  */
 export function respond(
-  ctx: ServiceContext, subject: string, queue: string, handler: (body: unknown) => Promise<unknown>,
+  ctx: Pick<ServiceContext, 'bus' | 'log'>, subject: string, queue: string, handler: (body: unknown) => Promise<unknown>,
 ): Subscription {
   return ctx.bus.nc.subscribe(subject, {
     queue,
@@ -56,7 +56,7 @@ export function pageSize(asked: number | undefined, fallback: number, max: numbe
   return Math.min(asked ?? fallback, max);
 }
 
-async function answer(ctx: ServiceContext, msg: Msg, handler: (body: unknown) => Promise<unknown>): Promise<void> {
+async function answer(ctx: Pick<ServiceContext, 'bus' | 'log'>, msg: Msg, handler: (body: unknown) => Promise<unknown>): Promise<void> {
   let reply: unknown;
   try {
     reply = await handler(readBody(msg));
