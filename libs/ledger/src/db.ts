@@ -98,8 +98,11 @@ function statementName(text: string): string {
   return name;
 }
 
-/** SQLSTATEs that say the server is away: connection exceptions (08), shutting down or starting (57P01-57P03), full (53300). */
-const OUTAGE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/**
+ * SQLSTATEs that say the server is away: connection exceptions (08), but for 08P01, a protocol violation, which is a
+ * bug of the client and would come back every time; shutting down or starting (57P01-57P03); full (53300).
+ */
+const OUTAGE_SQLSTATE = /^(08(?!P01)[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 /**
  * SQLSTATEs that come back every time: data exceptions (22), integrity violations (23), syntax and access (42).
  * Serialization failures and deadlocks (40) and other resource limits (53) pass, and stay as they are.
