@@ -195,7 +195,10 @@ export class StartupError extends TangerineError {
   }
 }
 
-/** Is this a Tangerine error, made by any copy of this module? */
+/**
+ * Is this a Tangerine error, made by any copy of this module? Its brand and a code this copy knows: an error of a
+ * newer copy with a code added since is unknown here, and handled as any unknown error (tried again a few times).
+ */
 export function isTangerineError(e: unknown): e is TangerineError {
   return typeof e === 'object' && e !== null && (e as { [BRAND]?: unknown })[BRAND] === true
     && typeof (e as { code?: unknown }).code === 'string' && Object.hasOwn(ErrorCodes, (e as { code: string }).code);
