@@ -1,4 +1,4 @@
-import { Limits, TangerineError, nestsDeeper, type Validator } from '@tangerine/contracts';
+import { Limits, ValidationError, nestsDeeper, type Validator } from '@tangerine/contracts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -12,7 +12,7 @@ export function decodeText(data: Uint8Array): string {
 }
 
 /**
- * Parses and validates an internal message; throws a TangerineError (`invalid_message`) naming the field and the
+ * Parses and validates an internal message; throws a ValidationError (`invalid_message`) naming the field and the
  * rule. A message nested deeper than any valid one is refused before the schema walks it.
  */
 export function decode<T>(data: Uint8Array, validator: Validator<T>): T {
@@ -20,10 +20,10 @@ export function decode<T>(data: Uint8Array, validator: Validator<T>): T {
   try {
     value = JSON.parse(decoder.decode(data));
   } catch {
-    throw new TangerineError('invalid_message', 'payload: is not valid JSON', { field: 'payload' });
+    throw new ValidationError('invalid_message', 'payload: is not valid JSON', { field: 'payload' });
   }
   if (nestsDeeper(value, Limits.jsonDepth)) {
-    throw new TangerineError('invalid_message', `payload: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'payload' });
+    throw new ValidationError('invalid_message', `payload: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'payload' });
   }
   return validator.parse(value, 'invalid_message');
 }

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { TangerineError } from '@tangerine/contracts';
+import { OutageError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 import { JetStreamPublisher } from './publisher.js';
 import { migrateBus } from './migrations.js';
@@ -39,7 +39,7 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
       noAsyncTraces: true,
     });
   } catch (cause) {
-    throw new TangerineError('bus_unavailable', `cannot reach NATS at ${opts.url}`, { cause });
+    throw new OutageError('bus_unavailable', `cannot reach NATS at ${opts.url}`, { cause });
   }
   let since: number | null = Date.now();
   void (async () => {

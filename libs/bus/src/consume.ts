@@ -2,8 +2,8 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, type JsMsg } from '@nats-io/
 import { backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import type { Bus } from './connection.js';
 import { deadLetterOf, jsMessageFacts, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
-import { describeError, disposition, type Disposition } from './disposition.js';
-import { isNotFound } from './streams.js';
+import { type Disposition, describeError, disposition } from './disposition.js';
+import { isConsumerExists, isConsumerNotFound } from './nats-errors.js';
 
 /**
  * Deliveries of one message before JetStream gives up on it (and says so: see watchMaxDeliveries). An outage does not
@@ -264,11 +264,11 @@ async function ensureConsumer(bus: Bus, stream: string, config: Parameters<Bus['
     const { durable_name: _d, deliver_policy: _p, ...update } = config;
     await bus.jsm.consumers.update(stream, name, update);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isConsumerNotFound(err)) throw err;
     try {
       await bus.jsm.consumers.add(stream, config);
     } catch (addErr) {
-      if (!/already|in use/i.test(String(addErr))) throw addErr;
+      if (!isConsumerExists(addErr)) throw addErr;
     }
   }
 }

@@ -36,6 +36,19 @@ interface MaxDeliveriesAdvisory {
   deliveries: number;
 }
 
+/** The advisory as nats-server sends it, or null: read, not cast (it decides which message is removed). */
+function readAdvisory(text: string): Pick<MaxDeliveriesAdvisory, 'stream_seq' | 'deliveries'> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const a = value as Partial<Record<keyof MaxDeliveriesAdvisory, unknown>> | null;
+  if (typeof a !== 'object' || a === null || !Number.isSafeInteger(a.stream_seq) || !Number.isSafeInteger(a.deliveries)) return null;
+  return { stream_seq: a.stream_seq as number, deliveries: a.deliveries as number };
+}
+
 /**
  * A message delivered MAX_DELIVER times without an answer crashed (or hung) its handler each time: JetStream stops
  * delivering it and says so with an advisory. Whoever hears it first (a queue group of the consumer's processes)
@@ -52,9 +65,15 @@ export function watchMaxDeliveries(
     callback: (err, m) => {
       if (err) return;
       void (async () => {
-        const advisory = JSON.parse(decodeText(m.data)) as MaxDeliveriesAdvisory;
-        const stored = await bus.jsm.streams.getMessage(stream, { seq: advisory.stream_seq }).catch(() => null);
-        if (!stored) return; // already removed: another process set it aside
+        const advisory = readAdvisory(decodeText(m.data));
+        if (!advisory) {
+          log.warn({ stream, consumer }, 'a max-deliveries advisory that does not parse: ignored');
+          return;
+        }
+        // null when no message has that sequence (JetStream's 10037): another process set it aside and removed it.
+        // Any other error (NATS away) is logged below, and JetStream's next advisory or redelivery tries again.
+        const stored = await bus.jsm.streams.getMessage(stream, { seq: advisory.stream_seq });
+        if (!stored) return;
         const reason = new Error(`delivered ${advisory.deliveries} times without an answer: its handler crashed or hung on it each time`);
         await setAside({ subject: stored.subject, seq: stored.seq, deliveries: advisory.deliveries, data: stored.data }, reason);
         // A work queue would keep it forever; a log (the events) keeps it for its other readers.

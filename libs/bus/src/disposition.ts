@@ -1,8 +1,9 @@
 import { isTangerineError } from '@tangerine/contracts';
+import { isNatsConnectionError } from './nats-errors.js';
 
 /**
  * What a consumer does with a message whose handling threw:
- * - `outage`: a server is away (the ledger or NATS). The message is not at fault: it is kept in hand and tried again,
+ * - `outage`: a server is away (the ledger or NATS, or the NATS client says its connection is). The message is not at fault: it is kept in hand and tried again,
  *   with backoff, until the server is back, without counting a try.
  * - `retry`: it may pass (a deadlock, a statement timeout, an error nobody foresaw): tried again a bounded number of
  *   times, with backoff, then set aside.
@@ -16,9 +17,14 @@ export type Disposition = 'outage' | 'retry' | 'refuse';
  */
 const PERMANENT_SQLSTATE = /^(22|23|42)[0-9A-Z]{3}$/;
 
-/** Decided by codes, never by message text: a coded error says it itself; PostgreSQL's by their SQLSTATE. */
+/**
+ * Decided by codes, never by message text: a coded error says it itself; the NATS client's connection errors by
+ * their class; PostgreSQL's by their SQLSTATE (the ledger wraps its own, this is for a pg error from elsewhere).
+ * Anything else is unknown, and may pass: tried again.
+ */
 export function disposition(err: unknown): Disposition {
   if (isTangerineError(err)) return err.outage ? 'outage' : err.retryable ? 'retry' : 'refuse';
+  if (isNatsConnectionError(err)) return 'outage';
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && PERMANENT_SQLSTATE.test(code)) return 'refuse';
   return 'retry';
@@ -28,7 +34,7 @@ export function disposition(err: unknown): Disposition {
 export function describeError(err: unknown, max = 300): string {
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | null;
   const text = e !== null && typeof e === 'object' && typeof e.message === 'string'
-    ? `${typeof e.name === 'string' && e.name !== 'Error' && e.name !== 'TangerineError' ? `${e.name}: ` : ''}${e.message}`
+    ? `${typeof e.name === 'string' && e.name !== 'Error' && !isTangerineError(err) ? `${e.name}: ` : ''}${e.message}`
     : String(err);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

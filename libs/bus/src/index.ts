@@ -11,6 +11,9 @@ export type { Outgoing } from './publish.js';
 export { consumeBatches, MAX_DELIVER, MAX_TRIES, SUSPECT_AFTER } from './consume.js';
 export type { BatchConsumerOptions, ConsumerControl, Delivered, MessageFacts } from './consume.js';
 export { disposition, describeError } from './disposition.js';
+export {
+  JetStreamApiCodes, jetStreamCode, isStreamNotFound, isConsumerNotFound, isStreamNameInUse, isConsumerExists, isNatsConnectionError,
+} from './nats-errors.js';
 export type { Disposition } from './disposition.js';
 export { deadLetterOf, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
 export type { JsMsg } from '@nats-io/jetstream';

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { Streams, TangerineError } from '@tangerine/contracts';
+import { OutageError, Streams } from '@tangerine/contracts';
 import { sleep, type Logger } from '@tangerine/runtime';
-import { isNotFound } from './streams.js';
+import { isConsumerNotFound } from './nats-errors.js';
 
 /**
  * The JetStream KV bucket that records the bus migrations applied, one key per version (`1`, `2` …). On NATS itself,
@@ -158,7 +158,7 @@ async function apply(
     await renewing;
     // Released, so the next process to start tries again at once rather than after the claim goes stale.
     await kv.delete(key, { previousSeq: revision }).catch(() => undefined);
-    throw new TangerineError('bus_unavailable', `bus migration ${m.version} (${m.name}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new OutageError('bus_unavailable', `bus migration ${m.version} (${m.name}) failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
     clearInterval(renew);
   }
@@ -201,6 +201,6 @@ async function deleteConsumer(jsm: JetStreamManager, stream: string, durable: st
   try {
     await jsm.consumers.delete(stream, durable);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isConsumerNotFound(err)) throw err;
   }
 }

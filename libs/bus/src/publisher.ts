@@ -1,6 +1,7 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { TangerineError } from '@tangerine/contracts';
+import { OutageError } from '@tangerine/contracts';
 import { TurnBatch } from '@tangerine/runtime';
+import { jetStreamCode } from './nats-errors.js';
 
 const decoder = new TextDecoder();
 
@@ -57,7 +58,7 @@ export class JetStreamPublisher {
       } catch (cause) {
         const w = this.waiting.get(id);
         this.waiting.delete(id);
-        w?.reject(new TangerineError('bus_unavailable', `publish to ${subject} failed`, { cause }));
+        w?.reject(new OutageError('bus_unavailable', `publish to ${subject} failed`, { cause }));
       }
     }
   }
@@ -76,7 +77,7 @@ export class JetStreamPublisher {
     this.waiting.delete(id);
     const problem = ackProblem(m);
     if (problem === null) w.resolve();
-    else w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject} was not stored: ${problem}`));
+    else w.reject(new OutageError('bus_unavailable', `publish to ${w.subject} was not stored: ${problem}`));
   }
 
   /** Entries are in send order, so the scan stops at the first one still inside its time. */
@@ -84,20 +85,23 @@ export class JetStreamPublisher {
     for (const [id, w] of this.waiting) {
       if (now - w.sentAt < this.timeoutMs) break;
       this.waiting.delete(id);
-      w.reject(new TangerineError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
+      w.reject(new OutageError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
     }
   }
 }
 
-/** Null for a stored message; otherwise what went wrong, in words. */
+/** Null for a stored message; otherwise what went wrong, in words, with JetStream's err_code when it gave one. */
 export function ackProblem(m: Pick<Msg, 'data' | 'headers'>): string | null {
   const status = m.headers?.code ?? 0;
   if (status >= 300) return `status ${status}${m.headers?.description ? ` ${m.headers.description}` : ''}`;
   if (m.data.length === 0) return 'empty answer';
   try {
-    const ack = JSON.parse(decoder.decode(m.data)) as { error?: { description?: string }; stream?: string };
-    if (ack.error) return ack.error.description ?? 'error';
-    return typeof ack.stream === 'string' ? null : 'not a publish ack';
+    const ack = JSON.parse(decoder.decode(m.data)) as { error?: { description?: unknown }; stream?: unknown } | null;
+    if (ack?.error) {
+      const code = jetStreamCode(ack.error);
+      return `${typeof ack.error.description === 'string' ? ack.error.description : 'error'}${code === null ? '' : ` (JetStream ${code})`}`;
+    }
+    return typeof ack?.stream === 'string' ? null : 'not a publish ack';
   } catch {
     return 'not a publish ack';
   }

@@ -1,7 +1,8 @@
 import {
   DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo, type StreamUpdateConfig,
 } from '@nats-io/jetstream';
-import { Streams, TangerineError } from '@tangerine/contracts';
+import { OutageError, Streams } from '@tangerine/contracts';
+import { isStreamNameInUse, isStreamNotFound } from './nats-errors.js';
 
 const SECOND_NS = 1_000_000_000;
 const DAY_NS = 86400 * SECOND_NS;
@@ -136,13 +137,13 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits 
     try {
       info = await jsm.streams.info(want.name);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isStreamNotFound(err)) throw err;
       try {
         await jsm.streams.add(full);
         changes.push({ stream: want.name, created: true, changed: [], notes: [] });
       } catch (addErr) {
         // Another process created it between our look and our add.
-        if (!String(addErr).includes('already in use')) throw refused(want, 'create', addErr);
+        if (!isStreamNameInUse(addErr)) throw refused(want, 'create', addErr);
       }
       continue;
     }
@@ -161,13 +162,9 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits 
   return changes;
 }
 
-export function isNotFound(err: unknown): boolean {
-  return /not found/i.test(String((err as Error)?.message ?? err));
-}
-
-function refused(want: StreamSpec, what: string, cause: unknown): TangerineError {
+function refused(want: StreamSpec, what: string, cause: unknown): OutageError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new TangerineError('bus_unavailable', `stream ${want.name}: NATS refused to ${what} (max_bytes ${want.max_bytes}): ${reason}`, { cause });
+  return new OutageError('bus_unavailable', `stream ${want.name}: NATS refused to ${what} (max_bytes ${want.max_bytes}): ${reason}`, { cause });
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -1,10 +1,14 @@
 export {
-  TaskState, TASK_STATES, FINISHED_STATES, UNSUCCESSFUL_STATES, STOPPED_STATES, ON_HOST_STATES, CANCELLABLE_STATES, BLOCKABLE_STATES,
-  IDLE_STATES, SLOT_FREEING_STATES, TRANSITIONS, isFinished, canTransition, isTaskState,
+  BLOCKABLE_STATES, CANCELLABLE_STATES, FINISHED_STATES, IDLE_STATES, ON_HOST_STATES, SLOT_FREEING_STATES,
+  STOPPED_STATES, TASK_STATES, TRANSITIONS, TaskState, UNSUCCESSFUL_STATES, canTransition, isFinished, isTaskState,
 } from './states.js';
-export { ErrorCodes, TangerineError, isTangerineError, isOutage } from './errors.js';
+export {
+  ConflictError, ErrorCodes, InternalError, LedgerRefusedError, NotFoundError, OutageError, ReplyTooLargeError,
+  RowError, StartupError, TangerineError, TimeoutError, UnprocessableError, ValidationError, errorOf, hasCode,
+  isConflict, isNotFound, isOutage, isRowError, isTangerineError, isTimeout, isValidationError,
+} from './errors.js';
 export { Limits, nestsDeeper, utf8Bytes } from './limits.js';
-export type { ErrorCode } from './errors.js';
+export type { ErrorCode, ErrorFamily, CodeOf, ValidationCode, ErrorJSON, ErrorOptions } from './errors.js';
 export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
 export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';

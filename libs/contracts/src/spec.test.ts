@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTaskSpec, parseVolume } from './spec.js';
-import { TangerineError } from './errors.js';
+import { isValidationError } from './errors.js';
 
 const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
@@ -19,7 +19,7 @@ function assertInvalid(input: unknown, field: string, message: string): void {
   assert.throws(
     () => parseTaskSpec(input),
     (err: unknown) => {
-      assert.ok(err instanceof TangerineError, `expected a TangerineError, got ${String(err)}`);
+      assert.ok(isValidationError(err), `expected a ValidationError, got ${String(err)}`);
       assert.equal(err.code, 'invalid_spec');
       assert.equal(err.field, field);
       assert.equal(err.message, message);
@@ -483,7 +483,7 @@ describe('parseTaskSpec: cron, timezone, concurrency, starting_deadline, schedul
   for (const [label, extra, field, message] of invalid) {
     it(`rejects ${label}, naming the field`, () => {
       assert.throws(() => parseTaskSpec(base(extra)), (err: unknown) => {
-        assert.ok(err instanceof TangerineError);
+        assert.ok(isValidationError(err));
         assert.equal(err.code, 'invalid_spec');
         assert.equal(err.field, field);
         assert.match(err.message, message);

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CronError, checkTimezone, parseCron } from '@tangerine/cron';
-import { TangerineError } from './errors.js';
+import { checkTimezone, isCronError, parseCron } from '@tangerine/cron';
+import { ValidationError } from './errors.js';
 import { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 import { RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 import { compile, quote, shortKey } from './validate.js';
@@ -96,12 +96,12 @@ export interface ParseOptions {
   json?: string;
 }
 
-function invalid(field: string, rule: string): TangerineError {
-  return new TangerineError('invalid_spec', `${field}: ${rule}`, { field });
+function invalid(field: string, rule: string): ValidationError {
+  return new ValidationError('invalid_spec', `${field}: ${rule}`, { field });
 }
 
 /**
- * Turns a submitted payload into a TaskSpec, or throws a TangerineError whose message names the field
+ * Turns a submitted payload into a TaskSpec, or throws a ValidationError whose message names the field
  * and the rule. Pure: no I/O, so the CLI, the API and intake give the same verdict.
  */
 export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskSpec {
@@ -190,7 +190,7 @@ function checkSchedule(spec: TaskSpec): void {
     if (spec.timezone !== null) checkTimezone(spec.timezone);
     if (spec.cron !== null) parseCron(spec.cron, { name: spec.name, timezone: spec.timezone ?? 'UTC' });
   } catch (err) {
-    if (err instanceof CronError) throw new TangerineError('invalid_spec', err.message, { field: err.field });
+    if (isCronError(err)) throw new ValidationError('invalid_spec', err.message, { field: err.field });
     throw err;
   }
   if (spec.cron !== null && spec.concurrency === 'allow' && spec.name.length > 100 - CHILD_SUFFIX_LENGTH) {

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
 import { compile, fieldOf, quote } from './validate.js';
 import { Subjects } from './subjects.js';
-import { TangerineError, type ErrorCode } from './errors.js';
+import { isValidationError, type ValidationCode } from './errors.js';
 
-function assertRejects(parse: () => unknown, code: ErrorCode, field: string, message: string): void {
+function assertRejects(parse: () => unknown, code: ValidationCode, field: string, message: string): void {
   assert.throws(parse, (err: unknown) => {
-    assert.ok(err instanceof TangerineError, `expected a TangerineError, got ${String(err)}`);
+    assert.ok(isValidationError(err), `expected a ValidationError, got ${String(err)}`);
     assert.equal(err.code, code);
     assert.equal(err.field, field);
     assert.equal(err.message, message);

@@ -1,12 +1,12 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
 import { Errors } from '@sinclair/typebox/errors';
-import { TangerineError, type ErrorCode } from './errors.js';
+import { ValidationError, type ValidationCode } from './errors.js';
 
-/** A compiled schema: `parse` returns the typed value or throws a TangerineError naming the field and the rule. */
+/** A compiled schema: `parse` returns the typed value or throws a ValidationError naming the field and the rule. */
 export interface Validator<T> {
   check(value: unknown): value is T;
-  parse(value: unknown, code?: ErrorCode): T;
+  parse(value: unknown, code?: ValidationCode): T;
 }
 
 export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
@@ -17,7 +17,7 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
       if (compiled.Check(value)) return value;
       const first = narrow(compiled.Errors(value).First());
       const field = first ? fieldOf(first.path) : 'value';
-      throw new TangerineError(code, `${field}: ${first ? describe(first) : 'is invalid'}`, { field });
+      throw new ValidationError(code, `${field}: ${first ? describe(first) : 'is invalid'}`, { field });
     },
   };
 }

@@ -17,6 +17,13 @@ export class CronError extends Error {
   }
 }
 
+/** Is this a CronError, from any copy of this package? */
+export function isCronError(e: unknown): e is CronError {
+  if (e instanceof CronError) return true;
+  const field = (e as { field?: unknown } | null)?.field;
+  return e instanceof Error && e.name === 'CronError' && (field === 'cron' || field === 'timezone');
+}
+
 /** An error in the expression; `part` is quoted in the message. */
 export function cronError(message: string, part: string | null): CronError {
   return new CronError('cron', message, part);

@@ -1,4 +1,4 @@
-export { CronError } from './errors.js';
+export { CronError, isCronError } from './errors.js';
 export { parseCron } from './schedule.js';
 export type { CronSchedule } from './schedule.js';
 export { checkTimezone } from './zone.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { TangerineError } from '@tangerine/contracts';
+import { LedgerRefusedError, OutageError, TimeoutError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 
 export type Row = Record<string, unknown>;
@@ -58,7 +58,7 @@ export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }):
         : await client.query<R & pg.QueryResultRow>({ name: statementName(text), text, values });
       return result.rows;
     } catch (err) {
-      throw wrap(err);
+      throw ledgerError(err);
     }
   };
   return {
@@ -69,7 +69,7 @@ export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }):
       try {
         client = await pool.connect();
       } catch (err) {
-        throw wrap(err);
+        throw ledgerError(err);
       }
       try {
         await run(client, 'BEGIN');
@@ -99,15 +99,41 @@ function statementName(text: string): string {
 }
 
 /**
- * Connection failures become `ledger_unavailable` (an outage: the message waits), a statement cancelled by
- * STATEMENT_TIMEOUT `ledger_timeout` (tried again a few times); anything else stays as it is, for its SQLSTATE to
- * decide. pg gives no code for a connection it lost itself: that case alone is recognized by its words.
+ * SQLSTATEs that say the server is away: connection exceptions (08), but for 08P01, a protocol violation, which is a
+ * bug of the client and would come back every time; shutting down or starting (57P01-57P03); full (53300).
  */
-function wrap(err: unknown): unknown {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === '57014') return new TangerineError('ledger_timeout', 'a ledger statement ran longer than STATEMENT_TIMEOUT', { cause: stripSecrets(err) });
-  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\w{3})$/.test(code) || /Connection terminated|timeout exceeded/i.test(String(err))) {
-    return new TangerineError('ledger_unavailable', `PostgreSQL is unreachable (${code || 'connection lost'})`, { cause: stripSecrets(err) });
+const OUTAGE_SQLSTATE = /^(08(?!P01)[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+/**
+ * SQLSTATEs that come back every time: data exceptions (22), integrity violations (23), syntax and access (42).
+ * Serialization failures and deadlocks (40) and other resource limits (53) pass, and stay as they are.
+ */
+const REFUSED_SQLSTATE = /^(22|23|42)[0-9A-Z]{3}$/;
+/** Node's codes for a socket that could not be opened or was cut. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+
+/**
+ * Each error by its code, never by its words: a connection failure becomes `ledger_unavailable` (an outage: the
+ * message waits), a statement cancelled by STATEMENT_TIMEOUT (57014) `ledger_timeout` (tried again a few times), a
+ * refusal that would come back every time `ledger_refused`; anything else stays as it is, unknown (a consumer tries
+ * it again a few times). Every error the server sends is a DatabaseError with a SQLSTATE, and a bug of ours a
+ * TypeError or the like; pg gives no code for a connection it lost itself, nor pg-pool for a connect that timed
+ * out: those are the plain Errors without a code, and are read as a lost connection.
+ */
+export function ledgerError(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const code = (err as { code?: unknown }).code;
+  const cause = stripSecrets(err);
+  if (typeof code === 'string' && code.length === 5 && 'severity' in err) {
+    if (code === '57014') return new TimeoutError('ledger_timeout', 'a ledger statement ran longer than STATEMENT_TIMEOUT', { cause });
+    if (OUTAGE_SQLSTATE.test(code)) return new OutageError('ledger_unavailable', `PostgreSQL is unreachable (${code})`, { cause });
+    if (REFUSED_SQLSTATE.test(code)) {
+      return new LedgerRefusedError(code, `the ledger refused a statement (SQLSTATE ${code}: ${String((err as { message?: unknown }).message)})`, { cause });
+    }
+    return err;
+  }
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return new OutageError('ledger_unavailable', `PostgreSQL is unreachable (${code})`, { cause });
+  if (code === undefined && Object.getPrototypeOf(err) === Error.prototype) {
+    return new OutageError('ledger_unavailable', 'PostgreSQL is unreachable (connection lost)', { cause });
   }
   return err;
 }

@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { TangerineError } from '@tangerine/contracts';
+import { StartupError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 import type { Ledger } from './db.js';
 
@@ -39,7 +39,7 @@ export async function migrate(ledger: Ledger, log: Logger): Promise<number[]> {
     const applied = new Set(rows.map((r) => r.version));
     const newest = Math.max(0, ...applied);
     if (newest > known) {
-      throw new TangerineError('migration_too_new',
+      throw new StartupError('migration_too_new',
         `the database is at schema version ${newest}, but this binary knows only up to ${known}: upgrade Tangerine`);
     }
     const done: number[] = [];

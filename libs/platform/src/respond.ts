@@ -1,6 +1,9 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { decodeText, describeError, disposition, encode } from '@tangerine/bus';
-import { Limits, TangerineError, isTangerineError, nestsDeeper, utf8Bytes, type ErrorReply, type Request } from '@tangerine/contracts';
+import {
+  type ErrorReply, InternalError, Limits, OutageError, ReplyTooLargeError, type Request, TangerineError,
+  ValidationError, isTangerineError, nestsDeeper, utf8Bytes,
+} from '@tangerine/contracts';
 import type { ServiceContext } from './index.js';
 
 /** Room left in a reply for what wraps a page (the field names, the cursor). */
@@ -10,12 +13,12 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Serves a request/reply subject in a queue group (replicas share the requests): the handler's result is the
- * reply; a TangerineError becomes `{"error": {code, message, field}}`, an outage `ledger_unavailable` (try again).
+ * reply; a Tangerine error becomes `{"error": {code, message, field}}`, an error nobody foresaw `internal` (logged here).
  * Every reply fits in one NATS message: one that would not is answered with `reply_too_large`, and a reply that
  * cannot be sent at all is logged, never thrown (once, an exception here ended the process).
  */
 export function respond<T, R>(
-  ctx: ServiceContext<unknown>, request: Request<T, R>, queue: string, handler: (req: T) => Promise<R>,
+  ctx: Pick<ServiceContext<unknown>, 'bus' | 'log'>, request: Request<T, R>, queue: string, handler: (req: T) => Promise<R>,
 ): Subscription {
   const { subject } = request;
   // The request is parsed with the definition it is served under: an empty body, or null, is its `empty` if it has one.
@@ -56,7 +59,7 @@ export function pageSize(asked: number | undefined, fallback: number, max: numbe
   return Math.min(asked ?? fallback, max);
 }
 
-async function answer(ctx: ServiceContext<unknown>, msg: Msg, handler: (body: unknown) => Promise<unknown>): Promise<void> {
+async function answer(ctx: Pick<ServiceContext<unknown>, 'bus' | 'log'>, msg: Msg, handler: (body: unknown) => Promise<unknown>): Promise<void> {
   let reply: unknown;
   try {
     reply = await handler(readBody(msg));
@@ -68,7 +71,7 @@ async function answer(ctx: ServiceContext<unknown>, msg: Msg, handler: (body: un
   let data = encode(reply);
   if (data.length > replyBudget(ctx) + ENVELOPE_BYTES) {
     ctx.log.error({ subject: msg.subject, bytes: data.length }, 'reply too large for one message; answered with an error');
-    data = encode({ error: new TangerineError('reply_too_large', `reply: ${data.length} bytes is over the bus's max_payload; ask for a smaller page (limit)`).toJSON() });
+    data = encode({ error: new ReplyTooLargeError(`reply: ${data.length} bytes is over the bus's max_payload; ask for a smaller page (limit)`).toJSON() });
   }
   try {
     msg.respond(data);
@@ -84,16 +87,19 @@ function readBody(msg: Msg): unknown {
   try {
     body = JSON.parse(text);
   } catch {
-    throw new TangerineError('invalid_json', 'payload: is not valid JSON', { field: 'payload' });
+    throw new ValidationError('invalid_json', 'payload: is not valid JSON', { field: 'payload' });
   }
-  if (nestsDeeper(body, Limits.jsonDepth)) throw new TangerineError('invalid_request', `payload: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'payload' });
+  if (nestsDeeper(body, Limits.jsonDepth)) throw new ValidationError('invalid_request', `payload: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'payload' });
   return body;
 }
 
-/** What a requester is told: a coded error as it is; an outage or anything unforeseen as a passing unavailability. */
+/**
+ * What a requester is told: a coded error as it is (the ledger's own, a refusal included, come coded from
+ * libs/ledger); the NATS client's connection errors as `bus_unavailable`; anything else as `internal`, without its
+ * details, which went to the log.
+ */
 function errorOf(err: unknown): TangerineError {
   if (isTangerineError(err)) return err;
-  return disposition(err) === 'refuse'
-    ? new TangerineError('invalid_request', `request: could not be answered (${describeError(err, 120)})`)
-    : new TangerineError('ledger_unavailable', 'the ledger could not answer; try again');
+  if (disposition(err) === 'outage') return new OutageError('bus_unavailable', 'NATS could not answer; try again');
+  return new InternalError('the request could not be answered; try again, or see the service\'s log');
 }

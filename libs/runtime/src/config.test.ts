@@ -22,12 +22,12 @@ describe('the shared settings', () => {
     it(`HOST_TIMEOUT against HEARTBEAT_INTERVAL: ${JSON.stringify(env)} ${ok ? 'agrees' : 'conflicts'}`, () => {
       const spec = defineConfig({ t: Settings.hostTimeoutMs, h: Settings.heartbeatMs }, Conflicts);
       if (ok) spec.compile(env);
-      else assert.throws(() => spec.compile(env), /^TangerineError: HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT \(.+ s\) must be longer than HEARTBEAT_INTERVAL/);
+      else assert.throws(() => spec.compile(env), /^StartupError: HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT \(.+ s\) must be longer than HEARTBEAT_INTERVAL/);
     });
   }
 });
 
 describe('parseLabels', () => {
   it('reads HOST_LABELS text', () => assert.deepEqual(parseLabels('zone=a,gpu'), { zone: 'a', gpu: 'true' }));
-  it('names HOST_LABELS when a label is bad', () => assert.throws(() => parseLabels('-x'), /^TangerineError: HOST_LABELS: label "-x"/));
+  it('names HOST_LABELS when a label is bad', () => assert.throws(() => parseLabels('-x'), /^StartupError: HOST_LABELS: label "-x"/));
 });

@@ -1,4 +1,4 @@
-import { TangerineError } from '@tangerine/contracts';
+import { StartupError, isTangerineError, type TangerineError } from '@tangerine/contracts';
 
 /**
  * Settings from the environment. A setting is declared once (its variable, its rule and its default), a service
@@ -251,7 +251,7 @@ export function defineConfig<S extends Record<string, Setting<unknown>>>(setting
           values[key] = s.read(env);
           bySetting.set(s, values[key]);
         } catch (err) {
-          if (!(err instanceof TangerineError)) throw err;
+          if (!isTangerineError(err)) throw err;
           problems.push(err);
         }
       }
@@ -264,7 +264,7 @@ export function defineConfig<S extends Record<string, Setting<unknown>>>(setting
       }
       if (problems.length === 1) throw problems[0]!;
       if (problems.length > 1) {
-        throw new TangerineError('config_invalid', problems.map((p) => p.message).join('\n'), { field: problems[0]!.field ?? undefined });
+        throw new StartupError('config_invalid', problems.map((p) => p.message).join('\n'), { field: problems[0]!.field ?? undefined });
       }
       return Object.freeze(values) as Values<S>;
     },
@@ -282,16 +282,16 @@ export function compileAll(specs: readonly ConfigSpec<unknown>[], env: Env = pro
     try {
       return spec.compile(env);
     } catch (err) {
-      if (!(err instanceof TangerineError)) throw err;
+      if (!isTangerineError(err)) throw err;
       for (const line of err.message.split('\n')) if (!messages.includes(line)) messages.push(line);
       field ??= err.field ?? undefined;
       return undefined;
     }
   });
-  if (messages.length > 0) throw new TangerineError('config_invalid', messages.join('\n'), { field });
+  if (messages.length > 0) throw new StartupError('config_invalid', messages.join('\n'), { field });
   return compiled;
 }
 
-export function configError(variable: string, rule: string, field = variable): TangerineError {
-  return new TangerineError('config_invalid', `${variable}: ${rule}`, { field });
+export function configError(variable: string, rule: string, field = variable): StartupError {
+  return new StartupError('config_invalid', `${variable}: ${rule}`, { field });
 }

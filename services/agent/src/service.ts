@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
+import { Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
@@ -106,7 +106,7 @@ type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; sto
 function readAgentMessage(m: JsMsg, host: string): AgentMessage {
   if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Subjects.agentRun) };
   if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Subjects.agentStop) };
-  throw new TangerineError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
+  throw new ValidationError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
 }
 
 /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */

@@ -1,4 +1,4 @@
-import { Limits, Subjects, TangerineError, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
+import { Limits, NotFoundError, Subjects, type RunList, type RunOutput, type TaskList, type TaskView } from '@tangerine/contracts';
 import { countTasksByState, getTask, listTasks, readOutput, readRuns } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -16,7 +16,7 @@ const DEPTHS_EVERY_MS = 15_000;
  * bus. Every reply is bounded: pages of at most Limits.pageItems and of at most the bus's max_payload in bytes.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  const notFound = (name: string): TangerineError => new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' });
+  const notFound = (name: string): NotFoundError => new NotFoundError(`name: no task named "${name}"`, { field: 'name' });
   const subs = [
     respond(ctx, Subjects.get, QUEUE, async (req): Promise<TaskView> => {
       const task = await getTask(ctx.ledger, req.name);
@@ -36,7 +36,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     }),
     respond(ctx, Subjects.output, QUEUE, async (req): Promise<RunOutput> => {
       const output = await readOutput(ctx.ledger, req.name, req.attempt);
-      if (output === null) throw new TangerineError('not_found', `attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
+      if (output === null) throw new NotFoundError(`attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
       return { name: req.name, attempt: req.attempt, output };
     }),
   ];

@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { hostEventMessage, publishAll } from '@tangerine/bus';
-import { Limits, Subjects, TangerineError, type HostDrained, type HostEvent, type HostList, type HostRequest } from '@tangerine/contracts';
+import { Limits, NotFoundError, Subjects, type HostDrained, type HostEvent, type HostList, type HostRequest } from '@tangerine/contracts';
 import { setDraining, viewHosts } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -11,7 +11,7 @@ const QUEUE = 'tangerine-host-health';
 export function serveHostRequests(ctx: ServiceContext): Subscription[] {
   const drain = (draining: boolean) => async ({ host }: HostRequest): Promise<HostDrained> => {
     const changed = await setDraining(ctx.ledger, host, draining);
-    if (!changed) throw new TangerineError('not_found', `host: no host named "${host}"`, { field: 'host' });
+    if (!changed) throw new NotFoundError(`host: no host named "${host}"`, { field: 'host' });
     if (changed.from !== changed.state) {
       const event: HostEvent = { host, state: changed.state, from: changed.from, reason: (draining ? Subjects.hostsDrain : Subjects.hostsUndrain).subject, at: ctx.clock.now().toISOString() };
       ctx.log.info({ host, state: changed.state, from: changed.from }, `host ${changed.state}`);

@@ -1,6 +1,6 @@
 import { decodeText } from '@tangerine/bus';
 import {
-  Limits, Subjects, TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
+  Limits, Subjects, ValidationError, isTangerineError, type TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
 } from '@tangerine/contracts';
 import type { Submission } from '@tangerine/ledger';
 
@@ -21,16 +21,16 @@ export function parseCommand(subject: string, seq: number, data: Uint8Array, now
   try {
     value = JSON.parse(text);
   } catch {
-    return refuse(new TangerineError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`, { field: 'payload' }));
+    return refuse(new ValidationError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`, { field: 'payload' }));
   }
   if (subject === Subjects.submit.subject && Array.isArray(value)) {
     // Before each spec is written out again as its own text (a spec alone is checked by parseTaskSpec): the list
     // form adds one level to its specs.
     if (nestsDeeper(value, Limits.jsonDepth + 1)) {
-      return refuse(new TangerineError('invalid_spec', `spec: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'spec' }));
+      return refuse(new ValidationError('invalid_spec', `spec: must not nest deeper than ${Limits.jsonDepth} levels`, { field: 'spec' }));
     }
     if (value.length > Limits.specsPerMessage) {
-      return refuse(new TangerineError('invalid_spec',
+      return refuse(new ValidationError('invalid_spec',
         `spec: a list may hold at most ${Limits.specsPerMessage} specs (got ${value.length}); send several messages`, { field: 'spec' }));
     }
     return value.map((item, i) => parseOne(subject, seq, i, item, JSON.stringify(item) ?? 'null', now, options));
@@ -48,7 +48,7 @@ function parseOne(subject: string, seq: number, index: number | null, value: unk
     return { kind: 'submit', seq, key, index, submission: { seq, key, spec }, text };
   } catch (err) {
     // Anything else thrown here is a bug of validation: still a verdict for this spec, never a stalled batch.
-    const e = err instanceof TangerineError ? err : new TangerineError('invalid_spec', `spec: could not be read (${(err as Error)?.name ?? 'error'})`, { field: 'spec' });
+    const e = isTangerineError(err) ? err : new ValidationError('invalid_spec', `spec: could not be read (${(err as Error)?.name ?? 'error'})`, { field: 'spec' });
     return invalid(seq, key, index, text, name, e, now);
   }
 }
@@ -56,7 +56,7 @@ function parseOne(subject: string, seq: number, index: number | null, value: unk
 function parseCancel(value: unknown): string {
   const name = (value as { name?: unknown } | null)?.name;
   if (typeof value !== 'object' || value === null || typeof name !== 'string') {
-    throw new TangerineError('invalid_request', 'name: is required (send {"name": "<task>"})', { field: 'name' });
+    throw new ValidationError('invalid_request', 'name: is required (send {"name": "<task>"})', { field: 'name' });
   }
   return Subjects.cancel.parse(value).name;
 }

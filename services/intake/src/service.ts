@@ -1,5 +1,7 @@
-import { describeError, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
-import { DedupeIds, Streams, TangerineError, type TaskEvent } from '@tangerine/contracts';
+import { type Delivered, type Outgoing, consumeBatches, describeError, publishAll, rejectionMessage, stopMessage } from '@tangerine/bus';
+import {
+  ConflictError, DedupeIds, NotFoundError, Streams, Subjects, TangerineError, type TaskEvent, UnprocessableError,
+} from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { consumeService, publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -19,7 +21,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     handle: (batch) => handleCommands(ctx, batch),
     // A command that failed every try is answered on tasks.rejected: nothing is lost silently.
     refuse: async (m, err) => {
-      const reason = new TangerineError('unprocessable', `spec: could not be handled (${describeError(err)}); it was set aside`);
+      const reason = new UnprocessableError(`spec: could not be handled (${describeError(err)}); it was set aside`);
       await publishAll(ctx.bus, [rejectionMessage(rejection(null, reason, m.data, ctx.clock.now(), { seq: m.seq, index: null }), DedupeIds.rejection(m.seq))]);
     },
   });
@@ -73,10 +75,10 @@ async function cancel(
   }
   for (const e of result.events) ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host }, 'task cancelled');
   const refused = [
-    ...result.notFound.map((name) => ({ name, err: new TangerineError('not_found', `name: no task named "${name}"`, { field: 'name' }) })),
+    ...result.notFound.map((name) => ({ name, err: new NotFoundError(`name: no task named "${name}"`, { field: 'name' }) })),
     // Cancelling a cancelled task again (or a redelivered cancel) changes nothing and is no error.
     ...result.finished.filter((f) => f.state !== 'cancelled').map(({ name, state }) => ({
-      name, err: new TangerineError('not_cancellable', `name: task "${name}" is already ${state}`, { field: 'name' }),
+      name, err: new ConflictError('not_cancellable', `name: task "${name}" is already ${state}`, { field: 'name' }),
     })),
   ];
   for (const { name, err } of refused) {

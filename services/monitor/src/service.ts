@@ -1,5 +1,5 @@
 import { decode, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
+import { Streams, Subjects, ValidationError, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { announce, consumeService } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -34,7 +34,7 @@ type Report = { kind: 'started'; report: RunStarted } | { kind: 'exited'; report
 function readReport(m: JsMsg): Report {
   if (m.subject === Subjects.runStarted.subject) return { kind: 'started', report: decode(m.data, Subjects.runStarted) };
   if (m.subject === Subjects.runExited.subject) return { kind: 'exited', report: decode(m.data, Subjects.runExited) };
-  throw new TangerineError('invalid_message', `subject: ${m.subject} carries no run report`, { field: 'subject' });
+  throw new ValidationError('invalid_message', `subject: ${m.subject} carries no run report`, { field: 'subject' });
 }
 
 async function handle(ctx: ServiceContext, reports: Report[]): Promise<void> {

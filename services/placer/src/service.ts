@@ -136,9 +136,13 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
   if (stale.length === 0) return;
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
-  for (const { event, spec } of stale) {
+  for (const { event, spec, error } of stale) {
     done.set(`${event.name}:${event.attempt}`, now);
     const host = event.host ?? '';
+    if (spec === null) {
+      ctx.log.error({ task: event.name, attempt: event.attempt, host, err: error }, 'run placed but not started, and its spec does not parse; not sent again');
+      continue;
+    }
     ctx.log.warn({ task: event.name, attempt: event.attempt, host }, 'run placed but not started; sending it again');
     // The placement's event too: its dedupe id drops it if the dead placer did publish it.
     out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
@@ -178,8 +182,14 @@ async function pass(
   const placed = await placeTasks(ctx.ledger, fleet.assign(ready, usage.loads(), PLACE_MAX));
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
-  for (const { event, spec } of placed) {
+  for (const { event, spec, error } of placed) {
     const host = event.host ?? '';
+    if (spec === null) {
+      // Not dispatched: an agent would refuse it (it parses its dispatch with the same schema).
+      ctx.log.error({ task: event.name, attempt: event.attempt, host, err: error }, 'task placed, but its stored spec does not parse; not dispatched');
+      events.push(event);
+      continue;
+    }
     usage.add({ name: event.name, host, attempt: event.attempt, cpu: spec.cpu, memory: spec.memory });
     ctx.log.info({ task: event.name, attempt: event.attempt, host }, 'task placed');
     out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { connectBus, consumeBatches, encode, watchMaxDeliveries, MAX_TRIES, type Bus } from '@tangerine/bus';
-import { Streams, Subjects, TangerineError, type DeadLetter } from '@tangerine/contracts';
+import { type Bus, MAX_TRIES, connectBus, consumeBatches, encode, publishAll, watchMaxDeliveries } from '@tangerine/bus';
+import { type DeadLetter, OutageError, Streams, Subjects, TangerineError, ValidationError } from '@tangerine/contracts';
 import { createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -67,7 +67,7 @@ describe('the consumer loop', () => {
       bus, stream: Streams.reports.name, durable: 'unreadable', filter: 'runs.unreadable', batchSize: 100, ackWaitMs: 1000, log,
       decode: (m) => {
         const v = JSON.parse(dec.decode(m.data)) as { n?: unknown };
-        if (typeof v.n !== 'number') throw new TangerineError('invalid_message', 'n: must be a number', { field: 'n' });
+        if (typeof v.n !== 'number') throw new ValidationError('invalid_message', 'n: must be a number', { field: 'n' });
         return { n: v.n };
       },
       handle: async (batch) => { calls += batch.length; },
@@ -87,7 +87,7 @@ describe('the consumer loop', () => {
       decode: (m) => ({ n: m.info.deliveryCount }),
       handle: async (batch) => {
         tries += 1;
-        if (Date.now() < outageUntil) throw new TangerineError('ledger_unavailable', 'PostgreSQL is unreachable (ECONNREFUSED)');
+        if (Date.now() < outageUntil) throw new OutageError('ledger_unavailable', 'PostgreSQL is unreachable (ECONNREFUSED)');
         seen.push(...batch.map((d) => d.value.n));
       },
     }));

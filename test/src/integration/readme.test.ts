@@ -57,7 +57,13 @@ describe('README', () => {
     for (const v of vars) assert.ok(readme.includes(`\`${v}\``), `${v} is not in the README`);
   });
 
-  it('documents every error code', () => {
-    for (const code of Object.keys(ErrorCodes)) assert.match(readme, new RegExp(`\\| \`${code}\` \\|`), code);
+  it('documents every error code, with its family, and no code that is not in the registry', () => {
+    const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('\n## ', readme.indexOf('## Errors') + 1));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| ([a-z_]+) \| (.+) \|$/gm)].map((m) => ({ code: m[1]!, family: m[2]!, meaning: m[3]! }));
+    assert.deepEqual(rows.map((r) => r.code).sort(), Object.keys(ErrorCodes).sort(), 'the table lists exactly the registry\'s codes');
+    for (const r of rows) {
+      assert.equal(r.family, ErrorCodes[r.code as keyof typeof ErrorCodes].family, `${r.code}: family`);
+      assert.ok(r.meaning.trim().length > 10, `${r.code}: a meaning`);
+    }
   });
 });

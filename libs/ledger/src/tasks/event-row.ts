@@ -1,5 +1,6 @@
 import { STOPPED_STATES, type TaskEvent, type TaskState } from '@tangerine/contracts';
 import { sqlStates } from './states-sql.js';
+import { EventRowSchema, rowParser } from '../rows.js';
 
 /** The columns every state-changing statement returns, to build the event of the change. */
 export const EVENT_COLUMNS = 't.name, t.state, t.attempt, t.failures, t.version, t.host, t.reason, t.updated_at';
@@ -23,7 +24,11 @@ export interface EventRow {
   updated_at: Date;
 }
 
+const parseEventRow = rowParser('tasks', EventRowSchema);
+
+/** The event of a changed row; throws a RowError (`invalid_row`) naming the column if the row does not parse. */
 export function toEvent(row: EventRow, from: TaskState | null, exitCode: number | null = null): TaskEvent {
+  parseEventRow(row);
   return {
     name: row.name,
     state: row.state,

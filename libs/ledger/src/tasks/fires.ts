@@ -1,5 +1,6 @@
 import { TaskState, type TaskEvent, type TaskSpec } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
+import { parseStoredSpec } from '../rows.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 import { sqlState } from './states-sql.js';
 
@@ -36,12 +37,21 @@ export interface Fire {
 
 /** Due tasks, soonest first: the cron service's queue. */
 export async function readDueTasks(ledger: Ledger, now: Date, limit: number): Promise<DueTask[]> {
-  const rows = await ledger.query<Omit<DueTask, 'version'> & { version: string }>(
+  const rows = await ledger.query<Omit<DueTask, 'version' | 'spec'> & { version: string; spec: unknown }>(
     `SELECT name, state, version, next_run_at, spec, attempt, host FROM tasks
       WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2`,
     [now, limit],
   );
-  return rows.map((r) => ({ ...r, version: Number(r.version) }));
+  return rows.map(({ spec, ...r }) => {
+    const due = { ...r, version: Number(r.version) };
+    try {
+      return { ...due, spec: parseStoredSpec(spec) };
+    } catch (err) {
+      // Thrown when the spec is read, so the cron service's plan sets this one task apart (parks it, with the
+      // RowError's column in its reason) and the others fire.
+      return Object.defineProperty(due, 'spec', { enumerable: true, get: (): never => { throw err; } }) as DueTask;
+    }
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
-import { ON_HOST_STATES, TaskState, type TaskEvent, type TaskSpec } from '@tangerine/contracts';
+import { ON_HOST_STATES, type RowError, type TaskEvent, type TaskSpec, TaskState, isRowError } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
+import { parseStoredSpec } from '../rows.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 import { sqlState, sqlStates } from './states-sql.js';
 
@@ -43,10 +44,11 @@ export async function readReadyTasks(ledger: Ledger, limit: number): Promise<Rea
   );
 }
 
-export interface Placed {
-  event: TaskEvent;
-  spec: TaskSpec;
-}
+/**
+ * A placed task and its stored spec, parsed: what its dispatch carries. A spec that does not parse (a hand edit, a
+ * bug) comes as `spec: null` with its RowError, so one bad row does not hold back the dispatches of the others.
+ */
+export type Placed = { event: TaskEvent; spec: TaskSpec; error?: undefined } | { event: TaskEvent; spec: null; error: RowError };
 
 /**
  * Puts ready tasks on hosts, one statement for the batch: a compare-and-set on (state ready, attempt), so a task
@@ -57,7 +59,7 @@ export interface Placed {
  */
 export async function placeTasks(ledger: Ledger, assignments: readonly { name: string; attempt: number; host: string }[]): Promise<Placed[]> {
   if (assignments.length === 0) return [];
-  const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
+  const rows = await ledger.query<EventRow & { spec: unknown }>(
     `WITH open AS (
        SELECT id FROM hosts WHERE id = ANY($3::text[]) AND state = 'up' FOR KEY SHARE
      ), placed AS (
@@ -72,14 +74,11 @@ export async function placeTasks(ledger: Ledger, assignments: readonly { name: s
      SELECT * FROM placed`,
     [assignments.map((a) => a.name), assignments.map((a) => a.attempt), assignments.map((a) => a.host)],
   );
-  return rows.map((r) => ({ event: toEvent(r, 'ready'), spec: r.spec }));
+  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec));
 }
 
-export interface StalePlacement {
-  /** The event of the placement, which the dead placer may not have published either. */
-  event: TaskEvent;
-  spec: TaskSpec;
-}
+/** The event of the placement, which the dead placer may not have published either, and the spec to send again. */
+export type StalePlacement = Placed;
 
 /**
  * Tasks placed more than `seconds` ago whose run has not started: a placer that died between its commit and its
@@ -87,12 +86,21 @@ export interface StalePlacement {
  * second copy harmless).
  */
 export async function readStalePlacements(ledger: Ledger, seconds: number): Promise<StalePlacement[]> {
-  const rows = await ledger.query<EventRow & { spec: TaskSpec }>(
+  const rows = await ledger.query<EventRow & { spec: unknown }>(
     `SELECT ${EVENT_COLUMNS}, t.spec
        FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt
       WHERE t.state = ${sqlState(TaskState.placed)} AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
       ORDER BY t.updated_at LIMIT 1000`,
     [seconds],
   );
-  return rows.map((r) => ({ event: toEvent(r, 'ready'), spec: r.spec }));
+  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec));
+}
+
+function withSpec(event: TaskEvent, spec: unknown): Placed {
+  try {
+    return { event, spec: parseStoredSpec(spec) };
+  } catch (err) {
+    if (isRowError(err)) return { event, spec: null, error: err };
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { TangerineError, UNSUCCESSFUL_STATES, isFinished, type TaskSpec, type TaskState } from '@tangerine/contracts';
+import { ConflictError, TangerineError, type TaskSpec, type TaskState, UNSUCCESSFUL_STATES, isFinished } from '@tangerine/contracts';
 import { nextFire, parseCron } from '@tangerine/cron';
 
 export interface Submission {
@@ -29,7 +29,7 @@ export interface PlannedTask {
 
 export interface SubmissionPlan {
   accept: PlannedTask[];
-  reject: { seq: number; key?: string; name: string; error: TangerineError }[];
+  reject: { seq: number; key?: string; name: string; error: ConflictError }[];
   /** Submissions already applied (redelivered): their current state is announced again. */
   replay: { seq: number; name: string }[];
 }
@@ -67,14 +67,14 @@ export function planSubmissions(batch: readonly Submission[], view: LedgerView):
     }
     const current = planned.get(name)?.state ?? existing?.state;
     if (current !== undefined && !isFinished(current)) {
-      plan.reject.push({ seq: sub.seq, key: sub.key, name, error: new TangerineError('duplicate_task',
+      plan.reject.push({ seq: sub.seq, key: sub.key, name, error: new ConflictError('duplicate_task',
         `name: a task named "${name}" is ${current}; submit it again once it has finished`, { field: 'name' }) });
       continue;
     }
     if (sub.spec.dependencies.length > 0 && dependedOn.has(name)) {
       const cycle = findPath(graph, sub.spec.dependencies, name);
       if (cycle) {
-        plan.reject.push({ seq: sub.seq, key: sub.key, name, error: new TangerineError('dependency_cycle',
+        plan.reject.push({ seq: sub.seq, key: sub.key, name, error: new ConflictError('dependency_cycle',
           `dependencies: would close a cycle ${[name, ...cycle].join(' → ')}`, { field: 'dependencies' }) });
         continue;
       }

@@ -2,6 +2,7 @@ import {
   ON_HOST_STATES, TaskState, decideAfterExitZero, decideAfterRun, type RunExited, type RunStarted, type TaskEvent, type TaskSpec,
 } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
+import { parseStoredSpec } from '../rows.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 import { releaseCtes } from './release.js';
 import { sqlState, sqlStates } from './states-sql.js';
@@ -42,11 +43,12 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
 export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
   if (reports.length === 0) return [];
   const toRead = reports.filter((r) => r.exit_code !== 0).map((r) => r.name);
-  const current = toRead.length === 0 ? [] : await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: TaskSpec }>(
+  const current = toRead.length === 0 ? [] : await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: unknown }>(
     'SELECT name, state, attempt, failures, spec FROM tasks WHERE name = ANY($1::text[])',
     [toRead],
   );
-  const byName = new Map(current.map((c) => [c.name, c]));
+  // A spec that does not parse throws a RowError before anything is written: the report is set aside.
+  const byName = new Map(current.map((c) => [c.name, { ...c, spec: parseStoredSpec(c.spec) }]));
   const decisions = reports.map((r) => (r.exit_code === 0 ? succeeded(r) : decide(r, byName.get(r.name))));
   const rows = await ledger.query<ExitRow & { released: boolean }>(
     `WITH v AS (
