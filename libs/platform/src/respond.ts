@@ -1,5 +1,5 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { decodeText, describeError, disposition, encode } from '@tangerine/bus';
+import { decodeText, disposition, encode } from '@tangerine/bus';
 import {
   type ErrorReply, InternalError, Limits, OutageError, ReplyTooLargeError, type Request, TangerineError,
   ValidationError, isTangerineError, nestsDeeper, utf8Bytes,

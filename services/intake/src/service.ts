@@ -1,6 +1,6 @@
-import { type Delivered, type Outgoing, consumeBatches, describeError, publishAll, rejectionMessage, stopMessage } from '@tangerine/bus';
+import { describeError, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import {
-  ConflictError, DedupeIds, NotFoundError, Streams, Subjects, TangerineError, type TaskEvent, UnprocessableError,
+  ConflictError, DedupeIds, NotFoundError, Streams, type TaskEvent, UnprocessableError,
 } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { consumeService, publishEvents } from '@tangerine/platform';

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isScalar, parseDocument, visit } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 
 /**
  * The production deployment files under deploy/: the swarm stack as docker renders it, the Dockerfile, the

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { type Bus, MAX_TRIES, connectBus, consumeBatches, encode, publishAll, watchMaxDeliveries } from '@tangerine/bus';
-import { type DeadLetter, OutageError, Streams, Subjects, TangerineError, ValidationError } from '@tangerine/contracts';
+import { type Bus, MAX_TRIES, connectBus, consumeBatches, encode, watchMaxDeliveries } from '@tangerine/bus';
+import { type DeadLetter, OutageError, Streams, Subjects, ValidationError } from '@tangerine/contracts';
 import { createLogger, type Stop } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { waitUntil } from '../helpers/wait.js';

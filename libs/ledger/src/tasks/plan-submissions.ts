@@ -1,4 +1,4 @@
-import { ConflictError, TangerineError, type TaskSpec, type TaskState, UNSUCCESSFUL_STATES, isFinished } from '@tangerine/contracts';
+import { ConflictError, type TaskSpec, type TaskState, UNSUCCESSFUL_STATES, isFinished } from '@tangerine/contracts';
 import { nextFire, parseCron } from '@tangerine/cron';
 
 export interface Submission {

@@ -236,7 +236,6 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
   });
   const admin = new pg.Client({ connectionString: db.url });
   let nc: NatsConnection | null = null;
-  const enc = new TextEncoder();
   const dec = new TextDecoder();
   const tracks = new Map<string, Track>();
   const track = (name: string): Track => {
