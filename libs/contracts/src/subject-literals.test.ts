@@ -45,6 +45,7 @@ describe('no subject strings outside libs/contracts', () => {
     ['a file name', `import { x } from './runs.js';`],
     ['a message that starts like a dedupe id', 'throw new E(`host: no host named "${host}"`);'],
     ['a key of two parts', 'done.set(`${event.name}:${event.attempt}`, now);'],
+    ['a table\'s column that starts like a subject', `const field = 'tasks.spec.image';`],
     ['a JetStream API subject', 'nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`);'],
   ];
   for (const [label, source] of allowed) {

@@ -41,6 +41,8 @@ const TOKEN = /^[A-Za-z0-9_$*>-]*$/;
 export function findSubjectLiterals(source: string, fileName = 'source.ts'): SubjectLiteral[] {
   const subjects = knownSubjects();
   const roots = new Set(subjects.map((s) => s[0]!));
+  // The second tokens under each root: `tasks.submit` is a subject, `tasks.spec` (a table's column) is not.
+  const seconds = new Set(subjects.map((s) => `${s[0]!}.${s[1] ?? ''}`));
   const shapes = dedupeShapes();
   // `run:`, `exited:`: an id begun as one of them is, whatever follows (`exited:${key}`).
   const kinds = [...shapes].map((s) => s.slice(0, s.indexOf(':') + 1)).filter((k) => k !== '*:');
@@ -53,7 +55,8 @@ export function findSubjectLiterals(source: string, fileName = 'source.ts'): Sub
     const tokens = text.split('.');
     if (!tokens.every((t) => TOKEN.test(t))) return null;
     // `tasks.submit`, `agents.*.run`, `tasks.`: starts as a subject does.
-    if (roots.has(tokens[0]!) && tokens.length >= 2) return 'subject';
+    const second = tokens[1]!;
+    if (roots.has(tokens[0]!) && (second === '' || second === '*' || second === '>' || seconds.has(`${tokens[0]!}.${second}`))) return 'subject';
     // `.run`, `*.exited`: how a subject ends.
     if ((tokens[0] === '' || tokens[0] === '*') && tokens.length >= 2) {
       const tail = tokens.slice(1);
