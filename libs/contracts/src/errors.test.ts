@@ -5,6 +5,7 @@ import {
   TimeoutError, UnprocessableError, ValidationError, errorOf, hasCode, isConflict, isNotFound, isOutage, isRowError, isTangerineError,
   isTimeout, isValidationError, type ErrorCode, type TangerineError,
 } from './errors.js';
+import type * as ErrorsModule from './errors.js';
 
 describe('errors: one class per family, a stable code each', () => {
   const made: [TangerineError, ErrorCode, string][] = [
@@ -65,7 +66,7 @@ describe('errors: one class per family, a stable code each', () => {
 
   it('an error of another copy of the module passes every guard; a look-alike without the brand passes none', async () => {
     // A second instance of this very module, as a package installed twice would give.
-    const other = (await import(`./errors.js?copy=${Date.now()}`)) as typeof import('./errors.js');
+    const other = (await import(`./errors.js?copy=${Date.now()}`)) as typeof ErrorsModule;
     const foreign = new other.OutageError('ledger_unavailable', 'down');
     assert.ok(!(foreign instanceof OutageError), 'really another copy');
     assert.ok(isTangerineError(foreign));

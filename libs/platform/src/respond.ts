@@ -1,7 +1,7 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { decodeText, disposition, encode } from '@tangerine/bus';
 import {
-  type ErrorReply, InternalError, Limits, OutageError, ReplyTooLargeError, type Request, TangerineError,
+  type ErrorReply, InternalError, Limits, OutageError, ReplyTooLargeError, type Request, type TangerineError,
   ValidationError, isTangerineError, nestsDeeper, utf8Bytes,
 } from '@tangerine/contracts';
 import type { ServiceContext } from './index.js';
