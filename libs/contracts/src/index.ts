@@ -24,3 +24,4 @@ export {
   HostAnnounce, HostState, HostEvent, HostRequest, HostDrained, HostView, RunView, TaskView, FireView, ErrorReply,
   RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, HostList, DeadLetter, FleetEvent,
 } from './messages.js';
+export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';

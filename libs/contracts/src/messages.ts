@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from './limits.js';
 import { TaskName, TaskSpec } from './spec.js';
+import { NAME_PATTERN } from './names.js';
 import { TASK_STATES, type TaskState } from './states.js';
-
 
 const State = Type.Union(TASK_STATES.map((s) => Type.Literal(s)), { description: TASK_STATES.join(', ') }) as unknown as ReturnType<typeof Type.Unsafe<TaskState>>;
 const Timestamp = Type.String({ description: 'ISO 8601 time' });
-const HostId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'a host id' });
+const HostId = Type.String({ pattern: NAME_PATTERN, description: 'a host id' });
 
 /** A state change, published on `tasks.events.<name>.<state>` with the dedupe id `<name>:<version>:<state>` (DedupeIds.event). */
 export const TaskEvent = Type.Object({

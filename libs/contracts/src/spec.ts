@@ -2,18 +2,18 @@ import { Type, type Static } from '@sinclair/typebox';
 import { checkTimezone, isCronError, parseCron } from '@tangerine/cron';
 import { ValidationError } from './errors.js';
 import { Limits, nestsDeeper, utf8Bytes } from './limits.js';
+import { LABEL_KEY_RE, LABEL_KEY_RULE, NAME_PATTERN, NAME_RE, NAME_RULE } from './names.js';
 import { RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 import { compile, quote, shortKey } from './validate.js';
 
 /** Task names are unique and usable as a NATS subject token. */
-export const TASK_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
-export const TASK_NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
-const TASK_NAME_RE = new RegExp(TASK_NAME_PATTERN);
+export const TASK_NAME_PATTERN = NAME_PATTERN;
+export const TASK_NAME_RULE = NAME_RULE;
+const TASK_NAME_RE = NAME_RE;
 
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** `host:container` or `host:container:ro|rw`, both absolute paths. */
 const VOLUME_RE = /^(\/[^:]*):(\/[^:]*)(?::(ro|rw))?$/;
-const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
 
 export const Executor = { docker: 'docker', process: 'process' } as const;
 export type Executor = (typeof Executor)[keyof typeof Executor];
@@ -294,7 +294,7 @@ function checkRules(spec: TaskSpec): void {
     seen.add(d);
   });
   for (const key of Object.keys(spec.constraints)) {
-    if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, 'label name must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}');
+    if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, `label name must match ${LABEL_KEY_RULE}`);
   }
 }
 

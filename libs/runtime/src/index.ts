@@ -11,5 +11,5 @@ export { serveHealth } from './health.js';
 export type { HealthCheck } from './health.js';
 export { runProcess } from './runner.js';
 export type { Stop, BaseContext, ServiceDef, ProcessOptions, WithConfig } from './runner.js';
-export { backoff, sleep } from './timing.js';
+export { backoff, repeat, sleep } from './timing.js';
 export { TurnBatch } from './turn-batch.js';

@@ -1,4 +1,4 @@
-import { StartupError, isTangerineError, type TangerineError } from '@tangerine/contracts';
+import { LABEL_KEY_RE, LABEL_KEY_RULE, StartupError, isTangerineError, type TangerineError } from '@tangerine/contracts';
 
 /**
  * Settings from the environment. A setting is declared once (its variable, its rule and its default), a service
@@ -145,7 +145,7 @@ export const Parse = {
       for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
         const eq = part.indexOf('=');
         const key = eq < 0 ? part : part.slice(0, eq);
-        if (!/^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/.test(key)) throw new RuleError(`label "${key}" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}`);
+        if (!LABEL_KEY_RE.test(key)) throw new RuleError(`label "${key}" must match ${LABEL_KEY_RULE}`);
         labels[key] = eq < 0 ? 'true' : part.slice(eq + 1);
       }
       return Object.freeze(labels);

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { NAME_RE } from '@tangerine/contracts';
 import type { AgentContext as PlatformContext } from '@tangerine/platform';
 import { Parse, Settings, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
 
@@ -7,7 +8,7 @@ const EXECUTORS = ['docker', 'process'] as const;
 
 /** agent reads: who this host is and what it offers, its heartbeat, its consumer, and how its runs start and stop. */
 export const config = defineConfig({
-  hostId: setting('HOST_ID', Parse.matching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/), {
+  hostId: setting('HOST_ID', Parse.matching(NAME_RE), {
     fallback: () => os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'), emptyIsUnset: false,
   }),
   hostLabels: setting('HOST_LABELS', Parse.labels(), { fallback: Object.freeze({}) }),

@@ -10,7 +10,6 @@ import { TailBuffer } from './tail.js';
 
 /** Variables a process inherits from the agent; nothing else of the agent's environment (no secrets) leaks in. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
-const TAIL = 64 * 1024;
 
 /**
  * Runs the command as a local process (Consul Scheduler's bash executor, Blanket's bash tasks), in its own
@@ -87,7 +86,7 @@ export class ProcessExecutor implements Executor {
   private async spawnDirect(argv: string[], env: Record<string, string>): Promise<StartedRun> {
     const [file, ...args] = argv as [string, ...string[]];
     const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const output = new TailBuffer(TAIL);
+    const output = new TailBuffer();
     child.stdout.on('data', (c: Buffer) => output.write(c));
     child.stderr.on('data', (c: Buffer) => output.write(c));
     const startedAt = this.clock.now().toISOString();

@@ -1,9 +1,11 @@
+import { Limits } from '@tangerine/contracts';
+
 /** Keeps the last `limit` bytes written to it: a run's output without holding all of it. */
 export class TailBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
 
-  constructor(private readonly limit = 64 * 1024) {}
+  constructor(private readonly limit = Limits.outputBytes) {}
 
   write(chunk: Buffer): void {
     this.chunks.push(chunk);

@@ -1,7 +1,7 @@
 import { applyFires, parkUnreadable, readDueTasks, type Fire } from '@tangerine/ledger';
 import { announce } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
-import type { Stop } from '@tangerine/runtime';
+import { repeat, type Stop } from '@tangerine/runtime';
 import { planFires } from './plan.js';
 
 /** Due tasks handled per statement; more wait for the next tick, soonest first. */
@@ -13,22 +13,7 @@ const BATCH = 500;
  * was down catches up on restart (one run at most, within starting_deadline).
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const loop = (): void => {
-    running = tick(ctx)
-      .catch((err: unknown) => ctx.log.warn({ err }, 'cron tick failed; trying again'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, ctx.config.cronTickMs);
-      });
-  };
-  loop();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+  return repeat(() => tick(ctx), ctx.config.cronTickMs, (err) => ctx.log.warn({ err }, 'cron tick failed; trying again'), { immediate: true });
 }
 
 async function tick(ctx: ServiceContext): Promise<void> {

@@ -1,7 +1,7 @@
 import { readUnpublished } from '@tangerine/ledger';
 import { publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
-import type { Stop } from '@tangerine/runtime';
+import { repeat, type Stop } from '@tangerine/runtime';
 
 /**
  * A change whose event is not on the stream after this long is published again. Every publisher notes its events
@@ -17,22 +17,7 @@ export const REPUBLISH_AFTER_MS = 5000;
  * second copy, and the mark only moves forward.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const loop = (): void => {
-    running = republish(ctx)
-      .catch((err: unknown) => ctx.log.warn({ err }, 'republishing events failed; trying again'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, REPUBLISH_AFTER_MS);
-      });
-  };
-  timer = setTimeout(loop, REPUBLISH_AFTER_MS);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
+  return repeat(() => republish(ctx), REPUBLISH_AFTER_MS, (err) => ctx.log.warn({ err }, 'republishing events failed; trying again'));
 }
 
 async function republish(ctx: ServiceContext): Promise<void> {

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { config as cronConfig, start as startCron } from '@tangerine/cron-service';
 import { getTask, submitTasks } from '@tangerine/ledger';
-import { connectServices, serviceConnection, type ServiceContext } from '@tangerine/platform';
-import { ManualClock, Metrics, createLogger, type Stop } from '@tangerine/runtime';
-import { startNats, type NatsServer } from '../helpers/nats.js';
-import { createDatabase, fixtureSql } from '../helpers/postgres.js';
+import type { ServiceContext } from '@tangerine/platform';
+import { ManualClock, type Stop } from '@tangerine/runtime';
+import { openInProcess, type InProcess } from '../helpers/in-process.js';
+import { fixtureSql } from '../helpers/postgres.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /**
@@ -28,25 +28,18 @@ class CountingClock extends ManualClock {
  */
 describe('cron service on a manual clock', () => {
   const clock = new CountingClock('2026-03-07T12:00:00Z');
-  let nats: NatsServer;
-  let db: Awaited<ReturnType<typeof createDatabase>>;
+  let env: InProcess;
   let ctx: ServiceContext;
-  let close: Stop;
   let stop: Stop;
 
   before(async () => {
-    nats = await startNats();
-    db = await createDatabase('cron-clock');
-    const config = serviceConnection.compile({ NATS_URL: nats.url, DATABASE_URL: db.url });
-    const base = { config, log: createLogger('cron', { level: 'silent', pretty: false }), clock, metrics: new Metrics(), health: {} };
-    ({ ctx, close } = await connectServices(base, 'cron-clock'));
+    env = await openInProcess('cron-clock', clock);
+    ({ ctx } = env);
     stop = await startCron({ ...ctx, config: cronConfig.compile({ CRON_TICK: '0.02' }) });
   });
   after(async () => {
     await stop();
-    await close();
-    await nats.stop();
-    await db.drop();
+    await env.close();
   });
 
   /** Waits until the service has made a whole pass over the due tasks at the clock's current time. */

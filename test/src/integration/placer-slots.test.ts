@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { getTask, markStarted, requeueLostRuns, submitTasks } from '@tangerine/ledger';
 import { config as placerConfig, start as startPlacer } from '@tangerine/placer';
-import { connectServices, publishEvents, serviceConnection, type ServiceContext } from '@tangerine/platform';
-import { Metrics, createLogger, systemClock, type Stop } from '@tangerine/runtime';
-import { startNats, type NatsServer } from '../helpers/nats.js';
-import { createDatabase } from '../helpers/postgres.js';
+import { publishEvents, type ServiceContext } from '@tangerine/platform';
+import type { Stop } from '@tangerine/runtime';
+import { openInProcess, type InProcess } from '../helpers/in-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -14,27 +13,20 @@ import { waitFor } from '../helpers/wait.js';
  * reads from the ledger refreshed only once an hour here, the event is the only way the slot comes free.
  */
 describe('placer: a run that leaves its host frees its slot at once', () => {
-  let nats: NatsServer;
-  let db: Awaited<ReturnType<typeof createDatabase>>;
+  let env: InProcess;
   let ctx: ServiceContext;
-  let close: Stop;
   let stop: Stop;
 
   before(async () => {
-    nats = await startNats();
-    db = await createDatabase('placer_slots');
-    const config = serviceConnection.compile({ NATS_URL: nats.url, DATABASE_URL: db.url });
-    const base = { config, log: createLogger('placer', { level: 'silent', pretty: false }), clock: systemClock, metrics: new Metrics(), health: {} };
-    ({ ctx, close } = await connectServices(base, 'placer-slots'));
+    env = await openInProcess('placer-slots');
+    ({ ctx } = env);
     await ctx.ledger.query(
       `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen) VALUES ('h1', '{}', 1, '{process}', 2, 1024, now())`,
     );
   });
   after(async () => {
     await stop?.();
-    await close?.();
-    await nats?.stop();
-    await db?.drop();
+    await env?.close();
   });
 
   it('a cron run lost to an agent restart (running → scheduled) lets the next ready task have its slot', async () => {
@@ -44,7 +36,7 @@ describe('placer: a run that leaves its host frees its slot at once', () => {
       { seq: 1, spec: spec('nightly', { cron: '0 3 * * *', restartable: false }) },
       { seq: 2, spec: spec('next-in-line') },
     ], new Date());
-    stop = await startPlacer({ ...ctx, config: placerConfig.compile({ DATABASE_URL: db.url, HOST_TIMEOUT: '600' }) }, { usageRefreshMs: 3_600_000 });
+    stop = await startPlacer({ ...ctx, config: placerConfig.compile({ DATABASE_URL: env.db.url, HOST_TIMEOUT: '600' }) }, { usageRefreshMs: 3_600_000 });
     const placed = await waitFor('nightly placed', async () => {
       const t = await getTask(ctx.ledger, 'nightly');
       return t?.state === 'placed' ? t : undefined;

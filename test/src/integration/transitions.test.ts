@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TASK_STATES, canTransition, parseTaskSpec } from '@tangerine/contracts';
+import { TASK_STATES, canTransition, isTangerineError, parseTaskSpec, type LedgerRefusedError } from '@tangerine/contracts';
 import { migrate, openLedger, submitTasks, type Ledger } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
 import { createDatabase, fixtureSql } from '../helpers/postgres.js';
@@ -39,10 +39,15 @@ describe('the ledger refuses a change of state that TRANSITIONS does not allow',
     for (const to of TASK_STATES.filter((s) => s !== 'ready' && !canTransition('ready', s))) {
       await assert.rejects(
         ledger.query('UPDATE tasks SET state = $1, version = version + 1 WHERE name = $2', [to, 'one']),
-        (err: { code?: string; constraint?: string; message: string }) => {
-          assert.equal(err.code, '23514');
-          assert.equal(err.constraint, 'tasks_transition');
-          assert.equal(err.message, `task one: the state cannot change from ready to ${to}`);
+        (err: unknown) => {
+          // The ledger's refusal, with PostgreSQL's error (the trigger's check_violation) as its cause.
+          assert.ok(isTangerineError(err) && err instanceof Error, String(err));
+          assert.equal(err.code, 'ledger_refused');
+          assert.equal((err as LedgerRefusedError).sqlstate, '23514');
+          const cause = err.cause as { constraint?: string; message: string };
+          assert.equal(cause.constraint, 'tasks_transition');
+          assert.equal(cause.message, `task one: the state cannot change from ready to ${to}`);
+          assert.match(err.message, new RegExp(`SQLSTATE 23514: task one: the state cannot change from ready to ${to}`));
           return true;
         },
         `ready → ${to}`,
