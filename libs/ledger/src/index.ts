@@ -9,7 +9,7 @@ export type { SubmitResult } from './tasks/submit.js';
 export { cancelTasks } from './tasks/cancel.js';
 export type { CancelResult } from './tasks/cancel.js';
 export { releaseDependents, blockDependents, sweepWaiting } from './tasks/release.js';
-export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements } from './tasks/place.js';
+export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements, failUnreadable } from './tasks/place.js';
 export type { RunOnHost, ReadyTask, Placed, StalePlacement } from './tasks/place.js';
 export { markStarted, recordExits } from './tasks/runs.js';
 export { getTask, listTasks, readRuns, readOutput } from './tasks/read.js';

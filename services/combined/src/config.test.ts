@@ -10,13 +10,14 @@ import * as intake from '@tangerine/intake';
 import * as monitor from '@tangerine/monitor';
 import * as placer from '@tangerine/placer';
 import { agentConnection, serviceConnection } from '@tangerine/platform';
+import * as relay from '@tangerine/relay';
 import * as resolver from '@tangerine/resolver';
 import { compileAll, parseLabels, runtimeConfig, type ConfigSpec, type Env } from '@tangerine/runtime';
 
 /** Every config a process may compile: the runner's, the connections', and each service's. */
 const SPECS: readonly ConfigSpec<unknown>[] = [
   runtimeConfig, agentConnection, serviceConnection,
-  agent.config, api.config, cron.config, hostHealth.config, intake.config, monitor.config, placer.config, resolver.config,
+  agent.config, api.config, cron.config, hostHealth.config, intake.config, monitor.config, placer.config, relay.config, resolver.config,
 ];
 /** What every service's config holds, merged: a setting shared by several has the same key and value in each. */
 type Config = Readonly<Record<string, unknown>>;
@@ -274,6 +275,7 @@ describe('each service declares only what it reads', () => {
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
     ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
+    ['relay', relay.config, ['REPUBLISH_AFTER']],
   ];
   for (const [name, spec, variables] of expected) {
     it(`${name}: ${variables.join(', ') || 'nothing'}`, () => assert.deepEqual([...spec.variables].sort(), [...variables].sort()));

@@ -1,6 +1,8 @@
 import { decode, outgoing, type Outgoing } from '@tangerine/bus';
 import { DedupeIds, SLOT_FREEING_STATES, Subjects, type RunDispatch, type TaskEvent } from '@tangerine/contracts';
-import { holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements } from '@tangerine/ledger';
+import {
+  failUnreadable, holdLeadership, placeTasks, readReadyTasks, readRunsOnHosts, readStalePlacements, type Placed,
+} from '@tangerine/ledger';
 import { publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
@@ -136,11 +138,13 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
   if (stale.length === 0) return;
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
-  for (const { event, spec, error } of stale) {
+  const unreadable: Placed[] = [];
+  for (const p of stale) {
+    const { event, spec } = p;
     done.set(`${event.name}:${event.attempt}`, now);
     const host = event.host ?? '';
     if (spec === null) {
-      ctx.log.error({ task: event.name, attempt: event.attempt, host, err: error }, 'run placed but not started, and its spec does not parse; not sent again');
+      unreadable.push(p);
       continue;
     }
     ctx.log.warn({ task: event.name, attempt: event.attempt, host }, 'run placed but not started; sending it again');
@@ -148,7 +152,21 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
     out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
     events.push(event);
   }
+  events.push(...await failPlaced(ctx, unreadable));
   await publishEvents(ctx, events, out);
+}
+
+/**
+ * Placed tasks whose stored spec does not parse are not dispatched (an agent would refuse them: it parses its
+ * dispatch with the same schema); they fail with the reason, which frees their slot and blocks their dependents.
+ */
+async function failPlaced(ctx: ServiceContext, unreadable: readonly Placed[]): Promise<TaskEvent[]> {
+  const reasons = unreadable.flatMap(({ event, error }) => {
+    if (!error) return [];
+    ctx.log.error({ task: event.name, attempt: event.attempt, host: event.host, err: error }, 'task placed, but its stored spec does not parse; it fails');
+    return [{ name: event.name, attempt: event.attempt, reason: `${error.code}: ${error.message}` }];
+  });
+  return failUnreadable(ctx.ledger, reasons);
 }
 
 function dispatchMessage(dispatch: RunDispatch): Outgoing {
@@ -182,11 +200,12 @@ async function pass(
   const placed = await placeTasks(ctx.ledger, fleet.assign(ready, usage.loads(), PLACE_MAX));
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
-  for (const { event, spec, error } of placed) {
+  const unreadable: Placed[] = [];
+  for (const p of placed) {
+    const { event, spec } = p;
     const host = event.host ?? '';
     if (spec === null) {
-      // Not dispatched: an agent would refuse it (it parses its dispatch with the same schema).
-      ctx.log.error({ task: event.name, attempt: event.attempt, host, err: error }, 'task placed, but its stored spec does not parse; not dispatched');
+      unreadable.push(p);
       events.push(event);
       continue;
     }
@@ -195,6 +214,7 @@ async function pass(
     out.push(dispatchMessage({ name: event.name, attempt: event.attempt, host, spec }));
     events.push(event);
   }
+  if (unreadable.length > 0) events.push(...await failPlaced(ctx, unreadable));
   const t1 = performance.now();
   await previous;
   const t2 = performance.now();

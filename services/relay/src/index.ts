@@ -1,2 +1,2 @@
-export { start, REPUBLISH_AFTER_MS } from './service.js';
+export { start } from './service.js';
 export { config } from './config.js';

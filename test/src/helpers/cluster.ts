@@ -37,7 +37,7 @@ export class Cluster {
 
   env(): Record<string, string> {
     return {
-      NATS_URL: this.nats.url, ...(this.pgVars ?? { DATABASE_URL: this.databaseUrl }), HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3',
+      NATS_URL: this.nats.url, ...(this.pgVars ?? { DATABASE_URL: this.databaseUrl }), HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3', REPUBLISH_AFTER: '5',
       ...this.extraEnv,
     };
   }

@@ -41,7 +41,7 @@ describe('relay', () => {
     const { events } = await submitTasks(ledger, [{ seq: 1, spec: parseTaskSpec({ name: 'unannounced', executor: 'process', command: ['true'] }) }], new Date());
     assert.equal(events.length, 1);
     const committed = events[0]!;
-    const env = { NATS_URL: nats.url, DATABASE_URL: db.url };
+    const env = { NATS_URL: nats.url, DATABASE_URL: db.url, REPUBLISH_AFTER: '2' };
     relays.push(new ServiceProcess('relay', env).start(), new ServiceProcess('relay', env).start());
     jsm = await jetstreamManager(nc);
     await waitFor('the streams the relays provision', async () => jsm.streams.info(Streams.events.name).then(() => true, () => undefined));

@@ -104,3 +104,25 @@ function withSpec(event: TaskEvent, spec: unknown): Placed {
     throw err;
   }
 }
+
+/**
+ * Ends placed runs whose stored spec does not parse (a bug, or a row written by hand): the task is `failed` with the
+ * reason, and its run is closed with it, so the slot comes free and the dependents are blocked rather than the task
+ * waiting in `placed` forever. Compare-and-set on the attempt and `placed`: a second placer's try changes nothing.
+ */
+export async function failUnreadable(ledger: Ledger, tasks: readonly { name: string; attempt: number; reason: string }[]): Promise<TaskEvent[]> {
+  if (tasks.length === 0) return [];
+  const rows = await ledger.query<EventRow>(
+    `WITH failed AS (
+       UPDATE tasks t SET state = ${sqlState(TaskState.failed)}, reason = v.reason, version = t.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, reason)
+        WHERE t.name = v.name AND t.attempt = v.attempt AND t.state = ${sqlState(TaskState.placed)}
+       RETURNING ${EVENT_COLUMNS}
+     ), runs AS (
+       UPDATE runs r SET reason = f.reason, finished_at = now() FROM failed f WHERE r.task = f.name AND r.attempt = f.attempt
+     )
+     SELECT * FROM failed`,
+    [tasks.map((t) => t.name), tasks.map((t) => t.attempt), tasks.map((t) => t.reason)],
+  );
+  return rows.map((r) => toEvent(r, 'placed'));
+}
