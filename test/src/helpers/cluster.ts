@@ -90,11 +90,18 @@ export class Cluster {
     return p;
   }
 
+  /**
+   * Deadlines of a cluster's start: nine processes start at once on the 2-core machine, each provisioning the
+   * streams and taking its turn at the ledger's migration lock. Once, after the heavy bench and bounds files, 20 s
+   * were not enough for the api (CI of 2026-12-01); a deadline only bounds a wait, so it is generous.
+   */
+  static readonly START_MS = 60_000;
+
   async waitForAgent(host: string): Promise<void> {
-    await this.agents.get(host)!.waitForLine((l) => l['msg'] === 'agent ready', 20000);
+    await this.agents.get(host)!.waitForLine((l) => l['msg'] === 'agent ready', Cluster.START_MS);
   }
 
-  async waitForApi(timeoutMs = 20000): Promise<void> {
+  async waitForApi(timeoutMs = Cluster.START_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       try {
@@ -104,7 +111,13 @@ export class Cluster {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new Error('the api service did not answer tasks.list');
+    // What each service was doing: which one did not come up, and its last words.
+    const states = [...this.services].map(([key, p]) => {
+      const exit = p.child?.exitCode ?? p.child?.signalCode ?? null;
+      const last = p.lines.slice(-3).map((l) => String(l['msg'] ?? JSON.stringify(l)).slice(0, 200));
+      return `${key}: ${exit === null ? 'running' : `exited ${exit}`}; last lines: ${JSON.stringify(last)}`;
+    });
+    throw new Error(`the api service did not answer tasks.list within ${timeoutMs} ms\n${states.join('\n')}`);
   }
 
   /** Containers that agents of this cluster made and that still exist. */
