@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { getTask, markStarted, requeueLostRuns, submitTasks } from '@tangerine/ledger';
-import { config as placerConfig, start as startPlacer } from '@tangerine/placer';
 import { publishEvents, type ServiceContext } from '@tangerine/platform';
-import type { Stop } from '@tangerine/runtime';
-import { openInProcess, type InProcess } from '../helpers/in-process.js';
+import { placerOnOneHost, type OnePlacer } from '../helpers/placer.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -13,20 +11,15 @@ import { waitFor } from '../helpers/wait.js';
  * reads from the ledger refreshed only once an hour here, the event is the only way the slot comes free.
  */
 describe('placer: a run that leaves its host frees its slot at once', () => {
-  let env: InProcess;
+  let placer: OnePlacer;
   let ctx: ServiceContext;
-  let stop: Stop;
 
   before(async () => {
-    env = await openInProcess('placer-slots');
-    ({ ctx } = env);
-    await ctx.ledger.query(
-      `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen) VALUES ('h1', '{}', 1, '{process}', 2, 1024, now())`,
-    );
+    placer = await placerOnOneHost('placer-slots');
+    ({ ctx } = placer);
   });
   after(async () => {
-    await stop?.();
-    await env?.close();
+    await placer?.close();
   });
 
   it('a cron run lost to an agent restart (running → scheduled) lets the next ready task have its slot', async () => {
@@ -36,7 +29,7 @@ describe('placer: a run that leaves its host frees its slot at once', () => {
       { seq: 1, spec: spec('nightly', { cron: '0 3 * * *', restartable: false }) },
       { seq: 2, spec: spec('next-in-line') },
     ], new Date());
-    stop = await startPlacer({ ...ctx, config: placerConfig.compile({ DATABASE_URL: env.db.url, HOST_TIMEOUT: '600' }) }, { usageRefreshMs: 3_600_000 });
+    await placer.start({ usageRefreshMs: 3_600_000 });
     const placed = await waitFor('nightly placed', async () => {
       const t = await getTask(ctx.ledger, 'nightly');
       return t?.state === 'placed' ? t : undefined;

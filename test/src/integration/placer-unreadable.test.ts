@@ -2,28 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import { getTask, submitTasks } from '@tangerine/ledger';
-import { config as placerConfig, start as startPlacer } from '@tangerine/placer';
 import type { ServiceContext } from '@tangerine/platform';
-import type { Stop } from '@tangerine/runtime';
-import { openInProcess, type InProcess } from '../helpers/in-process.js';
+import { placerOnOneHost, type OnePlacer } from '../helpers/placer.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A stored spec that no longer parses is never sent to an agent: the task fails naming the column, not waiting in placed for good. */
 describe('placer: a task whose stored spec does not parse', () => {
-  let env: InProcess;
+  let placer: OnePlacer;
   let ctx: ServiceContext;
-  let stop: Stop;
 
   before(async () => {
-    env = await openInProcess('placer-unreadable');
-    ({ ctx } = env);
-    await ctx.ledger.query(
-      `INSERT INTO hosts (id, labels, slots, executors, cpu, memory, last_seen) VALUES ('h1', '{}', 1, '{process}', 2, 1024, now())`,
-    );
+    placer = await placerOnOneHost('placer-unreadable');
+    ({ ctx } = placer);
   });
   after(async () => {
-    await stop?.();
-    await env?.close();
+    await placer?.close();
   });
 
   it('fails with the column at fault and closes its run, and the next task is placed', async () => {
@@ -31,7 +24,7 @@ describe('placer: a task whose stored spec does not parse', () => {
     await submitTasks(ctx.ledger, [{ seq: 1, spec: spec('broken') }, { seq: 2, spec: spec('next-in-line') }], new Date());
     // Written by hand, or by a bug: a command that is not a list.
     await ctx.ledger.query(`UPDATE tasks SET spec = jsonb_set(spec, '{command}', '5') WHERE name = 'broken'`);
-    stop = await startPlacer({ ...ctx, config: placerConfig.compile({ DATABASE_URL: env.db.url, HOST_TIMEOUT: '600' }) });
+    await placer.start();
     const broken = await waitFor('broken failed', async () => {
       const t = await getTask(ctx.ledger, 'broken');
       return t?.state === 'failed' ? t : undefined;
