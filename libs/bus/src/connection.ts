@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { OutageError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
@@ -37,6 +38,7 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
       timeout: 20000,
       // Each request would otherwise capture a stack trace up front: measurable at thousands of publishes a second.
       noAsyncTraces: true,
+      ...tempAuth(),
     });
   } catch (cause) {
     throw new OutageError('bus_unavailable', `cannot reach NATS at ${opts.url}`, { cause });
@@ -59,7 +61,7 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
     // After the streams: a migration finds them as declared.
     await migrateBus({ js, jsm, log: opts.log, name: opts.name });
   }
-  const publisher = new JetStreamPublisher(nc);
+  const publisher = new JetStreamPublisher(nc, undefined, process.env['NATS_INBOX_PREFIX']); // MERGE
   return {
     nc, js, jsm, publisher, log: opts.log,
     connectedSince: () => (nc.isClosed() ? null : since),
@@ -67,5 +69,15 @@ export async function connectBus(opts: { url: string; name: string; log: Logger;
       publisher.close();
       await nc.drain().catch(() => nc.close());
     },
+  };
+}
+
+/** MERGE: lane conn's settings replace this. */
+function tempAuth(): Partial<ConnectionOptions> {
+  const file = process.env['NATS_NKEY_FILE'];
+  const prefix = process.env['NATS_INBOX_PREFIX'];
+  return {
+    ...(file ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(file, 'utf8').trim())) } : {}),
+    ...(prefix ? { inboxPrefix: prefix } : {}),
   };
 }

@@ -1,6 +1,6 @@
 export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
-export { ensureStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
+export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
 export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';
@@ -17,3 +17,5 @@ export {
 export type { Disposition } from './disposition.js';
 export { deadLetterOf, publishDeadLetter, watchMaxDeliveries } from './dead-letters.js';
 export type { JsMsg } from '@nats-io/jetstream';
+export { addAgent, addIdentity, initIdentities, readIdentities, renderAuthorization, seedFile, writeAuthorization } from './identities.js';
+export type { IdentityEntry, IdentityDirectory } from './identities.js';

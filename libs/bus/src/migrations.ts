@@ -1,16 +1,17 @@
 import { hostname } from 'node:os';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { OutageError, Streams } from '@tangerine/contracts';
+import { BUS_MIGRATIONS_BUCKET, OutageError, Streams } from '@tangerine/contracts';
 import { sleep, type Logger } from '@tangerine/runtime';
 import { isConsumerNotFound } from './nats-errors.js';
 
 /**
- * The JetStream KV bucket that records the bus migrations applied, one key per version (`1`, `2` …). On NATS itself,
- * not in the ledger: the bus does not depend on the ledger, and agents, which never reach the ledger, provision the
- * bus too. A KV key gives what a migration needs: a compare-and-set on its revision.
+ * BUS_MIGRATIONS_BUCKET (named in libs/contracts, whose identities grant it) is the JetStream KV bucket that records
+ * the bus migrations applied, one key per version (`1`, `2` …). On NATS itself, not in the ledger: the bus does not
+ * depend on the ledger. A KV key gives what a migration needs: a compare-and-set on its revision. Only the services
+ * provision the bus; agents wait for it (waitForStreams).
  */
-export const BUS_MIGRATIONS_BUCKET = 'tangerine_bus_migrations';
+export { BUS_MIGRATIONS_BUCKET };
 
 /** What a migration may use: the bus's JetStream handles. */
 export interface BusMigrationContext {

@@ -27,14 +27,16 @@ interface Waiting {
  * turn of the event loop publishes leaves in one socket write.
  */
 export class JetStreamPublisher {
-  private readonly prefix = createInbox();
+  private readonly prefix: string;
   private readonly waiting = new Map<number, Waiting>();
   private readonly sub: Subscription;
   private readonly sweep: NodeJS.Timeout;
   private readonly outgoing = new TurnBatch<Outgoing>((batch) => this.send(batch));
   private next = 0;
 
-  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 10000) {
+  /** `inboxPrefix`: the connection's (NATS_INBOX_PREFIX); an identity may read replies only under its own. */
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 10000, inboxPrefix?: string) {
+    this.prefix = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (_err, m) => this.answered(m) });
     this.sweep = setInterval(() => this.expire(performance.now()), Math.min(1000, timeoutMs));
     this.sweep.unref();

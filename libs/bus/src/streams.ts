@@ -170,3 +170,28 @@ function refused(want: StreamSpec, what: string, cause: unknown): OutageError {
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s) => b.includes(s));
 }
+
+/**
+ * Waits until each of these streams exists, for a process that may not provision them (an agent: its
+ * identity has no stream API). Logs once while it waits; an error other than "not found" (a permission refused, an
+ * outage) is thrown.
+ */
+export async function waitForStreams(
+  jsm: JetStreamManager, names: readonly string[], log: { warn(obj: object, msg: string): void }, signal?: AbortSignal,
+): Promise<void> {
+  let told = false;
+  for (const name of names) {
+    for (;;) {
+      try {
+        await jsm.streams.info(name);
+        break;
+      } catch (err) {
+        if (!isStreamNotFound(err)) throw err;
+        if (!told) log.warn({ stream: name }, 'waiting for the streams: a service provisions them');
+        told = true;
+        if (signal?.aborted) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+}

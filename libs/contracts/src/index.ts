@@ -25,3 +25,5 @@ export {
   RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, HostList, DeadLetter, FleetEvent,
 } from './messages.js';
 export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';
+export { BUS_MIGRATIONS_BUCKET, Durables, SERVICE_ROLES, identityName, inboxPrefix, permissionsOf, permits } from './identities.js';
+export type { Permissions, Role, ServiceRole } from './identities.js';

@@ -1,7 +1,7 @@
 import {
-  connectBus, consumeBatches, eventMessage, publishAll, type BatchConsumerOptions, type Bus, type Outgoing, type StreamLimits,
+  connectBus, consumeBatches, eventMessage, publishAll, waitForStreams, type BatchConsumerOptions, type Bus, type Outgoing, type StreamLimits,
 } from '@tangerine/bus';
-import type { TaskEvent } from '@tangerine/contracts';
+import { Streams, type TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
 import { Settings, defineConfig, type BaseContext, type ConfigOf, type Stop } from '@tangerine/runtime';
 import { PublishedMarks } from './published.js';
@@ -9,11 +9,9 @@ import { PublishedMarks } from './published.js';
 export { PublishedMarks } from './published.js';
 export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
-/** What an agent's process reads to connect: NATS, and the streams it provisions. */
+/** What an agent's process reads to connect: NATS (it provisions no stream). */
 export const agentConnection = defineConfig({
   natsUrl: Settings.natsUrl,
-  streamMaxBytes: Settings.streamMaxBytes,
-  eventsMaxBytes: Settings.eventsMaxBytes,
 });
 export type AgentConnection = ConfigOf<typeof agentConnection>;
 
@@ -64,14 +62,24 @@ export async function connectServices(base: BaseContext<ServiceConnection>, name
   };
 }
 
+/**
+ * An agent does not provision the streams (its identity has no stream API: an agent runs on hosts a task can reach);
+ * it waits for its dispatch stream, which a service makes.
+ */
 export async function connectAgent(base: BaseContext<AgentConnection>, name: string): Promise<{ ctx: AgentContext; close: Stop }> {
-  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
+  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, provision: false });
+  try {
+    await waitForStreams(bus.jsm, [Streams.dispatch.name], base.log);
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
   base.health['nats'] = () => !bus.nc.isClosed();
   return { ctx: { ...base, bus }, close: () => bus.close() };
 }
 
-/** The streams' size limits (STREAM_MAX_BYTES, EVENTS_MAX_BYTES): every process, agents too, provisions the streams. */
-function streamLimits(base: BaseContext<AgentConnection>): StreamLimits {
+/** The streams' size limits (STREAM_MAX_BYTES, EVENTS_MAX_BYTES): every service provisions the streams. */
+function streamLimits(base: BaseContext<ServiceConnection>): StreamLimits {
   return { workQueueMaxBytes: base.config.streamMaxBytes, eventsMaxBytes: base.config.eventsMaxBytes };
 }
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
@@ -53,7 +53,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const stopConsumer = await consumeBatches<AgentMessage>({
     bus: ctx.bus,
     stream: Streams.dispatch.name,
-    durable: `agent-${host}`,
+    durable: Durables.agent(host),
     filter: Subjects.agentAll(host),
     batchSize: Math.max(1, Math.min(config.batchSize, config.hostSlots * 2)),
     ackWaitMs: config.ackWaitMs,

@@ -1,6 +1,6 @@
 import { describeError, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import {
-  ConflictError, DedupeIds, NotFoundError, Streams, type TaskEvent, UnprocessableError,
+  ConflictError, DedupeIds, Durables, NotFoundError, Streams, type TaskEvent, UnprocessableError,
 } from '@tangerine/contracts';
 import { cancelTasks, submitTasks } from '@tangerine/ledger';
 import { consumeService, publishEvents } from '@tangerine/platform';
@@ -15,7 +15,7 @@ import { parseCommand, rejection, type Parsed } from './commands.js';
 export async function start(ctx: ServiceContext): Promise<Stop> {
   return consumeService<Parsed[]>(ctx, {
     stream: Streams.commands.name,
-    durable: 'intake',
+    durable: Durables.intake,
     // Never throws: what breaks a rule becomes a rejection, handled with the rest of the batch.
     decode: (m) => parseCommand(m.subject, m.seq, m.data, ctx.clock.now(), { defaultTimezone: ctx.config.defaultTimezone }),
     handle: (batch) => handleCommands(ctx, batch),

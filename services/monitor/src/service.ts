@@ -1,5 +1,5 @@
 import { decode, type JsMsg } from '@tangerine/bus';
-import { Streams, Subjects, ValidationError, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, ValidationError, type RunExited, type RunStarted, type TaskEvent } from '@tangerine/contracts';
 import { markStarted, recordExits, requeueLostReports } from '@tangerine/ledger';
 import { announce, consumeService } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -18,7 +18,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   const stopHops = await observeHops(ctx);
   const stopReports = await consumeService<Report>(ctx, {
     stream: Streams.reports.name,
-    durable: 'monitor',
+    durable: Durables.monitor,
     decode: readReport,
     handle: (batch) => handle(ctx, batch.map((d) => d.value)),
   });

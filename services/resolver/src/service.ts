@@ -1,5 +1,5 @@
 import { decode } from '@tangerine/bus';
-import { Streams, Subjects, UNSUCCESSFUL_STATES } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, UNSUCCESSFUL_STATES } from '@tangerine/contracts';
 import { blockDependents, sweepWaiting } from '@tangerine/ledger';
 import { announce, consumeService } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
@@ -16,7 +16,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   for (const state of UNSUCCESSFUL_STATES) {
     stops.push(await consumeService(ctx, {
       stream: Streams.events.name,
-      durable: `resolver-${state}`,
+      durable: Durables.resolver(state),
       filter: Subjects.eventsInState(state),
       decode: (m) => decode(m.data, Subjects.events).name,
       handle: async (batch) => announce(ctx, await blockDependents(ctx.ledger, batch.map((d) => d.value))),

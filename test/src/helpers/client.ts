@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { ServerError, TangerineClient, type Watch, type WatchEvent } from '@tangerine/client';
 import { Subjects, type Rejection, type TaskEvent, type TaskView } from '@tangerine/contracts';
 
@@ -30,8 +30,8 @@ export class TestClient {
     return this.client.nc;
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const c = new TestClient(await TangerineClient.connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200, requestTimeoutMs: 5000 }));
+  static async connect(url: string, options: Partial<ConnectionOptions> = {}): Promise<TestClient> {
+    const c = new TestClient(await TangerineClient.connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200, requestTimeoutMs: 5000, ...options }));
     // What a test itself publishes on these subjects (the fuzz suite's garbage) breaks the schema and is not kept.
     c.collect(c.client.live({ kinds: ['task'] }), (e) => e.kind === 'task' && c.add(c.events, c.eventWaiters, e.event));
     c.collect(c.client.live({ kinds: ['rejection'] }), (e) => e.kind === 'rejection' && c.add(c.rejections, c.rejectionWaiters, e.event));

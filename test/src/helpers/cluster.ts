@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
 import { freePort } from './nats.js';
+import { TestIdentities } from './identities.js';
 import { trackHosts } from './leak-check.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres.js';
 import { ServiceProcess, type ServiceName } from './processes.js';
@@ -29,6 +30,12 @@ export class Cluster {
   postgres: PostgresServer | null = null;
   private dropDb: () => Promise<void> = async () => undefined;
   readonly docker = new Docker();
+  /**
+   * The cluster's NATS identities: every process connects as its own (the services, each agent bound to its host),
+   * with the permissions `npm start` and the stack give them; the test's own client is `admin` (a test publishes
+   * what no user could, such as forged reports). Null when started with `auth: false`.
+   */
+  identities: TestIdentities | null = null;
 
   constructor(readonly id: string, readonly extraEnv: Record<string, string> = {}) {}
 
@@ -48,9 +55,10 @@ export class Cluster {
    * get PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASS (Tangerine's name for the password) instead of DATABASE_URL.
    */
   async start(opts: {
-    services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean | { password: string; pgpass?: boolean };
+    services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean | { password: string; pgpass?: boolean }; auth?: boolean;
   } = {}): Promise<this> {
-    this.nats = await startNats();
+    if (opts.auth !== false) this.identities = TestIdentities.create((opts.agents ?? []).map((a) => a.host));
+    this.nats = await startNats(this.identities ? { config: this.identities.serverConfig } : {});
     if (opts.ownPostgres) {
       const own = typeof opts.ownPostgres === 'object' ? opts.ownPostgres : null;
       this.postgres = await startPostgres(await freePort(), own ?? {});
@@ -65,7 +73,7 @@ export class Cluster {
       this.databaseUrl = db.url;
       this.dropDb = db.drop;
     }
-    this.client = await TestClient.connect(this.nats.url);
+    this.client = await TestClient.connect(this.nats.url, this.identities?.options({ kind: 'admin' }) ?? {});
     for (const s of opts.services ?? ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api']) this.startService(serviceOf(s), s);
     for (const a of opts.agents ?? []) this.startAgent(a);
     // The API answering means migrations ran and the streams exist.
@@ -75,15 +83,52 @@ export class Cluster {
   }
 
   startService(name: ServiceName, key: string = name): ServiceProcess {
-    const p = new ServiceProcess(name, this.env()).start();
+    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name) }).start();
     this.services.set(key, p);
     return p;
   }
 
+  /**
+   * An agent of a host the cluster's NATS does not know yet gets its identity first, and the server reloads its
+   * configuration (`addAgent` waits until the identity is accepted).
+   */
+  async addAgent(a: AgentOptions): Promise<ServiceProcess> {
+    if (this.identities?.addAgent(a.host)) await this.reloaded({ kind: 'agent', host: a.host });
+    return this.startAgent(a);
+  }
+
+  /** Waits until a new identity connects: nats-server applies a reload a moment after its signal. */
+  private async reloaded(role: Parameters<TestIdentities['options']>[0]): Promise<void> {
+    this.nats.reload();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const nc = await this.identities!.connect(this.nats.url, role, { maxReconnectAttempts: 0, reconnect: false });
+        await nc.close();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** The environment that makes a process connect as its identity. */
+  private identityEnv(name: ServiceName, host?: string): Record<string, string> {
+    if (!this.identities) return {};
+    if (name === 'agent') return this.identities.env({ kind: 'agent', host: host ?? '' });
+    if (name === 'combined') return this.identities.env({ kind: 'tangerine', host: 'local' });
+    return this.identities.env({ kind: 'service', service: name });
+  }
+
+  /** An agent of a host the cluster's identities know (started with it, or added by `addAgent`). */
   startAgent(a: AgentOptions): ServiceProcess {
     trackHosts(a.host);
+    if (this.identities && !this.identities.has({ kind: 'agent', host: a.host })) {
+      throw new Error(`no NATS identity for host ${a.host}: start it with the cluster, or with addAgent`);
+    }
     const p = new ServiceProcess('agent', {
-      ...this.env(), HOST_ID: a.host, HOST_LABELS: a.labels ?? '', HOST_SLOTS: String(a.slots ?? 4),
+      ...this.env(), ...this.identityEnv('agent', a.host), HOST_ID: a.host, HOST_LABELS: a.labels ?? '', HOST_SLOTS: String(a.slots ?? 4),
       AGENT_EXECUTORS: a.executors ?? 'docker,process',
     }).start();
     this.agents.set(a.host, p);
@@ -148,6 +193,7 @@ export class Cluster {
       await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     }
     await this.nats?.stop();
+    this.identities?.remove();
     await this.dropDb().catch(() => undefined);
   }
 }

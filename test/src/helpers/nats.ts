@@ -41,14 +41,21 @@ export interface NatsServer {
   /** Stops the server and keeps its store, for an outage; `up` starts it again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
+  /** The server's log, when it runs with a configuration. */
+  readonly logFile: string | null;
+  /** Reads its configuration again (SIGHUP): new identities. */
+  reload(): void;
 }
 
-export async function startNats(): Promise<NatsServer> {
+/** `config`: a configuration file for the server (Tangerine's identities: `include auth.conf`). */
+export async function startNats(opts: { config?: string } = {}): Promise<NatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-nats-'));
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
-    child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+    // With identities, the server's log says which permission it refused to whom (the attacker suite reads it).
+    const config = opts.config !== undefined ? ['-c', opts.config, '-l', path.join(dir, 'server.log')] : [];
+    child = spawn('nats-server', [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
     await waitForPort(port);
   };
   const kill = async (): Promise<void> => {
@@ -60,6 +67,7 @@ export async function startNats(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    logFile: opts.config !== undefined ? path.join(dir, 'server.log') : null,
     get pid() {
       return (child as ChildProcess | null)?.pid;
     },
@@ -73,5 +81,8 @@ export async function startNats(): Promise<NatsServer> {
     },
     down: kill,
     up: launch,
+    reload() {
+      (child as ChildProcess | null)?.kill('SIGHUP');
+    },
   };
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { inboxPrefix, permissionsOf, permits, type Role } from './identities.js';
+
+const submitter: Role = { kind: 'submitter' };
+const operator: Role = { kind: 'operator' };
+const agentA: Role = { kind: 'agent', host: 'host-a' };
+const placer: Role = { kind: 'service', service: 'placer' };
+const monitor: Role = { kind: 'service', service: 'monitor' };
+const intake: Role = { kind: 'service', service: 'intake' };
+const api: Role = { kind: 'service', service: 'api' };
+
+describe('identities: who may publish what', () => {
+  const cases: [string, Role, string, boolean][] = [
+    ['a submitter submits', submitter, 'tasks.submit', true],
+    ['a submitter cancels', submitter, 'tasks.cancel', true],
+    ['a submitter asks tasks.get', submitter, 'tasks.get', true],
+    ['a submitter may not dispatch', submitter, 'agents.host-a.run', false],
+    ['a submitter may not stop a run', submitter, 'agents.host-a.stop', false],
+    ['a submitter may not report an exit', submitter, 'runs.exited', false],
+    ['a submitter may not announce a host', submitter, 'hosts.announce', false],
+    ['a submitter may not drain', submitter, 'hosts.drain', false],
+    ['an operator drains', operator, 'hosts.drain', true],
+    ['a submitter may not delete a stream', submitter, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', false],
+    ['a submitter may not purge a stream', submitter, '$JS.API.STREAM.PURGE.TANGERINE_EVENTS', false],
+    ['a submitter may not read a stored dispatch', submitter, '$JS.API.STREAM.MSG.GET.TANGERINE_DISPATCH', false],
+    ['a submitter reads events through its own consumer', submitter, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.abc_1', true],
+    ['a submitter may not pull a resolver durable', submitter, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.resolver-failed', false],
+    ['a submitter may not delete a resolver durable', submitter, '$JS.API.CONSUMER.DELETE.TANGERINE_EVENTS.resolver-failed', false],
+    ['a submitter may not pull the intake durable', submitter, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_COMMANDS.intake', false],
+    ['only the placer dispatches', placer, 'agents.host-a.run', true],
+    ['the monitor does not dispatch', monitor, 'agents.host-a.run', false],
+    ['intake stops a cancelled run', intake, 'agents.host-a.stop', true],
+    ['an agent may not dispatch', agentA, 'agents.host-b.run', false],
+    ['an agent may not dispatch to itself', agentA, 'agents.host-a.run', false],
+    ['an agent pulls its own consumer', agentA, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_DISPATCH.agent-host-a', true],
+    ['an agent may not pull another host\'s consumer', agentA, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_DISPATCH.agent-host-b', false],
+    ['an agent creates its consumer on its own subjects', agentA, '$JS.API.CONSUMER.CREATE.TANGERINE_DISPATCH.agent-host-a.agents.host-a.>', true],
+    ['an agent may not give its consumer another host\'s filter', agentA, '$JS.API.CONSUMER.CREATE.TANGERINE_DISPATCH.agent-host-a.agents.host-b.>', false],
+    ['an agent may not create its consumer without the filter in the subject', agentA, '$JS.API.CONSUMER.CREATE.TANGERINE_DISPATCH.agent-host-a', false],
+    ['an agent may not read a stored dispatch', agentA, '$JS.API.STREAM.MSG.GET.TANGERINE_DISPATCH', false],
+    ['an agent may not create a stream', agentA, '$JS.API.STREAM.CREATE.TANGERINE_DISPATCH', false],
+    ['an agent may not submit', agentA, 'tasks.submit', false],
+    ['a service provisions its streams', intake, '$JS.API.STREAM.UPDATE.TANGERINE_COMMANDS', true],
+    ['a service may not delete a stream', intake, '$JS.API.STREAM.DELETE.TANGERINE_COMMANDS', false],
+    ['the api may not publish events', api, 'tasks.events.x.success', false],
+    ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
+  ];
+  for (const [what, role, subject, allowed] of cases) {
+    it(what, () => assert.equal(permits(permissionsOf(role).publish, subject), allowed, subject));
+  }
+});
+
+describe('identities: who may subscribe to what', () => {
+  const cases: [string, Role, string, boolean][] = [
+    ['a submitter follows every event', submitter, 'tasks.events.>', true],
+    ['a submitter follows one task', submitter, 'tasks.events.t1.*', true],
+    ['a submitter hears rejections', submitter, 'tasks.rejected', true],
+    ['a submitter reads replies under _INBOX', submitter, '_INBOX.abc', true],
+    ['a submitter may not sniff dispatches', submitter, 'agents.host-a.run', false],
+    ['a submitter may not sniff every subject', submitter, '>', false],
+    ['a submitter may not read an agent\'s replies', submitter, '_INBOX_agent-host-a.>', false],
+    ['a submitter may not hear announcements', submitter, 'hosts.announce', false],
+    ['a submitter may not read dead letters', submitter, 'deadletters.>', false],
+    ['an operator reads dead letters', operator, 'deadletters.>', true],
+    ['an agent may not sniff another host\'s dispatches', agentA, 'agents.host-b.run', false],
+    ['an agent may not sniff its own subject outside its consumer', agentA, 'agents.host-a.run', false],
+    ['an agent reads its own replies', agentA, '_INBOX_agent-host-a.x', true],
+    ['an agent may not read the placer\'s replies', agentA, '_INBOX_placer.x', false],
+    ['the api answers tasks.get', api, 'tasks.get', true],
+    ['the api may not answer hosts.drain', api, 'hosts.drain', false],
+  ];
+  for (const [what, role, subject, allowed] of cases) {
+    it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));
+  }
+});
+
+describe('identities: inbox prefixes', () => {
+  it('people keep the default, services and agents have roots of their own', () => {
+    assert.equal(inboxPrefix(submitter), '_INBOX');
+    assert.equal(inboxPrefix(agentA), '_INBOX_agent-host-a');
+    assert.equal(inboxPrefix(placer), '_INBOX_placer');
+  });
+  it('only the responders may answer requests', () => {
+    assert.equal(permissionsOf(api).allowResponses, true);
+    assert.equal(permissionsOf({ kind: 'service', service: 'host-health' }).allowResponses, true);
+    assert.equal(permissionsOf(agentA).allowResponses, false);
+    assert.equal(permissionsOf(submitter).allowResponses, false);
+  });
+});
