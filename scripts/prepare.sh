@@ -32,10 +32,17 @@ NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
 nats_hostport="${NATS_URL#nats://}"; nats_hostport="${nats_hostport%%,*}"; nats_hostport="${nats_hostport##*@}"
 nats_host="${nats_hostport%%:*}"; nats_port="${nats_hostport##*:}"
 have nats-server || apt_install nats-server
+# Tangerine's NATS identities (one nkey user per service, the local agent, submitter, operator, admin): made once,
+# kept in the state directory; the server started here checks them (TANGERINE_NATS_AUTH=off starts it open).
+IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
+node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local}" >/dev/null
+printf 'include "auth.conf"\n' >"$IDENTITIES/server.conf"
 if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
-  log "starting nats-server -js on $nats_host:$nats_port (store in $STATE_DIR/nats)"
+  auth=(-c "$IDENTITIES/server.conf")
+  [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=()
+  log "starting nats-server -js on $nats_host:$nats_port (store in $STATE_DIR/nats, identities ${TANGERINE_NATS_AUTH:-on})"
   mkdir -p "$STATE_DIR/nats"
-  setsid nohup nats-server -js -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
+  setsid nohup nats-server "${auth[@]}" -js -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
   for _ in $(seq 50); do port_open "$nats_host" "$nats_port" && break; sleep 0.1; done
 fi
 

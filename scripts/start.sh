@@ -5,4 +5,13 @@ cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}" PGDATABASE="${PGDATABASE:-tangerine}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}" HOST_ID="${HOST_ID:-local}"
+# One process, one identity: every service and the local agent (bound to HOST_ID at the first start).
+IDENTITIES="${TANGERINE_IDENTITIES:-${TANGERINE_STATE_DIR:-/var/tmp/tangerine}/nats-identities}"
+export NATS_NKEY_FILE="${NATS_NKEY_FILE:-$IDENTITIES/seeds/tangerine.nk}" NATS_INBOX_PREFIX="${NATS_INBOX_PREFIX:-_INBOX_tangerine}"
+cat >&2 <<EOF
+[start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)
+[start] to submit with the nats CLI:  export NATS_NKEY=$IDENTITIES/seeds/submitter.nk
+[start]                              nats pub tasks.submit '{"name":"hello","executor":"process","command":["echo","hi"]}'
+[start] operator (drain, dead letters): seeds/operator.nk; add an agent: npm run identities -- agent $IDENTITIES <host>
+EOF
 exec node services/combined/dist/main.js

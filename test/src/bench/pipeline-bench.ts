@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { TestIdentities, roleOf } from '../helpers/identities.js';
 import { freePort, startNats } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../helpers/processes.js';
@@ -59,16 +60,20 @@ function chainHops(times: Map<string, Partial<Record<string, number>>>, submitte
 }
 
 export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult> {
-  const nats = await startNats();
+  // With the generated identities, as npm start and the stack run (BENCH_AUTH=off: an open server, to compare).
+  const hosts = Array.from({ length: opts.agents }, (_, i) => `bench-${i}`);
+  const auth = process.env['BENCH_AUTH'] === 'off' ? null : TestIdentities.create(hosts);
+  const nats = await startNats(auth ? { config: auth.serverConfig } : {});
   const db = await createDatabase('bench');
   const procs: { proc: ServiceProcess; port: number }[] = [];
   const base = { NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', HEARTBEAT_INTERVAL: '1' };
   const launch = async (service: ServiceName, env: Record<string, string> = {}): Promise<void> => {
     const port = await freePort();
-    procs.push({ proc: new ServiceProcess(service, { ...base, HEALTH_PORT: String(port), ...env }).start(), port });
+    const identity = auth?.env(roleOf(service, env['HOST_ID'])) ?? {};
+    procs.push({ proc: new ServiceProcess(service, { ...base, ...identity, HEALTH_PORT: String(port), ...env }).start(), port });
   };
   const enc = new TextEncoder();
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, ...auth?.options({ kind: 'admin' }) });
   try {
     await launch('intake');
     await launch('resolver');
@@ -78,7 +83,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await launch('host-health');
     await launch('relay');
     for (let i = 0; i < opts.agents; i++) {
-      await launch('agent', { HOST_ID: `bench-${i}`, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
+      await launch('agent', { HOST_ID: hosts[i]!, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
     }
     await waitHealthy(procs.map((p) => p.port));
     await new Promise((r) => setTimeout(r, 1500)); // agents announced, placer has its view, host-health wrote the hosts
@@ -168,6 +173,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     await nc.close();
     for (const { proc } of procs) await proc.stop();
     await nats.stop();
+    auth?.remove();
     await db.drop().catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@
 // health port (for /metrics), and agents with their own host ids.
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { TestIdentities, roleOf } from '../helpers/identities.js';
 import { freePort, startNats, type NatsServer } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ServiceProcess, type ServiceName } from '../helpers/processes.js';
@@ -31,13 +32,16 @@ export interface BenchStack {
 export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor', 'host-health', 'relay'];
 
 export async function startStack(opts: { agents: AgentSpec[]; services?: ServiceName[]; env?: Record<string, string> }): Promise<BenchStack> {
-  const nats = await startNats();
+  // With the generated identities, as npm start and the stack run (BENCH_AUTH=off: an open server, to compare).
+  const auth = process.env['BENCH_AUTH'] === 'off' ? null : TestIdentities.create(opts.agents.map((a) => a.host));
+  const nats = await startNats(auth ? { config: auth.serverConfig } : {});
   const db = await createDatabase('bench');
   const procs: BenchStack['procs'] = [];
   const base = { NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', HEARTBEAT_INTERVAL: '1', ...opts.env };
   const launch = async (service: ServiceName, label: string, env: Record<string, string> = {}): Promise<void> => {
     const port = await freePort();
-    procs.push({ proc: new ServiceProcess(service, { ...base, HEALTH_PORT: String(port), ...env }).start(), port, label });
+    const identity = auth?.env(roleOf(service, env['HOST_ID'])) ?? {};
+    procs.push({ proc: new ServiceProcess(service, { ...base, ...identity, HEALTH_PORT: String(port), ...env }).start(), port, label });
   };
   for (const s of opts.services ?? SERVICES) await launch(s, s);
   for (const a of opts.agents) {
@@ -45,7 +49,7 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
   }
   await waitHealthy(procs.map((p) => p.port));
   await new Promise((r) => setTimeout(r, 1500)); // agents announced, the placer has its view
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, ...auth?.options({ kind: 'admin' }) });
   return {
     nats, nc, databaseUrl: db.url, procs,
     statements: () => sumStatements(procs.map((p) => p.port)),
@@ -61,6 +65,7 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
       await nc.close();
       for (const { proc } of procs) await proc.stop();
       await nats.stop();
+      auth?.remove();
       await db.drop().catch(() => undefined);
     },
   };

@@ -31,7 +31,7 @@ export class TestClient {
   }
 
   static async connect(url: string, options: Partial<ConnectionOptions> = {}): Promise<TestClient> {
-    const c = new TestClient(await TangerineClient.connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200, requestTimeoutMs: 5000, ...options }));
+    const c = new TestClient(await TangerineClient.connect({ servers: url, name: 'test-client', maxReconnectAttempts: -1, reconnectTimeWait: 200, requestTimeoutMs: 5000, ...options }));
     // What a test itself publishes on these subjects (the fuzz suite's garbage) breaks the schema and is not kept.
     c.collect(c.client.live({ kinds: ['task'] }), (e) => e.kind === 'task' && c.add(c.events, c.eventWaiters, e.event));
     c.collect(c.client.live({ kinds: ['rejection'] }), (e) => e.kind === 'rejection' && c.add(c.rejections, c.rejectionWaiters, e.event));

@@ -1,8 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
 import { freePort } from './nats.js';
-import { TestIdentities } from './identities.js';
+import { TestIdentities, roleOf } from './identities.js';
 import { trackHosts } from './leak-check.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres.js';
 import { ServiceProcess, type ServiceName } from './processes.js';
@@ -115,10 +116,7 @@ export class Cluster {
 
   /** The environment that makes a process connect as its identity. */
   private identityEnv(name: ServiceName, host?: string): Record<string, string> {
-    if (!this.identities) return {};
-    if (name === 'agent') return this.identities.env({ kind: 'agent', host: host ?? '' });
-    if (name === 'combined') return this.identities.env({ kind: 'tangerine', host: 'local' });
-    return this.identities.env({ kind: 'service', service: name });
+    return this.identities?.env(roleOf(name, host)) ?? {};
   }
 
   /** An agent of a host the cluster's identities know (started with it, or added by `addAgent`). */
@@ -186,7 +184,20 @@ export class Cluster {
     }
   }
 
+  /**
+   * Permission violations the server logged for the cluster's own processes (not the test's connections, named
+   * `test-…`): a service or agent refused what it needs is a hole in the generated permissions.
+   */
+  serviceViolations(): string[] {
+    const file = this.nats?.logFile;
+    if (!file || !existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n')
+      .filter((l) => /Violation/.test(l))
+      .filter((l) => { const m = /"v[\d.]+:nats\.js:([^"]*)"/.exec(l); return m !== null && m[1] !== '' && !m[1]!.startsWith('test-'); });
+  }
+
   async stop(): Promise<void> {
+    const violations = this.serviceViolations();
     await this.client?.close();
     for (const p of [...this.agents.values(), ...this.services.values()]) await p.kill();
     for (const c of await this.containers().catch(() => [])) {
@@ -195,6 +206,7 @@ export class Cluster {
     await this.nats?.stop();
     this.identities?.remove();
     await this.dropDb().catch(() => undefined);
+    if (violations.length > 0) throw new Error(`the cluster's processes were refused permissions:\n${violations.slice(0, 20).join('\n')}`);
   }
 }
 

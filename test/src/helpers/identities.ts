@@ -4,6 +4,7 @@ import path from 'node:path';
 import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { addAgent, initIdentities, readIdentities, seedFile, writeAuthorization } from '@tangerine/bus';
 import { identityName, inboxPrefix, type Role } from '@tangerine/contracts';
+import type { ServiceName } from './processes.js';
 
 /**
  * Tangerine's generated NATS identities for one test cluster (libs/bus identities.ts, as `npm start` makes them):
@@ -51,4 +52,11 @@ export class TestIdentities {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The identity a process of this service connects as: an agent's is its host's, `combined` is npm start's. */
+export function roleOf(name: ServiceName, host = 'local'): Role {
+  if (name === 'agent') return { kind: 'agent', host };
+  if (name === 'combined') return { kind: 'tangerine', host };
+  return { kind: 'service', service: name };
 }
