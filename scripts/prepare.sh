@@ -36,13 +36,15 @@ have nats-server || apt_install nats-server
 # kept in the state directory; the server started here checks them (TANGERINE_NATS_AUTH=off starts it open).
 IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
 node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local}" >/dev/null
-printf 'include "auth.conf"\n' >"$IDENTITIES/server.conf"
+# JetStream is declared in the file, not by -js: a reload (new identities) applies the file alone, and nats-server
+# 2.9 shuts JetStream down when the file does not enable it.
+printf 'jetstream { store_dir: "%s" }\ninclude "auth.conf"\n' "$STATE_DIR/nats" >"$IDENTITIES/server.conf"
 if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
-  auth=(-c "$IDENTITIES/server.conf")
-  [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=()
+  auth=(-c "$IDENTITIES/server.conf" -P "$STATE_DIR/nats.pid")
+  [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=(-js)
   log "starting nats-server -js on $nats_host:$nats_port (store in $STATE_DIR/nats, identities ${TANGERINE_NATS_AUTH:-on})"
   mkdir -p "$STATE_DIR/nats"
-  setsid nohup nats-server "${auth[@]}" -js -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
+  setsid nohup nats-server "${auth[@]}" -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
   for _ in $(seq 50); do port_open "$nats_host" "$nats_port" && break; sleep 0.1; done
 fi
 

@@ -5,7 +5,7 @@ import { addAgent, initIdentities, seedFile, writeAuthorization } from './identi
 
 /**
  * `npm run identities -- <command>`: Tangerine's NATS identities (see identities.ts).
- *   init <dir> [--host H]                  every service's identity, submitter, operator, admin, and npm start's
+ *   init <dir> [--host H]                  every service's identity, submitter, operator, admin; with --host, npm start's
  *   agent <dir> <host> [--public-key U…]   one agent's identity, bound to its host
  *   conf <dir>                             auth.conf again from identities.json
  * After `agent` or `conf`, reload nats-server (`nats-server --signal reload`, or SIGHUP) to apply auth.conf.
@@ -21,7 +21,7 @@ function main(argv: string[]): number {
   if (dir === undefined) return fail(USAGE);
   switch (command) {
     case 'init': {
-      const entries = initIdentities(dir, values.host ?? 'local');
+      const entries = initIdentities(dir, values.host);
       for (const e of entries) process.stdout.write(`${e.name}\t${e.public_key}\n`);
       return 0;
     }

@@ -64,12 +64,16 @@ export function addIdentity(dir: string, role: Role, publicKey?: string): { entr
   return { entry, created: true };
 }
 
-/** Every identity a cluster needs, with `npm start`'s one-process identity for this host; then auth.conf. */
-export function initIdentities(dir: string, host: string): IdentityEntry[] {
-  checkHost(host);
+/**
+ * Every identity a cluster needs, then auth.conf. With `host`, also `npm start`'s one-process identity (every
+ * service and the agent of that host): a cluster of separate processes (the swarm stack) does without it.
+ */
+export function initIdentities(dir: string, host?: string): IdentityEntry[] {
+  if (host !== undefined) checkHost(host);
   const roles: Role[] = [
     ...SERVICE_ROLES.map((service): Role => ({ kind: 'service', service })),
-    { kind: 'submitter' }, { kind: 'operator' }, { kind: 'admin' }, { kind: 'tangerine', host },
+    { kind: 'submitter' }, { kind: 'operator' }, { kind: 'admin' },
+    ...(host !== undefined ? [{ kind: 'tangerine', host } as const] : []),
   ];
   for (const role of roles) addIdentity(dir, role);
   writeAuthorization(dir);

@@ -114,7 +114,7 @@ describe('agent stop: its process runs end with it and are reported lost', () =>
     assert.ok(held.every(alive), 'the processes run');
     assert.deepEqual(runFiles(A).sort(), [`${FINAL}-1.out`, `${RESTARTABLE}-1.out`], 'their output files are in the host\'s run directory');
     // Where the restartable task may go once its run on A is lost.
-    cluster.startAgent({ host: B, executors: 'process', slots: 4 });
+    await cluster.addAgent({ host: B, executors: 'process', slots: 4 });
     await cluster.waitForAgent(B);
 
     const agentA = cluster.agents.get(A)!;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,10 +52,17 @@ export async function startNats(opts: { config?: string } = {}): Promise<NatsSer
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-nats-'));
   let child: ChildProcess | null = null;
+  // With a configuration, JetStream is declared in it, not by -js: nats-server 2.9 applies a reload (SIGHUP, new
+  // identities) from the file alone and shuts JetStream down when the file does not enable it. The server's log says
+  // which permission it refused to whom (the attacker suite and Cluster.stop read it).
+  const args = (): string[] => {
+    if (opts.config === undefined) return ['-js', '-sd', dir];
+    const file = path.join(dir, 'server.conf');
+    writeFileSync(file, `jetstream { store_dir: ${JSON.stringify(path.join(dir, "js"))} }\ninclude ${JSON.stringify(path.relative(dir, opts.config))}\n`);
+    return ['-c', file, '-l', path.join(dir, 'server.log')];
+  };
   const launch = async (): Promise<void> => {
-    // With identities, the server's log says which permission it refused to whom (the attacker suite reads it).
-    const config = opts.config !== undefined ? ['-c', opts.config, '-l', path.join(dir, 'server.log')] : [];
-    child = spawn('nats-server', [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+    child = spawn('nats-server', [...args(), '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     await waitForPort(port);
   };
   const kill = async (): Promise<void> => {
