@@ -678,7 +678,7 @@ describe('deploy/nats.conf', () => {
     });
   });
 
-  it('with the generated auth.conf, refuses a client without an identity and lets a service in as itself', async (t) => {
+  it('with the generated auth.conf, refuses a client without an identity and lets a service and an agent in as themselves', async (t) => {
     const bin = natsServer();
     if (!bin) return t.skip('no nats-server here');
     await withIdentities(async (ids, conf) => {
@@ -707,6 +707,27 @@ describe('deploy/nats.conf', () => {
           assert.ok((await jsm.getAccountInfo()).limits !== undefined, 'JetStream answers intake');
         } finally {
           await nc.close();
+        }
+        // An agent of the stack: its node's seed, and the prefix the entrypoint makes from the node's hostname.
+        const made = spawnSync('sh', [ENTRYPOINT, '-e', 'process.stdout.write(process.env.NATS_INBOX_PREFIX ?? "")'], {
+          env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env['PATH'] ?? ''}`, TANGERINE_ROLE: 'agent', HOST_ID: 'node-1.example.com' },
+          encoding: 'utf8', timeout: 30_000,
+        });
+        assert.equal(made.status, 0, made.stderr);
+        const agentSeed = new TextEncoder().encode(readFileSync(seedFile(ids, 'agent-node-1-example-com'), 'utf8').trim());
+        const asAgent = (prefix: string) => connect({ servers: url, reconnect: false, authenticator: nkeyAuthenticator(agentSeed), inboxPrefix: prefix });
+        const agent = await asAgent(made.stdout);
+        try {
+          assert.ok((await (await jetstreamManager(agent, { timeout: 5_000 })).getAccountInfo()).limits !== undefined, `JetStream answers the agent under ${made.stdout}`);
+        } finally {
+          await agent.close();
+        }
+        // The test can fail: under another prefix the agent hears no reply.
+        const astray = await asAgent('_INBOX');
+        try {
+          await assert.rejects(jetstreamManager(astray, { timeout: 2_000 }).then((m) => m.getAccountInfo()), /Permissions Violation for Subscription to "_INBOX\./);
+        } finally {
+          await astray.close();
         }
       } finally {
         if (server.exitCode === null) server.kill('SIGTERM');
