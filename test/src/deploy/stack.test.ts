@@ -184,14 +184,21 @@ function mountsOf(svc: YamlMap): { type: string; source: string; target: string;
   });
 }
 
-/** A service's secrets as mounted: swarm puts one at /run/secrets/<source> unless it names a target. */
-function secretMountsOf(svc: YamlMap): { source: string; target: string }[] {
+/**
+ * A service's secrets as mounted: swarm puts one at /run/secrets/<source> unless it names a target, owned by root
+ * with mode 0444 unless it names others. `mode` as a number (docker renders 0400 as 256).
+ */
+function secretMountsOf(svc: YamlMap): { source: string; target: string; uid: string; mode: number }[] {
   return asList(svc['secrets']).map((x) => {
-    if (typeof x === 'string') return { source: x, target: `/run/secrets/${x}` };
+    if (typeof x === 'string') return { source: x, target: `/run/secrets/${x}`, uid: '0', mode: 0o444 };
     const m = asMap(x, 'a secret');
     const source = str(m['source']) ?? '';
     const target = str(m['target']) ?? source;
-    return { source, target: target.startsWith('/') ? target : `/run/secrets/${target}` };
+    const mode = str(m['mode']);
+    return {
+      source, target: target.startsWith('/') ? target : `/run/secrets/${target}`, uid: str(m['uid']) ?? '0',
+      mode: mode === undefined ? 0o444 : /^0[0-7]+$/.test(mode) ? parseInt(mode, 8) : Number(mode),
+    };
   });
 }
 
@@ -300,6 +307,8 @@ describe('deploy/docker-stack.yml', () => {
 
   it('gives every ledger service exactly its own NATS identity: its seed as a swarm secret, and its inbox prefix', () => {
     assert.deepEqual([...LEDGER_SERVICES].sort(), [...SERVICE_ROLES].sort(), 'the ledger services are the service identities');
+    const imageUid = /useradd\b[^\n]*--uid\s+(\d+)/.exec(read(DOCKERFILE))?.[1];
+    assert.ok(imageUid, 'the Dockerfile makes its user with a fixed uid');
     const secrets = asMap(stack().config['secrets'], 'secrets');
     for (const name of LEDGER_SERVICES) {
       const s = svc(name);
@@ -309,6 +318,8 @@ describe('deploy/docker-stack.yml', () => {
       assert.deepEqual(nkeys.map((m) => m.source), [mine], `${name}: exactly one seed, its own (${mine})`);
       const env = envOf(s);
       assert.equal(env['NATS_NKEY_FILE'], nkeys[0]!.target, `${name}: NATS_NKEY_FILE is where its secret is mounted`);
+      assert.equal(nkeys[0]!.uid, imageUid, `${name}: its seed belongs to the image's user`);
+      assert.equal(nkeys[0]!.mode, 0o400, `${name}: its seed is readable by that user alone`);
       assert.equal(env['NATS_INBOX_PREFIX'], inboxPrefix(role), `${name}: NATS_INBOX_PREFIX`);
       const top = asMap(secrets[mine], `secret ${mine}`);
       assert.equal(path.resolve(DEPLOY, str(top['file']) ?? ''), seedFile(IDENTITIES, identityName(role)),
