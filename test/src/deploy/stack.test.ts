@@ -1,15 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, copyFileSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
+import { addAgent, initIdentities, seedFile } from '@tangerine/bus';
+import { SERVICE_ROLES, identityName, inboxPrefix, type Role } from '@tangerine/contracts';
 import { parseDocument, visit } from 'yaml';
+import { freePort, waitForPort } from '../helpers/nats.js';
 
 /**
  * The production deployment files under deploy/: the swarm stack as docker renders it, the Dockerfile, the
- * entrypoint, the NATS config. Nothing here builds the image or reaches the network.
+ * entrypoint, the NATS config with the identities generated for it. Nothing here builds the image or reaches the
+ * network; one nats-server runs on 127.0.0.1 with the stack's nats.conf.
  *
  * The stack is rendered by the first of `docker stack config`, `docker compose config` and `docker-compose config`
  * that this machine has (they validate the file against the compose schema); without any, the test reads the file
@@ -41,12 +47,18 @@ const STACK = path.join(DEPLOY, 'docker-stack.yml');
 const DOCKERFILE = path.join(DEPLOY, 'Dockerfile');
 const ENTRYPOINT = path.join(DEPLOY, 'entrypoint.sh');
 const NATS_CONF = path.join(DEPLOY, 'nats.conf');
+/** Where `npm run identities -- init deploy/identities` writes (gitignored: the seeds are secrets). */
+const IDENTITIES = path.join(DEPLOY, 'identities');
+/** The agent's seed on its node, bind-mounted: a global service cannot take a secret per node. */
+const AGENT_SEED = '/etc/tangerine/nats/agent.nk';
 
 const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api'] as const;
 const TANGERINE_SERVICES = [...LEDGER_SERVICES, 'agent'] as const;
 const ALL_SERVICES = [...TANGERINE_SERVICES, 'nats', 'postgres'] as const;
 const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, relay: 2, api: 2, nats: 1, postgres: 1 };
 const PG_SECRET = 'tangerine_pg_password';
+const NKEY_SECRET = (service: string): string => `tangerine_nkey_${service}`;
+const serviceRole = (service: (typeof LEDGER_SERVICES)[number]): Role => ({ kind: 'service', service });
 
 const read = (file: string): string => readFileSync(file, 'utf8');
 const repoPath = (rel: string): string => path.join(ROOT, rel);
@@ -161,14 +173,32 @@ function commandOf(svc: YamlMap): string[] {
   return asList(c).map((x) => String(x));
 }
 
-function mountsOf(svc: YamlMap): { type: string; source: string; target: string }[] {
+function mountsOf(svc: YamlMap): { type: string; source: string; target: string; readOnly: boolean }[] {
   return asList(svc['volumes']).map((v) => {
     if (typeof v === 'string') {
-      const [source = '', target = ''] = v.split(':');
-      return { type: /^[./~]/.test(source) ? 'bind' : 'volume', source, target };
+      const [source = '', target = '', mode = ''] = v.split(':');
+      return { type: /^[./~]/.test(source) ? 'bind' : 'volume', source, target, readOnly: mode.split(',').includes('ro') };
     }
     const m = asMap(v, 'a volume');
-    return { type: str(m['type']) ?? '', source: str(m['source']) ?? '', target: str(m['target']) ?? '' };
+    return { type: str(m['type']) ?? '', source: str(m['source']) ?? '', target: str(m['target']) ?? '', readOnly: m['read_only'] === 'true' };
+  });
+}
+
+/**
+ * A service's secrets as mounted: swarm puts one at /run/secrets/<source> unless it names a target, owned by root
+ * with mode 0444 unless it names others. `mode` as a number (docker renders 0400 as 256).
+ */
+function secretMountsOf(svc: YamlMap): { source: string; target: string; uid: string; mode: number }[] {
+  return asList(svc['secrets']).map((x) => {
+    if (typeof x === 'string') return { source: x, target: `/run/secrets/${x}`, uid: '0', mode: 0o444 };
+    const m = asMap(x, 'a secret');
+    const source = str(m['source']) ?? '';
+    const target = str(m['target']) ?? source;
+    const mode = str(m['mode']);
+    return {
+      source, target: target.startsWith('/') ? target : `/run/secrets/${target}`, uid: str(m['uid']) ?? '0',
+      mode: mode === undefined ? 0o444 : /^0[0-7]+$/.test(mode) ? parseInt(mode, 8) : Number(mode),
+    };
   });
 }
 
@@ -273,6 +303,74 @@ describe('deploy/docker-stack.yml', () => {
     assert.match(env['HOST_LABELS'] ?? '', /^[A-Za-z0-9][A-Za-z0-9_./-]*(=[^,]*)?(,[A-Za-z0-9][A-Za-z0-9_./-]*(=[^,]*)?)*$/, 'HOST_LABELS is a valid label list');
     for (const key of Object.keys(env)) assert.ok(!/^PG|^DATABASE_URL$/.test(key), `the agent never uses the ledger: ${key}`);
     assert.ok(!namesOf(agent['secrets']).includes(PG_SECRET), 'the agent does not get the ledger password');
+  });
+
+  it('gives every ledger service exactly its own NATS identity: its seed as a swarm secret, and its inbox prefix', () => {
+    assert.deepEqual([...LEDGER_SERVICES].sort(), [...SERVICE_ROLES].sort(), 'the ledger services are the service identities');
+    const imageUid = /useradd\b[^\n]*--uid\s+(\d+)/.exec(read(DOCKERFILE))?.[1];
+    assert.ok(imageUid, 'the Dockerfile makes its user with a fixed uid');
+    const secrets = asMap(stack().config['secrets'], 'secrets');
+    for (const name of LEDGER_SERVICES) {
+      const s = svc(name);
+      const role = serviceRole(name);
+      const mine = NKEY_SECRET(identityName(role));
+      const nkeys = secretMountsOf(s).filter((m) => m.source.startsWith('tangerine_nkey_'));
+      assert.deepEqual(nkeys.map((m) => m.source), [mine], `${name}: exactly one seed, its own (${mine})`);
+      const env = envOf(s);
+      assert.equal(env['NATS_NKEY_FILE'], nkeys[0]!.target, `${name}: NATS_NKEY_FILE is where its secret is mounted`);
+      assert.equal(nkeys[0]!.uid, imageUid, `${name}: its seed belongs to the image's user`);
+      assert.equal(nkeys[0]!.mode, 0o400, `${name}: its seed is readable by that user alone`);
+      assert.equal(env['NATS_INBOX_PREFIX'], inboxPrefix(role), `${name}: NATS_INBOX_PREFIX`);
+      const top = asMap(secrets[mine], `secret ${mine}`);
+      assert.equal(path.resolve(DEPLOY, str(top['file']) ?? ''), seedFile(IDENTITIES, identityName(role)),
+        `${mine} is the seed npm run identities -- init deploy/identities writes`);
+      // The merge of the shared environment is not lost under the service's own two variables.
+      assert.equal(env['NATS_URL'], 'nats://nats:4222', `${name}: keeps the shared environment`);
+      assert.equal(env['NODE_OPTIONS'], '--max-old-space-size=128', `${name}: keeps the shared environment`);
+    }
+    // No one else mounts a service's seed, and no seed secret is declared that no service uses.
+    for (const name of ALL_SERVICES) {
+      for (const m of secretMountsOf(svc(name)).filter((x) => x.source.startsWith('tangerine_nkey_'))) {
+        assert.equal(m.source, NKEY_SECRET(name), `${name} mounts ${m.source}, not its own`);
+      }
+    }
+    const declared = Object.keys(secrets).filter((k) => k.startsWith('tangerine_nkey_')).sort();
+    assert.deepEqual(declared, LEDGER_SERVICES.map((n) => NKEY_SECRET(n)).sort(), 'the seed secrets declared');
+    const prefixes = LEDGER_SERVICES.map((n) => envOf(svc(n))['NATS_INBOX_PREFIX']);
+    assert.equal(new Set(prefixes).size, prefixes.length, 'no two services share an inbox prefix');
+  });
+
+  it('gives the agent no service seed: it reads its own from its node, and the entrypoint makes its prefix', () => {
+    const agent = svc('agent');
+    assert.deepEqual(secretMountsOf(agent), [], 'the agent gets no swarm secret');
+    const env = envOf(agent);
+    assert.equal(env['NATS_NKEY_FILE'], AGENT_SEED);
+    const seed = mountsOf(agent).find((m) => m.target === AGENT_SEED);
+    assert.ok(seed, `${AGENT_SEED} is mounted`);
+    assert.deepEqual(seed, { type: 'bind', source: AGENT_SEED, target: AGENT_SEED, readOnly: true }, 'bind-mounted read-only from the node');
+    for (const name of LEDGER_SERVICES) {
+      assert.ok(!mountsOf(agent).some((m) => m.source.includes(`/${name}.nk`)), `the agent mounts no seed of ${name}`);
+    }
+    // One environment for every node: the prefix, which names the host, is the entrypoint's to make.
+    assert.equal(env['NATS_INBOX_PREFIX'], undefined, 'NATS_INBOX_PREFIX is left to the entrypoint');
+    assert.equal(env['TANGERINE_ROLE'], 'agent', 'the entrypoint knows the agent by TANGERINE_ROLE');
+    for (const name of LEDGER_SERVICES) assert.notEqual(envOf(svc(name))['TANGERINE_ROLE'], 'agent', `${name} is not marked an agent`);
+  });
+
+  it('mounts the generated auth.conf beside nats.conf, which includes it, both as versioned swarm configs', () => {
+    const nats = svc('nats');
+    const configs = asMap(stack().config['configs'], 'configs');
+    const mounted = asList(nats['configs']).map((x) => asMap(x, 'config'));
+    const conf = mounted.find((c) => path.resolve(DEPLOY, str(asMap(configs[str(c['source'])!], 'config')['file'])!) === NATS_CONF);
+    const auth = mounted.find((c) => path.resolve(DEPLOY, str(asMap(configs[str(c['source'])!], 'config')['file'])!) === path.join(IDENTITIES, 'auth.conf'));
+    assert.ok(conf && auth, 'nats mounts deploy/nats.conf and deploy/identities/auth.conf');
+    const include = /^\s*include\s+"?([^"\s]+)"?\s*;?\s*$/m.exec(read(NATS_CONF))?.[1];
+    assert.ok(include, 'nats.conf has an include');
+    assert.equal(path.posix.resolve(path.posix.dirname(str(conf['target'])!), include), str(auth['target']), 'the include names where auth.conf is mounted');
+    for (const c of [conf, auth]) {
+      const name = str(asMap(configs[str(c['source'])!], 'config')['name']) ?? '';
+      assert.match(name, /^tangerine_nats_[a-z]+_v\d+$/, `config ${c['source']} has a versioned name (configs cannot change)`);
+    }
   });
 
   it('sets the replicas and update order of each service', () => {
@@ -498,7 +596,7 @@ describe('deploy/Dockerfile', () => {
 // --- entrypoint.sh and nats.conf ----------------------------------------------------------------------------------------
 
 describe('deploy/entrypoint.sh', () => {
-  const probe = 'process.stdout.write(JSON.stringify({ pw: process.env.PGPASSWORD ?? null, file: process.env.PGPASSWORD_FILE ?? null, host: process.env.HOST_ID ?? null, argv: process.argv.slice(1) }))';
+  const probe = 'process.stdout.write(JSON.stringify({ pw: process.env.PGPASSWORD ?? null, file: process.env.PGPASSWORD_FILE ?? null, host: process.env.HOST_ID ?? null, prefix: process.env.NATS_INBOX_PREFIX ?? null, argv: process.argv.slice(1) }))';
   const runEntry = (env: Record<string, string>, args: string[]) => {
     const base = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env['PATH'] ?? ''}` };
     return spawnSync('sh', [ENTRYPOINT, ...args], { env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
@@ -518,18 +616,36 @@ describe('deploy/entrypoint.sh', () => {
       writeFileSync(secret, 's3cret pass\n');
       const r = runEntry({ PGPASSWORD_FILE: secret, HOST_ID: 'node-1.example.com' }, ['-e', probe, 'a b', 'c']);
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), { pw: 's3cret pass', file: null, host: 'node-1-example-com', argv: ['a b', 'c'] });
+      assert.deepEqual(JSON.parse(r.stdout), { pw: 's3cret pass', file: null, host: 'node-1-example-com', prefix: null, argv: ['a b', 'c'] });
 
       const kept = runEntry({ PGPASSWORD_FILE: secret, PGPASSWORD: 'given' }, ['-e', probe]);
       assert.equal(JSON.parse(kept.stdout).pw, 'given', 'an explicit PGPASSWORD wins');
 
       const none = runEntry({ PGPASSWORD_FILE: path.join(dir, 'missing') }, ['-e', probe]);
-      assert.deepEqual(JSON.parse(none.stdout), { pw: null, file: null, host: null, argv: [] });
+      assert.deepEqual(JSON.parse(none.stdout), { pw: null, file: null, host: null, prefix: null, argv: [] });
 
       assert.equal(runEntry({}, ['-e', 'process.exit(7)']).status, 7, 'node replaces the shell: its exit status comes through');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gives an agent the inbox prefix of its identity, from HOST_ID as it makes it valid, and no one else one", () => {
+    const prefixOf = (env: Record<string, string>) => {
+      const r = runEntry(env, ['-e', probe]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { host: string | null; prefix: string | null };
+    };
+    const agent = prefixOf({ TANGERINE_ROLE: 'agent', HOST_ID: 'node-1.example.com' });
+    assert.equal(agent.host, 'node-1-example-com');
+    assert.equal(agent.prefix, inboxPrefix({ kind: 'agent', host: 'node-1-example-com' }));
+    assert.equal(agent.prefix, '_INBOX_agent-node-1-example-com');
+    // Without HOST_ID the agent takes the hostname under the same rule (services/agent config.ts): so does its prefix.
+    assert.equal(prefixOf({ TANGERINE_ROLE: 'agent' }).prefix, inboxPrefix({ kind: 'agent', host: os.hostname().replace(/[^A-Za-z0-9_-]/g, '-') }));
+    assert.equal(prefixOf({ TANGERINE_ROLE: 'agent', HOST_ID: 'h1', NATS_INBOX_PREFIX: '_INBOX_given' }).prefix, '_INBOX_given', 'a given prefix wins');
+    assert.equal(prefixOf({ TANGERINE_ROLE: 'agent', HOST_ID: 'h1', NATS_INBOX_PREFIX: '' }).prefix, '_INBOX_agent-h1', 'an empty one counts as unset');
+    assert.equal(prefixOf({ HOST_ID: 'h1' }).prefix, null, 'a container not marked an agent gets none');
+    assert.equal(prefixOf({ TANGERINE_ROLE: 'intake', HOST_ID: 'h1' }).prefix, null, 'nor does another role');
   });
 });
 
@@ -544,12 +660,91 @@ describe('deploy/nats.conf', () => {
     for (const key of ['store_dir', 'max_memory_store', 'max_file_store']) assert.match(js[1]!, new RegExp(`^\\s*${key}\\s*[:=]\\s*\\S+`, 'm'), key);
   });
 
-  it('is accepted by nats-server -t', (t) => {
-    const bin = ['nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']
-      .find((b) => !spawnSync(b, ['--version']).error);
+  const natsServer = (): string | undefined => ['nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']
+    .find((b) => !spawnSync(b, ['--version']).error);
+
+  /** nats.conf as the nats service sees it: in one directory with an auth.conf made by the identities code. */
+  const withIdentities = <T>(fn: (dir: string, conf: string) => T | Promise<T>): Promise<T> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-stack-nats-'));
+    const ids = path.join(dir, 'identities');
+    initIdentities(ids, 'local');
+    addAgent(ids, 'node-1-example-com');
+    const etc = path.join(dir, 'etc');
+    mkdirSync(etc);
+    copyFileSync(NATS_CONF, path.join(etc, 'nats.conf'));
+    copyFileSync(path.join(ids, 'auth.conf'), path.join(etc, 'auth.conf'));
+    return Promise.resolve().then(() => fn(ids, path.join(etc, 'nats.conf'))).finally(() => rmSync(dir, { recursive: true, force: true }));
+  };
+
+  it('is accepted by nats-server -t with an auth.conf generated beside it, and refused without one', async (t) => {
+    const bin = natsServer();
     if (!bin) return t.skip('no nats-server here');
-    const r = spawnSync(bin, ['-t', '-c', NATS_CONF], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    await withIdentities((_ids, conf) => {
+      const r = spawnSync(bin, ['-t', '-c', conf], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      rmSync(path.join(path.dirname(conf), 'auth.conf'));
+      const without = spawnSync(bin, ['-t', '-c', conf], { encoding: 'utf8', timeout: 30_000 });
+      assert.notEqual(without.status, 0, 'without auth.conf the server does not start open');
+      assert.match(`${without.stdout}${without.stderr}`, /auth\.conf/);
+    });
+  });
+
+  it('with the generated auth.conf, refuses a client without an identity and lets a service and an agent in as themselves', async (t) => {
+    const bin = natsServer();
+    if (!bin) return t.skip('no nats-server here');
+    await withIdentities(async (ids, conf) => {
+      const [port, http] = [await freePort(), await freePort()];
+      // The stack's file as it is but for where it listens (flags) and stores (the server refuses -sd beside a
+      // store_dir), so that it runs beside other tests.
+      const store = path.join(path.dirname(conf), 'store');
+      const text = read(conf);
+      const moved = text.replace(/^(\s*store_dir:\s*).*$/m, `$1${JSON.stringify(store)}`);
+      assert.notEqual(moved, text, 'nats.conf has a store_dir');
+      writeFileSync(conf, moved);
+      const server = spawn(bin, ['-c', conf, '-a', '127.0.0.1', '-p', String(port), '-m', String(http)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      server.stderr.setEncoding('utf8').on('data', (chunk: string) => { log = (log + chunk).slice(-4000); });
+      const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+      try {
+        await waitForPort(port, 20_000).catch((err: unknown) => { throw new Error(`nats-server did not listen: ${String(err)}\n${log}`); });
+        const url = `nats://127.0.0.1:${port}`;
+        await assert.rejects(connect({ servers: url, reconnect: false }), /Authorization Violation/i);
+        const role = serviceRole('intake');
+        const seed = readFileSync(seedFile(ids, identityName(role)), 'utf8').trim();
+        const nc = await connect({ servers: url, reconnect: false, authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)), inboxPrefix: inboxPrefix(role) });
+        try {
+          // A request: the reply comes under the service's own prefix, which it alone may read.
+          const jsm = await jetstreamManager(nc);
+          assert.ok((await jsm.getAccountInfo()).limits !== undefined, 'JetStream answers intake');
+        } finally {
+          await nc.close();
+        }
+        // An agent of the stack: its node's seed, and the prefix the entrypoint makes from the node's hostname.
+        const made = spawnSync('sh', [ENTRYPOINT, '-e', 'process.stdout.write(process.env.NATS_INBOX_PREFIX ?? "")'], {
+          env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env['PATH'] ?? ''}`, TANGERINE_ROLE: 'agent', HOST_ID: 'node-1.example.com' },
+          encoding: 'utf8', timeout: 30_000,
+        });
+        assert.equal(made.status, 0, made.stderr);
+        const agentSeed = new TextEncoder().encode(readFileSync(seedFile(ids, 'agent-node-1-example-com'), 'utf8').trim());
+        const asAgent = (prefix: string) => connect({ servers: url, reconnect: false, authenticator: nkeyAuthenticator(agentSeed), inboxPrefix: prefix });
+        const agent = await asAgent(made.stdout);
+        try {
+          assert.ok((await (await jetstreamManager(agent, { timeout: 5_000 })).getAccountInfo()).limits !== undefined, `JetStream answers the agent under ${made.stdout}`);
+        } finally {
+          await agent.close();
+        }
+        // The test can fail: under another prefix the agent hears no reply.
+        const astray = await asAgent('_INBOX');
+        try {
+          await assert.rejects(jetstreamManager(astray, { timeout: 2_000 }).then((m) => m.getAccountInfo()), /Permissions Violation for Subscription to "_INBOX\./);
+        } finally {
+          await astray.close();
+        }
+      } finally {
+        if (server.exitCode === null) server.kill('SIGTERM');
+        await exited;
+      }
+    });
   });
 });
 
@@ -559,8 +754,24 @@ describe('deploy/README.md', () => {
     assert.match(readme, /docker build -f deploy\/Dockerfile -t tangerine:latest \./);
     assert.match(readme, /docker secret create tangerine_pg_password\b/);
     assert.match(readme, /docker stack deploy -c deploy\/docker-stack\.yml tangerine/);
+    const init = readme.indexOf('npm run identities -- init deploy/identities');
+    assert.ok(init >= 0, 'makes the identities with npm run identities -- init deploy/identities');
+    assert.ok(init < readme.indexOf('docker stack deploy -c deploy/docker-stack.yml tangerine'), 'before the first docker stack deploy');
+    assert.match(readme, /npm run identities -- agent deploy\/identities /, 'one agent identity per node');
+    assert.ok(readme.includes(AGENT_SEED), `says where a node keeps its agent's seed (${AGENT_SEED})`);
+    assert.match(readme, /tangerine_nats_auth_v2/, 'says to bump the auth.conf config when adding a node');
     assert.match(readme, /tangerine\.data=true/);
     assert.match(read(STACK), /node\.labels\.tangerine\.data == true/);
+  });
+});
+
+describe('deploy/identities/', () => {
+  it('is kept out of git and out of the image build context: the seeds are secrets', () => {
+    const lines = (file: string) => read(file).split('\n').map((l) => l.trim());
+    assert.ok(lines(repoPath('.gitignore')).some((l) => /^\/?deploy\/identities\/?$/.test(l)), '.gitignore has deploy/identities/');
+    assert.ok(lines(path.join(DEPLOY, 'Dockerfile.dockerignore')).some((l) => /^\/?deploy\/identities\/?$/.test(l)), 'Dockerfile.dockerignore has deploy/identities');
+    const git = spawnSync('git', ['check-ignore', '-q', path.relative(ROOT, seedFile(IDENTITIES, 'intake'))], { cwd: ROOT });
+    if (!git.error && git.status !== 128) assert.equal(git.status, 0, 'git ignores a seed under deploy/identities');
   });
 });
 
