@@ -1,4 +1,4 @@
-import { TaskState, type TaskEvent } from '@tangerine/contracts';
+import { TaskState, hideSecretValues, isFinished, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger, Tx } from '../db.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 import { planSubmissions, type ExistingTask, type Submission, type SubmissionPlan } from './plan-submissions.js';
@@ -43,13 +43,14 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
            failures = 0, host = NULL, version = t.version + 1, updated_at = now()
          RETURNING ${EVENT_COLUMNS}`,
         [
-          plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(p.spec)),
+          plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(hideSecretValues(p.spec))),
           plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason),
           plan.accept.map((p) => p.seq), plan.accept.map((p) => p.next_run_at),
         ],
       );
       const resubmitted = plan.accept.filter((p) => p.from !== null).map((p) => p.spec.name);
       if (resubmitted.length > 0) await tx.query('DELETE FROM task_dependencies WHERE task = ANY($1::text[])', [resubmitted]);
+      await storeSecrets(tx, plan.accept, resubmitted);
       const edgeRows = plan.accept.flatMap((p) => p.edges.map((e) => ({ task: p.spec.name, ...e })));
       if (edgeRows.length > 0) {
         await tx.query(
@@ -69,6 +70,20 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
     }
     return { events, rejected: plan.reject };
   });
+}
+
+/**
+ * The secret values of the accepted tasks, in their own table (tasks.spec keeps their names only). A task that
+ * starts blocked never runs, so its secrets are not kept; a resubmitted task's earlier ones are replaced.
+ */
+async function storeSecrets(tx: Tx, accepted: SubmissionPlan['accept'], resubmitted: string[]): Promise<void> {
+  if (resubmitted.length > 0) await tx.query('DELETE FROM task_secrets WHERE task = ANY($1::text[])', [resubmitted]);
+  const kept = accepted.filter((p) => Object.keys(p.spec.secret_env).length > 0 && !isFinished(p.state));
+  if (kept.length === 0) return;
+  await tx.query(
+    'INSERT INTO task_secrets (task, env) SELECT * FROM unnest($1::text[], $2::jsonb[])',
+    [kept.map((p) => p.spec.name), kept.map((p) => JSON.stringify(p.spec.secret_env))],
+  );
 }
 
 /**
