@@ -1,11 +1,11 @@
 -- Secret env values (a spec's `secret_env`) are kept apart from the spec. `tasks.spec` holds each secret's name with
 -- "(secret)" for its value, so nothing that reads the spec (tasks.get, tasks.list, the HTTP API, a hand query of
 -- tasks) sees a value; only the placer reads this table, when it builds the dispatch to the host that runs the task.
--- The values are plain JSON here: whoever may SELECT this table (the database's owner and superusers, and any role
--- granted it) reads them. One row per task, written in the transaction that writes the task.
+-- One row per task, written in the transaction that writes the task: the values as a JSON object, or, with
+-- SECRETS_KEY, sealed into one JSON string (libs/ledger/src/secrets.ts).
 CREATE TABLE task_secrets (
   task  text  PRIMARY KEY REFERENCES tasks (name) ON DELETE CASCADE,
-  -- {"NAME": "value", ...}: the names are those of tasks.spec->'secret_env'.
+  -- {"NAME": "value", ...} (the names are those of tasks.spec->'secret_env'), or "aes-256-gcm:…" sealing it.
   env   jsonb NOT NULL
 );
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Streams, Subjects, type DeadLetter, type TaskView } from '@tangerine/contracts';
+import pg from 'pg';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
@@ -26,13 +30,20 @@ async function streamTexts(jsm: JetStreamManager, stream: string): Promise<strin
   return texts;
 }
 
+/** The ledger's key, as a swarm secret is mounted: a file that SECRETS_KEY_FILE names. */
+function keyFile(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tangerine-secrets-')), 'secrets_key');
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return file;
+}
+
 /**
  * Secret env values end to end: the task's container and process get them, and nothing else does. Every process of
  * the cluster logs at debug; every line of each, every event and dead letter kept, and every read is searched for
- * the value.
+ * the value. The ledger seals them with the key of SECRETS_KEY_FILE.
  */
 describe('secret env values end to end', () => {
-  const cluster = new Cluster('secrets', { LOG_LEVEL: 'debug' });
+  const cluster = new Cluster('secrets', { LOG_LEVEL: 'debug', SECRETS_KEY_FILE: keyFile() });
   const deadLetters: DeadLetter[] = [];
   let jsm: JetStreamManager;
 
@@ -79,6 +90,24 @@ describe('secret env values end to end', () => {
     assert.match((await cluster.client.client.output('secret-retried', 2)).output, new RegExp(`^${SECRET_HASH}\\s`));
   });
 
+  it('the ledger holds the values of a task still to run sealed, and forgets them when it is cancelled', async () => {
+    cluster.client.submit(spec('secret-waiting', { image: TEST_IMAGE, dependencies: ['secret-never-submitted'] }));
+    await cluster.client.waitForState('secret-waiting', 'waiting', 20_000);
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    try {
+      const rows = (await db.query<{ text: string }>("SELECT env::text AS text FROM task_secrets WHERE task = 'secret-waiting'")).rows;
+      assert.equal(rows.length, 1);
+      assert.match(rows[0]!.text, /^"aes-256-gcm:[0-9a-f]{8}:/);
+      assert.ok(!rows[0]!.text.includes(SECRET));
+      cluster.client.cancel('secret-waiting');
+      await cluster.client.waitForState('secret-waiting', 'cancelled', 20_000);
+      assert.equal((await db.query("SELECT 1 FROM task_secrets WHERE task = 'secret-waiting'")).rowCount, 0);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('rejections of bad specs carrying the value name the field and show the names, never the value', async () => {
     const bad: [string, unknown, string][] = [
       ['secret-bad-image', spec('secret-bad-image', { image: 5 }), 'image'],
@@ -111,7 +140,9 @@ describe('secret env values end to end', () => {
 
   it('no event, dead letter, command left, log line of any process or read holds the value', async () => {
     const tasks = (await cluster.client.client.list({ prefix: 'secret-' })).tasks;
-    assert.deepEqual(tasks.map((t: TaskView) => [t.name, t.state]), [['secret-docker', 'success'], ['secret-process', 'success'], ['secret-retried', 'success']]);
+    assert.deepEqual(tasks.map((t: TaskView) => [t.name, t.state]), [
+      ['secret-docker', 'success'], ['secret-process', 'success'], ['secret-retried', 'success'], ['secret-waiting', 'cancelled'],
+    ]);
     // The submissions, which held the value, are gone from the commands stream once intake took them.
     await waitUntil('the commands stream is empty of the value', async () =>
       (await streamTexts(jsm, Streams.commands.name)).every((t) => !t.includes(SECRET)), 10_000);

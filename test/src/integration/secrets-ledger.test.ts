@@ -5,7 +5,7 @@ import {
   applyFires, cancelTasks, getTask, listTasks, markStarted, migrate, openLedger, placeTasks, readDueTasks, readStalePlacements,
   recordExits, submitTasks, type Ledger,
 } from '@tangerine/ledger';
-import { createLogger } from '@tangerine/runtime';
+import { createLogger, parseSecretsKey } from '@tangerine/runtime';
 import { createDatabase } from '../helpers/postgres.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
@@ -130,5 +130,18 @@ describe('secret env values in the ledger', () => {
     assert.deepEqual(await secretsOf(ledger, child.name), { DB_PASSWORD: SECRET });
     const [placed] = await placeTasks(ledger, [{ name: child.name, attempt: 0, host: 'h1' }]);
     assert.deepEqual(placed?.spec?.secret_env, { DB_PASSWORD: SECRET });
+  });
+
+  it('seals the values with SECRETS_KEY: the row holds no value, and only a placement with that key opens it', async () => {
+    const key = parseSecretsKey('5a'.repeat(32));
+    await submitTasks(ledger, [{ seq: seq++, spec: spec('sealed') }, { seq: seq++, spec: spec('sealed-2') }], new Date(), { secretsKey: key });
+    const [row] = await ledger.query<{ text: string; env: unknown }>("SELECT s::text AS text, env FROM task_secrets s WHERE task = 'sealed'");
+    assert.equal(typeof row!.env, 'string');
+    assert.ok(!row!.text.includes(SECRET) && !row!.text.includes('DB_PASSWORD'), row!.text);
+    const [without] = await placeTasks(ledger, [{ name: 'sealed', attempt: 0, host: 'h1' }]);
+    assert.equal(without?.spec, null);
+    assert.match(without!.error!.message, new RegExp(`task_secrets.env: is sealed with the key ${key.id}, and SECRETS_KEY is not set here`));
+    const [withKey] = await placeTasks(ledger, [{ name: 'sealed-2', attempt: 0, host: 'h1' }], { secretsKey: key });
+    assert.deepEqual(withKey?.spec?.secret_env, { DB_PASSWORD: SECRET });
   });
 });
