@@ -28,27 +28,38 @@ export function decode<T>(data: Uint8Array, validator: Validator<T>): T {
   return validator.parse(value, 'invalid_message');
 }
 
+/** What a payload that names `secret_env` but cannot be read is shown as: its values cannot be found to be hidden. */
+export const UNREADABLE_SECRETS_SHOWN = '(not shown: it names secret_env but does not parse as JSON)';
+
 /**
- * A payload as a dead letter or a rejection may show it: env values hidden (they are often secrets), and shortened.
- * Only the first levels are looked at: `env`/`environment` of a spec, of a list of specs, or of a dispatch's spec.
+ * A payload as a dead letter or a rejection may show it: env and secret_env values hidden (env values are often
+ * secrets too), and shortened. Only the first levels are looked at: the fields of a spec, of a list of specs, or of
+ * a dispatch's spec. A text that is not JSON is shown as it is, unless it names `secret_env`: then not at all.
  */
 export function redactPayload(text: string, max: number = Limits.quotedPayloadChars): string {
-  let shown = text;
+  let shown: string | null = null;
   try {
     const value: unknown = JSON.parse(text);
     if (value !== null && typeof value === 'object' && !nestsDeeper(value, Limits.jsonDepth)) shown = JSON.stringify(hideEnv(value, 3));
+    else if (value === null || typeof value !== 'object') shown = text;
   } catch {
-    // not JSON: shown as it is
+    // not JSON: judged below
   }
+  if (shown === null) shown = text.includes('secret_env') ? UNREADABLE_SECRETS_SHOWN : text;
   return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
 }
 
+/**
+ * `env` and `environment` in the first `depth` levels, `secret_env` at any level (the walk is bounded by the
+ * nesting checked before): a secret stays hidden wherever a malformed payload puts it.
+ */
 function hideEnv(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth === 0) return value;
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => hideEnv(v, depth - 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if ((k === 'env' || k === 'environment') && v !== null && typeof v === 'object') out[k] = hiddenValues(v);
+    if (k === 'secret_env') out[k] = v !== null && typeof v === 'object' ? hiddenValues(v) : '***';
+    else if (depth > 0 && (k === 'env' || k === 'environment') && v !== null && typeof v === 'object') out[k] = hiddenValues(v);
     else out[k] = hideEnv(v, depth - 1);
   }
   return out;
@@ -59,7 +70,8 @@ function hiddenValues(env: object): unknown {
   if (!Array.isArray(env)) return Object.fromEntries(Object.keys(env).map((k) => [k, '***']));
   return env.map((item: unknown) => {
     if (typeof item === 'string') return item.includes('=') ? `${item.slice(0, item.indexOf('='))}=***` : '***';
-    if (Array.isArray(item)) return [item[0], '***'];
+    // A pair of one item is a value without its name: hidden too.
+    if (Array.isArray(item)) return item.length >= 2 ? [item[0], '***'] : ['***'];
     return '***';
   });
 }

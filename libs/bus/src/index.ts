@@ -4,7 +4,7 @@ export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_W
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
 export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';
-export { encode, decode, decodeText, redactPayload } from './codec.js';
+export { encode, decode, decodeText, redactPayload, UNREADABLE_SECRETS_SHOWN } from './codec.js';
 export { outgoing, publishAll, publishCore, eventMessage, rejectionMessage, hostEventMessage, stopMessage } from './publish.js';
 export { JetStreamPublisher, ackProblem } from './publisher.js';
 export type { Outgoing } from './publish.js';

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTaskSpec, parseVolume } from './spec.js';
+import { SECRET_SHOWN, hideSecretValues, parseTaskSpec, parseVolume } from './spec.js';
 import { isValidationError } from './errors.js';
 
 const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
-  'name, executor, image, imageuuid, command, entrypoint, env, environment, volumes, datavolumes, dependencies, ' +
+  'name, executor, image, imageuuid, command, entrypoint, env, environment, secret_env, volumes, datavolumes, dependencies, ' +
   'restartable, recoverable_exitcodes, max_failures, retry_delay, retry_max_delay, constraints, cpu, memory, cron, timezone, concurrency, ' +
   'starting_deadline, schedule_at, timeout';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
@@ -38,6 +38,7 @@ describe('parseTaskSpec: defaults', () => {
       command: [],
       entrypoint: null,
       env: {},
+      secret_env: {},
       volumes: [],
       dependencies: [],
       restartable: true,
@@ -65,6 +66,7 @@ describe('parseTaskSpec: defaults', () => {
       command: ['make', 'all'],
       entrypoint: ['/bin/sh'],
       env: { PATH: '/bin', 'a.b-c': 'x' },
+      secret_env: { DB_PASSWORD: 'hunter2' },
       volumes: ['/data:/data', '/src:/src:ro', '/out:/out:rw'],
       dependencies: ['fetch', 'configure'],
       restartable: false,
@@ -90,6 +92,7 @@ describe('parseTaskSpec: defaults', () => {
     ['command', []],
     ['entrypoint', null],
     ['env', {}],
+    ['secret_env', {}],
     ['cpu', null],
     ['memory', null],
   ];
@@ -314,6 +317,58 @@ describe('parseTaskSpec: environment', () => {
   for (const [extra, field, message] of bad) {
     it(`rejects ${JSON.stringify(extra)}`, () => assertInvalid(base(extra), field, message));
   }
+});
+
+describe('parseTaskSpec: secret_env', () => {
+  const forms: [string, unknown, Record<string, string>][] = [
+    ['an object', { DB_PASSWORD: 's3cret', TOKEN: 'x=y' }, { DB_PASSWORD: 's3cret', TOKEN: 'x=y' }],
+    ['"KEY=VALUE" strings', ['DB_PASSWORD=s3cret', 'EMPTY='], { DB_PASSWORD: 's3cret', EMPTY: '' }],
+    ['pairs', [['DB_PASSWORD', 's3cret']], { DB_PASSWORD: 's3cret' }],
+    ['numbers, as strings', { PIN: 1234 }, { PIN: '1234' }],
+    ['null, as none', null, {}],
+  ];
+  for (const [label, secret_env, expected] of forms) {
+    it(`accepts ${label}`, () => assert.deepEqual(parseTaskSpec(base({ secret_env })).secret_env, expected));
+  }
+
+  it('keeps env and secret_env apart', () => {
+    const spec = parseTaskSpec(base({ env: { MODE: 'prod' }, secret_env: { DB_PASSWORD: 's3cret' } }));
+    assert.deepEqual([spec.env, spec.secret_env], [{ MODE: 'prod' }, { DB_PASSWORD: 's3cret' }]);
+  });
+
+  // The value given never appears in the message: a rejection and the logs carry it.
+  const bad: [Record<string, unknown>, string, string][] = [
+    [{ env: { DB_PASSWORD: 'a' }, secret_env: { DB_PASSWORD: 's3cret' } }, 'secret_env.DB_PASSWORD',
+      'secret_env.DB_PASSWORD: is also in env: give it in one of them'],
+    [{ environment: [['K', 'v']], secret_env: ['K=s3cret'] }, 'secret_env.K', 'secret_env.K: is also in env: give it in one of them'],
+    [{ secret_env: ['s3cret'] }, 'secret_env[0]', 'secret_env[0]: must be "KEY=VALUE"'],
+    [{ secret_env: [['K', 's3cret', 'x']] }, 'secret_env[0]', 'secret_env[0]: must be "KEY=VALUE" or ["KEY", "VALUE"]'],
+    [{ secret_env: 's3cret' }, 'secret_env', 'secret_env: must be an object'],
+    [{ secret_env: { K: { s3cret: 1 } } }, 'secret_env.K', 'secret_env.K: must be a string'],
+    [{ secret_env: { '1BAD': 's3cret' } }, 'secret_env.1BAD', 'secret_env.1BAD: name must match [A-Za-z_][A-Za-z0-9_.-]*'],
+    [{ secret_env: { K: 'x'.repeat(32 * 1024 + 1) } }, 'secret_env.K', 'secret_env.K: must be at most 32768 characters'],
+    [{ secret_env: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`K${i}`, 's3cret'])) }, 'secret_env',
+      'secret_env: must have at most 1000 entries'],
+    [{ secret_env: { K: 's3\u0000cret' } }, 'secret_env.K', 'secret_env.K: must not contain the NUL character (\\u0000)'],
+  ];
+  for (const [extra, field, message] of bad) {
+    // The whole message is compared: it names the entry and the rule, and quotes nothing given.
+    it(`rejects ${JSON.stringify(extra).slice(0, 100)}, naming ${field} and not the value`, () => assertInvalid(base(extra), field, message));
+  }
+});
+
+describe('hideSecretValues', () => {
+  it('keeps the names and shows (secret) for each value, changing nothing else', () => {
+    const spec = parseTaskSpec(base({ env: { MODE: 'prod' }, secret_env: { DB_PASSWORD: 's3cret', TOKEN: 't0ken' } }));
+    const shown = hideSecretValues(spec);
+    assert.deepEqual(shown, { ...spec, secret_env: { DB_PASSWORD: SECRET_SHOWN, TOKEN: SECRET_SHOWN } });
+    assert.equal(SECRET_SHOWN, '(secret)');
+    assert.equal(spec.secret_env['DB_PASSWORD'], 's3cret', 'the spec given is not changed');
+  });
+  it('gives a spec without secrets back as it is', () => {
+    const spec = parseTaskSpec(base({ env: { MODE: 'prod' } }));
+    assert.equal(hideSecretValues(spec), spec);
+  });
 });
 
 describe('parseTaskSpec: volumes', () => {

@@ -38,6 +38,11 @@ export const TaskSpec = Type.Object(
     entrypoint: Type.Union([Type.Array(Text, { maxItems: Limits.entrypointItems }), Type.Null()]),
     /** Environment variables. */
     env: Type.Record(Key, Text, { maxProperties: Limits.envEntries }),
+    /**
+     * Environment variables whose values are secret: stored apart from the spec, sent only in the dispatch to the
+     * agent that runs the task, and shown everywhere else as `"(secret)"` (SECRET_SHOWN).
+     */
+    secret_env: Type.Record(Key, Text, { maxProperties: Limits.envEntries }),
     /** Bind mounts, `host:container[:ro|rw]`. */
     volumes: Type.Array(Type.String({ maxLength: Limits.volumeChars }), { maxItems: Limits.volumes }),
     /** Names of tasks that must succeed first; they may be submitted later. */
@@ -78,13 +83,16 @@ const taskSpec = compile(TaskSpec);
 
 /** Fields a user may send, including Tangerine's and job-scheduler's older forms. */
 const ACCEPTED_FIELDS = [
-  'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'volumes',
+  'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'secret_env', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
   'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout',
 ] as const;
 
 /** The exit code a run that timed out ends with, as GNU timeout(1) gives: list it in recoverable_exitcodes to retry. */
 export const TIMEOUT_EXIT_CODE = 124;
+
+/** What every read shows for the value of a `secret_env` entry: the name is kept, the value never leaves the ledger. */
+export const SECRET_SHOWN = '(secret)';
 
 /** Child tasks of `concurrency: allow` are named `<name>-<YYYYMMDDTHHMMSS>`: 16 characters of the 100. */
 export const CHILD_SUFFIX_LENGTH = 16;
@@ -105,6 +113,24 @@ function invalid(field: string, rule: string): ValidationError {
  * and the rule. Pure: no I/O, so the CLI, the API and intake give the same verdict.
  */
 export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskSpec {
+  try {
+    return parseSpec(input, options);
+  } catch (err) {
+    throw withoutSecretQuote(err);
+  }
+}
+
+/**
+ * An error about `secret_env` says which entry and which rule, never what was given: `(got …)` could quote the
+ * secret itself (a list item `"PASSWORD"` that lacks its `=`), and rejections and logs carry the message.
+ */
+function withoutSecretQuote(err: unknown): unknown {
+  if (!(err instanceof ValidationError) || !(err.field === 'secret_env' || err.field?.startsWith('secret_env.') || err.field?.startsWith('secret_env['))) return err;
+  const at = err.message.indexOf(' (got ');
+  return at < 0 ? err : new ValidationError(err.code, err.message.slice(0, at), { field: err.field });
+}
+
+function parseSpec(input: unknown, options: ParseOptions): TaskSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid('spec', `must be a JSON object (got ${quote(input)})`);
   }
@@ -127,6 +153,7 @@ export function parseTaskSpec(input: unknown, options: ParseOptions = {}): TaskS
     command: normalizeArgv(raw['command'], 'command') ?? [],
     entrypoint: normalizeArgv(raw['entrypoint'], 'entrypoint'),
     env: normalizeEnv(raw),
+    secret_env: normalizeEnvOf(raw['secret_env'], 'secret_env'),
     volumes: pickAlias(raw, 'volumes', 'datavolumes') ?? [],
     dependencies: raw['dependencies'] ?? [],
     restartable: raw['restartable'] ?? true,
@@ -247,7 +274,11 @@ function pickAlias(raw: Record<string, unknown>, field: string, alias: string): 
 /** `env: {K: V}`, job-scheduler's `env: ["K=V"]`, or Tangerine's `environment: [["K","V"]]`. */
 function normalizeEnv(raw: Record<string, unknown>): unknown {
   const field = raw['env'] !== undefined ? 'env' : 'environment';
-  const value = pickAlias(raw, 'env', 'environment');
+  return normalizeEnvOf(pickAlias(raw, 'env', 'environment'), field);
+}
+
+/** One environment in any of its forms, `field` naming it in errors. */
+function normalizeEnvOf(value: unknown, field: string): unknown {
   if (value === undefined || value === null) return {};
   if (!Array.isArray(value)) {
     if (typeof value !== 'object') return value;
@@ -278,9 +309,14 @@ function checkRules(spec: TaskSpec): void {
   if (spec.executor === 'process' && spec.command.length === 0) {
     throw invalid('command', 'is required for the process executor');
   }
-  for (const key of Object.keys(spec.env)) {
-    if (key.length > Limits.keyChars) throw invalid(`env.${shortKey(key)}`, `name must be at most ${Limits.keyChars} characters`);
-    if (!ENV_KEY_RE.test(key)) throw invalid(`env.${shortKey(key)}`, 'name must match [A-Za-z_][A-Za-z0-9_.-]*');
+  for (const field of ['env', 'secret_env'] as const) {
+    for (const key of Object.keys(spec[field])) {
+      if (key.length > Limits.keyChars) throw invalid(`${field}.${shortKey(key)}`, `name must be at most ${Limits.keyChars} characters`);
+      if (!ENV_KEY_RE.test(key)) throw invalid(`${field}.${shortKey(key)}`, 'name must match [A-Za-z_][A-Za-z0-9_.-]*');
+    }
+  }
+  for (const key of Object.keys(spec.secret_env)) {
+    if (Object.hasOwn(spec.env, key)) throw invalid(`secret_env.${shortKey(key)}`, 'is also in env: give it in one of them');
   }
   spec.volumes.forEach((v, i) => {
     if (!VOLUME_RE.test(v)) {
@@ -296,6 +332,13 @@ function checkRules(spec: TaskSpec): void {
   for (const key of Object.keys(spec.constraints)) {
     if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, `label name must match ${LABEL_KEY_RULE}`);
   }
+}
+
+/** The spec as the ledger stores it and every read shows it: each secret's name, with SECRET_SHOWN for its value. */
+export function hideSecretValues(spec: TaskSpec): TaskSpec {
+  const names = Object.keys(spec.secret_env);
+  if (names.length === 0) return spec;
+  return { ...spec, secret_env: Object.fromEntries(names.map((k) => [k, SECRET_SHOWN])) };
 }
 
 /** The parts of a volume spec, for the executors. */

@@ -1,3 +1,4 @@
+import { secretsKeySetting } from './secrets-key.js';
 import { Parse, conflict, defineConfig, setting, type ConfigOf } from './settings.js';
 
 /** NATS's default max_payload: a stream smaller than one message would refuse it forever. */
@@ -37,6 +38,8 @@ export const Settings = {
   ackWaitMs: setting('ACK_WAIT', Parse.seconds(), { fallback: 30000 }),
   /** How often a service sweeps the ledger for work a lost message left behind. */
   sweepMs: setting('SWEEP_INTERVAL', Parse.seconds(), { fallback: 5000 }),
+  /** The key of the secret env values in the ledger (SECRETS_KEY or SECRETS_KEY_FILE): intake seals, the placer opens. */
+  secretsKey: secretsKeySetting,
 } as const;
 
 /** The rules between two settings, each checked in every config that holds both. */

@@ -2,6 +2,8 @@ export { Settings, Conflicts, runtimeConfig, parseLabels } from './config.js';
 export type { RuntimeConfig } from './config.js';
 export { Parse, RuleError, setting, conflict, defineConfig, compileAll, configError } from './settings.js';
 export type { ConfigOf, ConfigSpec, Conflict, Env, Parser, Setting } from './settings.js';
+export { parseSecretsKey, secretsKeySetting } from './secrets-key.js';
+export type { SecretsKey } from './secrets-key.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { systemClock, ManualClock } from './clock.js';

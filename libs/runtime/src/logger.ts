@@ -6,6 +6,7 @@ export type { Logger };
 const REDACT = [
   'password', '*.password', 'databaseUrl', '*.databaseUrl', 'webhook', '*.webhook', 'webhookUrl', '*.webhookUrl',
   'secretAccessKey', '*.secretAccessKey', 'env', 'spec.env', '*.spec.env',
+  'secret_env', '*.secret_env', 'spec.secret_env', '*.spec.secret_env',
 ];
 
 export function createLogger(service: string, opts: { level: string; pretty: boolean }): Logger {

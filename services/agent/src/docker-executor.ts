@@ -113,7 +113,7 @@ export class DockerExecutor implements Executor {
       Image: image,
       ...(run.spec.command.length > 0 ? { Cmd: run.spec.command } : {}),
       ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
-      Env: [...Object.entries(run.spec.env).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
+      Env: [...Object.entries({ ...run.spec.env, ...run.spec.secret_env }).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
       Labels: containerLabels(run),
       HostConfig: {
         Binds: run.spec.volumes.map((v) => {

@@ -39,7 +39,7 @@ export class ProcessExecutor implements Executor {
     if (argv.length === 0) throw new ExecutorError('command: is empty');
     const env: Record<string, string> = {};
     for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]!;
-    Object.assign(env, run.spec.env, { TANGERINE_TASK: run.name, TANGERINE_ATTEMPT: String(run.attempt) });
+    Object.assign(env, run.spec.env, run.spec.secret_env, { TANGERINE_TASK: run.name, TANGERINE_ATTEMPT: String(run.attempt) });
     return this.launcher?.running ? this.launch(this.launcher, run, argv, env) : this.spawnDirect(argv, env);
   }
 

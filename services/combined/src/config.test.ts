@@ -271,10 +271,10 @@ describe('each service declares only what it reads', () => {
     ['service connection', serviceConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
     ['api', api.config, []],
     ['cron', cron.config, ['CRON_TICK']],
-    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ']],
+    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
-    ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
+    ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT', 'SECRETS_KEY']],
     ['relay', relay.config, ['REPUBLISH_AFTER']],
   ];
   for (const [name, spec, variables] of expected) {

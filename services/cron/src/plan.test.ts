@@ -6,7 +6,7 @@ import { childName, planFires } from './plan.js';
 
 function due(state: TaskState, nextRunAt: string, fields: Partial<TaskSpec>): DueTask {
   const spec: TaskSpec = {
-    name: 'job', executor: 'process', image: null, command: ['true'], entrypoint: null, env: {}, volumes: [],
+    name: 'job', executor: 'process', image: null, command: ['true'], entrypoint: null, env: {}, secret_env: {}, volumes: [],
     dependencies: ['dep'], restartable: true, recoverable_exitcodes: [], max_failures: 3, retry_delay: 1, retry_max_delay: 300, constraints: {}, cpu: null,
     memory: null, cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, timeout: null, ...fields,
   };

@@ -82,3 +82,28 @@ describe('parseCommand: what a stranger may send', () => {
     assert.deepEqual([bad.rejection.seq, bad.rejection.index, bad.rejection.field], [42, 1, 'image']);
   });
 });
+
+describe('parseCommand: a rejection shows no secret', () => {
+  const SECRET = 'hunter2-hunter2';
+  const cases: [string, string, string][] = [
+    ['a spec that breaks a rule', JSON.stringify({ name: 'a', image: 5, env: { MODE: SECRET }, secret_env: { DB_PASSWORD: SECRET } }), 'image'],
+    ['a secret also in env', JSON.stringify({ name: 'a', image: 'busybox', env: { K: SECRET }, secret_env: { K: SECRET } }), 'secret_env.K'],
+    ['a secret_env item without its name', JSON.stringify({ name: 'a', image: 'busybox', secret_env: [SECRET] }), 'secret_env[0]'],
+    ['a spec of a list', JSON.stringify([{ name: 'a', image: 'busybox', secret_env: { K: SECRET }, cpu: -1 }]), 'cpu'],
+    ['text that is not JSON', `{"name": "a", "secret_env": {"K": "${SECRET}"`, 'payload'],
+  ];
+  for (const [label, text, field] of cases) {
+    it(`${label}: neither the reason nor the payload holds the value`, () => {
+      const [p] = parseCommand(Subjects.submit.subject, 9, enc.encode(text), NOW);
+      assert.ok(p?.kind === 'invalid');
+      assert.equal(p.rejection.field, field);
+      assert.ok(!JSON.stringify(p.rejection).includes(SECRET), JSON.stringify(p.rejection));
+    });
+  }
+
+  it('the payload keeps the names, with the values hidden', () => {
+    const [p] = parse(Subjects.submit.subject, { name: 'a', image: 5, env: { MODE: 'prod' }, secret_env: { DB_PASSWORD: SECRET } });
+    assert.ok(p?.kind === 'invalid');
+    assert.deepEqual(JSON.parse(p.rejection.payload), { name: 'a', image: 5, env: { MODE: '***' }, secret_env: { DB_PASSWORD: '***' } });
+  });
+});

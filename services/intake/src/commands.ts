@@ -1,4 +1,4 @@
-import { decodeText } from '@tangerine/bus';
+import { decodeText, redactPayload } from '@tangerine/bus';
 import {
   Limits, Subjects, ValidationError, isTangerineError, type TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
 } from '@tangerine/contracts';
@@ -21,7 +21,9 @@ export function parseCommand(subject: string, seq: number, data: Uint8Array, now
   try {
     value = JSON.parse(text);
   } catch {
-    return refuse(new ValidationError('invalid_json', `payload: is not valid JSON (${quote(text, 60)})`, { field: 'payload' }));
+    // A text that names secret_env is not quoted: what it holds cannot be told apart from the rest.
+    const shown = text.includes('secret_env') ? '' : ` (${quote(text, 60)})`;
+    return refuse(new ValidationError('invalid_json', `payload: is not valid JSON${shown}`, { field: 'payload' }));
   }
   if (subject === Subjects.submit.subject && Array.isArray(value)) {
     // Before each spec is written out again as its own text (a spec alone is checked by parseTaskSpec): the list
@@ -61,18 +63,20 @@ function parseCancel(value: unknown): string {
   return Subjects.cancel.parse(value).name;
 }
 
-/** A rejection; the payload is shown as submitted, shortened (and, for bytes, decoded first). */
+/**
+ * A rejection; the payload is shown as submitted with its env and secret_env values hidden (as a dead letter shows
+ * it), shortened, and for bytes decoded first (whole: a secret is found only in a payload that parses).
+ */
 export function rejection(
   name: string | null, err: TangerineError, payload: string | Uint8Array, now: Date, where: { seq: number | null; index: number | null },
 ): Rejection {
-  const text = typeof payload === 'string' ? payload : decodeText(payload.subarray(0, Limits.quotedPayloadChars * 4));
-  const max = Limits.quotedPayloadChars;
+  const text = typeof payload === 'string' ? payload : decodeText(payload);
   return {
     name,
     code: err.code,
     field: err.field ?? null,
     reason: err.message,
-    payload: text.length > max ? `${text.slice(0, max - 1)}…` : text,
+    payload: redactPayload(text, Limits.quotedPayloadChars),
     seq: where.seq,
     index: where.index,
     at: now.toISOString(),

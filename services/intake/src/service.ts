@@ -43,7 +43,7 @@ async function handleCommands(ctx: ServiceContext, batch: Delivered<Parsed[]>[])
   // Lists make batches of many thousand specs: they are written and announced a chunk at a time, so the first
   // tasks are placed while the last are still being written, and memory stays flat.
   for (let i = 0; i < submissions.length; i += ctx.config.batchSize) {
-    const result = await submitTasks(ctx.ledger, submissions.slice(i, i + ctx.config.batchSize), now);
+    const result = await submitTasks(ctx.ledger, submissions.slice(i, i + ctx.config.batchSize), now, { secretsKey: ctx.config.secretsKey });
     const rejections: Outgoing[] = [];
     for (const e of result.events) {
       ctx.log.info({ task: e.name, attempt: e.attempt, host: e.host, state: e.state, reason: e.reason }, 'task accepted');

@@ -7,6 +7,8 @@ export const config = defineConfig({
   heartbeatMs: Settings.heartbeatMs,
   databaseUrl: Settings.databaseUrl,
   statementTimeoutMs: Settings.statementTimeoutMs,
+  /** Opens the secret env values sealed in the ledger, for the dispatch. */
+  secretsKey: Settings.secretsKey,
 }, Conflicts);
 export type PlacerConfig = ConfigOf<typeof config>;
 /** What this service's code receives: the platform's connections and this config. */

@@ -134,7 +134,7 @@ async function redispatch(ctx: ServiceContext, done: Map<string, number>): Promi
     if (now - at < REDISPATCH_FORGET_MS) break;
     done.delete(key);
   }
-  const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S)).filter((p) => !done.has(`${p.event.name}:${p.event.attempt}`));
+  const stale = (await readStalePlacements(ctx.ledger, REDISPATCH_AFTER_S, { secretsKey: ctx.config.secretsKey })).filter((p) => !done.has(`${p.event.name}:${p.event.attempt}`));
   if (stale.length === 0) return;
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
@@ -197,7 +197,7 @@ async function pass(
   const page = Math.min(PAGE, Math.max(256, free * 4));
   const ready = await readReadyTasks(ctx.ledger, page);
   if (ready.length === 0) return { more: false, backlog: false, published: previous };
-  const placed = await placeTasks(ctx.ledger, fleet.assign(ready, usage.loads(), PLACE_MAX));
+  const placed = await placeTasks(ctx.ledger, fleet.assign(ready, usage.loads(), PLACE_MAX), { secretsKey: ctx.config.secretsKey });
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
   const unreadable: Placed[] = [];

@@ -90,6 +90,11 @@ export async function applyFires(ledger: Ledger, fires: readonly Fire[]): Promis
        SELECT child, child_spec, ${sqlState(TaskState.ready)}, now(), 0 FROM moved WHERE child IS NOT NULL
        ON CONFLICT (name) DO NOTHING
        RETURNING ${EVENT_COLUMNS}
+     ), child_secrets AS (
+       -- A child runs with its parent's secrets (its spec is the parent's, names and "(secret)" included).
+       INSERT INTO task_secrets (task, env)
+       SELECT c.name, s.env FROM children c JOIN moved m ON m.child = c.name JOIN task_secrets s ON s.task = m.name
+       ON CONFLICT (task) DO NOTHING
      )
      SELECT m.name, m.state, m.attempt, m.failures, m.version, m.host, m.reason, m.updated_at,
             m.from_state::text AS from_state, 'task' AS kind

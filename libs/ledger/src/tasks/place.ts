@@ -1,5 +1,7 @@
-import { ON_HOST_STATES, type RowError, type TaskEvent, type TaskSpec, TaskState, isRowError } from '@tangerine/contracts';
+import { ON_HOST_STATES, RowError, type TaskEvent, type TaskSpec, TaskState, isRowError } from '@tangerine/contracts';
+import type { SecretsKey } from '@tangerine/runtime';
 import type { Ledger } from '../db.js';
+import { openSecrets } from '../secrets.js';
 import { parseStoredSpec } from '../rows.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
 import { sqlState, sqlStates } from './states-sql.js';
@@ -45,8 +47,9 @@ export async function readReadyTasks(ledger: Ledger, limit: number): Promise<Rea
 }
 
 /**
- * A placed task and its stored spec, parsed: what its dispatch carries. A spec that does not parse (a hand edit, a
- * bug) comes as `spec: null` with its RowError, so one bad row does not hold back the dispatches of the others.
+ * A placed task and its stored spec, parsed, with its secret values in `secret_env`: what its dispatch carries, and
+ * nothing else may. A spec that does not parse (a hand edit, a bug), or whose secrets are not all in task_secrets,
+ * comes as `spec: null` with its RowError, so one bad row does not hold back the dispatches of the others.
  */
 export type Placed = { event: TaskEvent; spec: TaskSpec; error?: undefined } | { event: TaskEvent; spec: null; error: RowError };
 
@@ -57,9 +60,11 @@ export type Placed = { event: TaskEvent; spec: TaskSpec; error?: undefined } | {
  * for it, or it for the drain, which it then sees: once a drain has answered, nothing more is placed there.
  * Heartbeats (a non-key update) do not conflict with that lock. Starts the run record of the new attempt.
  */
-export async function placeTasks(ledger: Ledger, assignments: readonly { name: string; attempt: number; host: string }[]): Promise<Placed[]> {
+export async function placeTasks(
+  ledger: Ledger, assignments: readonly { name: string; attempt: number; host: string }[], options: SecretsOptions = {},
+): Promise<Placed[]> {
   if (assignments.length === 0) return [];
-  const rows = await ledger.query<EventRow & { spec: unknown }>(
+  const rows = await ledger.query<EventRow & { spec: unknown; secrets: unknown }>(
     `WITH open AS (
        SELECT id FROM hosts WHERE id = ANY($3::text[]) AND state = 'up' FOR KEY SHARE
      ), placed AS (
@@ -71,10 +76,10 @@ export async function placeTasks(ledger: Ledger, assignments: readonly { name: s
      ), runs AS (
        INSERT INTO runs (task, attempt, host) SELECT name, attempt, host FROM placed
      )
-     SELECT * FROM placed`,
+     SELECT p.*, s.env AS secrets FROM placed p LEFT JOIN task_secrets s ON s.task = p.name`,
     [assignments.map((a) => a.name), assignments.map((a) => a.attempt), assignments.map((a) => a.host)],
   );
-  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec));
+  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec, r.secrets, options.secretsKey ?? null));
 }
 
 /** The event of the placement, which the dead placer may not have published either, and the spec to send again. */
@@ -85,24 +90,45 @@ export type StalePlacement = Placed;
  * dispatch leaves these behind, and the next one sends them again (the agent and the dispatch's dedupe id make a
  * second copy harmless).
  */
-export async function readStalePlacements(ledger: Ledger, seconds: number): Promise<StalePlacement[]> {
-  const rows = await ledger.query<EventRow & { spec: unknown }>(
-    `SELECT ${EVENT_COLUMNS}, t.spec
-       FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt
+export async function readStalePlacements(ledger: Ledger, seconds: number, options: SecretsOptions = {}): Promise<StalePlacement[]> {
+  const rows = await ledger.query<EventRow & { spec: unknown; secrets: unknown }>(
+    `SELECT ${EVENT_COLUMNS}, t.spec, s.env AS secrets
+       FROM tasks t JOIN runs r ON r.task = t.name AND r.attempt = t.attempt LEFT JOIN task_secrets s ON s.task = t.name
       WHERE t.state = ${sqlState(TaskState.placed)} AND t.updated_at < now() - make_interval(secs => $1) AND r.started_at IS NULL
       ORDER BY t.updated_at LIMIT 1000`,
     [seconds],
   );
-  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec));
+  return rows.map((r) => withSpec(toEvent(r, 'ready'), r.spec, r.secrets, options.secretsKey ?? null));
 }
 
-function withSpec(event: TaskEvent, spec: unknown): Placed {
+function withSpec(event: TaskEvent, spec: unknown, secrets: unknown, key: SecretsKey | null): Placed {
   try {
-    return { event, spec: parseStoredSpec(spec) };
+    return { event, spec: withSecrets(parseStoredSpec(spec), secrets, key) };
   } catch (err) {
     if (isRowError(err)) return { event, spec: null, error: err };
     throw err;
   }
+}
+
+/** The key that opens the secret env values sealed in the ledger (SECRETS_KEY); none: they are plain JSON. */
+export interface SecretsOptions {
+  secretsKey?: SecretsKey | null;
+}
+
+/**
+ * The stored spec with the values of its secrets (`task_secrets.env`, null when the task has no row there). Every
+ * name the spec lists must have its value: a run without one would start with the variable missing, or set to
+ * "(secret)", and fail in a way its owner cannot tell from a bug of theirs.
+ */
+export function withSecrets(spec: TaskSpec, secrets: unknown, key: SecretsKey | null): TaskSpec {
+  const names = Object.keys(spec.secret_env);
+  if (names.length === 0) return spec;
+  const values = openSecrets(secrets, key) ?? {};
+  const missing = names.find((k) => typeof values[k] !== 'string');
+  if (missing !== undefined) {
+    throw new RowError(`task_secrets.env: has no value for the secret ${missing} that the spec names (read back from the ledger)`, { field: 'task_secrets.env' });
+  }
+  return { ...spec, secret_env: Object.fromEntries(names.map((k) => [k, values[k] as string])) };
 }
 
 /**

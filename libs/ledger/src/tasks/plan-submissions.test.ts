@@ -7,7 +7,7 @@ import {
 
 function spec(name: string, dependencies: string[] = []): TaskSpec {
   return {
-    name, executor: 'docker', image: 'alpine', command: [], entrypoint: null, env: {}, volumes: [], dependencies,
+    name, executor: 'docker', image: 'alpine', command: [], entrypoint: null, env: {}, secret_env: {}, volumes: [], dependencies,
     restartable: true, recoverable_exitcodes: [], max_failures: 3, retry_delay: 1, retry_max_delay: 300, constraints: {}, cpu: null, memory: null,
     cron: null, timezone: null, concurrency: 'forbid', starting_deadline: 300, schedule_at: null, timeout: null,
   };

@@ -1,5 +1,7 @@
-import { TaskState, type TaskEvent } from '@tangerine/contracts';
+import { TaskState, hideSecretValues, isFinished, type TaskEvent } from '@tangerine/contracts';
+import type { SecretsKey } from '@tangerine/runtime';
 import type { Ledger, Tx } from '../db.js';
+import { sealSecrets } from '../secrets.js';
 import { EVENT_COLUMNS, succeeded, toEvent, type EventRow } from './event-row.js';
 import { planSubmissions, type ExistingTask, type Submission, type SubmissionPlan } from './plan-submissions.js';
 import { sqlState } from './states-sql.js';
@@ -14,8 +16,13 @@ export interface SubmitResult {
  * finished one), is rejected, or is recognized as a redelivery, whose current state is announced again.
  * Dependencies are locked FOR SHARE, so a dependency cannot succeed unseen between our read and our commit.
  */
-/** `now`, from the caller's clock, is the submission time that start times and first fire times are measured from. */
-export async function submitTasks(ledger: Ledger, batch: readonly Submission[], now: Date): Promise<SubmitResult> {
+/**
+ * `now`, from the caller's clock, is the submission time that start times and first fire times are measured from;
+ * `secretsKey` (SECRETS_KEY) seals the secret env values, which are stored as plain JSON without it.
+ */
+export async function submitTasks(
+  ledger: Ledger, batch: readonly Submission[], now: Date, options: { secretsKey?: SecretsKey | null } = {},
+): Promise<SubmitResult> {
   return ledger.transaction(async (tx) => {
     const names = [...new Set(batch.map((s) => s.spec.name))];
     const existing = new Map(
@@ -43,13 +50,14 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
            failures = 0, host = NULL, version = t.version + 1, updated_at = now()
          RETURNING ${EVENT_COLUMNS}`,
         [
-          plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(p.spec)),
+          plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(hideSecretValues(p.spec))),
           plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason),
           plan.accept.map((p) => p.seq), plan.accept.map((p) => p.next_run_at),
         ],
       );
       const resubmitted = plan.accept.filter((p) => p.from !== null).map((p) => p.spec.name);
       if (resubmitted.length > 0) await tx.query('DELETE FROM task_dependencies WHERE task = ANY($1::text[])', [resubmitted]);
+      await storeSecrets(tx, plan.accept, resubmitted, options.secretsKey ?? null);
       const edgeRows = plan.accept.flatMap((p) => p.edges.map((e) => ({ task: p.spec.name, ...e })));
       if (edgeRows.length > 0) {
         await tx.query(
@@ -69,6 +77,20 @@ export async function submitTasks(ledger: Ledger, batch: readonly Submission[], 
     }
     return { events, rejected: plan.reject };
   });
+}
+
+/**
+ * The secret values of the accepted tasks, in their own table (tasks.spec keeps their names only). A task that
+ * starts blocked never runs, so its secrets are not kept; a resubmitted task's earlier ones are replaced.
+ */
+async function storeSecrets(tx: Tx, accepted: SubmissionPlan['accept'], resubmitted: string[], key: SecretsKey | null): Promise<void> {
+  if (resubmitted.length > 0) await tx.query('DELETE FROM task_secrets WHERE task = ANY($1::text[])', [resubmitted]);
+  const kept = accepted.filter((p) => Object.keys(p.spec.secret_env).length > 0 && !isFinished(p.state));
+  if (kept.length === 0) return;
+  await tx.query(
+    'INSERT INTO task_secrets (task, env) SELECT * FROM unnest($1::text[], $2::jsonb[])',
+    [kept.map((p) => p.spec.name), kept.map((p) => JSON.stringify(sealSecrets(p.spec.secret_env, key)))],
+  );
 }
 
 /**
