@@ -39,6 +39,10 @@ node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local
 # JetStream is declared in the file, not by -js: a reload (new identities) applies the file alone, and nats-server
 # 2.9 shuts JetStream down when the file does not enable it.
 printf 'jetstream { store_dir: "%s" }\ninclude "auth.conf"\n' "$STATE_DIR/nats" >"$IDENTITIES/server.conf"
+# The key that seals secret env values in the ledger (SECRETS_KEY_FILE for npm start's intake and placer).
+if [ ! -s "$STATE_DIR/secrets.key" ]; then
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE_DIR/secrets.key")
+fi
 if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
   auth=(-c "$IDENTITIES/server.conf" -P "$STATE_DIR/nats.pid")
   [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=(-js)

@@ -8,6 +8,8 @@ export LOG_FORMAT="${LOG_FORMAT:-pretty}" HOST_ID="${HOST_ID:-local}"
 # One process, one identity: every service and the local agent (bound to HOST_ID at the first start).
 IDENTITIES="${TANGERINE_IDENTITIES:-${TANGERINE_STATE_DIR:-/var/tmp/tangerine}/nats-identities}"
 export NATS_NKEY_FILE="${NATS_NKEY_FILE:-$IDENTITIES/seeds/tangerine.nk}" NATS_INBOX_PREFIX="${NATS_INBOX_PREFIX:-_INBOX_tangerine}"
+# Secret env values are sealed in the ledger with the key prepare.sh made (unless SECRETS_KEY is given).
+[ -n "${SECRETS_KEY:-}" ] || export SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-${TANGERINE_STATE_DIR:-/var/tmp/tangerine}/secrets.key}"
 cat >&2 <<EOF
 [start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)
 [start] to submit with the nats CLI:  export NATS_NKEY=$IDENTITIES/seeds/submitter.nk

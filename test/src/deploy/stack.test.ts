@@ -289,6 +289,17 @@ describe('deploy/docker-stack.yml', () => {
     assert.ok(read(ENTRYPOINT).includes(`/run/secrets/${PG_SECRET}`), `entrypoint.sh reads /run/secrets/${PG_SECRET}`);
   });
 
+  it('gives the secrets key to intake and the placer only, from a swarm secret', () => {
+    for (const name of [...LEDGER_SERVICES, 'agent']) {
+      const s = svc(name);
+      const has = namesOf(s['secrets']).includes('tangerine_secrets_key');
+      const sealing = name === 'intake' || name === 'placer';
+      assert.equal(has, sealing, `${name}: ${sealing ? 'needs' : 'must not get'} the secrets key`);
+      if (sealing) assert.equal(envOf(s)['SECRETS_KEY_FILE'], '/run/secrets/tangerine_secrets_key', `${name}: SECRETS_KEY_FILE`);
+      else assert.equal(envOf(s)['SECRETS_KEY_FILE'] ?? null, null, `${name}: no SECRETS_KEY_FILE`);
+    }
+  });
+
   it('runs the agent on every node with the Docker socket, as root, named after the node', () => {
     const agent = svc('agent');
     assert.equal(deployOf(agent)['mode'], 'global');
