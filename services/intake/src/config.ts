@@ -7,6 +7,8 @@ export const config = defineConfig({
   ackWaitMs: Settings.ackWaitMs,
   /** The zone of a cron task that names none: `TZ`, else UTC. Cron tasks take their zone from TZ, so a zone Intl does not know would reject every one of them later. */
   defaultTimezone: setting('TZ', Parse.timezone(), { fallback: 'UTC' }),
+  /** Host path prefixes a task may bind-mount from (the cluster's rule); none by default. */
+  volumesAllowed: setting<readonly string[]>('VOLUMES_ALLOWED', Parse.paths(), { fallback: Object.freeze([]) }),
 });
 export type IntakeConfig = ConfigOf<typeof config>;
 /** What this service's code receives: the platform's connections and this config. */
