@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where the launcher makes a cgroup per run (`root`) and where it returns between spawns (`home`). */
@@ -70,5 +70,16 @@ export function setUpCgroups(host: string, base = '/sys/fs/cgroup', selfCgroup =
     return { mode: 'v1', hierarchies };
   } catch (err) {
     return { reason: `cannot set up cgroups under ${base} (${(err as Error).message})` };
+  }
+}
+
+/** Removes the runs' parent cgroups when the agent stops; one still holding a run (or not empty) stays. */
+export function tearDownCgroups(plan: CgroupPlan | null): void {
+  for (const h of plan?.hierarchies ?? []) {
+    try {
+      rmdirSync(h.root);
+    } catch {
+      // busy or gone: the next agent of the host reuses it
+    }
   }
 }

@@ -4,7 +4,7 @@ import { consumeBatches, decode, publishCore, type ConsumerControl, type Deliver
 import { Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
-import { setUpCgroups, type CgroupPlan } from './cgroups.js';
+import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
@@ -21,7 +21,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const boot = ctx.clock.now().toISOString();
   const { config, log } = ctx;
   const host = config.hostId;
-  const { executors, launcher } = await openExecutors(ctx);
+  const { executors, launcher, cgroups } = await openExecutors(ctx);
   const runs = new Runs({ host, bus: ctx.bus, log, clock: ctx.clock, executors, startReportDelayMs: config.startReportDelayMs });
   // Before any dispatch is taken and before the first announcement: a dispatch delivered again for an adopted run
   // finds it, and the host's first announcement already lists it.
@@ -82,17 +82,21 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     announce();
     // Containers keep going on the host; the next agent of this host adopts them (see DockerExecutor.adopt).
     launcher?.close();
+    tearDownCgroups(cgroups);
   };
 }
 
 /** The executors this host offers: process when asked for, docker when asked for and an engine answers. */
-async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string, Executor>; launcher: Launcher | null }> {
+async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string, Executor>; launcher: Launcher | null; cgroups: CgroupPlan | null }> {
   const { config, log } = ctx;
   const host = config.hostId;
   const executors = new Map<string, Executor>();
   let launcher: Launcher | null = null;
+  let cgroups: CgroupPlan | null = null;
   if (config.executors.includes('process')) {
-    const { user, cgroups, limitsRefused } = processSandbox(ctx);
+    const sandbox = processSandbox(ctx);
+    const { user, limitsRefused } = sandbox;
+    cgroups = sandbox.cgroups;
     launcher = await Launcher.start(log, undefined, { user, cgroups });
     if (!launcher) log.warn({ host }, 'python3 not found: the process executor spawns from the agent itself (slower, and without cpu and memory limits)');
     const stream = await ctx.bus.jsm.streams.info(Streams.dispatch.name);
@@ -109,7 +113,7 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
     if (await docker.available()) executors.set('docker', docker);
     else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs only the process executor');
   }
-  return { executors, launcher };
+  return { executors, launcher, cgroups };
 }
 
 /**
