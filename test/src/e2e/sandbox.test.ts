@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -103,6 +103,33 @@ describe('sandbox: a task cannot own its host', () => {
     assert.equal(gid, execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
     assert.match(home ?? '', /^home=\//);
     assert.equal(cwd, os.tmpdir());
+  });
+
+  it('a process task with cpu and memory runs in a cgroup of its own with those limits, removed after the run', async () => {
+    // Prints each limit file of its own cgroups, v1 (memory and cpu hierarchies) or v2, as "<file> <value>".
+    const script = [
+      'while IFS=: read -r _ ctl where; do',
+      '  case "$ctl" in',
+      '    memory) d=/sys/fs/cgroup/memory$where; echo "dir $d"; echo "memory.limit_in_bytes $(cat $d/memory.limit_in_bytes)";;',
+      '    cpu|cpu,cpuacct|cpuacct,cpu) d=/sys/fs/cgroup/cpu$where; echo "dir $d"; echo "cpu.cfs_quota_us $(cat $d/cpu.cfs_quota_us)";;',
+      '    "") if [ -f /sys/fs/cgroup/cgroup.controllers ]; then d=/sys/fs/cgroup$where; echo "dir $d"; echo "memory.max $(cat $d/memory.max)"; echo "cpu.max $(cat $d/cpu.max)"; fi;;',
+      '  esac',
+      'done < /proc/self/cgroup',
+    ].join('\n');
+    cluster.client.submit({ name: 'limited', executor: 'process', cpu: 0.5, memory: 64, command: ['sh', '-c', script] });
+    const t = await cluster.client.waitForState('limited', 'success', 60000);
+    const lines = (t.runs?.[0]?.output ?? '').trim().split('\n');
+    const values = new Map(lines.map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+    if (values.has('memory.max')) {
+      assert.equal(values.get('memory.max'), String(64 * 1048576));
+      assert.equal(values.get('cpu.max'), '50000 100000');
+    } else {
+      assert.equal(values.get('memory.limit_in_bytes'), String(64 * 1048576), lines.join('\n'));
+      assert.equal(values.get('cpu.cfs_quota_us'), '50000', lines.join('\n'));
+    }
+    const dirs = lines.filter((l) => l.startsWith('dir ')).map((l) => l.slice(4)).filter((d) => d.includes('/run-limited'));
+    assert.ok(dirs.length > 0, `the run's own cgroups: ${lines.join(' | ')}`);
+    await waitFor('the run\'s cgroups removed', () => (dirs.every((d) => !existsSync(d)) ? true : undefined), 10000);
   });
 
   it('a memory-hungry process task is killed at its memory limit', async () => {
