@@ -34,6 +34,11 @@ describe('volumeRefusal', () => {
     ['/run', ['/'], '"/run" is or holds the Docker socket /run/docker.sock, which is never mounted'],
     ['/var//run/', ['/var'], '"/var/run" is or holds the Docker socket /var/run/docker.sock, which is never mounted'],
     ['/srv/data', ['/'], null],
+    ['/proc', ['/'], '"/proc" is in /proc, which is never mounted (it reaches the host\'s root and devices)'],
+    ['/proc/1/root', ['/'], '"/proc/1/root" is in /proc, which is never mounted (it reaches the host\'s root and devices)'],
+    ['/tmp/../sys/fs', ['/'], '"/sys/fs" is in /sys, which is never mounted (it reaches the host\'s root and devices)'],
+    ['/dev/sda', ['/'], '"/dev/sda" is in /dev, which is never mounted (it reaches the host\'s root and devices)'],
+    ['/devices', ['/'], null],
   ];
   for (const [path, prefixes, expected] of cases) {
     it(`${path} with ${JSON.stringify(prefixes)}: ${expected ?? 'allowed'}`, () => assert.equal(volumeRefusal(path, prefixes), expected));

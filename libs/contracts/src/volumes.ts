@@ -4,11 +4,18 @@ import { quote } from './validate.js';
 /**
  * Where a task may bind-mount from the host. A submitter who may mount `/` or the Docker socket owns the host, so a
  * bind mount is allowed only under a prefix the operator lists (intake's VOLUMES_ALLOWED, each agent's AGENT_VOLUMES),
- * compared after normalizing, and never `/` itself, the Docker socket or a directory that holds it.
+ * compared after normalizing, and never `/` itself, the Docker socket or a directory that holds it, nor anything in
+ * `/proc`, `/sys` or `/dev`.
  */
 
 /** The Docker engine's usual sockets; an agent adds the one DOCKER_HOST names. */
 export const DOCKER_SOCKETS: readonly string[] = Object.freeze(['/var/run/docker.sock', '/run/docker.sock']);
+
+/**
+ * The kernel's own file systems, never mounted: `/proc/1/root` is the host's root, `/sys` and `/dev` its devices and
+ * kernel settings. A mount at or below one is refused whatever is allowed.
+ */
+export const KERNEL_PATHS: readonly string[] = Object.freeze(['/proc', '/sys', '/dev']);
 
 /** `//tmp/a/../b/` → `/tmp/b`: `..`, `.`, repeated and trailing slashes resolved, without looking at the disk. */
 export function normalizeHostPath(path: string): string {
@@ -33,6 +40,8 @@ export function isUnder(path: string, prefix: string): boolean {
 export function volumeRefusal(hostPath: string, allowed: readonly string[], sockets: readonly string[] = DOCKER_SOCKETS): string | null {
   const path = normalizeHostPath(hostPath);
   if (path === '/') return 'the host\'s root (/) is never mounted';
+  const kernel = KERNEL_PATHS.find((k) => isUnder(path, k));
+  if (kernel !== undefined) return `${quote(path)} is in ${kernel}, which is never mounted (it reaches the host's root and devices)`;
   const socket = sockets.map(normalizeHostPath).find((s) => isUnder(s, path));
   if (socket !== undefined) return `${quote(path)} is or holds the Docker socket ${socket}, which is never mounted`;
   if (allowed.some((prefix) => isUnder(path, prefix))) return null;
