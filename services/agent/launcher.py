@@ -18,8 +18,9 @@ started.
 The sandbox (argv[1] --config '<json>', from the agent): runs are started as an unprivileged user ("uid", "gid",
 "groups"): the launcher stays root, sets the user's groups once, and for each spawn makes the user its real uid and
 gid for the moment of posix_spawn, whose RESETIDS makes them the child's effective ones too (exec then sets the saved
-ones): no fork of this process, and outside those few microseconds a run cannot signal the launcher. The output file
-is opened here, as root, and handed to the run as its stdout: the run directory stays root's. A run with "limits"
+ones): no fork of this process. A run can signal the launcher only from its start until the uids are taken back
+(a few microseconds, longer on a loaded machine), and never trace it: its effective and saved uids stay root's.
+The output file is opened here, as root, and handed to the run as its stdout: the run directory stays root's. A run with "limits"
 gets a cgroup of its own ("cgroups": {"mode": "v1"|"v2", "hierarchies": [{"root", "home"}]}): the launcher moves
 itself into it for the spawn, so the child is born inside it, and back home after; once the run ends, whatever is
 left in its cgroup is killed and the cgroup removed.

@@ -194,7 +194,8 @@ describe('process executor: the sandbox of a process run', () => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     assert.match(status, /^Uid:\s+0\s+0\s+0\s+0$/m);
     const run = await new ProcessExecutor(500, sandboxed, undefined, runDir, { user: nobody, limitsRefused: null })
-      .start(dispatch('signal-launcher', ['sh', '-c', `kill -0 ${pid} && echo reached || echo refused`]));
+      // After a moment: right at its start, before the launcher has taken its own uid back, a run may still reach it.
+      .start(dispatch('signal-launcher', ['sh', '-c', `sleep 0.3; kill -0 ${pid} && echo reached || echo refused`]));
     assert.match((await run.done).output, /refused/);
     assert.equal(sandboxed!.running, true);
   });

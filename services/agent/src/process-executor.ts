@@ -29,8 +29,9 @@ export class ProcessExecutor implements Executor {
   readonly kind = 'process';
 
   /**
-   * `user`: the user every run is started as (null: the agent's own, when it is not root). `limits`: null when the
-   * launcher enforces cpu and memory with a cgroup per run, else why not (a run asking for them is then refused).
+   * `sandbox.user`: the user every run is started as (null: the agent's own, when it is not root).
+   * `sandbox.limitsRefused`: null when the launcher enforces cpu and memory with a cgroup per run, else why it cannot
+   * (a run asking for them is then refused, naming the field).
    */
   constructor(
     private readonly stopGraceMs = 10000,

@@ -111,7 +111,7 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
       volumes: config.agentVolumes, pidsLimit: config.pidsLimit, capabilities: config.capabilities, logMaxBytes: config.logMaxBytes,
     });
     if (await docker.available()) executors.set('docker', docker);
-    else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs only the process executor');
+    else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs no containers');
   }
   return { executors, launcher, cgroups };
 }
