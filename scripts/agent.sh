@@ -13,4 +13,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f services/agent/dist/main.js ] || npx turbo run build --output-logs=errors-only
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
+# Like the agent of `npm start`: local processes on, and mounts from its state directory and /tmp.
+STATE_DIR="${TANGERINE_STATE_DIR:-/var/tmp/tangerine}"
+export AGENT_EXECUTORS="${AGENT_EXECUTORS:-docker,process}" AGENT_VOLUMES="${AGENT_VOLUMES-$STATE_DIR,/tmp}"
 exec node services/agent/dist/main.js

@@ -5,11 +5,15 @@ cd "$(dirname "$0")/.."
 bash scripts/prepare.sh
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}" PGDATABASE="${PGDATABASE:-tangerine}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}" HOST_ID="${HOST_ID:-local}"
+# The README's examples mount from /tmp and the state directory, and run local processes (as AGENT_PROCESS_USER).
+STATE_DIR="${TANGERINE_STATE_DIR:-/var/tmp/tangerine}"
+export VOLUMES_ALLOWED="${VOLUMES_ALLOWED-$STATE_DIR,/tmp}" AGENT_VOLUMES="${AGENT_VOLUMES-$STATE_DIR,/tmp}"
+export AGENT_EXECUTORS="${AGENT_EXECUTORS:-docker,process}"
 # One process, one identity: every service and the local agent (bound to HOST_ID at the first start).
-IDENTITIES="${TANGERINE_IDENTITIES:-${TANGERINE_STATE_DIR:-/var/tmp/tangerine}/nats-identities}"
+IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
 export NATS_NKEY_FILE="${NATS_NKEY_FILE:-$IDENTITIES/seeds/tangerine.nk}" NATS_INBOX_PREFIX="${NATS_INBOX_PREFIX:-_INBOX_tangerine}"
 # Secret env values are sealed in the ledger with the key prepare.sh made (unless SECRETS_KEY is given).
-[ -n "${SECRETS_KEY:-}" ] || export SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-${TANGERINE_STATE_DIR:-/var/tmp/tangerine}/secrets.key}"
+[ -n "${SECRETS_KEY:-}" ] || export SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-$STATE_DIR/secrets.key}"
 cat >&2 <<EOF
 [start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)
 [start] to submit with the nats CLI:  export NATS_NKEY=$IDENTITIES/seeds/submitter.nk

@@ -5,14 +5,25 @@ Forking the agent (a Node process of ~100 MB) for every run costs about 1 ms of 
 posix_spawn from this small process costs a tenth of that. The agent writes one JSON line per request on
 stdin and reads one JSON line per answer on stdout:
 
-  {"op": "spawn", "id": "t:1", "argv": [...], "env": {...}, "out": "/path"}  ->  {"id": "t:1", "pid": 123}
+  {"op": "spawn", "id": "t:1", "argv": [...], "env": {...}, "out": "/path", "limits": {"cpu": 0.5, "memory": 64}}
+                                                                              ->  {"id": "t:1", "pid": 123}
                                                                               or {"id": "t:1", "error": "..."}
   {"op": "kill", "id": "t:1", "signal": 15}
   when the process ends                                ->  {"id": "t:1", "exit": 0, "output": "<last 64 KiB>"}
-                                                       or {"id": "t:1", "signal": 9, "output": "..."}
+                                                       or {"id": "t:1", "signal": 9, "output": "...", "oom": true}
 stdout and stderr of a run go, interleaved, to the file named by "out"; its tail comes with the exit; its stdin is
 /dev/null. The agent removes the file once the exit is reported: until then it tells a new agent that the run was
 started.
+
+The sandbox (argv[1] --config '<json>', from the agent): runs are started as an unprivileged user ("uid", "gid",
+"groups"): the launcher stays root, sets the user's groups once, and for each spawn makes the user its real uid and
+gid for the moment of posix_spawn, whose RESETIDS makes them the child's effective ones too (exec then sets the saved
+ones): no fork of this process. A run can signal the launcher only from its start until the uids are taken back
+(a few microseconds, longer on a loaded machine), and never trace it: its effective and saved uids stay root's.
+The output file is opened here, as root, and handed to the run as its stdout: the run directory stays root's. A run with "limits"
+gets a cgroup of its own ("cgroups": {"mode": "v1"|"v2", "hierarchies": [{"root", "home"}]}): the launcher moves
+itself into it for the spawn, so the child is born inside it, and back home after; once the run ends, whatever is
+left in its cgroup is killed and the cgroup removed.
 
 No request ends the launcher (every run it holds would end with it): a line that is not JSON, lacks a field, has
 one of the wrong type, names an unknown op or is longer than MAX_LINE is answered {"id": ..., "error": "<field>:
@@ -39,7 +50,9 @@ MAX_LINE = 16 * 1024 * 1024
 MAX_ID = 1024
 # The agent writes `{"op": ..., "id": ...` first: the id of a line too long to parse is read from its start.
 ID_AT_START = re.compile(rb'^\{\s*"op"\s*:\s*"[a-z]{1,16}"\s*,\s*"id"\s*:\s*("(?:[^"\\]|\\.){1,%d}")' % MAX_ID)
-children = {}  # pid -> (id, output file)
+children = {}  # pid -> (id, output file, cgroup dirs or None)
+SANDBOX = {"uid": None, "gid": None, "groups": [], "cgroups": None}
+stale_cgroups = []  # cgroup dirs whose processes were still dying when their run ended: removed later
 pids = {}  # id -> pid, of the runs in children
 pending = []  # answers not yet written, in the order they were made: a run's pid always before its exit
 
@@ -102,26 +115,151 @@ def check_spawn(request):
             raise BadRequest(f"env.{key[:60]}: must be a string (got {got(value)})")
     if not isinstance(out, str) or out == "" or "\0" in out:
         raise BadRequest(f"out: must be a file path (got {got(out)})")
-    return argv, env, out
+    limits = request.get("limits")
+    if limits is not None:
+        if not isinstance(limits, dict):
+            raise BadRequest(f"limits: must be an object (got {got(limits)})")
+        for key in ("cpu", "memory"):
+            value = limits.get(key)
+            if value is not None and (type(value) not in (int, float) or value <= 0):
+                raise BadRequest(f"limits.{key}: must be a positive number (got {got(value)})")
+        if SANDBOX["cgroups"] is None and (limits.get("cpu") is not None or limits.get("memory") is not None):
+            raise BadRequest("limits: this launcher has no cgroups to enforce them with")
+    return argv, env, out, limits
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def make_cgroup(run_id, limits):
+    """The run's cgroup in each hierarchy, its limits written; returns [(dir, home)]."""
+    cg = SANDBOX["cgroups"]
+    name = "run-" + re.sub(r"[^A-Za-z0-9_-]", ".", run_id)
+    made = []
+    try:
+        for h in cg["hierarchies"]:
+            d = os.path.join(h["root"], name)
+            os.makedirs(d, exist_ok=True)
+            made.append((d, h["home"]))
+            cpu, memory = limits.get("cpu"), limits.get("memory")
+            if cg["mode"] == "v2":
+                if cpu is not None:
+                    write(os.path.join(d, "cpu.max"), f"{max(1000, round(cpu * 100000))} 100000")
+                if memory is not None:
+                    write(os.path.join(d, "memory.max"), str(int(memory * 1048576)))
+                    if os.path.exists(os.path.join(d, "memory.swap.max")):
+                        write(os.path.join(d, "memory.swap.max"), "0")
+            elif h["controller"] == "memory" and memory is not None:
+                write(os.path.join(d, "memory.limit_in_bytes"), str(int(memory * 1048576)))
+                # Without a swap limit a run could go past its memory into swap.
+                if os.path.exists(os.path.join(d, "memory.memsw.limit_in_bytes")):
+                    write(os.path.join(d, "memory.memsw.limit_in_bytes"), str(int(memory * 1048576)))
+            elif h["controller"] == "cpu" and cpu is not None:
+                write(os.path.join(d, "cpu.cfs_period_us"), "100000")
+                write(os.path.join(d, "cpu.cfs_quota_us"), str(max(1000, round(cpu * 100000))))
+    except OSError:
+        remove_cgroups(made)
+        raise
+    return made
+
+
+def cgroup_oom(dirs):
+    """Did the kernel kill a process of this cgroup for its memory limit?"""
+    for d, _ in dirs:
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    for line in f:
+                        key, _, value = line.partition(" ")
+                        if key == "oom_kill" and int(value or 0) > 0:
+                            return True
+            except (OSError, ValueError):
+                pass
+    return False
+
+
+def remove_cgroups(dirs):
+    """Kills what a run left in its cgroup (its orphans) and removes the cgroup; one still busy is tried later."""
+    for d, _ in dirs:
+        try:
+            if os.path.exists(os.path.join(d, "cgroup.kill")):
+                write(os.path.join(d, "cgroup.kill"), "1")
+            else:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except (ProcessLookupError, ValueError):
+                            pass
+        except OSError:
+            pass
+        try:
+            os.rmdir(d)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            stale_cgroups.append(d)
+
+
+def retry_stale():
+    for d in stale_cgroups[:]:
+        try:
+            os.rmdir(d)
+            stale_cgroups.remove(d)
+        except FileNotFoundError:
+            stale_cgroups.remove(d)
+        except OSError:
+            pass
+
+
+def move_self(dirs, to_run):
+    for d, home in dirs:
+        write(os.path.join(d if to_run else home, "cgroup.procs"), str(os.getpid()))
 
 
 def spawn(request):
     run_id = request["id"]
-    argv, env, out = check_spawn(request)
+    argv, env, out, limits = check_spawn(request)
     if run_id in pids:
         raise BadRequest(f"id: {got(run_id)} is already running")
-    actions = [
-        # Not the launcher's stdin: that is the agent's request pipe, and a run that reads it eats the requests.
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-    ]
+    uid, gid = SANDBOX["uid"], SANDBOX["gid"]
+    fd, dirs, moved = None, None, False
     try:
-        pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setsid=True, setsigdef=(signal.SIGINT, signal.SIGCHLD))
+        # Opened here, as root: the run gets it as its stdout, and the run directory need not be the user's.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        actions = [
+            # Not the launcher's stdin: that is the agent's request pipe, and a run that reads it eats the requests.
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, fd, 1),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ]
+        if limits and (limits.get("cpu") is not None or limits.get("memory") is not None):
+            dirs = make_cgroup(run_id, limits)
+            move_self(dirs, True)
+            moved = True
+        if uid is not None:
+            os.setresgid(gid, -1, -1)
+            os.setresuid(uid, -1, -1)
+        try:
+            pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setsid=True, resetids=uid is not None,
+                                  setsigdef=(signal.SIGINT, signal.SIGCHLD))
+        finally:
+            if uid is not None:
+                os.setresuid(0, -1, -1)
+                os.setresgid(0, -1, -1)
     except Exception as err:  # the agent reports it as a run that did not start
+        if dirs is not None:
+            remove_cgroups(dirs)
         answer_error(run_id, f"{type(err).__name__}: {err}")
         return
-    children[pid] = (run_id, out)
+    finally:
+        if moved:
+            move_self(dirs, False)
+        if fd is not None:
+            os.close(fd)
+    children[pid] = (run_id, out, dirs)
     pids[run_id] = pid
     pending.append(json.dumps({"id": run_id, "pid": pid}) + "\n")
 
@@ -150,13 +288,17 @@ def reap():
         run = children.pop(pid, None)
         if run is None:
             continue
-        run_id, out = run
+        run_id, out, dirs = run
         del pids[run_id]
         end = {"id": run_id, "output": tail(out)}
         if os.WIFSIGNALED(status):
             end["signal"] = os.WTERMSIG(status)
         else:
             end["exit"] = os.WEXITSTATUS(status)
+        if dirs is not None:
+            if cgroup_oom(dirs):
+                end["oom"] = True
+            remove_cgroups(dirs)
         pending.append(json.dumps(end) + "\n")
 
 
@@ -261,7 +403,21 @@ class Lines:
         self.size += len(piece)
 
 
+def configure(argv):
+    """--config '<json>': the user runs are started as, and the cgroups that enforce their limits."""
+    if len(argv) < 3 or argv[1] != "--config":
+        return
+    config = json.loads(argv[2])
+    if config.get("uid") is not None:
+        SANDBOX["uid"], SANDBOX["gid"] = int(config["uid"]), int(config["gid"])
+        SANDBOX["groups"] = [int(g) for g in config.get("groups", [])]
+        # Kept for every run (posix_spawn passes the launcher's groups on); root's own groups are not.
+        os.setgroups(SANDBOX["groups"])
+    SANDBOX["cgroups"] = config.get("cgroups")
+
+
 def main():
+    configure(sys.argv)
     # Ctrl-C reaches the whole process group; the agent ends the launcher by closing its stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
@@ -298,6 +454,8 @@ def main():
             if flush_at is None and pending:
                 flush_at = time.monotonic() + LINGER
         reap()
+        if stale_cgroups:
+            retry_stale()
         if ended or (flush_at is not None and time.monotonic() >= flush_at):
             flush()
             flush_at = None

@@ -1,4 +1,4 @@
-import { LABEL_KEY_RE, LABEL_KEY_RULE, StartupError, isTangerineError, type TangerineError } from '@tangerine/contracts';
+import { LABEL_KEY_RE, LABEL_KEY_RULE, StartupError, normalizeHostPath, isTangerineError, type TangerineError } from '@tangerine/contracts';
 
 /**
  * Settings from the environment. A setting is declared once (its variable, its rule and its default), a service
@@ -161,6 +161,19 @@ export const Parse = {
         if (!items.includes(item as C)) items.push(item as C);
       }
       return Object.freeze(items);
+    };
+  },
+
+  /** A comma-separated list of absolute paths, each normalized (`/tmp/` → `/tmp`); blanks skipped, repeats dropped. */
+  paths(): Parser<readonly string[]> {
+    return (text) => {
+      const paths: string[] = [];
+      for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+        if (!item.startsWith('/')) throw new RuleError(`each item must be an absolute path (got "${item}")`);
+        const path = normalizeHostPath(item);
+        if (!paths.includes(path)) paths.push(path);
+      }
+      return Object.freeze(paths);
     };
   },
 

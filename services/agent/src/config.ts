@@ -2,6 +2,7 @@ import os from 'node:os';
 import { NAME_RE } from '@tangerine/contracts';
 import type { AgentContext as PlatformContext } from '@tangerine/platform';
 import { Parse, Settings, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
+import { DEFAULT_CAPABILITIES, PROCESS_USER_RE, parseCapabilities } from './sandbox.js';
 
 /** The executors an agent knows. */
 const EXECUTORS = ['docker', 'process'] as const;
@@ -13,7 +14,18 @@ export const config = defineConfig({
   }),
   hostLabels: setting('HOST_LABELS', Parse.labels(), { fallback: Object.freeze({}) }),
   hostSlots: setting('HOST_SLOTS', Parse.integer(0, 100000), { fallback: () => Math.max(2, os.cpus().length) }),
-  executors: setting('AGENT_EXECUTORS', Parse.list(EXECUTORS), { fallback: Object.freeze([...EXECUTORS]) }),
+  /** The process executor runs commands on the host itself: off unless the operator turns it on. */
+  executors: setting('AGENT_EXECUTORS', Parse.list(EXECUTORS), { fallback: Object.freeze(['docker'] as const) }),
+  /** The user a process run is started as; never root. */
+  processUser: setting('AGENT_PROCESS_USER', Parse.matching(PROCESS_USER_RE), { fallback: 'nobody' }),
+  /** Host path prefixes this agent lets a container bind-mount from (after realpath); none by default. */
+  agentVolumes: setting<readonly string[]>('AGENT_VOLUMES', Parse.paths(), { fallback: Object.freeze([]) }),
+  /** Processes (and threads) a container may hold at once: a fork bomb stops here. */
+  pidsLimit: setting('AGENT_PIDS_LIMIT', Parse.integer(16, 4_194_304), { fallback: 512 }),
+  /** The capabilities a container keeps; every other one is dropped. */
+  capabilities: setting('AGENT_CAPABILITIES', parseCapabilities(), { fallback: DEFAULT_CAPABILITIES }),
+  /** Bytes of log one json-file of a container holds (two files are kept): the agent reads the last 64 KiB. */
+  logMaxBytes: setting('AGENT_LOG_MAX_SIZE', Parse.integer(65_536, 1_073_741_824), { fallback: 1_048_576 }),
   dockerHost: setting<string | null>('DOCKER_HOST', Parse.text(), { fallback: null }),
   heartbeatMs: Settings.heartbeatMs,
   hostRemoveAfterMs: Settings.hostRemoveAfterMs,

@@ -1,8 +1,74 @@
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import Docker from 'dockerode';
-import { parseVolume, type RunDispatch } from '@tangerine/contracts';
+import { DOCKER_SOCKETS, normalizeHostPath, parseVolume, quote, volumeRefusal, type RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
 import { ExecutorError, type AdoptedRun, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
+import { DEFAULT_CAPABILITIES, type Capability } from './sandbox.js';
 import { TailBuffer, demux } from './tail.js';
+
+/** What every container of this agent gets, whatever its spec says (see the README's Sandbox section). */
+export interface ContainerSandbox {
+  /** Host path prefixes a bind mount must be under, after symlinks are resolved (AGENT_VOLUMES). */
+  volumes: readonly string[];
+  /** Processes and threads a container may hold (AGENT_PIDS_LIMIT). */
+  pidsLimit: number;
+  /** Capabilities kept; all others are dropped (AGENT_CAPABILITIES). */
+  capabilities: readonly Capability[];
+  /** Bytes per json-file log file, two kept (AGENT_LOG_MAX_SIZE). */
+  logMaxBytes: number;
+}
+
+export const DEFAULT_SANDBOX: ContainerSandbox = Object.freeze({
+  volumes: Object.freeze([]), pidsLimit: 512, capabilities: DEFAULT_CAPABILITIES, logMaxBytes: 1_048_576,
+});
+
+/** The HostConfig of the sandbox: no new privileges, capabilities cut down, a pids limit, a capped log, never privileged. */
+export function sandboxHostConfig(sandbox: ContainerSandbox): Docker.HostConfig {
+  return {
+    Privileged: false,
+    SecurityOpt: ['no-new-privileges'],
+    CapDrop: ['ALL'],
+    CapAdd: [...sandbox.capabilities],
+    PidsLimit: sandbox.pidsLimit,
+    // json-file, whatever the daemon's default: the agent reads a run's output back through the logs API, which
+    // drivers such as syslog or none cannot answer. Two files of max-size hold far more than the 64 KiB it keeps.
+    LogConfig: { Type: 'json-file', Config: { 'max-size': String(sandbox.logMaxBytes), 'max-file': '2' } },
+  };
+}
+
+/** A host path with its symlinks resolved; the part that does not exist yet (Docker creates it) is kept as written. */
+async function resolveHostPath(hostPath: string): Promise<string> {
+  const normal = normalizeHostPath(hostPath);
+  try {
+    return await realpath(normal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || normal === '/') throw err;
+    return path.join(await resolveHostPath(path.dirname(normal)), path.basename(normal));
+  }
+}
+
+/**
+ * The Binds of a run, each host path resolved (a symlink under an allowed path may point anywhere) and checked
+ * against the agent's own rule: the first one refused fails the run before anything is created.
+ */
+export async function checkedBinds(volumes: readonly string[], allowed: readonly string[], sockets: readonly string[]): Promise<string[]> {
+  const binds: string[] = [];
+  for (const [i, volume] of volumes.entries()) {
+    const p = parseVolume(volume);
+    const real = await resolveHostPath(p.host).catch((err: Error) => {
+      throw new ExecutorError(`volume_refused: volumes[${i}] ${quote(p.host)} cannot be resolved (${err.message})`);
+    });
+    const written = normalizeHostPath(p.host);
+    const refusal = volumeRefusal(written, allowed, sockets) ?? volumeRefusal(real, allowed, sockets);
+    if (refusal !== null) {
+      const via = real !== written ? ` (${quote(written)} resolves to ${quote(real)})` : '';
+      throw new ExecutorError(`volume_refused: volumes[${i}] ${refusal}${via} (AGENT_VOLUMES of this agent)`);
+    }
+    binds.push(`${real}:${p.container}${p.readOnly ? ':ro' : ''}`);
+  }
+  return binds;
+}
 
 /**
  * Labels on every container Tangerine starts: an agent finds its own containers by them, and a new agent of the
@@ -58,13 +124,21 @@ export class DockerExecutor implements Executor {
   readonly kind = 'docker';
   private readonly pulls = new Map<string, Promise<void>>();
 
-  constructor(readonly docker: Docker, private readonly stopGraceMs = 10000, private readonly clock: Clock = systemClock) {}
+  /** The Docker sockets no run may mount: the usual ones and the one DOCKER_HOST names. */
+  private readonly sockets: readonly string[];
 
-  static connect(dockerHost: string | null, stopGraceMs: number, clock: Clock = systemClock): DockerExecutor {
-    if (!dockerHost) return new DockerExecutor(new Docker(), stopGraceMs, clock);
+  constructor(
+    readonly docker: Docker, private readonly stopGraceMs = 10000, private readonly clock: Clock = systemClock,
+    private readonly sandbox: ContainerSandbox = DEFAULT_SANDBOX, socketPath: string | null = null,
+  ) {
+    this.sockets = socketPath ? [...DOCKER_SOCKETS, socketPath] : DOCKER_SOCKETS;
+  }
+
+  static connect(dockerHost: string | null, stopGraceMs: number, clock: Clock = systemClock, sandbox: ContainerSandbox = DEFAULT_SANDBOX): DockerExecutor {
+    if (!dockerHost) return new DockerExecutor(new Docker(), stopGraceMs, clock, sandbox);
     const url = new URL(dockerHost);
-    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }), stopGraceMs, clock);
-    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), stopGraceMs, clock);
+    if (url.protocol === 'unix:') return new DockerExecutor(new Docker({ socketPath: url.pathname }), stopGraceMs, clock, sandbox, url.pathname);
+    return new DockerExecutor(new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }), stopGraceMs, clock, sandbox);
   }
 
   async available(): Promise<boolean> {
@@ -116,10 +190,8 @@ export class DockerExecutor implements Executor {
       Env: [...Object.entries({ ...run.spec.env, ...run.spec.secret_env }).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
       Labels: containerLabels(run),
       HostConfig: {
-        Binds: run.spec.volumes.map((v) => {
-          const p = parseVolume(v);
-          return `${p.host}:${p.container}${p.readOnly ? ':ro' : ''}`;
-        }),
+        ...sandboxHostConfig(this.sandbox),
+        Binds: await checkedBinds(run.spec.volumes, this.sandbox.volumes, this.sockets),
         ...(run.spec.cpu ? { NanoCpus: Math.round(run.spec.cpu * 1e9) } : {}),
         ...(run.spec.memory ? { Memory: run.spec.memory * 1024 * 1024 } : {}),
       },

@@ -134,6 +134,20 @@ describe('Launcher (the agent\'s side)', () => {
     }
   });
 
+  it('refuses limits it has no cgroups for, and bad ones, naming the field; the next run goes on', async () => {
+    const launcher = (await Launcher.start(createLogger('test', { level: 'silent', pretty: false })))!;
+    try {
+      await assert.rejects(launcher.spawn('capped', ['true'], env, out('capped'), { cpu: null, memory: 64 }),
+        /^Error: limits: this launcher has no cgroups to enforce them with$/);
+      await assert.rejects(launcher.spawn('negative', ['true'], env, out('negative'), { cpu: -1, memory: null }),
+        /^Error: limits\.cpu: must be a positive number \(got -1\)$/);
+      const run = await launcher.spawn('uncapped', ['sh', '-c', 'echo fine'], env, out('uncapped'), { cpu: null, memory: null });
+      assert.deepEqual(await run.ended, { exit: 0, output: 'fine\n' });
+    } finally {
+      launcher.close();
+    }
+  });
+
   it('gives a run /dev/null as stdin: a run that reads it ends, and takes none of the agent\'s requests', async () => {
     const launcher = (await Launcher.start(createLogger('test', { level: 'silent', pretty: false })))!;
     try {

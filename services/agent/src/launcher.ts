@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TurnBatch, type Logger } from '@tangerine/runtime';
+import type { CgroupPlan } from './cgroups.js';
+import type { RunUser } from './sandbox.js';
 
 /** The launcher's script; `Launcher.start` runs it with python3. */
 export const LAUNCHER_SCRIPT = fileURLToPath(new URL('../launcher.py', import.meta.url));
@@ -9,7 +12,21 @@ export const LAUNCHER_SCRIPT = fileURLToPath(new URL('../launcher.py', import.me
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 /** How a run ended. `lost`: it did not end on its own (its launcher died, and it was killed with it). */
-export type LaunchEnd = ({ exit: number; signal?: undefined } | { signal: number; exit?: undefined }) & { output: string; lost?: true };
+export type LaunchEnd = ({ exit: number; signal?: undefined } | { signal: number; exit?: undefined }) & { output: string; lost?: true; oom?: true };
+
+/** What the launcher enforces on every run it starts (see launcher.py). */
+export interface LauncherSandbox {
+  /** The user runs are started as; null: the launcher's own. */
+  user: RunUser | null;
+  /** Where each run with a cpu or memory limit gets its cgroup; null: none, such runs are refused. */
+  cgroups: CgroupPlan | null;
+}
+
+/** A run's limits, enforced by its cgroup. */
+export interface RunLimits {
+  cpu: number | null;
+  memory: number | null;
+}
 
 interface Pending {
   /** Known once the launcher has answered the spawn. */
@@ -58,10 +75,17 @@ export class Launcher {
     });
   }
 
-  /** `argv`: the launcher's command line (tests put something before the launcher itself). */
-  static async start(log: Logger, argv: readonly string[] = ['python3', LAUNCHER_SCRIPT]): Promise<Launcher | null> {
-    const [file, ...args] = argv as [string, ...string[]];
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * `argv`: the launcher's command line (tests put something before the launcher itself). Its working directory,
+   * which its runs inherit, is the temporary directory: one any user can enter.
+   */
+  static async start(log: Logger, argv: readonly string[] = ['python3', LAUNCHER_SCRIPT], sandbox: LauncherSandbox | null = null): Promise<Launcher | null> {
+    const [file, ...rest] = argv as [string, ...string[]];
+    const config = sandbox ? JSON.stringify({
+      uid: sandbox.user?.uid ?? null, gid: sandbox.user?.gid ?? null, groups: sandbox.user?.groups ?? [], cgroups: sandbox.cgroups,
+    }) : null;
+    const args = config ? [...rest, '--config', config] : rest;
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: os.tmpdir() });
     const ok = await new Promise<boolean>((resolve) => {
       child.once('spawn', () => resolve(true));
       child.once('error', () => resolve(false));
@@ -80,10 +104,10 @@ export class Launcher {
   }
 
   /** Starts a run; resolves with its pid once it exists, and a promise of its end. Rejects if it cannot start. */
-  async spawn(id: string, argv: string[], env: Record<string, string>, out: string): Promise<{ pid: number; ended: Promise<LaunchEnd> }> {
+  async spawn(id: string, argv: string[], env: Record<string, string>, out: string, limits: RunLimits | null = null): Promise<{ pid: number; ended: Promise<LaunchEnd> }> {
     if (!this.alive) throw new Error('the launcher is not running');
     if (this.pending.has(id)) throw new Error(`id: ${id} is already running`);
-    const line = `${JSON.stringify({ op: 'spawn', id, argv, env, out })}\n`;
+    const line = `${JSON.stringify({ op: 'spawn', id, argv, env, out, ...(limits ? { limits } : {}) })}\n`;
     // Length in UTF-16 units is at most the UTF-8 length; only a line near the limit is measured exactly.
     if (line.length * 3 > MAX_REQUEST_BYTES && Buffer.byteLength(line) - 1 > MAX_REQUEST_BYTES) {
       throw new Error(`command and env: take ${Buffer.byteLength(line)} bytes, more than the launcher reads (${MAX_REQUEST_BYTES})`);
@@ -161,7 +185,8 @@ export function readAnswer(line: string): Answer | null {
   if (m['pid'] !== undefined) return isInt(m['pid']) && m['pid'] > 0 ? { kind: 'pid', id, pid: m['pid'] } : null;
   if (m['error'] !== undefined) return typeof m['error'] === 'string' ? { kind: 'error', id, error: m['error'] } : null;
   const output = typeof m['output'] === 'string' ? m['output'] : '';
-  if (isInt(m['exit'])) return { kind: 'end', id, end: { exit: m['exit'], output } };
-  if (isInt(m['signal'])) return { kind: 'end', id, end: { signal: m['signal'], output } };
+  const oom = m['oom'] === true ? { oom: true as const } : {};
+  if (isInt(m['exit'])) return { kind: 'end', id, end: { exit: m['exit'], output, ...oom } };
+  if (isInt(m['signal'])) return { kind: 'end', id, end: { signal: m['signal'], output, ...oom } };
   return null;
 }

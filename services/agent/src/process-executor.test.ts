@@ -8,6 +8,7 @@ import { createLogger } from '@tangerine/runtime';
 import { Launcher } from './launcher.js';
 import { StartedBeforeError } from './executor.js';
 import { ProcessExecutor, runDirectory } from './process-executor.js';
+import { resolveUser } from './sandbox.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const dispatch = (name: string, command: string[], env: Record<string, string> = {}) =>
@@ -154,5 +155,48 @@ describe('process executor: a run directory kept across agents', () => {
       rmSync(dir, { recursive: true, force: true });
       rmSync(next, { recursive: true, force: true });
     }
+  });
+});
+
+const nobody = resolveUser('nobody', readFileSync('/etc/passwd', 'utf8'), readFileSync('/etc/group', 'utf8'));
+const sandboxed = await Launcher.start(log, undefined, { user: nobody, cgroups: null });
+after(() => sandboxed?.close());
+
+describe('process executor: the sandbox of a process run', () => {
+  for (const [label, make] of [
+    ['through the launcher', () => new ProcessExecutor(500, sandboxed, undefined, runDir, { user: nobody, limitsRefused: 'no cgroups here' })],
+    ['with Node spawn', () => new ProcessExecutor(500, null, undefined, runDir, { user: nobody, limitsRefused: 'no cgroups here' })],
+  ] as const) {
+    it(`runs as the unprivileged user ${label}, in the temporary directory, its output kept`, async () => {
+      const run = await make().start(dispatch('as-nobody', ['sh', '-c', 'id -u; id -g; echo "$HOME"; pwd; echo more >&2']));
+      const end = await run.done;
+      assert.equal(end.exit_code, 0, end.output);
+      assert.deepEqual(end.output.trim().split('\n'), [String(nobody.uid), String(nobody.gid), nobody.home, os.tmpdir(), 'more']);
+    });
+
+    it(`cannot become root again ${label}`, async () => {
+      const run = await make().start(dispatch('no-root', ['sh', '-c', 'grep -E "^(Uid|Gid|CapEff):" /proc/self/status']));
+      const end = await run.done;
+      assert.match(end.output, new RegExp(`^Uid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}$`, 'm'), 'real, effective, saved and fs uid');
+      assert.match(end.output, new RegExp(`^Gid:\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}$`, 'm'));
+      assert.match(end.output, /^CapEff:\s+0000000000000000$/m);
+    });
+
+    it(`refuses a run asking for cpu or memory it cannot enforce ${label}, naming the field`, async () => {
+      const spec = (extra: Record<string, unknown>) => ({ name: 'limited', attempt: 1, host: 'h', spec: parseTaskSpec({ name: 'limited', executor: 'process', command: ['true'], ...extra }) });
+      await assert.rejects(make().start(spec({ memory: 64 })), /^ExecutorError: memory: the process executor of this host cannot enforce it \(/);
+      await assert.rejects(make().start(spec({ cpu: 0.5, memory: 64 })), /^ExecutorError: cpu, memory: the process executor of this host cannot enforce it \(/);
+    });
+  }
+
+  it('the launcher keeps running as root between runs, so a run cannot signal it', async () => {
+    const pid = sandboxed!.pid!;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+0\s+0\s+0\s+0$/m);
+    const run = await new ProcessExecutor(500, sandboxed, undefined, runDir, { user: nobody, limitsRefused: null })
+      // After a moment: right at its start, before the launcher has taken its own uid back, a run may still reach it.
+      .start(dispatch('signal-launcher', ['sh', '-c', `sleep 0.3; kill -0 ${pid} && echo reached || echo refused`]));
+    assert.match((await run.done).output, /refused/);
+    assert.equal(sandboxed!.running, true);
   });
 });

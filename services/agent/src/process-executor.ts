@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
 import { ExecutorError, StartedBeforeError, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
-import type { Launcher } from './launcher.js';
+import type { Launcher, RunLimits } from './launcher.js';
+import type { RunUser } from './sandbox.js';
 import { TailBuffer } from './tail.js';
 
 /** Variables a process inherits from the agent; nothing else of the agent's environment (no secrets) leaks in. */
@@ -27,36 +28,50 @@ export class ProcessExecutor implements Executor {
   readonly coalescesQuickRuns = true;
   readonly kind = 'process';
 
+  /**
+   * `sandbox.user`: the user every run is started as (null: the agent's own, when it is not root).
+   * `sandbox.limitsRefused`: null when the launcher enforces cpu and memory with a cgroup per run, else why it cannot
+   * (a run asking for them is then refused, naming the field).
+   */
   constructor(
     private readonly stopGraceMs = 10000,
     private readonly launcher: Launcher | null = null,
     private readonly clock: Clock = systemClock,
     private readonly outDir: string = outputDirectory(),
+    private readonly sandbox: { user: RunUser | null; limitsRefused: string | null } = { user: null, limitsRefused: 'no cgroups were set up' },
   ) {}
 
   async start(run: RunDispatch): Promise<StartedRun> {
     const argv = [...(run.spec.entrypoint ?? []), ...run.spec.command];
     if (argv.length === 0) throw new ExecutorError('command: is empty');
+    const limits = run.spec.cpu !== null || run.spec.memory !== null ? { cpu: run.spec.cpu, memory: run.spec.memory } : null;
+    const refused = limits === null ? null : !this.launcher?.running ? 'the agent has no process launcher' : this.sandbox.limitsRefused;
+    if (limits !== null && refused !== null) {
+      const fields = [limits.cpu !== null ? 'cpu' : null, limits.memory !== null ? 'memory' : null].filter(Boolean).join(', ');
+      throw new ExecutorError(`${fields}: the process executor of this host cannot enforce it (${refused}); run the task in a container, or leave ${fields} out`);
+    }
     const env: Record<string, string> = {};
     for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+    if (this.sandbox.user) env['HOME'] = this.sandbox.user.home;
     Object.assign(env, run.spec.env, run.spec.secret_env, { TANGERINE_TASK: run.name, TANGERINE_ATTEMPT: String(run.attempt) });
-    return this.launcher?.running ? this.launch(this.launcher, run, argv, env) : this.spawnDirect(argv, env);
+    return this.launcher?.running ? this.launch(this.launcher, run, argv, env, limits) : this.spawnDirect(argv, env);
   }
 
-  private async launch(launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>): Promise<StartedRun> {
+  private async launch(launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>, limits: RunLimits | null): Promise<StartedRun> {
     const id = `${run.name}:${run.attempt}`;
     const out = path.join(this.outDir, `${run.name}-${run.attempt}.out`);
     if (existsSync(out)) throw new StartedBeforeError(`${id} was started by an earlier agent of this host`);
     let launched: Awaited<ReturnType<Launcher['spawn']>>;
     try {
-      launched = await launcher.spawn(id, argv, env, out);
+      launched = await launcher.spawn(id, argv, env, out, limits);
     } catch (err) {
       throw new ExecutorError(`spawn ${argv[0]}: ${(err as Error).message}`);
     }
     const startedAt = this.clock.now().toISOString();
     const done = launched.ended.then((end): RunEnd => ({
       exit_code: end.exit ?? 128 + (end.signal ?? 0),
-      reason: end.signal !== undefined ? `killed by signal ${end.signal}` : null,
+      reason: end.oom && limits?.memory ? `memory: the run went over its limit of ${limits.memory} MiB and was killed`
+        : end.signal !== undefined ? `killed by signal ${end.signal}` : null,
       output: end.output,
       started_at: startedAt,
       finished_at: this.clock.now().toISOString(),
@@ -85,7 +100,10 @@ export class ProcessExecutor implements Executor {
 
   private async spawnDirect(argv: string[], env: Record<string, string>): Promise<StartedRun> {
     const [file, ...args] = argv as [string, ...string[]];
-    const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const user = this.sandbox.user;
+    // Node sets the uid and gid (and drops every supplementary group) in the child before it execs.
+    const ids = user ? { uid: user.uid, gid: user.gid } : {};
+    const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
     const output = new TailBuffer();
     child.stdout.on('data', (c: Buffer) => output.write(c));
     child.stderr.on('data', (c: Buffer) => output.write(c));

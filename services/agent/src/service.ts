@@ -1,13 +1,16 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
 import { Durables, Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
+import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
 import { ProcessExecutor, runDirectory } from './process-executor.js';
 import { Runs } from './runs.js';
+import { resolveUser, type RunUser } from './sandbox.js';
 
 /**
  * agent: one per host. Announces its host id, labels and slots; takes the runs the placer sends to its host;
@@ -18,7 +21,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const boot = ctx.clock.now().toISOString();
   const { config, log } = ctx;
   const host = config.hostId;
-  const { executors, launcher } = await openExecutors(ctx);
+  const { executors, launcher, cgroups } = await openExecutors(ctx);
   const runs = new Runs({ host, bus: ctx.bus, log, clock: ctx.clock, executors, startReportDelayMs: config.startReportDelayMs });
   // Before any dispatch is taken and before the first announcement: a dispatch delivered again for an adopted run
   // finds it, and the host's first announcement already lists it.
@@ -79,25 +82,58 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     announce();
     // Containers keep going on the host; the next agent of this host adopts them (see DockerExecutor.adopt).
     launcher?.close();
+    tearDownCgroups(cgroups);
   };
 }
 
-/** The executors this host offers: process always (if asked for), docker when an engine answers. */
-async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string, Executor>; launcher: Launcher | null }> {
+/** The executors this host offers: process when asked for, docker when asked for and an engine answers. */
+async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string, Executor>; launcher: Launcher | null; cgroups: CgroupPlan | null }> {
   const { config, log } = ctx;
+  const host = config.hostId;
   const executors = new Map<string, Executor>();
-  const launcher = config.executors.includes('process') ? await Launcher.start(log) : null;
+  let launcher: Launcher | null = null;
+  let cgroups: CgroupPlan | null = null;
   if (config.executors.includes('process')) {
-    if (!launcher) log.warn({ host: config.hostId }, 'python3 not found: the process executor spawns from the agent itself (slower)');
+    const sandbox = processSandbox(ctx);
+    const { user, limitsRefused } = sandbox;
+    cgroups = sandbox.cgroups;
+    launcher = await Launcher.start(log, undefined, { user, cgroups });
+    if (!launcher) log.warn({ host }, 'python3 not found: the process executor spawns from the agent itself (slower, and without cpu and memory limits)');
     const stream = await ctx.bus.jsm.streams.info(Streams.dispatch.name);
-    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock, runDirectory(config.hostId, stream.created)));
+    executors.set('process', new ProcessExecutor(config.stopGraceMs, launcher, ctx.clock, runDirectory(host, stream.created), { user, limitsRefused }));
+    log.info({
+      host, user: user ? `${user.name} (uid ${user.uid}, gid ${user.gid})` : `the agent's own (uid ${process.getuid?.() ?? '?'})`,
+      cgroups: cgroups ? `${cgroups.mode}: ${cgroups.hierarchies.map((h) => h.root).join(', ')}` : `none: ${limitsRefused}`,
+    }, 'process executor on');
   }
   if (config.executors.includes('docker')) {
-    const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs, ctx.clock);
+    const docker = DockerExecutor.connect(config.dockerHost, config.stopGraceMs, ctx.clock, {
+      volumes: config.agentVolumes, pidsLimit: config.pidsLimit, capabilities: config.capabilities, logMaxBytes: config.logMaxBytes,
+    });
     if (await docker.available()) executors.set('docker', docker);
-    else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs only the process executor');
+    else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs no containers');
   }
-  return { executors, launcher };
+  return { executors, launcher, cgroups };
+}
+
+/**
+ * The user the process runs are started as and the cgroups that enforce their cpu and memory. An agent that is not
+ * root cannot switch users: its runs are its own user's, and no cgroup is made.
+ */
+function processSandbox(ctx: AgentContext): { user: RunUser | null; cgroups: CgroupPlan | null; limitsRefused: string | null } {
+  if (process.getuid?.() !== 0) return { user: null, cgroups: null, limitsRefused: 'the agent does not run as root, so it cannot make cgroups' };
+  const user = resolveUser(ctx.config.processUser, readFileSync('/etc/passwd', 'utf8'), readTextOr('/etc/group'));
+  const plan = setUpCgroups(ctx.config.hostId);
+  if ('reason' in plan) return { user, cgroups: null, limitsRefused: plan.reason };
+  return { user, cgroups: plan, limitsRefused: null };
+}
+
+function readTextOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; stop: RunStop };

@@ -51,7 +51,12 @@ describe('loadConfig: defaults', () => {
       hostId: 'h1',
       hostLabels: {},
       hostSlots: Math.max(2, os.cpus().length),
-      executors: ['docker', 'process'],
+      executors: ['docker'],
+      processUser: 'nobody',
+      agentVolumes: [],
+      volumesAllowed: [],
+      pidsLimit: 512,
+      logMaxBytes: 1_048_576,
       heartbeatMs: 2000,
       hostTimeoutMs: 10000,
       sweepMs: 5000,
@@ -271,7 +276,7 @@ describe('each service declares only what it reads', () => {
     ['service connection', serviceConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
     ['api', api.config, []],
     ['cron', cron.config, ['CRON_TICK']],
-    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY']],
+    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'VOLUMES_ALLOWED']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
     ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT', 'SECRETS_KEY']],
@@ -297,7 +302,7 @@ describe('loadConfig: the result is frozen', () => {
     assert.throws(() => { (config.executors as string[]).push('wasm'); }, TypeError);
     assert.equal(config.natsUrl, 'nats://127.0.0.1:4222');
     assert.deepEqual(config.hostLabels, { zone: 'a' });
-    assert.deepEqual(config.executors, ['docker', 'process']);
+    assert.deepEqual(config.executors, ['docker']);
   });
 
   it('reads only the environment it is given', () => {

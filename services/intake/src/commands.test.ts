@@ -107,3 +107,28 @@ describe('parseCommand: a rejection shows no secret', () => {
     assert.deepEqual(JSON.parse(p.rejection.payload), { name: 'a', image: 5, env: { MODE: '***' }, secret_env: { DB_PASSWORD: '***' } });
   });
 });
+
+describe('parseCommand: bind mounts only under VOLUMES_ALLOWED', () => {
+  const submit = (volumes: string[], volumesAllowed?: readonly string[]) =>
+    parseCommand(Subjects.submit.subject, 7, enc.encode(JSON.stringify({ name: 'm', image: 'busybox', volumes })), NOW, volumesAllowed ? { volumesAllowed } : {});
+  const cases: [string, string[], readonly string[] | undefined, string | null][] = [
+    ['the host root, whatever is allowed', ['/:/host'], ['/'], 'volumes[0]: the host\'s root (/) is never mounted (VOLUMES_ALLOWED)'],
+    ['the Docker socket', ['/var/run/docker.sock:/s'], ['/var'], 'volumes[0]: "/var/run/docker.sock" is or holds the Docker socket /var/run/docker.sock, which is never mounted (VOLUMES_ALLOWED)'],
+    ['a path that climbs out of an allowed one', ['/tmp/a:/a', '/tmp/../etc:/etc'], ['/tmp'], 'volumes[1]: "/etc" is not under an allowed path (allowed: /tmp) (VOLUMES_ALLOWED)'],
+    ['any mount when nothing is allowed (the default)', ['/tmp/a:/a'], undefined, 'volumes[0]: "/tmp/a" is not under an allowed path (no host path is allowed here) (VOLUMES_ALLOWED)'],
+    ['a mount under an allowed path', ['/tmp/a/:/a:ro'], ['/tmp'], null],
+  ];
+  for (const [what, volumes, allowed, reason] of cases) {
+    it(`${reason === null ? 'accepts' : 'refuses'} ${what}`, () => {
+      const [p] = submit(volumes, allowed);
+      if (reason === null) {
+        assert.equal(p?.kind, 'submit');
+        return;
+      }
+      assert.ok(p?.kind === 'invalid');
+      assert.equal(p.rejection.code, 'invalid_spec');
+      assert.equal(p.rejection.field, reason.slice(0, reason.indexOf(':')));
+      assert.equal(p.rejection.reason, reason);
+    });
+  }
+});

@@ -1,6 +1,6 @@
 import { decodeText, redactPayload } from '@tangerine/bus';
 import {
-  Limits, Subjects, ValidationError, isTangerineError, type TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
+  Limits, Subjects, ValidationError, checkVolumesAllowed, isTangerineError, type TangerineError, nestsDeeper, parseTaskSpec, quote, type ParseOptions, type Rejection, type TaskSpec,
 } from '@tangerine/contracts';
 import type { Submission } from '@tangerine/ledger';
 
@@ -10,11 +10,16 @@ export type Parsed =
   | { kind: 'cancel'; seq: number; key: string; name: string; text: string }
   | { kind: 'invalid'; seq: number; key: string; rejection: Rejection };
 
+export interface CommandOptions extends ParseOptions {
+  /** Host path prefixes a bind mount must be under (VOLUMES_ALLOWED); none when not given. */
+  volumesAllowed?: readonly string[];
+}
+
 /**
  * Reads one command message: a spec, a JSON list of specs (each judged on its own), or a cancel. Bad input becomes
  * a rejection that names the field and the rule. Pure, and never throws: whatever the bytes, a verdict.
  */
-export function parseCommand(subject: string, seq: number, data: Uint8Array, now: Date, options: ParseOptions = {}): Parsed[] {
+export function parseCommand(subject: string, seq: number, data: Uint8Array, now: Date, options: CommandOptions = {}): Parsed[] {
   const text = decodeText(data);
   const refuse = (err: TangerineError): Parsed[] => [invalid(seq, `${seq}`, null, text, null, err, now)];
   let value: unknown;
@@ -40,13 +45,14 @@ export function parseCommand(subject: string, seq: number, data: Uint8Array, now
   return [parseOne(subject, seq, null, value, text, now, options)];
 }
 
-function parseOne(subject: string, seq: number, index: number | null, value: unknown, text: string, now: Date, options: ParseOptions): Parsed {
+function parseOne(subject: string, seq: number, index: number | null, value: unknown, text: string, now: Date, options: CommandOptions): Parsed {
   const key = index === null ? `${seq}` : `${seq}:${index}`;
   const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string'
     ? (value as { name: string }).name.slice(0, 100) : null;
   try {
     if (subject === Subjects.cancel.subject) return { kind: 'cancel', seq, key, name: parseCancel(value), text };
     const spec: TaskSpec = parseTaskSpec(value, { ...options, json: text });
+    checkVolumesAllowed(spec.volumes, options.volumesAllowed ?? []);
     return { kind: 'submit', seq, key, index, submission: { seq, key, spec }, text };
   } catch (err) {
     // Anything else thrown here is a bug of validation: still a verdict for this spec, never a stalled batch.

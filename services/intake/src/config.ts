@@ -9,6 +9,8 @@ export const config = defineConfig({
   defaultTimezone: setting('TZ', Parse.timezone(), { fallback: 'UTC' }),
   /** Seals the secret env values written to the ledger; null keeps them as plain JSON. */
   secretsKey: Settings.secretsKey,
+  /** Host path prefixes a task may bind-mount from (the cluster's rule); none by default. */
+  volumesAllowed: setting<readonly string[]>('VOLUMES_ALLOWED', Parse.paths(), { fallback: Object.freeze([]) }),
 });
 export type IntakeConfig = ConfigOf<typeof config>;
 /** What this service's code receives: the platform's connections and this config. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +72,8 @@ describe('agent stop: its process runs end with it and are reported lost', () =>
   // Only the agent's own reports act here: a host is taken for dead after 30 s.
   const cluster = new Cluster('agent-stop', { HOST_TIMEOUT: '30' });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-agent-stop-'));
+  // The process runs write here as the unprivileged AGENT_PROCESS_USER.
+  chmodSync(dir, 0o777);
   const exited: RunExited[] = [];
   const pidsOf = (task: string, attempt: number): number[] => {
     const file = path.join(dir, `${task}-${attempt}.pids`);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
@@ -46,6 +47,8 @@ export class Cluster {
   env(): Record<string, string> {
     return {
       NATS_URL: this.nats.url, ...(this.pgVars ?? { DATABASE_URL: this.databaseUrl }), HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3', REPUBLISH_AFTER: '5',
+      // As under `npm start`: the suites mount directories they made in the temporary directory.
+      VOLUMES_ALLOWED: os.tmpdir(), AGENT_VOLUMES: os.tmpdir(),
       ...this.extraEnv,
     };
   }
