@@ -12,6 +12,8 @@ export { releaseDependents, blockDependents, sweepWaiting } from './tasks/releas
 export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements, failUnreadable } from './tasks/place.js';
 export type { RunOnHost, ReadyTask, Placed, StalePlacement } from './tasks/place.js';
 export { markStarted, recordExits } from './tasks/runs.js';
+export { readRunHosts } from './tasks/refused.js';
+export type { RefusedReport, ReportsApplied } from './tasks/refused.js';
 export { getTask, listTasks, readRuns, readOutput } from './tasks/read.js';
 export { readDueTasks, applyFires, readFires, parkUnreadable } from './tasks/fires.js';
 export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
 import { Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
-import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
+import { TurnBatch, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
@@ -43,7 +43,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
       running: runs.list(), free_slots: Math.max(0, slots - runs.count()), boot,
       at: ctx.clock.now().toISOString(),
     };
-    publishCore(ctx.bus, Subjects.hostAnnounce, message);
+    publishCore(ctx.bus, Subjects.hostAnnounce.at(host), message);
   };
   announce();
   const heartbeat = setInterval(announce, config.heartbeatMs);
@@ -62,7 +62,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     log,
     metrics: ctx.metrics,
     decode: (m) => readAgentMessage(m, host),
-    handle: async (batch, control) => handOver(batch, runs, acks, control, log, host),
+    handle: async (batch, control) => handOver(batch, runs, acks, control, ctx, host),
     ack: 'manual',
   });
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
@@ -100,23 +100,39 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
   return { executors, launcher };
 }
 
-type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; stop: RunStop };
+type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; stop: RunStop } | { kind: 'foreign'; what: 'run' | 'stop'; name: string; attempt: number; to: string };
 
-/** What the placer and intake send this host (its consumer reads `agents.<host>.>`), read and checked. */
-function readAgentMessage(m: JsMsg, host: string): AgentMessage {
-  if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Subjects.agentRun) };
-  if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Subjects.agentStop) };
+/**
+ * What the placer and intake send this host (its consumer reads `agents.<host>.>`), read and checked. One whose
+ * payload names another host is `foreign`: it is not this host's to run or stop (a forgery, or a bug), and is
+ * ignored (acked, with a warning), not set aside: it is no message the consumer failed to read.
+ */
+export function readAgentMessage(m: Pick<JsMsg, 'subject' | 'data'>, host: string): AgentMessage {
+  if (m.subject === Subjects.agentRun.make(host)) {
+    const dispatch = decode(m.data, Subjects.agentRun);
+    if (dispatch.host !== host) return { kind: 'foreign', what: 'run', name: dispatch.name, attempt: dispatch.attempt, to: dispatch.host };
+    return { kind: 'run', dispatch };
+  }
+  if (m.subject === Subjects.agentStop.make(host)) {
+    const stop = decode(m.data, Subjects.agentStop);
+    if (stop.host !== host) return { kind: 'foreign', what: 'stop', name: stop.name, attempt: stop.attempt, to: stop.host };
+    return { kind: 'stop', stop };
+  }
   throw new ValidationError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
 }
 
 /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */
 function handOver(
-  batch: Delivered<AgentMessage>[], runs: Runs, acks: TurnBatch<JsMsg>, control: ConsumerControl<AgentMessage>, log: Logger, host: string,
+  batch: Delivered<AgentMessage>[], runs: Runs, acks: TurnBatch<JsMsg>, control: ConsumerControl<AgentMessage>,
+  { log, metrics }: { log: Logger; metrics: Metrics }, host: string,
 ): void {
   for (const d of batch) {
     void (async () => {
       const v = d.value;
-      if (v.kind === 'run') {
+      if (v.kind === 'foreign') {
+        log.warn({ task: v.name, attempt: v.attempt, host, to: v.to, kind: v.what }, `refused forged ${v.what === 'run' ? 'dispatch' : 'stop'}: it names another host`);
+        metrics.inc('forged_reports', 1, { kind: v.what });
+      } else if (v.kind === 'run') {
         // Refused by a stopping agent: back to the stream for the next agent of the host (after a moment: at once,
         // it would come back to this agent's closing pull).
         if (!(await runs.run(v.dispatch))) return false;
