@@ -82,7 +82,7 @@ describe('no subject strings outside libs/contracts', () => {
   });
 
   it('fails a tree with one planted', () => {
-    const planted = readFileSync(join(root, 'services/agent/src/service.ts'), 'utf8')
+    const planted = readFileSync(join(root, 'services/agent/src/messages.ts'), 'utf8')
       .replace('m.subject === Subjects.agentRun.make(host)', "m.subject.endsWith('.run')");
     assert.deepEqual(findSubjectLiterals(planted).map((f) => f.text), ['.run']);
   });
