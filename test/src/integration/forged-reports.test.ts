@@ -169,3 +169,66 @@ describe('forged reports and announcements', () => {
     assert.equal((await run('target', 1))?.exit_code, 0);
   });
 });
+
+/**
+ * An agent as a process (process executor): a dispatch or a stop on its own subject whose payload names another host
+ * is ignored, acked, with a warning; the genuine ones still run and stop.
+ */
+describe('an agent and forged dispatches and stops', () => {
+  const HOST = 'forge-ag1';
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let agent: ServiceProcess;
+  const reports: { subject: string; name: string; exit_code?: number | null; reason?: string | null }[] = [];
+  let sent = 0;
+
+  const send = async (subject: string, payload: unknown) => {
+    await js.publish(subject, enc.encode(JSON.stringify(payload)), { msgID: `test-${++sent}` });
+  };
+  const dispatch = (name: string, host: string, command: string[]) =>
+    ({ name, attempt: 1, host, spec: parseTaskSpec({ name, executor: 'process', command }) });
+  const exitOf = (name: string) => reports.find((r) => r.name === name && Subjects.runExited.match(r.subject) !== null);
+
+  before(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+    nc.subscribe(Subjects.runExited.wildcard, { callback: (_e, m) => { reports.push({ subject: m.subject, ...(m.json() as { name: string }) }); } });
+    nc.subscribe(Subjects.runStarted.wildcard, { callback: (_e, m) => { reports.push({ subject: m.subject, ...(m.json() as { name: string }) }); } });
+    agent = new ServiceProcess('agent', { NATS_URL: nats.url, HOST_ID: HOST, AGENT_EXECUTORS: 'process', HOST_SLOTS: '2', STOP_GRACE: '1' }).start();
+    await agent.waitForLine((l) => l['msg'] === 'agent ready', 30_000);
+    js = jetstream(nc);
+  });
+  after(async () => {
+    await agent?.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('ignores a dispatch naming another host, twice; a genuine one runs and reports on its host\'s subject', async () => {
+    for (let i = 0; i < 2; i++) await send(Subjects.agentRun.make(HOST), dispatch('forged', 'h-other', ['true']));
+    await waitUntil('two refusals', () => agent.lines.filter((l) => l['msg'] === 'refused forged dispatch: it names another host').length === 2);
+    const line = agent.lines.find((l) => l['msg'] === 'refused forged dispatch: it names another host')!;
+    assert.deepEqual([line['task'], line['attempt'], line['host'], line['to'], line['level']], ['forged', 1, HOST, 'h-other', 40]);
+
+    await send(Subjects.agentRun.make(HOST), dispatch('genuine', HOST, ['true']));
+    const exit = await waitFor('the genuine run\'s exit', () => exitOf('genuine'));
+    assert.deepEqual([exit.subject, exit.exit_code], [Subjects.runExited.make(HOST), 0]);
+    assert.deepEqual(reports.filter((r) => r.name === 'forged'), [], 'the forged dispatch never ran');
+  });
+
+  it('ignores a stop naming another host; the genuine stop ends the run', async () => {
+    await send(Subjects.agentRun.make(HOST), dispatch('sleeper', HOST, ['sleep', '60']));
+    await waitFor('the sleeper started', () => reports.find((r) => r.name === 'sleeper'));
+    await send(Subjects.agentStop.make(HOST), { name: 'sleeper', attempt: 1, host: 'h-other', reason: 'forged' });
+    await waitUntil('the refused stop', () => agent.lines.some((l) => l['msg'] === 'refused forged stop: it names another host' && l['task'] === 'sleeper'));
+    assert.equal(exitOf('sleeper'), undefined, 'still running');
+    assert.ok(!agent.lines.some((l) => l['msg'] === 'stopping run' && l['task'] === 'sleeper'));
+
+    await send(Subjects.agentStop.make(HOST), { name: 'sleeper', attempt: 1, host: HOST, reason: 'cancelled' });
+    const exit = await waitFor('the sleeper\'s exit', () => exitOf('sleeper'));
+    assert.equal(exit.subject, Subjects.runExited.make(HOST));
+    const consumer = await (await jetstreamManager(nc)).consumers.info(Streams.dispatch.name, `agent-${HOST}`);
+    assert.equal(consumer.num_redelivered, 0, 'every dispatch and stop acked at its first delivery');
+  });
+});

@@ -1,8 +1,8 @@
 // A simulated fleet for the fleet benchmark (bench only, never used by the tests): one process that speaks the
-// agent protocol for many host ids. It announces every host once per HEARTBEAT_INTERVAL on `hosts.announce`,
+// agent protocol for many host ids. It announces every host once per HEARTBEAT_INTERVAL on `hosts.announce.<host>`,
 // spread evenly over the interval; takes the runs the placer sends to any of its hosts through ONE durable
-// JetStream consumer (filter `agents.*.run`); and for each run publishes `runs.started`, then `runs.exited` with
-// exit code 0 after `runMs`, with the dedupe ids the real agent uses (services/agent/src/runs.ts).
+// JetStream consumer (filter `agents.*.run`); and for each run publishes `runs.<host>.started`, then `runs.<host>.exited`
+// with exit code 0 after `runMs`, one dedupe id per report as the real agent (services/agent/src/runs.ts).
 //
 // As a script (`node test/dist/bench/fleet/simulator.js`) it reads FLEET_* variables (see `fromEnv`), prints one
 // JSON line `{"type":"ready"}` once its consumer is open and every host has announced once, a `stats` line every
