@@ -27,6 +27,8 @@ describe('outgoing: a payload goes out on its own subject', () => {
     outgoing(Subjects.agentStop.at('h1'), dispatch, DedupeIds.stop('a', 1));
     // @ts-expect-error a family has no one subject: publish on one member (`.at(host)`)
     outgoing(Subjects.agentRun, dispatch, DedupeIds.run('a', 1));
+    // @ts-expect-error a report goes out on its host's subject (`Subjects.runExited.at(host)`), never on one for all
+    outgoing(Subjects.runExited, exited, DedupeIds.exited('s1', 'a', 1));
     // @ts-expect-error a dedupe id comes from DedupeIds, never a string made by hand
     outgoing(Subjects.runStarted.at('h1'), started, 'started:s1:a:1');
     // @ts-expect-error an Outgoing is only made by outgoing()

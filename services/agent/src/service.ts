@@ -49,6 +49,8 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   announce();
   const heartbeat = setInterval(announce, config.heartbeatMs);
 
+  // Shown at 0 from the start, so that a rate over them means something before the first forgery.
+  for (const kind of ['run', 'stop'] as const) ctx.metrics.inc('forged_reports', 0, { kind });
   // Acks leave together at the end of a turn: the runs one read of the launcher's answers started, one write.
   const acks = new TurnBatch<JsMsg>((batch) => { for (const m of batch) m.ack(); });
   const stopConsumer = await consumeBatches<AgentMessage>({
