@@ -101,12 +101,21 @@ describe('ledger against a real PostgreSQL', () => {
     await submitTasks(ledger, [{ seq: 20, spec: spec('reported', { recoverable_exitcodes: [3] }) }], new Date());
     await placeTasks(ledger, [{ name: 'reported', attempt: 0, host: 'h1' }]);
     const started = { name: 'reported', attempt: 1, host: 'h1', run_id: 'pid:1', at: new Date().toISOString() };
+    const before = ledger.statements();
+    const forged = await markStarted(ledger, [{ ...started, host: 'h2' }]);
+    assert.deepEqual(forged, { events: [], refused: [{ name: 'reported', attempt: 1, host: 'h1', reported: 'h2' }] }, 'another host\'s start');
+    assert.equal(ledger.statements() - before, 1, 'refused in the statement that applies the reports');
     assert.equal((await markStarted(ledger, [started])).events.length, 1);
     assert.equal((await markStarted(ledger, [started])).events.length, 0);
     const exited = {
       name: 'reported', attempt: 1, host: 'h1', exit_code: 3, reason: null, output: 'x',
       started_at: started.at, finished_at: new Date().toISOString(),
     };
+    const forgedExit = await recordExits(ledger, [{ ...exited, host: 'h2', exit_code: 0 }, { ...exited, host: 'h2' }]);
+    assert.deepEqual(forgedExit.events, [], 'another host\'s exits change nothing');
+    assert.deepEqual(forgedExit.refused.map((r) => [r.host, r.reported]), [['h1', 'h2'], ['h1', 'h2']]);
+    const [run] = await ledger.query<{ exit_code: number | null }>("SELECT exit_code FROM runs WHERE task = 'reported' AND attempt = 1");
+    assert.equal(run!.exit_code, null);
     const { events } = await recordExits(ledger, [exited]);
     assert.deepEqual(events.map((e) => [e.state, e.failures, e.exit_code]), [['ready', 1, 3]]);
     assert.equal((await recordExits(ledger, [exited])).events.length, 0);
