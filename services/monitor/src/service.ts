@@ -40,7 +40,8 @@ async function handle(ctx: ServiceContext, reports: Report[]): Promise<void> {
   const starts = await markStarted(ctx.ledger, started);
   const exits = await recordExits(ctx.ledger, exited.filter((e) => e.lost !== true));
   const losses = await requeueLostReports(ctx.ledger, lost);
-  // Only a batch with such a report pays this read: the run's host, for the log line.
+  // Only a batch holding a report whose payload names another host than its subject pays this read: the run's
+  // host, for the log line.
   const hosts = await readRunHosts(ctx.ledger, mismatched.map((r) => r.report));
   for (const r of mismatched) {
     refuse(ctx, r.kind, r.report, hosts.get(`${r.report.name}:${r.report.attempt}`) ?? null, r.from);
