@@ -18,7 +18,7 @@ export interface Outgoing {
   readonly [built]: true;
 }
 
-/** `outgoing(Subjects.runStarted, report, DedupeIds.started(name, attempt))`; a family's member: `Subjects.agentRun.at(host)`. */
+/** `outgoing(Subjects.cancel, request, DedupeIds.stop(name, attempt))`; a family's member: `Subjects.agentRun.at(host)`. */
 export function outgoing<T>(message: Message<T>, data: NoInfer<T>, msgId: DedupeId): Outgoing {
   return { subject: message.subject, data, msgId } as Outgoing;
 }
@@ -49,6 +49,6 @@ export function hostEventMessage(event: HostEvent): Outgoing {
 
 /** Tells the agent of a run's host to stop it (a cancel, or a run the ledger moved on from). */
 export function stopMessage(run: { host: string; name: string; attempt: number }, reason: string, msgId: DedupeId): Outgoing {
-  const stop: RunStop = { name: run.name, attempt: run.attempt, reason };
+  const stop: RunStop = { name: run.name, attempt: run.attempt, host: run.host, reason };
   return outgoing(Subjects.agentStop.at(run.host), stop, msgId);
 }

@@ -23,10 +23,16 @@ export const DedupeIds = {
   stop: (name: string, attempt: number): DedupeId => id(`stop:${name}:${attempt}`),
   /** The stop of a run a host still holds though the ledger moved on from it (fencing): one per host and attempt. */
   stale: (host: string, name: string, attempt: number): DedupeId => id(`stale:${host}:${name}:${attempt}`),
-  /** An agent's report that a run started. */
-  started: (name: string, attempt: number): DedupeId => id(`started:${name}:${attempt}`),
-  /** An agent's report that a run ended (or never started, or was lost): one per attempt, whatever its content. */
-  exited: (name: string, attempt: number): DedupeId => id(`exited:${name}:${attempt}`),
+  /**
+   * An agent's report that a run started, `started:<session>:<name>:<attempt>`. `session` is random at each agent
+   * process's start and never published elsewhere: the stream's dedupe spans every subject, so an id anyone could
+   * make would let another host's agent, reporting first under it on its own subject, have the genuine report
+   * dropped as a duplicate. Two agents of one host reporting one run both count; the monitor's compare-and-set keeps
+   * the first.
+   */
+  started: (session: string, name: string, attempt: number): DedupeId => id(`started:${session}:${name}:${attempt}`),
+  /** An agent's report that a run ended (or never started, or was lost): one per attempt and agent process, whatever its content. */
+  exited: (session: string, name: string, attempt: number): DedupeId => id(`exited:${session}:${name}:${attempt}`),
   /** A host's state change, at the moment host-health decided it. */
   host: (e: Pick<HostEvent, 'host' | 'state' | 'at'>): DedupeId => id(`host:${e.host}:${e.state}:${e.at}`),
   /** A change in what host-health says of the fleet. */

@@ -222,16 +222,16 @@ function orderedReader(g: Grants, stream: string, durables: readonly string[]): 
 }
 
 /** The subjects an agent reports its runs on. */
-function reportSubjects(_host: string): string[] {
-  return [Subjects.runStarted.subject, Subjects.runExited.subject]; // MERGE: .make(host) once lane reports lands
+function reportSubjects(host: string): string[] {
+  return [Subjects.runStarted.make(host), Subjects.runExited.make(host)];
 }
 
-function announceSubject(_host: string): string {
-  return Subjects.hostAnnounce.subject; // MERGE
+function announceSubject(host: string): string {
+  return Subjects.hostAnnounce.make(host);
 }
 
 function announceWildcard(): string {
-  return Subjects.hostAnnounce.subject; // MERGE
+  return Subjects.hostAnnounce.wildcard;
 }
 
 function unique(list: string[]): string[] {

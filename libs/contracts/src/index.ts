@@ -16,7 +16,7 @@ export type { ParseOptions } from './spec.js';
 export { DOCKER_SOCKETS, KERNEL_PATHS, checkVolumesAllowed, isUnder, normalizeHostPath, volumeRefusal } from './volumes.js';
 export { decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 export type { AfterRun, AfterRunInput, RetryInput, RetryDecision, RunEnd } from './retry.js';
-export { Subjects, Streams, defineMessage, defineFamily, defineRequest, subjectMatches } from './subjects.js';
+export { Subjects, Streams, defineMessage, defineFamily, defineRequest, subjectMatches, wildcardTokens } from './subjects.js';
 export type { Message, MessageFamily, Request, TypeOf } from './subjects.js';
 export { DedupeIds } from './dedupe.js';
 export type { DedupeId } from './dedupe.js';

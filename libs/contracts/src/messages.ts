@@ -108,6 +108,8 @@ export type RunDispatch = Static<typeof RunDispatch>;
 export const RunStop = Type.Object({
   name: TaskName,
   attempt: Type.Integer({ minimum: 1 }),
+  /** The host told to stop it: an agent ignores a stop that names another host than its own. */
+  host: HostId,
   reason: Type.String(),
 });
 export type RunStop = Static<typeof RunStop>;

@@ -26,7 +26,8 @@ describe('no subject strings outside libs/contracts', () => {
     ['how a subject ends', `if (m.subject.endsWith('.run')) x();`, ['.run']],
     ['how a subject ends, after a token', 'const s = `${prefix}.exited`;', ['*.exited']],
     ['a subject inside a template\'s substitution', 'log(`to ${f(\'tasks.cancel\')}`);', ['tasks.cancel']],
-    ['a subject as a type', `type S = 'runs.started';`, ['runs.started']],
+    ['a subject as a type', `type S = 'runs.*.started';`, ['runs.*.started']],
+    ['a family\'s member spelled out', `nc.publish('runs.h1.exited', data);`, ['runs.h1.exited']],
     ['a dedupe id made by hand', 'const id = `run:${name}:${attempt}`;', ['run:*:*']],
     ['a dedupe id begun by hand', 'const id = `exited:${key}`;', ['exited:*']],
     ['the event id made by hand', 'msgId: `${e.name}:${e.version}:${e.state}`', ['*:*:*']],
@@ -53,7 +54,7 @@ describe('no subject strings outside libs/contracts', () => {
   }
 
   it('gives the line of each', () => {
-    assert.deepEqual(findSubjectLiterals(`const a = 1;\n\nconst s = 'runs.exited';\n`), [{ line: 3, text: 'runs.exited', rule: 'subject' }]);
+    assert.deepEqual(findSubjectLiterals(`const a = 1;\n\nconst s = 'runs.h1.exited';\n`), [{ line: 3, text: 'runs.h1.exited', rule: 'subject' }]);
   });
 
   const files = ['libs', 'services'].flatMap((d) => readdirSync(join(root, d))
@@ -81,7 +82,7 @@ describe('no subject strings outside libs/contracts', () => {
   });
 
   it('fails a tree with one planted', () => {
-    const planted = readFileSync(join(root, 'services/agent/src/service.ts'), 'utf8')
+    const planted = readFileSync(join(root, 'services/agent/src/messages.ts'), 'utf8')
       .replace('m.subject === Subjects.agentRun.make(host)', "m.subject.endsWith('.run')");
     assert.deepEqual(findSubjectLiterals(planted).map((f) => f.text), ['.run']);
   });

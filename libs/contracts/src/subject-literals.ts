@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { DedupeIds } from './dedupe.js';
-import { Subjects, Streams } from './subjects.js';
+import { Subjects, Streams, subjectMatches } from './subjects.js';
 
 /**
  * The "one place" check of subjects and dedupe ids (run by the unit tests over libs/ and services/): outside
@@ -16,16 +16,20 @@ export interface SubjectLiteral {
   rule: 'subject' | 'subject piece' | 'dedupe id';
 }
 
-/** Every subject and wildcard the definitions give, in tokens. */
-function knownSubjects(): string[][] {
+/** Every subject and wildcard the definitions give. */
+function definedSubjects(): string[] {
   const out: string[] = [];
   for (const d of Object.values(Subjects)) {
     if (typeof d === 'function') out.push((d as (token: string) => string)('*'));
     else if ('subject' in d) out.push(d.subject);
     else out.push(d.wildcard);
   }
-  for (const s of Object.values(Streams)) out.push(...s.subjects);
-  return out.map((s) => s.split('.'));
+  return out;
+}
+
+/** The definitions' subjects and the streams', in tokens. */
+function knownSubjects(): string[][] {
+  return [...definedSubjects(), ...Object.values(Streams).flatMap((s) => s.subjects)].map((s) => s.split('.'));
 }
 
 /** What each DedupeIds function makes, its arguments shown as `*`: `run:*:*`, `*:*:*`. */
@@ -40,6 +44,8 @@ const TOKEN = /^[A-Za-z0-9_$*>-]*$/;
 /** The literals of `source` (a .ts file's text) that spell a subject, a piece of one, or a dedupe id. */
 export function findSubjectLiterals(source: string, fileName = 'source.ts'): SubjectLiteral[] {
   const subjects = knownSubjects();
+  // Not the streams' `runs.>`: it would take `runs.task`, a column.
+  const defined = definedSubjects();
   const roots = new Set(subjects.map((s) => s[0]!));
   // The second tokens under each root: `tasks.submit` is a subject, `tasks.spec` (a table's column) is not.
   const seconds = new Set(subjects.map((s) => `${s[0]!}.${s[1] ?? ''}`));
@@ -57,6 +63,8 @@ export function findSubjectLiterals(source: string, fileName = 'source.ts'): Sub
     // `tasks.submit`, `agents.*.run`, `tasks.`: starts as a subject does.
     const second = tokens[1]!;
     if (roots.has(tokens[0]!) && (second === '' || second === '*' || second === '>' || seconds.has(`${tokens[0]!}.${second}`))) return 'subject';
+    // `runs.h1.exited`: one member of a family, spelled out.
+    if (roots.has(tokens[0]!) && defined.some((f) => f.includes('*') && subjectMatches(f, text))) return 'subject';
     // `.run`, `*.exited`: how a subject ends.
     if ((tokens[0] === '' || tokens[0] === '*') && tokens.length >= 2) {
       const tail = tokens.slice(1);

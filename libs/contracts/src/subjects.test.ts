@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DedupeIds } from './dedupe.js';
-import { Streams, Subjects, subjectMatches } from './subjects.js';
+import { Streams, Subjects, subjectMatches, wildcardTokens } from './subjects.js';
 
 describe('subjectMatches', () => {
   const cases: [string, string, boolean][] = [
@@ -20,6 +20,29 @@ describe('subjectMatches', () => {
   for (const [filter, subject, expected] of cases) {
     it(`${filter} ${expected ? 'takes' : 'does not take'} ${subject}`, () => assert.equal(subjectMatches(filter, subject), expected));
   }
+});
+
+describe('wildcardTokens', () => {
+  const cases: [string, string, string[] | null][] = [
+    ['runs.*.exited', 'runs.h1.exited', ['h1']],
+    ['runs.*.exited', 'runs.exited', null],
+    ['runs.*.exited', 'runs.h1.started', null],
+    ['runs.*.exited', 'runs.h1.x.exited', null],
+    ['hosts.announce.*', 'hosts.announce.h-2', ['h-2']],
+    ['hosts.announce.*', 'hosts.announce', null],
+    ['tasks.events.*.*', 'tasks.events.a.ready', ['a', 'ready']],
+    ['tasks.events.>', 'tasks.events.a.ready', []],
+    ['tasks.submit', 'tasks.submit', []],
+  ];
+  for (const [filter, subject, expected] of cases) {
+    it(`${filter} on ${subject}: ${JSON.stringify(expected)}`, () => assert.deepEqual(wildcardTokens(filter, subject), expected));
+  }
+
+  it('a family reads its own members', () => {
+    assert.deepEqual(Subjects.runExited.match(Subjects.runExited.make('h7')), ['h7']);
+    assert.equal(Subjects.runExited.match(Subjects.runStarted.make('h7')), null);
+    assert.deepEqual(Subjects.hostAnnounce.match(Subjects.hostAnnounce.make('h7')), ['h7']);
+  });
 });
 
 describe('Subjects and Streams', () => {
@@ -49,7 +72,10 @@ describe('Subjects and Streams', () => {
   }
 
   it('a family makes subjects its wildcard takes, and its members parse with its schema', () => {
-    for (const d of [Subjects.events, Subjects.agentRun, Subjects.agentStop, Subjects.hostEvents, Subjects.fleetEvents, Subjects.deadLetters]) {
+    for (const d of [
+      Subjects.events, Subjects.agentRun, Subjects.agentStop, Subjects.runStarted, Subjects.runExited, Subjects.hostAnnounce, Subjects.hostEvents,
+      Subjects.fleetEvents, Subjects.deadLetters,
+    ]) {
       const made = (d.make as (...a: string[]) => string)('x', 'success');
       assert.ok(subjectMatches(d.wildcard, made), `${d.wildcard} takes ${made}`);
       const member = (d.at as (...a: string[]) => { subject: string; parse: unknown; schema: unknown })('x', 'success');
@@ -75,8 +101,8 @@ describe('DedupeIds', () => {
     ['a dispatch', DedupeIds.run('a', 2), 'run:a:2'],
     ['a cancel stop', DedupeIds.stop('a', 2), 'stop:a:2'],
     ['a stale run stop', DedupeIds.stale('h1', 'a', 2), 'stale:h1:a:2'],
-    ['a start report', DedupeIds.started('a', 2), 'started:a:2'],
-    ['an exit report', DedupeIds.exited('a', 2), 'exited:a:2'],
+    ['a start report', DedupeIds.started('5f3a', 'a', 2), 'started:5f3a:a:2'],
+    ['an exit report', DedupeIds.exited('5f3a', 'a', 2), 'exited:5f3a:a:2'],
     ['a host event', DedupeIds.host({ host: 'h1', state: 'down', at }), `host:h1:down:${at}`],
     ['a fleet event', DedupeIds.fleet({ kind: 'silence_cleared', at }), `fleet:silence_cleared:${at}`],
     ['a dead letter', DedupeIds.dead('TANGERINE_REPORTS', 9), 'dead:TANGERINE_REPORTS:9'],

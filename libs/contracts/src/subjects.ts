@@ -25,6 +25,11 @@ export interface MessageFamily<T, A extends unknown[]> extends Validator<T> {
   make(...args: A): string;
   /** One member as a message definition, to publish on. */
   at(...args: A): Message<T>;
+  /**
+   * The tokens a subject has where the wildcard has `*` (`runs.*.exited` and `runs.h1.exited`: `['h1']`), or null when
+   * the wildcard does not take it: what a receiver reads from the subject, such as the host a report came from.
+   */
+  match(subject: string): string[] | null;
 }
 
 /** A request/reply subject: the request's definition, and the schema of its reply. */
@@ -47,7 +52,10 @@ export function defineFamily<S extends TSchema, A extends unknown[]>(
   wildcard: string, schema: S, make: (...args: A) => string,
 ): MessageFamily<Static<S>, A> {
   const validator = compile(schema);
-  return { wildcard, schema, ...validator, make, at: (...args) => ({ subject: make(...args), schema, ...validator }) };
+  return {
+    wildcard, schema, ...validator, make, at: (...args) => ({ subject: make(...args), schema, ...validator }),
+    match: (subject) => wildcardTokens(wildcard, subject),
+  };
 }
 
 export function defineRequest<S extends TSchema, R extends TSchema>(
@@ -88,12 +96,18 @@ export const Subjects = {
   agentStop: defineFamily('agents.*.stop', RunStop, (host: string) => `agents.${host}.stop`),
   /** Everything addressed to one host, for its agent's consumer. */
   agentAll: (host: string): string => `agents.${host}.>`,
-  /** Internal: an agent started a run. */
-  runStarted: defineMessage('runs.started', RunStarted),
-  /** Internal: a run ended, with its exit code and output tail. */
-  runExited: defineMessage('runs.exited', RunExited),
-  /** Internal: agents announce themselves (core NATS, every heartbeat interval). */
-  hostAnnounce: defineMessage('hosts.announce', HostAnnounce),
+  /**
+   * Internal: the agent of a host started a run, `runs.<host>.started`. The subject's host is the reporter (NATS lets
+   * each agent publish only its own host's), and the monitor counts the report only for a run the ledger gave it.
+   */
+  runStarted: defineFamily('runs.*.started', RunStarted, (host: string) => `runs.${host}.started`),
+  /** Internal: a run ended, with its exit code and output tail, `runs.<host>.exited` (the host that ran it). */
+  runExited: defineFamily('runs.*.exited', RunExited, (host: string) => `runs.${host}.exited`),
+  /**
+   * Internal: an agent announces its host (core NATS, every heartbeat interval), `hosts.announce.<host>`; an
+   * announcement whose payload names another host than its subject is refused.
+   */
+  hostAnnounce: defineFamily('hosts.announce.*', HostAnnounce, (host: string) => `hosts.announce.${host}`),
   /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
   hostEvents: defineFamily('hosts.events.>', HostEvent, (host: string, state: HostEvent['state']) => `hosts.events.${host}.${state}`),
   /** Public request/reply: every host with its state, labels, slots and the runs the ledger puts there. */
@@ -125,9 +139,19 @@ export const Streams = {
     subjects: [Subjects.events.wildcard, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard],
   },
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: [under(Subjects.agentRun.wildcard)] },
-  reports: { name: 'TANGERINE_REPORTS', subjects: [under(Subjects.runStarted.subject)] },
+  reports: { name: 'TANGERINE_REPORTS', subjects: [under(Subjects.runStarted.wildcard)] },
   dead: { name: 'TANGERINE_DEAD', subjects: [Subjects.deadLetters.wildcard] },
 } as const;
+
+/**
+ * The tokens of `subject` where `filter` has `*`, in order, or null when the filter does not take the subject (a
+ * `>` takes the rest without giving it).
+ */
+export function wildcardTokens(filter: string, subject: string): string[] | null {
+  if (!subjectMatches(filter, subject)) return null;
+  const s = subject.split('.');
+  return filter.split('.').flatMap((t, i) => (t === '*' ? [s[i]!] : []));
+}
 
 /** Whether a NATS subject filter (`*` one token, `>` the rest) takes a subject. */
 export function subjectMatches(filter: string, subject: string): boolean {

@@ -173,7 +173,7 @@ describe('message definitions parse with their schemas', () => {
     ['get', { name: 'a', runs: true }, 'runs', 'runs: unknown field'],
     ['cancel', {}, 'name', 'name: is required'],
     ['cancel', 5, 'value', 'value: must be an object (got 5)'],
-    ['agentStop', { name: 'a', attempt: 0, reason: 'x' }, 'attempt', 'attempt: must be >= 1 (got 0)'],
+    ['agentStop', { name: 'a', attempt: 0, host: 'h1', reason: 'x' }, 'attempt', 'attempt: must be >= 1 (got 0)'],
     ['hostAnnounce',
       { host: 'h', labels: {}, slots: 1, executors: [], cpu: 0, memory: 0, running: [{ name: 'a', attempt: 'x' }], at: 't' },
       'running[0].attempt', 'running[0].attempt: must be an integer (got "x")'],

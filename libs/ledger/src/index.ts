@@ -13,6 +13,8 @@ export { readRunsOnHosts, readReadyTasks, placeTasks, readStalePlacements, failU
 export type { RunOnHost, ReadyTask, Placed, StalePlacement, SecretsOptions } from './tasks/place.js';
 export { sealSecrets, openSecrets } from './secrets.js';
 export { markStarted, recordExits } from './tasks/runs.js';
+export { readRunHosts } from './tasks/refused.js';
+export type { RefusedReport, ReportsApplied } from './tasks/refused.js';
 export { getTask, listTasks, readRuns, readOutput } from './tasks/read.js';
 export { readDueTasks, applyFires, readFires, parkUnreadable } from './tasks/fires.js';
 export type { DueTask, Fire, FireOutcome } from './tasks/fires.js';

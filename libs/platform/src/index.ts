@@ -7,6 +7,8 @@ import { Settings, defineConfig, type BaseContext, type ConfigOf, type Stop } fr
 import { PublishedMarks } from './published.js';
 
 export { PublishedMarks } from './published.js';
+export { listenToAnnouncements, readAnnouncement } from './announcements.js';
+export type { Announcement } from './announcements.js';
 export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
 /** What an agent's process reads to connect: NATS (it provisions no stream). */

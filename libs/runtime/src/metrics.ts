@@ -8,6 +8,7 @@ const HELP: Readonly<Record<string, string>> = {
   deliveries_failed: 'Messages whose handling failed once (each try counts), by consumer and by what the failure was',
   unhandled_rejections: 'Promises that failed with nobody awaiting them (a bug)',
   announcements_refused: 'Host announcements host-health refused',
+  forged_reports: 'Reports, announcements, dispatches and stops refused as forged (from another host than the one they name, or than the run\'s), by kind',
   pruned_runs: 'Runs pruned by retention',
   pruned_fires: 'Fire records pruned by retention',
   ledger_statements: 'Ledger statements run by this process',

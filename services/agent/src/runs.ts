@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { outgoing, publishAll, type Bus } from '@tangerine/bus';
 import { DedupeIds, Subjects, type DedupeId, type Message, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
@@ -54,6 +55,8 @@ export class Runs {
   /** Runs whose executor's start is under way. */
   private readonly starting = new Set<Promise<void>>();
   private stopping = false;
+  /** This agent process's part of its reports' dedupe ids (see DedupeIds.started): 64 random bits, never published. */
+  private readonly session = randomBytes(8).toString('hex');
 
   constructor(private readonly opts: RunsOptions) {}
 
@@ -116,8 +119,9 @@ export class Runs {
   /**
    * Takes over the runs a previous agent of this host left (found by the executors before any dispatch is
    * consumed): each is held under its `name:attempt` as a dispatched run is, so a dispatch delivered again finds
-   * it, its timeout still applies, and it is reported as a fresh run is, with the same dedupe ids. A run that
-   * ended while no agent was there is reported at once; the monitor ignores it if its attempt is no longer current.
+   * it, its timeout still applies, and it is reported as a fresh run is (a report the previous agent got out counts
+   * first: the monitor's compare-and-set ignores the second). A run that ended while no agent was there is reported
+   * at once; the monitor ignores it if its attempt is no longer current.
    */
   adopt(found: readonly AdoptedRun[]): void {
     for (const a of found) {
@@ -187,17 +191,18 @@ export class Runs {
   /**
    * A run that could not start is reported as ended without an exit code. One an earlier agent of this host started
    * (its dispatch came again after that agent died) is reported lost: its end cannot be known, and starting it a
-   * second time would run the same attempt twice. Same dedupe id as its exit: a report that did get out wins.
+   * second time would run the same attempt twice. An exit report that did get out is ahead of this one in the
+   * stream, and wins: the run is closed and the task moved on when this one comes.
    */
   private async reportNotStarted(dispatch: RunDispatch, err: unknown): Promise<void> {
     const lost = err instanceof StartedBeforeError;
     const reason = lost ? `run_lost: ${err.message}, which died before reporting it`
       : err instanceof ExecutorError ? err.message : `could not start: ${(err as Error).message}`;
     this.opts.log.warn({ task: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, reason }, lost ? 'run lost' : 'run did not start');
-    await this.report(Subjects.runExited, {
+    await this.report(Subjects.runExited.at(this.opts.host), {
       name: dispatch.name, attempt: dispatch.attempt, host: this.opts.host, exit_code: null, reason, output: '',
       started_at: null, finished_at: this.opts.clock.now().toISOString(), ...(lost ? { lost } : {}),
-    }, DedupeIds.exited(dispatch.name, dispatch.attempt));
+    }, DedupeIds.exited(this.session, dispatch.name, dispatch.attempt));
   }
 
   /**
@@ -214,7 +219,9 @@ export class Runs {
     let startReported: Promise<void> | null = null;
     if (startDelayMs !== null) {
       const reportStart = (): void => {
-        startReported = this.report(Subjects.runStarted, { name, attempt, host, run_id: started.runId, at: started.startedAt }, DedupeIds.started(name, attempt));
+        startReported = this.report(
+          Subjects.runStarted.at(host), { name, attempt, host, run_id: started.runId, at: started.startedAt }, DedupeIds.started(this.session, name, attempt),
+        );
       };
       if (startDelayMs > 0) {
         entry.startReportTimer = setTimeout(() => {
@@ -239,8 +246,8 @@ export class Runs {
       else log.info({ ...line, exit_code: end.exit_code, reason: end.reason }, 'run exited');
       await (startReported as Promise<void> | null)?.catch(() => undefined);
       const alone = startReported === null ? { run_id: started.runId } : {};
-      // One report per attempt (the same dedupe id), lost or not.
-      await this.report(Subjects.runExited, { name, attempt, host, ...end, ...alone }, DedupeIds.exited(name, attempt));
+      // One report per attempt (one dedupe id), lost or not.
+      await this.report(Subjects.runExited.at(host), { name, attempt, host, ...end, ...alone }, DedupeIds.exited(this.session, name, attempt));
       await started.cleanup?.();
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
       .finally(() => {

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { consumeBatches, decode, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Durables, Streams, Subjects, ValidationError, type HostAnnounce, type RunDispatch, type RunStop } from '@tangerine/contracts';
+import { consumeBatches, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
+import { Durables, Streams, Subjects, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
-import { TurnBatch, type Logger, type Stop } from '@tangerine/runtime';
+import { TurnBatch, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
 import { Launcher } from './launcher.js';
+import { readAgentMessage, type AgentMessage } from './messages.js';
 import { ProcessExecutor, runDirectory } from './process-executor.js';
 import { Runs } from './runs.js';
 import { resolveUser, type RunUser } from './sandbox.js';
@@ -46,11 +47,13 @@ export async function start(ctx: AgentContext): Promise<Stop> {
       running: runs.list(), free_slots: Math.max(0, slots - runs.count()), boot,
       at: ctx.clock.now().toISOString(),
     };
-    publishCore(ctx.bus, Subjects.hostAnnounce, message);
+    publishCore(ctx.bus, Subjects.hostAnnounce.at(host), message);
   };
   announce();
   const heartbeat = setInterval(announce, config.heartbeatMs);
 
+  // Shown at 0 from the start, so that a rate over them means something before the first forgery.
+  for (const kind of ['run', 'stop'] as const) ctx.metrics.inc('forged_reports', 0, { kind });
   // Acks leave together at the end of a turn: the runs one read of the launcher's answers started, one write.
   const acks = new TurnBatch<JsMsg>((batch) => { for (const m of batch) m.ack(); });
   const stopConsumer = await consumeBatches<AgentMessage>({
@@ -65,7 +68,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     log,
     metrics: ctx.metrics,
     decode: (m) => readAgentMessage(m, host),
-    handle: async (batch, control) => handOver(batch, runs, acks, control, log, host),
+    handle: async (batch, control) => handOver(batch, runs, acks, control, ctx, host),
     ack: 'manual',
   });
   log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
@@ -136,23 +139,18 @@ function readTextOr(file: string): string {
   }
 }
 
-type AgentMessage = { kind: 'run'; dispatch: RunDispatch } | { kind: 'stop'; stop: RunStop };
-
-/** What the placer and intake send this host (its consumer reads `agents.<host>.>`), read and checked. */
-function readAgentMessage(m: JsMsg, host: string): AgentMessage {
-  if (m.subject === Subjects.agentRun.make(host)) return { kind: 'run', dispatch: decode(m.data, Subjects.agentRun) };
-  if (m.subject === Subjects.agentStop.make(host)) return { kind: 'stop', stop: decode(m.data, Subjects.agentStop) };
-  throw new ValidationError('invalid_message', `subject: ${m.subject} is neither a run nor a stop for ${host}`, { field: 'subject' });
-}
-
 /** Hands each message over and acks it once its run has started: the consumer never waits for a slow start. */
 function handOver(
-  batch: Delivered<AgentMessage>[], runs: Runs, acks: TurnBatch<JsMsg>, control: ConsumerControl<AgentMessage>, log: Logger, host: string,
+  batch: Delivered<AgentMessage>[], runs: Runs, acks: TurnBatch<JsMsg>, control: ConsumerControl<AgentMessage>,
+  { log, metrics }: { log: Logger; metrics: Metrics }, host: string,
 ): void {
   for (const d of batch) {
     void (async () => {
       const v = d.value;
-      if (v.kind === 'run') {
+      if (v.kind === 'foreign') {
+        log.warn({ task: v.name, attempt: v.attempt, host, to: v.to, kind: v.what }, `refused forged ${v.what === 'run' ? 'dispatch' : 'stop'}: it names another host`);
+        metrics.inc('forged_reports', 1, { kind: v.what });
+      } else if (v.kind === 'run') {
         // Refused by a stopping agent: back to the stream for the next agent of the host (after a moment: at once,
         // it would come back to this agent's closing pull).
         if (!(await runs.run(v.dispatch))) return false;

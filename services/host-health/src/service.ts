@@ -1,5 +1,5 @@
-import { decode, disposition } from '@tangerine/bus';
-import { Subjects } from '@tangerine/contracts';
+import { disposition } from '@tangerine/bus';
+import { listenToAnnouncements } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 import { Evidence } from './evidence.js';
@@ -27,17 +27,8 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
   // Every replica hears every announcement (no queue group): a replica that cannot write the ledger would otherwise
   // swallow the heartbeats of the hosts that happened to pick it, and the others would take those hosts for lost.
   // `last_seen` only moves forward, so two replicas writing the same heartbeat agree.
-  const sub = ctx.bus.nc.subscribe(Subjects.hostAnnounce.subject, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        buffer.add(decode(msg.data, Subjects.hostAnnounce), clock.now());
-      } catch (e) {
-        ctx.metrics.inc('announcements_refused');
-        log.warn({ err: e }, 'unreadable host announcement ignored');
-      }
-    },
-  });
+  // One whose payload names another host than its subject is refused (logged, counted), never written.
+  const stopListening = listenToAnnouncements(ctx, (announce) => buffer.add(announce, clock.now()));
   const requests = serveHostRequests(ctx);
   const stopPruning = startPruning(ctx);
 
@@ -75,7 +66,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
   return async () => {
     clearInterval(timer);
-    sub.unsubscribe();
+    await stopListening();
     for (const s of requests) s.unsubscribe();
     await Promise.all([busy, stopPruning()]);
   };

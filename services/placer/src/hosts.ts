@@ -1,7 +1,8 @@
-import { decode, type Bus } from '@tangerine/bus';
-import { Subjects, type HostAnnounce } from '@tangerine/contracts';
+import type { Bus } from '@tangerine/bus';
+import type { HostAnnounce } from '@tangerine/contracts';
 import { listHosts, type Ledger } from '@tangerine/ledger';
-import type { Logger, Stop } from '@tangerine/runtime';
+import { listenToAnnouncements } from '@tangerine/platform';
+import type { Logger, Metrics, Stop } from '@tangerine/runtime';
 import { Fleet } from './scoring.js';
 
 /** What placement takes from a host's announcements: not the runs it lists. */
@@ -97,16 +98,7 @@ function sameShape(a: Shape, b: Shape): boolean {
   return ak.every((k) => a.labels[k] === b.labels[k]);
 }
 
-export function subscribeAnnouncements(bus: Bus, view: HostView, log: Logger): Stop {
-  const sub = bus.nc.subscribe(Subjects.hostAnnounce.subject, {
-    callback: (err, msg) => {
-      if (err) return;
-      try {
-        view.see(decode(msg.data, Subjects.hostAnnounce));
-      } catch (e) {
-        log.warn({ err: e }, 'unreadable host announcement ignored');
-      }
-    },
-  });
-  return async () => sub.unsubscribe();
+/** The genuine announcements into the view; a forged one (its payload names another host) is refused and logged. */
+export function subscribeAnnouncements(ctx: { bus: Pick<Bus, 'nc'>; log: Logger; metrics: Metrics }, view: HostView): Stop {
+  return listenToAnnouncements(ctx, (announce) => view.see(announce));
 }

@@ -80,7 +80,7 @@ export async function start(ctx: ServiceContext, opts: { usageRefreshMs?: number
     })();
   };
 
-  const stopAnnouncements = subscribeAnnouncements(ctx.bus, view, log);
+  const stopAnnouncements = subscribeAnnouncements(ctx, view);
   // A run ended and freed its slot (ready: a retry; scheduled: a cron run that ended or was lost). Worth a pass while
   // ready tasks wait for a slot.
   const events = SLOT_FREEING_STATES.map((state) => ctx.bus.nc.subscribe(Subjects.eventsInState(state), {

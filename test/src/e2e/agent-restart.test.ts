@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostAnnounce } from '@tangerine/contracts';
+import { Subjects, type HostAnnounce } from '@tangerine/contracts';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 
@@ -18,7 +18,7 @@ describe('agent timeouts and restart', () => {
 
   before(async () => {
     await cluster.start({ agents: [{ host: HOST, executors: 'docker', slots: 4 }] });
-    cluster.client.nc.subscribe('hosts.announce', {
+    cluster.client.nc.subscribe(Subjects.hostAnnounce.wildcard, {
       callback: (_e, m) => { announcements.push(JSON.parse(new TextDecoder().decode(m.data)) as HostAnnounce); },
     });
   });
@@ -165,7 +165,7 @@ describe('agent timeouts and restart', () => {
     const c = cluster.client;
     const lines = () => agent().lines.filter((l) => l['task'] === 'never-here' && l['attempt'] === 7);
     // Through JetStream, as intake sends it: the reply is the stream's ack of the publish.
-    await c.nc.request(`agents.${HOST}.stop`, new TextEncoder().encode(JSON.stringify({ name: 'never-here', attempt: 7, reason: 'cancelled' })));
+    await c.nc.request(Subjects.agentStop.make(HOST), new TextEncoder().encode(JSON.stringify({ name: 'never-here', attempt: 7, host: HOST, reason: 'cancelled' })));
     await agent().waitForLine((l) => l['task'] === 'never-here' && l['msg'] === 'stop for a run this agent does not hold: nothing to do', 10000);
     // Unacked, it would come again after ACK_WAIT (3 s): only time can tell that it did not, so 4.5 s, one and a half
     // ACK_WAITs.

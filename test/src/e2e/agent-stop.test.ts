@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync }
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunExited } from '@tangerine/contracts';
+import { Subjects, type RunExited } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 
 const A = 'graceful-a';
@@ -82,7 +82,7 @@ describe('agent stop: its process runs end with it and are reported lost', () =>
 
   before(async () => {
     await cluster.start({ agents: [{ host: A, executors: 'docker,process', slots: 4 }] });
-    cluster.client.nc.subscribe('runs.exited', {
+    cluster.client.nc.subscribe(Subjects.runExited.wildcard, {
       callback: (_e, m) => { exited.push(JSON.parse(new TextDecoder().decode(m.data)) as RunExited); },
     });
     await cluster.client.nc.flush();

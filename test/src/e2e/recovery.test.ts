@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Subjects } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
 import { openLedger, placeTasks } from '@tangerine/ledger';
 import { Cluster } from '../helpers/cluster.js';
@@ -74,7 +75,7 @@ describe('services that stop, crash and run twice', () => {
     const t = await c.waitForState('reported-twice', 'success');
     const run = t.runs![0]!;
     // Same report under a new dedupe id, so JetStream delivers it again, as after an agent's retry.
-    await cluster.client.nc.request('runs.exited', new TextEncoder().encode(JSON.stringify({
+    await cluster.client.nc.request(Subjects.runExited.make(run.host!), new TextEncoder().encode(JSON.stringify({
       name: 'reported-twice', attempt: run.attempt, host: run.host, exit_code: 9, reason: null, output: 'late',
       started_at: run.started_at, finished_at: new Date().toISOString(),
     })));

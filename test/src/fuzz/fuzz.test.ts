@@ -92,8 +92,9 @@ describe('fuzz: no bad input stops Tangerine', () => {
 
   it('sets aside garbage on every internal subject, each with one dead letter', async () => {
     const subjects = [
-      [Subjects.runStarted.subject, Streams.reports.name], [Subjects.runExited.subject, Streams.reports.name],
-      ['runs.unheard-of', Streams.reports.name],
+      [Subjects.runStarted.make(HOST), Streams.reports.name], [Subjects.runExited.make(HOST), Streams.reports.name],
+      // An old agent's subject (before reports carried their host), and one no one sends.
+      ['runs.exited', Streams.reports.name], ['runs.unheard-of', Streams.reports.name],
       [Subjects.agentRun.make(HOST), Streams.dispatch.name], [Subjects.agentStop.make(HOST), Streams.dispatch.name],
       [Subjects.events.make('fz-ghost', 'failed'), Streams.events.name],
     ] as const;
@@ -102,7 +103,7 @@ describe('fuzz: no bad input stops Tangerine', () => {
       for (const [label, text] of garbage()) sent.push({ subject, stream, label, seq: await publish(subject, enc.encode(text)) });
     }
     // Core NATS announcements: dropped with a log line and a metric; the real host stays up.
-    for (const [, text] of garbage()) cluster.client.nc.publish(Subjects.hostAnnounce.subject, enc.encode(text));
+    for (const [, text] of garbage()) cluster.client.nc.publish(Subjects.hostAnnounce.make(HOST), enc.encode(text));
     await waitUntil('a dead letter for each', () => sent.every((s) => deadLetters.has(`${s.stream}:${s.seq}`)));
     for (const s of sent) {
       const letters = deadLetters.get(`${s.stream}:${s.seq}`)!;

@@ -113,17 +113,21 @@ describe('host health in the ledger', () => {
   it('a run an agent reports lost (started by the agent before it) is requeued by the same rule, once', async () => {
     await onHost('lost-placed', 'h1');
     await onHost('lost-once', 'h1', { restartable: false }, at(40));
-    const events = await requeueLostReports(ledger, [
-      { name: 'lost-placed', attempt: 1 }, { name: 'lost-once', attempt: 1, reason: 'run_lost: the agent of h1 stopped' },
-      { name: 'taken-back', attempt: 7 },
+    const forged = await requeueLostReports(ledger, [{ name: 'lost-once', attempt: 1, host: 'h2', reason: 'run_lost: forged' }]);
+    assert.deepEqual(forged, { events: [], refused: [{ name: 'lost-once', attempt: 1, host: 'h1', reported: 'h2' }] }, 'another host\'s report');
+    assert.equal((await task('lost-once'))?.state, 'running');
+    const { events, refused } = await requeueLostReports(ledger, [
+      { name: 'lost-placed', attempt: 1, host: 'h1' }, { name: 'lost-once', attempt: 1, host: 'h1', reason: 'run_lost: the agent of h1 stopped' },
+      { name: 'taken-back', attempt: 7, host: 'h1' },
     ]);
+    assert.deepEqual(refused, []);
     assert.deepEqual(events.map((e) => [e.name, e.from, e.state, e.reason]).sort(), [
       ['lost-once', 'running', 'failed', 'run_lost: the agent of h1 stopped'],
       ['lost-placed', 'placed', 'ready', 'run_lost: the agent on h1 restarted without it'],
     ]);
     assert.deepEqual(await task('lost-placed'), { state: 'ready', reason: 'run_lost: the agent on h1 restarted without it', failures: 0 });
     assert.equal((await task('taken-back'))?.state, 'running', 'another attempt than the current one changes nothing');
-    assert.deepEqual(await requeueLostReports(ledger, [{ name: 'lost-placed', attempt: 1 }]), [], 'redelivered: nothing changes');
+    assert.deepEqual((await requeueLostReports(ledger, [{ name: 'lost-placed', attempt: 1, host: 'h1' }])).events, [], 'redelivered: nothing changes');
   });
 
   it('fencing: finds the runs a host holds that the ledger moved on from', async () => {

@@ -101,15 +101,24 @@ describe('ledger against a real PostgreSQL', () => {
     await submitTasks(ledger, [{ seq: 20, spec: spec('reported', { recoverable_exitcodes: [3] }) }], new Date());
     await placeTasks(ledger, [{ name: 'reported', attempt: 0, host: 'h1' }]);
     const started = { name: 'reported', attempt: 1, host: 'h1', run_id: 'pid:1', at: new Date().toISOString() };
-    assert.equal((await markStarted(ledger, [started])).length, 1);
-    assert.equal((await markStarted(ledger, [started])).length, 0);
+    const before = ledger.statements();
+    const forged = await markStarted(ledger, [{ ...started, host: 'h2' }]);
+    assert.deepEqual(forged, { events: [], refused: [{ name: 'reported', attempt: 1, host: 'h1', reported: 'h2' }] }, 'another host\'s start');
+    assert.equal(ledger.statements() - before, 1, 'refused in the statement that applies the reports');
+    assert.equal((await markStarted(ledger, [started])).events.length, 1);
+    assert.equal((await markStarted(ledger, [started])).events.length, 0);
     const exited = {
       name: 'reported', attempt: 1, host: 'h1', exit_code: 3, reason: null, output: 'x',
       started_at: started.at, finished_at: new Date().toISOString(),
     };
-    const events = await recordExits(ledger, [exited]);
+    const forgedExit = await recordExits(ledger, [{ ...exited, host: 'h2', exit_code: 0 }, { ...exited, host: 'h2' }]);
+    assert.deepEqual(forgedExit.events, [], 'another host\'s exits change nothing');
+    assert.deepEqual(forgedExit.refused.map((r) => [r.host, r.reported]), [['h1', 'h2'], ['h1', 'h2']]);
+    const [run] = await ledger.query<{ exit_code: number | null }>("SELECT exit_code FROM runs WHERE task = 'reported' AND attempt = 1");
+    assert.equal(run!.exit_code, null);
+    const { events } = await recordExits(ledger, [exited]);
     assert.deepEqual(events.map((e) => [e.state, e.failures, e.exit_code]), [['ready', 1, 3]]);
-    assert.equal((await recordExits(ledger, [exited])).length, 0);
+    assert.equal((await recordExits(ledger, [exited])).events.length, 0);
     const [row] = await ledger.query<{ state: string; failures: number }>("SELECT state, failures FROM tasks WHERE name = 'reported'");
     assert.deepEqual(row, { state: 'ready', failures: 1 });
   });
@@ -122,7 +131,7 @@ describe('ledger against a real PostgreSQL', () => {
     await placeTasks(ledger, ['backs-off', 'retries-at-once'].map((name) => ({ name, attempt: 0, host: 'h1' })));
     const at = new Date().toISOString();
     const exit = (name: string) => ({ name, attempt: 1, host: 'h1', exit_code: 3, reason: null, output: '', started_at: at, finished_at: at, run_id: 'pid:4' });
-    const events = await recordExits(ledger, [exit('backs-off'), exit('retries-at-once')]);
+    const { events } = await recordExits(ledger, [exit('backs-off'), exit('retries-at-once')]);
     // (A report that stands for the start too gives a running event first.)
     assert.deepEqual(events.filter((e) => e.state === 'ready').map((e) => [e.name, e.state, e.reason]).sort(), [
       ['backs-off', 'ready', 'exit code 3 is recoverable; retry 2 of 3 in 30 s'],
@@ -155,7 +164,7 @@ describe('ledger against a real PostgreSQL', () => {
     await recordExits(ledger, [exit('quick-retried', 1, 3)]);
     await placeTasks(ledger, [{ name: 'quick-retried', attempt: 1, host: 'h1' }]);
     const before = ledger.statements();
-    const events = await recordExits(ledger, [exit('quick-a', 1, 0), exit('quick-cron', 1, 0), exit('quick-retried', 2, 0)]);
+    const { events } = await recordExits(ledger, [exit('quick-a', 1, 0), exit('quick-cron', 1, 0), exit('quick-retried', 2, 0)]);
     assert.equal(ledger.statements() - before, 1, 'no read before the write');
     // Sorted by task (a stable sort): each task's events stay in their order.
     const byTask = [...events].sort((a, b) => a.name.localeCompare(b.name));
@@ -180,13 +189,13 @@ describe('ledger against a real PostgreSQL', () => {
     const exit = (name: string, code: number) =>
       ({ name, attempt: 1, host: 'h1', exit_code: code, reason: null, output: '', started_at: at, finished_at: at, run_id: 'pid:9' });
     const before = ledger.statements();
-    const events = await recordExits(ledger, [exit('step-1', 0), exit('pair-a', 0), exit('pair-b', 0)]);
+    const { events } = await recordExits(ledger, [exit('step-1', 0), exit('pair-a', 0), exit('pair-b', 0)]);
     assert.equal(ledger.statements() - before, 1, 'the success and the release in one statement');
     const released = events.filter((e) => e.state === 'ready');
     assert.deepEqual(released.map((e) => [e.name, e.from, e.version]).sort(), [['pair-join', 'waiting', 2], ['step-2', 'waiting', 2]],
       'a fan-in whose parents end in one batch is released too');
     assert.ok(events.indexOf(released[0]!) > events.findIndex((e) => e.state === 'success'), 'the exits\' events come first');
-    assert.deepEqual(await recordExits(ledger, [exit('step-1', 0)]), [], 'a redelivered report changes nothing');
+    assert.deepEqual((await recordExits(ledger, [exit('step-1', 0)])).events, [], 'a redelivered report changes nothing');
     await recordExits(ledger, [exit('breaks', 1)]);
     const [row] = await ledger.query<{ state: string }>("SELECT state FROM tasks WHERE name = 'after-break'");
     assert.equal(row!.state, 'waiting', 'a failure is the resolver\'s to block');
@@ -198,7 +207,7 @@ describe('ledger against a real PostgreSQL', () => {
       name: 'reported', attempt: 1, host: 'h1', exit_code: 0, reason: null, output: '',
       started_at: null, finished_at: new Date().toISOString(),
     };
-    assert.equal((await recordExits(ledger, [stale])).length, 0);
+    assert.equal((await recordExits(ledger, [stale])).events.length, 0);
     const [row] = await ledger.query<{ state: string; attempt: number }>("SELECT state, attempt FROM tasks WHERE name = 'reported'");
     assert.deepEqual(row, { state: 'placed', attempt: 2 });
   });
@@ -242,7 +251,7 @@ describe('ledger against a real PostgreSQL', () => {
     await submitTasks(ledger, [{ seq: 300, spec: spec('nightly', { cron: '0 3 * * *' }) }], now);
     await placeTasks(ledger, [{ name: 'nightly', attempt: 0, host: 'h1' }]);
     const at = new Date().toISOString();
-    const events = await recordExits(ledger, [{
+    const { events } = await recordExits(ledger, [{
       name: 'nightly', attempt: 1, host: 'h1', exit_code: 0, reason: null, output: '', started_at: at, finished_at: at,
     }]);
     assert.deepEqual(events.map((e) => [e.from, e.state, e.version]), [['placed', 'running', 3], ['running', 'success', 4], ['success', 'scheduled', 5]]);
@@ -262,7 +271,7 @@ describe('ledger against a real PostgreSQL', () => {
     ], new Date());
     await placeTasks(ledger, [{ name: 'hourly-fails', attempt: 0, host: 'h1' }]);
     const at = new Date().toISOString();
-    const events = await recordExits(ledger, [{
+    const { events } = await recordExits(ledger, [{
       name: 'hourly-fails', attempt: 1, host: 'h1', exit_code: 2, reason: null, output: '', started_at: at, finished_at: at,
     }]);
     assert.deepEqual(events.map((e) => e.state), ['running', 'failed', 'scheduled']);

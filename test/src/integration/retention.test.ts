@@ -187,7 +187,7 @@ describe('retention: pruning runs and fire records against a real PostgreSQL', (
   it('a pruned success still satisfies a dependent submitted later, and the running attempt still takes its report', async () => {
     const res = await submitTasks(ledger, [{ seq: ++seq, spec: spec('after-ok', { dependencies: ['finished-ok'] }) }], new Date());
     assert.deepEqual(res.events.map((e) => [e.name, e.state]), [['after-ok', 'ready']]);
-    const events = await recordExits(ledger, [exit('retried-running', 8, 0)]);
+    const { events } = await recordExits(ledger, [exit('retried-running', 8, 0)]);
     assert.deepEqual(events.map((e) => e.state), ['running', 'success']);
     const view = await getTask(ledger, 'retried-running');
     assert.deepEqual(view?.runs?.map((x) => [x.attempt, x.exit_code]), [[6, 75], [7, 75], [8, 0]]);

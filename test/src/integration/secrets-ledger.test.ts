@@ -116,7 +116,7 @@ describe('secret env values in the ledger', () => {
     assert.equal(first.applied.length, 1);
     assert.equal((await placeTasks(ledger, [{ name: 'hourly', attempt: 0, host: 'h1' }])).length, 1);
     const ended = await recordExits(ledger, [exit('hourly', 1, 1)]);
-    assert.equal(ended.at(-1)?.state, 'scheduled');
+    assert.equal(ended.events.at(-1)?.state, 'scheduled');
     assert.deepEqual(await secretsOf(ledger, 'hourly'), { DB_PASSWORD: SECRET }, 'a cron task runs again at its next fire time');
     // A fire time during a run (concurrency allow) runs as a child task with the parent's spec and secrets.
     const [again] = (await ledger.query<{ version: string; state: string; next_run_at: Date }>(

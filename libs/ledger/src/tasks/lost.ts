@@ -1,6 +1,7 @@
 import { ON_HOST_STATES, TaskState, decideAfterRun, type TaskEvent } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { REFUSED, split, type ReportsApplied } from './refused.js';
 import { sqlState, sqlStates } from './states-sql.js';
 
 /**
@@ -17,12 +18,14 @@ const LOST_RULES = `(VALUES ${[false, true].flatMap((restartable) => [false, tru
  * What happens to the runs in `lost` (a CTE yielding name, attempt, state, host, detail of tasks locked FOR UPDATE): the
  * run records the reason; the task goes where decideAfterRun sends a lost run (LOST_RULES: a restartable task back to
  * ready without a failure counted, a cron task to wait for its next fire time, any other to failed) with the reason.
+ * The tasks moved are the CTE `requeued`.
  */
 const REQUEUE = `
   , r AS (
     UPDATE runs SET reason = $REASON, finished_at = now()
       FROM lost WHERE runs.task = lost.name AND runs.attempt = lost.attempt AND runs.finished_at IS NULL
   )
+  , requeued AS (
   UPDATE tasks t SET
     state = rule.state, failures = t.failures + rule.failures,
     reason = $REASON || ': ' || lost.detail,
@@ -31,10 +34,12 @@ const REQUEUE = `
     FROM lost, ${LOST_RULES}
    WHERE t.name = lost.name AND t.attempt = lost.attempt AND t.state = lost.state
      AND rule.restartable = coalesce((t.spec->>'restartable')::boolean, false) AND rule.cron = (t.spec->>'cron' IS NOT NULL)
-  RETURNING ${EVENT_COLUMNS}, lost.state AS from_state`;
+  RETURNING ${EVENT_COLUMNS}, lost.state AS from_state
+  )`;
 
-function requeue(lost: string, reason: string): string {
-  return `WITH lost AS (${lost}) ${REQUEUE.replaceAll('$REASON', reason)}`;
+/** `before`: CTEs the `lost` query reads (each followed by a comma); `select`: what the statement returns. */
+function requeue(lost: string, reason: string, opts: { before?: string; select?: string } = {}): string {
+  return `WITH ${opts.before ?? ''} lost AS (${lost}) ${REQUEUE.replaceAll('$REASON', reason)} ${opts.select ?? 'SELECT * FROM requeued'}`;
 }
 
 /** Placed or running tasks on hosts that are down: `host_lost`. Idempotent, so it also runs as a sweep. */
@@ -74,21 +79,29 @@ export async function requeueLostRuns(ledger: Ledger, host: string, boot: Date, 
 /**
  * Runs an agent reported lost (see RunExited.lost): a dispatch came to it again for a run an earlier agent of its host
  * had started and could not report, or the agent stopped and ended them. The same rule as `requeueLostRuns`, for the
- * current attempt only; the reason is the report's (`run_lost: the agent of h2 stopped`).
+ * current attempt only; the reason is the report's (`run_lost: the agent of h2 stopped`). A report from another host
+ * than the run's changes nothing and is returned as refused.
  */
 export async function requeueLostReports(
-  ledger: Ledger, reports: readonly { name: string; attempt: number; reason?: string | null }[],
-): Promise<TaskEvent[]> {
-  if (reports.length === 0) return [];
-  const rows = await ledger.query<EventRow & { from_state: TaskState }>(
+  ledger: Ledger, reports: readonly { name: string; attempt: number; host: string; reason?: string | null }[],
+): Promise<ReportsApplied> {
+  if (reports.length === 0) return { events: [], refused: [] };
+  const rows = await ledger.query<EventRow & { from_state: TaskState; refused_by: string | null }>(
     requeue(
       `SELECT t.name, t.attempt, t.state, t.host,
               coalesce(nullif(regexp_replace(v.reason, '^run_lost: ', ''), ''), 'the agent on ' || t.host || ' restarted without it') AS detail
-         FROM tasks t JOIN unnest($1::text[], $2::int[], $3::text[]) AS v(name, attempt, reason) ON v.name = t.name AND v.attempt = t.attempt
+         FROM tasks t JOIN v ON v.name = t.name AND v.attempt = t.attempt AND v.host = t.host
         WHERE t.state IN ${sqlStates(ON_HOST_STATES)} ORDER BY t.name FOR UPDATE OF t`,
       `'run_lost'`,
+      {
+        before: `v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS v(name, attempt, reason, host)), ${REFUSED},`,
+        select: `SELECT *, NULL::text AS refused_by FROM requeued
+                 UNION ALL
+                 SELECT name, NULL, attempt, NULL, NULL, host, NULL, NULL, NULL, reported FROM refused`,
+      },
     ),
-    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.reason ?? null)],
+    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.reason ?? null), reports.map((r) => r.host)],
   );
-  return rows.map((r) => toEvent(r, r.from_state));
+  const { changed, refused } = split(rows);
+  return { events: changed.map((r) => toEvent(r, r.from_state)), refused };
 }

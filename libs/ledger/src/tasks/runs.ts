@@ -4,25 +4,34 @@ import {
 import type { Ledger } from '../db.js';
 import { parseStoredSpec } from '../rows.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './event-row.js';
+import { REFUSED, split, type ReportsApplied } from './refused.js';
 import { releaseCtes } from './release.js';
 import { sqlState, sqlStates } from './states-sql.js';
 
-/** Records run starts: placed → running for the current attempt only; a stale attempt changes nothing. */
-export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]): Promise<TaskEvent[]> {
-  if (reports.length === 0) return [];
-  const rows = await ledger.query<EventRow>(
+/**
+ * Records run starts: placed → running for the current attempt only; a stale attempt changes nothing, and neither
+ * does a report from another host than the run's (it is returned as refused).
+ */
+export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]): Promise<ReportsApplied> {
+  if (reports.length === 0) return { events: [], refused: [] };
+  const rows = await ledger.query<EventRow & { refused_by: string | null }>(
     `WITH v AS (
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[]) AS v(name, attempt, run_id, at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::text[]) AS v(name, attempt, run_id, at, host)
      ), r AS (
        UPDATE runs SET run_id = v.run_id, started_at = v.at
-         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.started_at IS NULL
-     )
-     UPDATE tasks t SET state = ${sqlState(TaskState.running)}, version = t.version + 1, updated_at = now()
-       FROM v WHERE t.name = v.name AND t.attempt = v.attempt AND t.state = ${sqlState(TaskState.placed)}
-     RETURNING ${EVENT_COLUMNS}`,
-    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.run_id), reports.map((r) => r.at)],
+         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.host = v.host AND runs.started_at IS NULL
+     ), done AS (
+       UPDATE tasks t SET state = ${sqlState(TaskState.running)}, version = t.version + 1, updated_at = now()
+         FROM v WHERE t.name = v.name AND t.attempt = v.attempt AND t.host = v.host AND t.state = ${sqlState(TaskState.placed)}
+       RETURNING ${EVENT_COLUMNS}
+     ), ${REFUSED}
+     SELECT *, NULL::text AS refused_by FROM done
+     UNION ALL
+     SELECT name, NULL, attempt, NULL, NULL, host, NULL, NULL, reported FROM refused`,
+    [reports.map((r) => r.name), reports.map((r) => r.attempt), reports.map((r) => r.run_id), reports.map((r) => r.at), reports.map((r) => r.host)],
   );
-  return rows.map((r) => toEvent(r, 'placed'));
+  const { changed, refused } = split(rows);
+  return { events: changed.map((r) => toEvent(r, 'placed')), refused };
 }
 
 /**
@@ -39,9 +48,12 @@ export async function markStarted(ledger: Ledger, reports: readonly RunStarted[]
  * The same statement releases the dependents a success was the last one waited for (waiting → ready, their events
  * after the exits' own): a success and its release commit together, and a chain's next task is ready without a
  * trip through another service.
+ *
+ * A report from another host than the run's changes neither the run nor the task: every write matches the run's
+ * host too, and the report is returned as refused.
  */
-export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<TaskEvent[]> {
-  if (reports.length === 0) return [];
+export async function recordExits(ledger: Ledger, reports: readonly RunExited[]): Promise<ReportsApplied> {
+  if (reports.length === 0) return { events: [], refused: [] };
   const toRead = reports.filter((r) => r.exit_code !== 0).map((r) => r.name);
   const current = toRead.length === 0 ? [] : await ledger.query<{ name: string; state: TaskState; attempt: number; failures: number; spec: unknown }>(
     'SELECT name, state, attempt, failures, spec FROM tasks WHERE name = ANY($1::text[])',
@@ -50,20 +62,20 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
   // A spec that does not parse throws a RowError before anything is written: the report is set aside.
   const byName = new Map(current.map((c) => [c.name, { ...c, spec: parseStoredSpec(c.spec) }]));
   const decisions = reports.map((r) => (r.exit_code === 0 ? succeeded(r) : decide(r, byName.get(r.name))));
-  const rows = await ledger.query<ExitRow & { released: boolean }>(
+  const rows = await ledger.query<ExitRow & { released: boolean; refused_by: string | null }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::real[], $14::text[])
+                            $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::real[], $14::text[], $15::text[])
          AS v(name, attempt, exit_code, run_reason, output, started_at, finished_at, state, failures, reason, run_id, outcome, delay,
-              cron_state)
+              cron_state, host)
      ), r AS (
        UPDATE runs SET exit_code = v.exit_code, reason = v.run_reason, output = v.output, run_id = coalesce(runs.run_id, v.run_id),
               started_at = coalesce(runs.started_at, v.started_at), finished_at = v.finished_at
-         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.finished_at IS NULL
+         FROM v WHERE runs.task = v.name AND runs.attempt = v.attempt AND runs.host = v.host AND runs.finished_at IS NULL
      ), old AS (
        -- The rule's answer for this row: a decision made without reading the task (exit 0) has one for a cron task.
        SELECT t.name, t.state, CASE WHEN t.spec->>'cron' IS NOT NULL THEN v.cron_state ELSE v.state END AS next
-         FROM tasks t JOIN v ON v.name = t.name AND v.state IS NOT NULL FOR UPDATE OF t
+         FROM tasks t JOIN v ON v.name = t.name AND v.host = t.host AND v.state IS NOT NULL FOR UPDATE OF t
      ), done AS (
        UPDATE tasks t SET state = old.next, failures = t.failures + v.failures, reason = v.reason,
               ready_at = CASE WHEN old.next = ${sqlState(TaskState.ready)} THEN now() ELSE t.ready_at END,
@@ -73,26 +85,29 @@ export async function recordExits(ledger: Ledger, reports: readonly RunExited[])
                                       + CASE WHEN old.next <> v.outcome THEN 1 ELSE 0 END,
               updated_at = now()
          FROM v JOIN old ON old.name = v.name
-        WHERE t.name = v.name AND t.attempt = v.attempt AND t.state IN ${sqlStates(ON_HOST_STATES)} AND v.state IS NOT NULL
+        WHERE t.name = v.name AND t.attempt = v.attempt AND t.host = v.host AND t.state IN ${sqlStates(ON_HOST_STATES)} AND v.state IS NOT NULL
        RETURNING ${EVENT_COLUMNS}, v.exit_code, old.state AS from_state, v.started_at, v.outcome
      ), successes AS (
        SELECT name FROM done WHERE outcome = ${sqlState(TaskState.success)}
-     ), ${releaseCtes('successes')}
-     SELECT *, false AS released FROM done
+     ), ${releaseCtes('successes')}, ${REFUSED}
+     SELECT *, false AS released, NULL::text AS refused_by FROM done
      UNION ALL
-     SELECT *, NULL, NULL, NULL, NULL, true FROM released`,
+     SELECT *, NULL, NULL, NULL, NULL, true, NULL FROM released
+     UNION ALL
+     SELECT name, NULL, attempt, NULL, NULL, host, NULL, NULL, NULL, NULL, NULL, NULL, false, reported FROM refused`,
     [
       decisions.map((d) => d.report.name), decisions.map((d) => d.report.attempt), decisions.map((d) => d.report.exit_code),
       decisions.map((d) => d.report.reason), decisions.map((d) => stripNul(d.report.output)),
       decisions.map((d) => d.report.started_at), decisions.map((d) => d.report.finished_at),
       decisions.map((d) => d.state), decisions.map((d) => d.failures), decisions.map((d) => d.reason),
       decisions.map((d) => d.report.run_id ?? null), decisions.map((d) => d.outcome), decisions.map((d) => d.delay),
-      decisions.map((d) => d.cronState),
+      decisions.map((d) => d.cronState), decisions.map((d) => d.report.host),
     ],
   );
+  const { changed, refused } = split(rows);
   // A success leaves the failure count as it was: the row's count is the count before.
-  const ended = rows.filter((r) => !r.released).flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? Number(r.failures)));
-  return [...ended, ...rows.filter((r) => r.released).map((r) => toEvent(r, 'waiting'))];
+  const ended = changed.filter((r) => !r.released).flatMap((r) => eventsOf(r, byName.get(r.name)?.failures ?? Number(r.failures)));
+  return { events: [...ended, ...changed.filter((r) => r.released).map((r) => toEvent(r, 'waiting'))], refused };
 }
 
 type ExitRow = EventRow & { exit_code: number | null; from_state: TaskState; started_at: Date | null; outcome: TaskState };

@@ -1,8 +1,8 @@
 // A simulated fleet for the fleet benchmark (bench only, never used by the tests): one process that speaks the
-// agent protocol for many host ids. It announces every host once per HEARTBEAT_INTERVAL on `hosts.announce`,
+// agent protocol for many host ids. It announces every host once per HEARTBEAT_INTERVAL on `hosts.announce.<host>`,
 // spread evenly over the interval; takes the runs the placer sends to any of its hosts through ONE durable
-// JetStream consumer (filter `agents.*.run`); and for each run publishes `runs.started`, then `runs.exited` with
-// exit code 0 after `runMs`, with the dedupe ids the real agent uses (services/agent/src/runs.ts).
+// JetStream consumer (filter `agents.*.run`); and for each run publishes `runs.<host>.started`, then `runs.<host>.exited`
+// with exit code 0 after `runMs`, one dedupe id per report as the real agent (services/agent/src/runs.ts).
 //
 // As a script (`node test/dist/bench/fleet/simulator.js`) it reads FLEET_* variables (see `fromEnv`), prints one
 // JSON line `{"type":"ready"}` once its consumer is open and every host has announced once, a `stats` line every
@@ -178,7 +178,7 @@ export class FleetSimulator {
       host: h.id, labels: h.labels, slots: this.opts.slotsPerHost, executors: ['process'], cpu: 16, memory: 65536,
       running, free_slots: Math.max(0, this.opts.slotsPerHost - running.length), boot: h.boot, at: new Date().toISOString(),
     };
-    this.nc!.publish(Subjects.hostAnnounce.subject, enc.encode(JSON.stringify(message)));
+    this.nc!.publish(Subjects.hostAnnounce.make(h.id), enc.encode(JSON.stringify(message)));
     this.stats.announcements += 1;
   }
 
@@ -210,7 +210,7 @@ export class FleetSimulator {
     const startedAt = new Date().toISOString();
     const started: RunStarted = { name: d.name, attempt: d.attempt, host: h.id, run_id: `sim:${key}`, at: startedAt };
     // Acked once the start is stored, as the agent acks once its run has started.
-    void this.publish(Subjects.runStarted.subject, started, `started:${key}`).then(() => {
+    void this.publish(Subjects.runStarted.make(h.id), started, `started:${key}`).then(() => {
       this.stats.started += 1;
       m.ack();
     });
@@ -222,7 +222,7 @@ export class FleetSimulator {
 
   private end(e: Ending): void {
     const exited: RunExited = { ...e.report, finished_at: new Date().toISOString() };
-    void this.publish(Subjects.runExited.subject, exited, `exited:${e.key}`).then(() => {
+    void this.publish(Subjects.runExited.make(e.host.id), exited, `exited:${e.key}`).then(() => {
       this.stats.exited += 1;
       e.host.running.delete(e.key);
       this.running -= 1;
