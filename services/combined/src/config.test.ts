@@ -272,7 +272,7 @@ describe('loadConfig: every problem at once', () => {
 describe('each service declares only what it reads', () => {
   const expected: [string, ConfigSpec<unknown>, string[]][] = [
     ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
-    ['agent connection', agentConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES']],
+    ['agent connection', agentConnection, ['NATS_URL']],
     ['service connection', serviceConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
     ['api', api.config, []],
     ['cron', cron.config, ['CRON_TICK']],
