@@ -2,11 +2,17 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Keys whose values never reach a log line. */
-const REDACT = [
-  'password', '*.password', 'databaseUrl', '*.databaseUrl', 'webhook', '*.webhook', 'webhookUrl', '*.webhookUrl',
-  'secretAccessKey', '*.secretAccessKey', 'env', 'spec.env', '*.spec.env',
+/**
+ * Keys whose values never reach a log line: every secret setting under its config name (a config logged whole shows
+ * them as `[redacted]`), and the names nats.js and pg give them.
+ */
+const SECRET_KEYS = [
+  'password', 'databaseUrl', 'connectionString', 'webhook', 'webhookUrl', 'secretAccessKey',
+  'natsPassword', 'natsToken', 'natsNkey', 'pgPassword', 'pgPass', 'token', 'pass', 'seed', 'nkey', 'auth', 'authenticator',
 ];
+const REDACT = [...SECRET_KEYS.flatMap((k) => [k, `*.${k}`]), 'env', 'spec.env', '*.spec.env'];
+/** @internal For its test. */
+export const REDACTED_KEYS: readonly string[] = SECRET_KEYS;
 
 export function createLogger(service: string, opts: { level: string; pretty: boolean }): Logger {
   return pino({
