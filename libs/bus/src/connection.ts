@@ -1,4 +1,4 @@
-import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { OutageError, StartupError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
@@ -33,26 +33,18 @@ export async function connectBus(opts: {
 }): Promise<Bus> {
   const access = opts.access ?? NO_ACCESS;
   const identity = describeIdentity(access);
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: opts.url.split(','),
-      name: opts.name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      waitOnFirstConnect: true,
-      timeout: 20000,
-      // Each request would otherwise capture a stack trace up front: measurable at thousands of publishes a second.
-      noAsyncTraces: true,
-      ...accessOptions(access),
-    });
-  } catch (cause) {
-    throw connectError(opts.url, identity, cause);
-  }
-  // At start, credentials refused twice in a row stop the connection (nats.js's default), so that a wrong secret is
-  // said at once and the process does not start. Once connected, a refusal (a server whose users are being
-  // reloaded) is tried again like any lost connection, and said once a minute: nats.js reads this option at each
-  // refusal.
+  const nc = await firstConnection(opts.url, identity, opts.log, {
+    servers: opts.url.split(','),
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    timeout: 20000,
+    // Each request would otherwise capture a stack trace up front: measurable at thousands of publishes a second.
+    noAsyncTraces: true,
+    ...accessOptions(access),
+  });
+  // Once connected, a refusal (a server whose users are being reloaded) is tried again like any lost connection, and
+  // said once a minute: nats.js reads this option at each refusal (by default two in a row close the connection).
   (nc as unknown as { options: { ignoreAuthErrorAbort: boolean } }).options.ignoreAuthErrorAbort = true;
   let since: number | null = Date.now();
   let refusedAt = Number.NEGATIVE_INFINITY;
@@ -97,6 +89,28 @@ const NO_ACCESS: NatsAccess = { auth: null, tls: null, inboxPrefix: '_INBOX' };
 /** A server refusing the credentials at each reconnect would otherwise log four times a second. */
 const AUTH_LOG_EVERY_MS = 60_000;
 
+/**
+ * Connects, trying again every 250 ms while NATS does not answer (a process may start before its server). Refused
+ * credentials and a certificate that does not verify stop at the first try: they would fail the same way forever
+ * (nats.js's own `waitOnFirstConnect` tries them again without end, and silently).
+ */
+async function firstConnection(url: string, identity: string, log: Logger, options: ConnectionOptions): Promise<NatsConnection> {
+  let saidAt = Number.NEGATIVE_INFINITY;
+  for (;;) {
+    try {
+      return await connect(options);
+    } catch (cause) {
+      const err = connectError(url, identity, cause);
+      if (!(err instanceof OutageError)) throw err;
+      if (Date.now() - saidAt >= AUTH_LOG_EVERY_MS) {
+        saidAt = Date.now();
+        log.warn({ server: url, err: cause }, `NATS at ${url} does not answer yet; trying again every 250 ms (said once a minute)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Node's codes for a certificate that does not verify, or a TLS connection that fails. */
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
 
@@ -105,8 +119,8 @@ function isAuthError(err: unknown): err is Error {
 }
 
 /**
- * Why the first connection failed: refused credentials are a startup error naming the server and the identity (never
- * the secret), since trying again would not help; anything else an outage.
+ * Why a first connection failed: refused credentials or a certificate that does not verify are a startup error naming
+ * the server and the identity (never the secret), since trying again would not help; anything else an outage.
  */
 function connectError(url: string, identity: string, cause: unknown): Error {
   const chain = causes(cause);

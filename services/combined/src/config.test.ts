@@ -222,7 +222,6 @@ describe('loadConfig: errors name the variable', () => {
     [{ LOG_FORMAT: 'yaml' }, 'LOG_FORMAT', 'LOG_FORMAT: must be one of json, pretty (got "yaml")'],
     [{ NATS_URL: 'http://nats:4222' }, 'NATS_URL', 'NATS_URL: must be a URL with a scheme of nats:, tls:, ws:, wss: (got "http://nats:4222")'],
     [{ NATS_URL: 'nats://a:4222,not a url' }, 'NATS_URL', 'NATS_URL: must be a URL such as nats://host:port (got "not a url")'],
-    // The password of a refused URL is not repeated.
     // A secret: the refused text is not quoted at all (a password may also sit in the query, `?password=`).
     [{ DATABASE_URL: 'mysql://app:s3cret@db/t?password=s3cret' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL with a scheme of postgres:, postgresql:, socket:'],
     [{ HOST_TIMEOUT: '2' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (2 s) must be longer than HEARTBEAT_INTERVAL (2 s), or every host goes down between two heartbeats'],
