@@ -9,12 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nkeys } from '@nats-io/transport-node';
-import { connectBus, describeIdentity, natsAccess, type Bus } from '@tangerine/bus';
+import { accessOptions, connectBus, describeIdentity, ensureStreams, natsAccess, type Bus } from '@tangerine/bus';
+import { TangerineClient } from '@tangerine/client';
 import { TangerineError } from '@tangerine/contracts';
 import { agentConnection } from '@tangerine/platform';
 import { createLogger, type Env } from '@tangerine/runtime';
 import { freePort, waitForPort } from '../helpers/nats.js';
 import { makeCertificates, type TestCertificates } from '../helpers/tls.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const log = createLogger('test', { level: 'silent', pretty: false });
 const enc = new TextEncoder();
@@ -115,6 +117,27 @@ describe('NATS over TLS with users', () => {
       await bus.publisher.publish('auth.test', enc.encode('x'), 'auth-test-1');
       assert.equal((await jsm.streams.info('AUTH_TEST')).state.messages, 1);
     } finally {
+      await bus.close();
+    }
+  });
+
+  it('the TangerineClient takes the same options: its requests and its watch (an ordered consumer) use the inbox prefix', async () => {
+    const bus = await connectAs(users.url, { NATS_TLS_CA: certs.ca, NATS_NKEY_FILE: file('user2.nk', seed), NATS_INBOX_PREFIX: '_INBOX.tester' });
+    const client = await TangerineClient.connect({
+      servers: users.url, ...accessOptions(natsAccess(agentConnection.compile({ NATS_TLS_CA: certs.ca, NATS_NKEY: seed, NATS_INBOX_PREFIX: '_INBOX.tester' }))),
+      requestTimeoutMs: 5000,
+    });
+    try {
+      await ensureStreams(bus.jsm);
+      const watch = await client.watch({ from: 'first' });
+      const reading = (async () => { for await (const _e of watch) { /* none is valid: counted in skipped */ } })();
+      // Not a valid event: the watch passes it over and counts it, once the consumer delivered it to its inbox.
+      await bus.publisher.publish('tasks.events.x.success', enc.encode('{}'), 'auth-test-event');
+      await waitUntil('the watch received the message', () => watch.skipped === 1, 10000);
+      watch.stop();
+      await reading;
+    } finally {
+      await client.close();
       await bus.close();
     }
   });
