@@ -14,8 +14,9 @@ const REDACT = [...SECRET_KEYS.flatMap((k) => [k, `*.${k}`]), 'env', 'spec.env',
 /** @internal For its test. */
 export const REDACTED_KEYS: readonly string[] = SECRET_KEYS;
 
-export function createLogger(service: string, opts: { level: string; pretty: boolean }): Logger {
-  return pino({
+/** `destination`: where the lines go instead of stdout (a test reads them there); not with `pretty`. */
+export function createLogger(service: string, opts: { level: string; pretty: boolean; destination?: NodeJS.WritableStream }): Logger {
+  const options = {
     name: service,
     level: opts.level,
     base: { service, pid: process.pid },
@@ -23,5 +24,6 @@ export function createLogger(service: string, opts: { level: string; pretty: boo
     // `err` keeps the cause chain and the stable code of a TangerineError.
     serializers: { err: pino.stdSerializers.errWithCause },
     transport: opts.pretty ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } : undefined,
-  });
+  };
+  return opts.destination && !opts.pretty ? pino(options, opts.destination) : pino(options);
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nkeys } from '@nats-io/transport-node';
 import { accessOptions, connectBus, describeIdentity, ensureStreams, natsAccess, type Bus } from '@tangerine/bus';
@@ -161,6 +162,44 @@ describe('NATS over TLS with users', () => {
 
   it('a server certificate signed by another CA fails, before any secret is sent', async () => {
     await refused(users.url, { NATS_TLS_CA: certs.otherCa, NATS_USER: 'app', NATS_PASSWORD_FILE: file('pw2', PASSWORD) }, PASSWORD, /TLS/);
+  });
+});
+
+describe('credentials refused after the first connection', () => {
+  it('are tried again like a lost connection, logged as refused with the identity and never the secret, and recover', async () => {
+    const reloadable = path.join(dir, 'reload.conf');
+    const port = await freePort();
+    const conf = (password: string): void => writeFileSync(reloadable,
+      `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${path.join(dir, 'reload-js')}" }\nauthorization { users = [ { user: "app", password: "${password}" } ] }\n`);
+    conf(PASSWORD);
+    const child = spawn('nats-server', ['-c', reloadable], { stdio: 'ignore' });
+    const lines: string[] = [];
+    const destination = new Writable({ write(chunk: Buffer, _e, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const captured = createLogger('test', { level: 'info', pretty: false, destination });
+    try {
+      await waitForPort(port);
+      const config = agentConnection.compile({ NATS_URL: `nats://127.0.0.1:${port}`, NATS_USER: 'app', NATS_PASSWORD_FILE: file('reload-pw', PASSWORD) });
+      const bus = await connectBus({ url: config.natsUrl, name: 'reload-test', log: captured, provision: false, access: natsAccess(config) });
+      try {
+        // The server's users change: this process's password is no longer one (SIGHUP reloads nats-server's config).
+        conf('another-password-entirely');
+        child.kill('SIGHUP');
+        await waitUntil('the refusal is logged', () => lines.some((l) => l.includes('refused user \\"app\\"')), 15000);
+        assert.equal(bus.nc.isClosed(), false, 'still trying');
+        assert.equal(bus.connectedSince(), null);
+        conf(PASSWORD);
+        child.kill('SIGHUP');
+        await waitUntil('the connection is back', () => bus.connectedSince() !== null, 15000);
+        const refusals = lines.filter((l) => l.includes('refused user'));
+        assert.equal(refusals.length, 1, 'said once, not at every try');
+        assert.equal((JSON.parse(refusals[0]!) as { level: number }).level, 50, 'at error level');
+        assert.ok(lines.every((l) => !l.includes(PASSWORD)), 'no line carries the password');
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
 
