@@ -52,3 +52,14 @@ describe('connectionConfig: one resolved config', () => {
     assert.equal('host' in c, false);
   });
 });
+
+describe('connectionConfig: a URL that does not parse', () => {
+  it('is refused naming DATABASE_URL, without the URL (its password) anywhere in the error', () => {
+    assert.throws(() => connectionConfig({ databaseUrl: 'postgres://app:hunter2@db:notaport/t', password: null }), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /^DATABASE_URL: must be a connection string/);
+      assert.ok(!JSON.stringify({ ...err, message: err.message, stack: err.stack }).includes('hunter2'));
+      return true;
+    });
+  });
+});

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { LedgerRefusedError, OutageError, TimeoutError } from '@tangerine/contracts';
+import { LedgerRefusedError, OutageError, StartupError, TimeoutError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 
 export type Row = Record<string, unknown>;
@@ -81,7 +81,7 @@ export function connectionConfig(opts: LedgerOptions): pg.ClientConfig {
   // The URL is parsed here, as pg would parse it, rather than given as `connectionString`: pg lets the URL's empty
   // password override the one given beside it, and PGPASSWORD_FILE's would be lost. What the URL leaves out, pg reads
   // from the PG* variables.
-  const url = opts.databaseUrl ? parseIntoClientConfig(opts.databaseUrl) : {};
+  const url = opts.databaseUrl ? parseUrl(opts.databaseUrl) : {};
   const ssl = url.ssl ?? (opts.ssl !== undefined ? sslOptions(opts.ssl) : undefined);
   return {
     ...url,
@@ -93,6 +93,15 @@ export function connectionConfig(opts: LedgerOptions): pg.ClientConfig {
     keepAlive: true,
     ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   };
+}
+
+/** Node's URL error keeps the whole text in its `input` field, password included: a log would print it. */
+function parseUrl(url: string): pg.ClientConfig {
+  try {
+    return parseIntoClientConfig(url);
+  } catch (err) {
+    throw new StartupError('config_invalid', `DATABASE_URL: must be a connection string (${(err as { code?: string }).code ?? 'it does not parse'})`, { field: 'DATABASE_URL' });
+  }
 }
 
 export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }): Ledger {
