@@ -1,5 +1,7 @@
 export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
+export { natsAccess, accessOptions, describeIdentity } from './access.js';
+export type { NatsAccess, NatsAccessSettings, NatsAuth } from './access.js';
 export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';

@@ -34,8 +34,11 @@ export class JetStreamPublisher {
   private readonly outgoing = new TurnBatch<Outgoing>((batch) => this.send(batch));
   private next = 0;
 
-  /** `inboxPrefix`: the connection's (NATS_INBOX_PREFIX); an identity may read replies only under its own. */
-  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 10000, inboxPrefix?: string) {
+  /**
+   * `inboxPrefix`: where the acks come, by default the connection's own (NATS_INBOX_PREFIX), as nats.js's requests
+   * and JetStream consumers take it: an identity may subscribe only under its own prefix.
+   */
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs = 10000, inboxPrefix = inboxPrefixOf(nc)) {
     this.prefix = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (_err, m) => this.answered(m) });
     this.sweep = setInterval(() => this.expire(performance.now()), Math.min(1000, timeoutMs));
@@ -90,6 +93,11 @@ export class JetStreamPublisher {
       w.reject(new OutageError('bus_unavailable', `publish to ${w.subject}: no answer from the stream within ${this.timeoutMs} ms`));
     }
   }
+}
+
+/** The connection's inbox prefix: nats.js keeps its options on the connection (its JetStream consumers read it there). */
+function inboxPrefixOf(nc: NatsConnection): string {
+  return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? '_INBOX';
 }
 
 /** Null for a stored message; otherwise what went wrong, in words, with JetStream's err_code when it gave one. */

@@ -32,6 +32,7 @@ export const ErrorCodes = {
   internal: { family: 'internal', retryable: true, doc: 'An error nobody foresaw; the service logged it, and trying again may pass.' },
   migration_too_new: { family: 'startup', retryable: false, doc: 'The database schema is newer than this binary.' },
   config_invalid: { family: 'startup', retryable: false, doc: 'An environment variable has a value that breaks a rule.' },
+  bus_auth_failed: { family: 'startup', retryable: false, doc: 'NATS refused the credentials, or its TLS certificate did not verify; the message names the server and the identity, never the secret.' },
 } as const satisfies Record<string, { family: string; retryable: boolean; doc: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

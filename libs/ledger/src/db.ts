@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { LedgerRefusedError, OutageError, TimeoutError } from '@tangerine/contracts';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { LedgerRefusedError, OutageError, StartupError, TimeoutError } from '@tangerine/contracts';
 import type { Logger } from '@tangerine/runtime';
 
 export type Row = Record<string, unknown>;
@@ -8,6 +11,8 @@ export type Row = Record<string, unknown>;
 /** A pool that counts its statements (the benchmark reports statements per task). */
 export interface Ledger {
   readonly pool: pg.Pool;
+  /** What every connection of this ledger is opened from: another connection (the placer's leadership) takes it too. */
+  readonly options: LedgerOptions;
   query<R extends object = Row>(text: string, values?: unknown[]): Promise<R[]>;
   /** Runs `fn` in a transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
@@ -22,9 +27,48 @@ export interface Tx {
 export interface LedgerOptions {
   /** A connection string, or null to read the standard PG* variables (and Tangerine's PGPASS). */
   databaseUrl: string | null;
+  /**
+   * The password when the URL gives none (PGPASSWORD or PGPASSWORD_FILE, else PGPASS), as the process's config
+   * resolved it; absent: read from the environment here.
+   */
+  password?: string | null;
+  /** TLS as PGSSLMODE and its files say; absent: node-postgres reads PGSSLMODE itself. */
+  ssl?: PgSsl;
   application?: string;
   /** A statement running longer than this is cancelled by the server (code 57014); 0 or absent: no limit. */
   statementTimeoutMs?: number;
+}
+
+/** libpq's TLS settings, by its names: `mode` null is no TLS. */
+export interface PgSsl {
+  readonly mode: 'disable' | 'require' | 'verify-ca' | 'verify-full' | null;
+  /** PGSSLROOTCERT: the CA that signed the server's certificate. */
+  readonly rootCert: string | null;
+  /** PGSSLCERT and PGSSLKEY: a client certificate and its key. */
+  readonly cert: string | null;
+  readonly key: string | null;
+}
+
+/**
+ * PGSSLMODE's meaning, as libpq gives it: `require` encrypts without checking the certificate (unless a root CA is
+ * given: then it is `verify-ca`, as in libpq), `verify-ca` checks that the CA signed it, `verify-full` also that it
+ * names the host. node-postgres's own reading differs (its `require` is `verify-full`), so the mode is resolved here
+ * and pg is given the TLS options. The files are read once, when the pool is made: a renewed certificate takes a
+ * restart.
+ */
+export function sslOptions(ssl: PgSsl): false | ConnectionOptions {
+  if (ssl.mode === null || ssl.mode === 'disable') return false;
+  const read = (path: string | null): Buffer | undefined => (path === null ? undefined : readFileSync(path));
+  const ca = read(ssl.rootCert);
+  const verify = ssl.mode !== 'require' || ca !== undefined;
+  return {
+    rejectUnauthorized: verify,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(ssl.cert !== null ? { cert: read(ssl.cert) } : {}),
+    ...(ssl.key !== null ? { key: read(ssl.key) } : {}),
+    // verify-ca: the chain is checked, the name is not.
+    ...(ssl.mode !== 'verify-full' ? { checkServerIdentity: () => undefined } : {}),
+  };
 }
 
 /**
@@ -33,9 +77,16 @@ export interface LedgerOptions {
  * nothing was ever placed.
  */
 export function connectionConfig(opts: LedgerOptions): pg.ClientConfig {
+  const password = opts.password !== undefined ? opts.password ?? undefined : process.env['PGPASSWORD'] ?? process.env['PGPASS'];
+  // The URL is parsed here, as pg would parse it, rather than given as `connectionString`: pg lets the URL's empty
+  // password override the one given beside it, and PGPASSWORD_FILE's would be lost. What the URL leaves out, pg reads
+  // from the PG* variables.
+  const url = opts.databaseUrl ? parseUrl(opts.databaseUrl) : {};
+  const ssl = url.ssl ?? (opts.ssl !== undefined ? sslOptions(opts.ssl) : undefined);
   return {
-    // Without a URL, pg reads the standard PG* variables; Tangerine's PGPASS is taken as PGPASSWORD.
-    ...(opts.databaseUrl ? { connectionString: opts.databaseUrl } : { password: process.env['PGPASSWORD'] ?? process.env['PGPASS'] }),
+    ...url,
+    ...(url.password || password === undefined ? {} : { password }),
+    ...(ssl !== undefined ? { ssl } : {}),
     application_name: opts.application ?? 'tangerine',
     connectionTimeoutMillis: 10000,
     // A server that vanishes without closing the socket (a failover, a cut cable) is noticed by the kernel.
@@ -44,8 +95,18 @@ export function connectionConfig(opts: LedgerOptions): pg.ClientConfig {
   };
 }
 
+/** Node's URL error keeps the whole text in its `input` field, password included: a log would print it. */
+function parseUrl(url: string): pg.ClientConfig {
+  try {
+    return parseIntoClientConfig(url);
+  } catch (err) {
+    throw new StartupError('config_invalid', `DATABASE_URL: must be a connection string (${(err as { code?: string }).code ?? 'it does not parse'})`, { field: 'DATABASE_URL' });
+  }
+}
+
 export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }): Ledger {
-  const pool = new pg.Pool({ ...connectionConfig(opts), max: opts.max ?? 6 });
+  const { log: _log, max: _max, ...connection } = opts;
+  const pool = new pg.Pool({ ...connectionConfig(connection), max: opts.max ?? 6 });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => opts.log.warn({ err: stripSecrets(err) }, 'idle ledger connection failed'));
   let count = 0;
@@ -63,6 +124,7 @@ export function openLedger(opts: LedgerOptions & { log: Logger; max?: number }):
   };
   return {
     pool,
+    options: Object.freeze(connection),
     query: (text, values) => run(pool, text, values),
     async transaction(fn) {
       let client: pg.PoolClient;

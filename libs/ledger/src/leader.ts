@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@tangerine/runtime';
-import { connectionConfig, stripSecrets } from './db.js';
+import { connectionConfig, stripSecrets, type LedgerOptions } from './db.js';
 
 export interface Leadership {
   isLeader(): boolean;
@@ -13,8 +13,9 @@ export interface Leadership {
  * the server frees the lock with the dead connection. The ledger's compare-and-set still guards the handover.
  */
 export function holdLeadership(opts: {
-  databaseUrl: string | null; key: number; log: Logger; retryMs?: number; onChange?: (leader: boolean) => void;
-  statementTimeoutMs?: number; application?: string;
+  /** How to connect: the process's ledger's own options (`ledger.options`), so both connect alike. */
+  connection: LedgerOptions; key: number; log: Logger; retryMs?: number; onChange?: (leader: boolean) => void;
+  application?: string;
 }): Leadership {
   let client: pg.Client | null = null;
   let leader = false;
@@ -31,9 +32,7 @@ export function holdLeadership(opts: {
     if (stopped || leader) return;
     try {
       if (!client) {
-        const c = new pg.Client(connectionConfig({
-          databaseUrl: opts.databaseUrl, application: opts.application ?? 'tangerine-leader', statementTimeoutMs: opts.statementTimeoutMs,
-        }));
+        const c = new pg.Client(connectionConfig({ ...opts.connection, application: opts.application ?? 'tangerine-leader' }));
         c.on('error', () => {
           set(false);
           client = null;

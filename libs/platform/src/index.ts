@@ -1,9 +1,10 @@
 import {
-  connectBus, consumeBatches, eventMessage, publishAll, waitForStreams, type BatchConsumerOptions, type Bus, type Outgoing, type StreamLimits,
+  connectBus, consumeBatches, eventMessage, natsAccess, publishAll, waitForStreams, type BatchConsumerOptions, type Bus,
+  type Outgoing, type StreamLimits,
 } from '@tangerine/bus';
 import { Streams, type TaskEvent } from '@tangerine/contracts';
-import { migrate, openLedger, type Ledger } from '@tangerine/ledger';
-import { Settings, defineConfig, type BaseContext, type ConfigOf, type Stop } from '@tangerine/runtime';
+import { migrate, openLedger, type Ledger, type LedgerOptions } from '@tangerine/ledger';
+import { Conflicts, Settings, defineConfig, type BaseContext, type ConfigOf, type PgSslMode, type Stop } from '@tangerine/runtime';
 import { PublishedMarks } from './published.js';
 
 export { PublishedMarks } from './published.js';
@@ -11,21 +12,67 @@ export { listenToAnnouncements, readAnnouncement } from './announcements.js';
 export type { Announcement } from './announcements.js';
 export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
-/** What an agent's process reads to connect: NATS (it provisions no stream). */
-export const agentConnection = defineConfig({
+/** How a process reaches NATS: its URL, its credentials, TLS, its inbox prefix. */
+const natsSettings = {
   natsUrl: Settings.natsUrl,
-});
+  natsNkey: Settings.natsNkey,
+  natsUser: Settings.natsUser,
+  natsPassword: Settings.natsPassword,
+  natsToken: Settings.natsToken,
+  natsCreds: Settings.natsCreds,
+  natsTlsCa: Settings.natsTlsCa,
+  natsTlsCert: Settings.natsTlsCert,
+  natsTlsKey: Settings.natsTlsKey,
+  natsInboxPrefix: Settings.natsInboxPrefix,
+};
+
+/** What an agent's process reads to connect: NATS (it provisions no stream). */
+export const agentConnection = defineConfig({ ...natsSettings }, Conflicts);
 export type AgentConnection = ConfigOf<typeof agentConnection>;
 
-/** What a service's process reads to connect: NATS and its streams, and the ledger. */
+/** What a service's process reads to connect: NATS and its streams, and the ledger (its URL or password, its TLS). */
 export const serviceConnection = defineConfig({
-  natsUrl: Settings.natsUrl,
+  ...natsSettings,
   streamMaxBytes: Settings.streamMaxBytes,
   eventsMaxBytes: Settings.eventsMaxBytes,
   databaseUrl: Settings.databaseUrl,
+  pgPassword: Settings.pgPassword,
+  pgPass: Settings.pgPass,
+  pgSslMode: Settings.pgSslMode,
+  pgSslRootCert: Settings.pgSslRootCert,
+  pgSslCert: Settings.pgSslCert,
+  pgSslKey: Settings.pgSslKey,
   statementTimeoutMs: Settings.statementTimeoutMs,
-});
+}, Conflicts);
 export type ServiceConnection = ConfigOf<typeof serviceConnection>;
+
+/** The ledger settings `ledgerOptions` reads. */
+export interface LedgerSettings {
+  readonly databaseUrl: string | null;
+  readonly pgPassword: string | null;
+  readonly pgPass: string | null;
+  readonly pgSslMode: PgSslMode | null;
+  readonly pgSslRootCert: string | null;
+  readonly pgSslCert: string | null;
+  readonly pgSslKey: string | null;
+  readonly statementTimeoutMs: number;
+}
+
+/** The compiled settings → how every ledger connection of the process is opened. */
+export function ledgerOptions(c: LedgerSettings, application: string): LedgerOptions {
+  return {
+    databaseUrl: c.databaseUrl,
+    password: c.pgPassword ?? c.pgPass,
+    ssl: { mode: c.pgSslMode, rootCert: c.pgSslRootCert, cert: c.pgSslCert, key: c.pgSslKey },
+    application,
+    statementTimeoutMs: c.statementTimeoutMs,
+  };
+}
+
+/** Opens a process's NATS connection from its compiled settings (credentials, TLS, inbox prefix included). */
+function openBus(base: BaseContext<ServiceConnection>, name: string): Promise<Bus> {
+  return connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base), access: natsAccess(base.config) });
+}
 
 /** What a service that uses both the bus and the ledger receives; `C` is its own config once it starts. */
 export interface ServiceContext<C = ServiceConnection> extends BaseContext<C> {
@@ -42,8 +89,8 @@ export interface AgentContext<C = AgentConnection> extends BaseContext<C> {
 
 /** Opens NATS (provisioning the streams) and PostgreSQL (applying migrations). */
 export async function connectServices(base: BaseContext<ServiceConnection>, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
-  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base) });
-  const ledger = openLedger({ databaseUrl: base.config.databaseUrl, log: base.log, application: name, statementTimeoutMs: base.config.statementTimeoutMs });
+  const bus = await openBus(base, name);
+  const ledger = openLedger({ ...ledgerOptions(base.config, name), log: base.log });
   try {
     await migrate(ledger, base.log);
   } catch (err) {
@@ -69,7 +116,7 @@ export async function connectServices(base: BaseContext<ServiceConnection>, name
  * it waits for its dispatch stream, which a service makes.
  */
 export async function connectAgent(base: BaseContext<AgentConnection>, name: string): Promise<{ ctx: AgentContext; close: Stop }> {
-  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, provision: false });
+  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, provision: false, access: natsAccess(base.config) });
   try {
     await waitForStreams(bus.jsm, [Streams.dispatch.name], base.log);
   } catch (err) {

@@ -1,6 +1,6 @@
-export { Settings, Conflicts, runtimeConfig, parseLabels } from './config.js';
-export type { RuntimeConfig } from './config.js';
-export { Parse, RuleError, setting, conflict, defineConfig, compileAll, configError } from './settings.js';
+export { Settings, Conflicts, PG_SSL_MODES, runtimeConfig, parseLabels } from './config.js';
+export type { RuntimeConfig, PgSslMode } from './config.js';
+export { Parse, RuleError, setting, conflict, defineConfig, compileAll, configError, readSecretFile, MAX_SECRET_FILE_BYTES } from './settings.js';
 export type { ConfigOf, ConfigSpec, Conflict, Env, Parser, Setting } from './settings.js';
 export { parseSecretsKey, secretsKeySetting } from './secrets-key.js';
 export type { SecretsKey } from './secrets-key.js';

@@ -39,14 +39,14 @@ describe('SECRETS_KEY and SECRETS_KEY_FILE', () => {
     writeFileSync(file, `${HEX}\n`);
     assert.equal(secretsKeySetting.read({ SECRETS_KEY_FILE: file })?.id, parseSecretsKey(HEX).id);
     writeFileSync(file, 'not-a-key-but-some-secret-text');
-    refused({ SECRETS_KEY_FILE: file }, /^SECRETS_KEY_FILE: its file's content must be 32 bytes/);
-    refused({ SECRETS_KEY_FILE: path.join(dir, 'missing') }, /^SECRETS_KEY_FILE: must name a file this process can read \(ENOENT/);
+    refused({ SECRETS_KEY_FILE: file }, /^SECRETS_KEY_FILE: must be 32 bytes/);
+    refused({ SECRETS_KEY_FILE: path.join(dir, 'missing') }, /^SECRETS_KEY_FILE: cannot read ".*missing" \(ENOENT\)/);
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
     ['31 bytes', { SECRETS_KEY: 'ab'.repeat(31) }, /^SECRETS_KEY: must be 32 bytes, written as 64 hex digits or 44 characters of base64/],
     ['a passphrase', { SECRETS_KEY: 'correct horse battery staple, really' }, /the value given is not shown/],
-    ['both variables', { SECRETS_KEY: HEX, SECRETS_KEY_FILE: '/run/secrets/key' }, /^SECRETS_KEY, SECRETS_KEY_FILE: give one of them, not both/],
+    ['both variables', { SECRETS_KEY: HEX, SECRETS_KEY_FILE: '/run/secrets/key' }, /^SECRETS_KEY, SECRETS_KEY_FILE: give the secret once: SECRETS_KEY or SECRETS_KEY_FILE, not both/],
   ];
   for (const [label, env, message] of bad) it(`refuse ${label}, naming the variable and not quoting the value`, () => refused(env, message));
 });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { RuleError, configError, type Env, type Setting } from './settings.js';
+import { RuleError, setting, type Setting } from './settings.js';
 
 /** The key secret env values are sealed with in the ledger (AES-256-GCM), and its id: what a sealed value names. */
 export interface SecretsKey {
@@ -20,33 +19,7 @@ export function parseSecretsKey(text: string): SecretsKey {
 }
 
 /**
- * SECRETS_KEY, or SECRETS_KEY_FILE naming a file that holds it (as a swarm secret is mounted): the key of the
- * secret env values in the ledger, or null (unset) to keep them as plain JSON. Giving both is refused.
+ * SECRETS_KEY, or SECRETS_KEY_FILE naming a file that holds it (as a swarm secret is mounted; the `*_FILE` rule of
+ * every secret setting): the key of the secret env values in the ledger, or null (unset) to keep them as plain JSON.
  */
-export const secretsKeySetting: Setting<SecretsKey | null> = Object.freeze({
-  variable: 'SECRETS_KEY',
-  read(env: Env): SecretsKey | null {
-    const given = env['SECRETS_KEY'] || undefined;
-    const file = env['SECRETS_KEY_FILE'] || undefined;
-    if (given !== undefined && file !== undefined) throw configError('SECRETS_KEY, SECRETS_KEY_FILE', 'give one of them, not both', 'SECRETS_KEY');
-    if (file !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw configError('SECRETS_KEY_FILE', `must name a file this process can read (${(err as NodeJS.ErrnoException).code ?? 'error'} for "${file}")`);
-      }
-      return parse('SECRETS_KEY_FILE', text);
-    }
-    return given === undefined ? null : parse('SECRETS_KEY', given);
-  },
-});
-
-function parse(variable: string, text: string): SecretsKey {
-  try {
-    return parseSecretsKey(text);
-  } catch (err) {
-    if (err instanceof RuleError) throw configError(variable, variable.endsWith('_FILE') ? `its file's content ${err.message}` : err.message);
-    throw err;
-  }
-}
+export const secretsKeySetting: Setting<SecretsKey | null> = setting<SecretsKey | null>('SECRETS_KEY', parseSecretsKey, { fallback: null, secret: true });

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { LABEL_KEY_RE, LABEL_KEY_RULE, StartupError, normalizeHostPath, isTangerineError, type TangerineError } from '@tangerine/contracts';
 
 /**
@@ -18,6 +19,12 @@ export class RuleError extends Error {
 
 export interface Setting<T> {
   readonly variable: string;
+  /** Every variable it reads: `variable`, and for a secret also `<variable>_FILE`. */
+  readonly variables: readonly string[];
+  /** A secret: never quoted in an error, and may come from a file (`<variable>_FILE`). */
+  readonly secret: boolean;
+  /** The variable that gives the value in `env` (`<variable>_FILE` for a secret read from a file), for messages. */
+  sourceOf(env: Env): string;
   read(env: Env): T;
 }
 
@@ -26,26 +33,75 @@ interface SettingOptions<T> {
   fallback: T | (() => T);
   /** An empty variable counts as unset (the default); false for those where "" must be refused. */
   emptyIsUnset?: boolean;
+  /**
+   * A secret (a password, a token, a URL that may hold one): it may instead be given as `<variable>_FILE`, the path
+   * of a file holding it, as Docker and Kubernetes mount secrets; both set is refused. Its value is never quoted in
+   * an error.
+   */
+  secret?: boolean;
 }
+
+/** A secret file larger than this is refused: a secret is a line, a creds file a few kB. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /** Declares a setting; its value when unset is `fallback`. */
 export function setting<T>(variable: string, parse: Parser<T>, opts: SettingOptions<T>): Setting<T> {
   const emptyIsUnset = opts.emptyIsUnset ?? true;
+  const secret = opts.secret ?? false;
+  const fileVariable = `${variable}_FILE`;
+  const given = (text: string | undefined): text is string => text !== undefined && !(emptyIsUnset && text === '');
+  const fromFile = (env: Env): boolean => secret && env[fileVariable] !== undefined && env[fileVariable] !== '';
   return Object.freeze({
     variable,
+    variables: secret ? [variable, fileVariable] : [variable],
+    secret,
+    sourceOf: (env: Env) => (fromFile(env) ? fileVariable : variable),
     read(env: Env): T {
-      const text = env[variable];
-      if (text === undefined || (emptyIsUnset && text === '')) {
+      let text = env[variable];
+      let source = variable;
+      if (fromFile(env)) {
+        if (given(text)) throw configError(`${variable}, ${fileVariable}`, `give the secret once: ${variable} or ${fileVariable}, not both`, variable);
+        source = fileVariable;
+        text = readSecretFile(fileVariable, env[fileVariable]!);
+      }
+      if (!given(text)) {
         return typeof opts.fallback === 'function' ? (opts.fallback as () => T)() : opts.fallback;
       }
       try {
         return parse(text);
       } catch (err) {
-        if (err instanceof RuleError) throw configError(variable, err.message);
+        if (err instanceof RuleError) throw configError(source, secret ? withoutSecret(err.message, text) : err.message, variable);
         throw err;
       }
     },
   });
+}
+
+/**
+ * A secret file's content, its trailing line breaks dropped (as the shell's `$(cat file)` does: `echo secret > file`
+ * must give `secret`). A file that cannot be read, is not a file, is empty or larger than MAX_SECRET_FILE_BYTES is
+ * refused naming the variable and the path, never the content.
+ */
+export function readSecretFile(variable: string, path: string): string {
+  let text: string;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw configError(variable, `"${path}" is not a file`);
+    if (stat.size > MAX_SECRET_FILE_BYTES) throw configError(variable, `"${path}" is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a secret`);
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isTangerineError(err)) throw err;
+    throw configError(variable, `cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const value = text.replace(/[\r\n]+$/, '');
+  if (value === '') throw configError(variable, `"${path}" is empty`);
+  return value;
+}
+
+/** A rule's message about a secret: the `(got "…")` a parser adds and any copy of the text itself are dropped. */
+function withoutSecret(message: string, text: string): string {
+  const cut = message.replace(/ \(got "[\s\S]*"\)$/, '');
+  return text.length > 0 ? cut.split(text).join('[secret]') : cut;
 }
 
 // --- Parsers: pure, each with its rule in the message. ---
@@ -204,7 +260,67 @@ export const Parse = {
   text(): Parser<string> {
     return (text) => text;
   },
+
+  /** The path of a file this process can read (a certificate, a key, a creds file); returned as given. */
+  readableFile(): Parser<string> {
+    return (text) => {
+      readable(text);
+      return text;
+    };
+  },
+
+  /**
+   * An nkey user seed, as `nk -gen user` writes it and `nats --nkey` reads it: the first line that starts with `SU`
+   * (a decorated file's other lines are passed over). Its text is never quoted.
+   */
+  nkeySeed(): Parser<string> {
+    return (text) => {
+      const seed = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.startsWith('SU'));
+      if (seed === undefined || !NKEY_USER_SEED.test(seed)) {
+        throw new RuleError('must hold an nkey user seed: a line of 58 characters starting with SU, as `nk -gen user` writes');
+      }
+      return seed;
+    };
+  },
+
+  /**
+   * The path of a NATS .creds file (a user JWT and its nkey seed, as `nsc generate creds` writes); returned as given,
+   * read again at each connection, so that a renewed file is taken without a restart.
+   */
+  credsFile(): Parser<string> {
+    return (text) => {
+      const content = readable(text);
+      if (!content.includes('-----BEGIN NATS USER JWT-----') || !/^\s*SU[A-Z2-7]{56}\s*$/m.test(content)) {
+        throw new RuleError(`must be a NATS .creds file, with a user JWT and an nkey seed ("${text}" is not)`);
+      }
+      return text;
+    };
+  },
+
+  /** A subject prefix: tokens of letters, digits, `_` and `-`, separated by dots (no wildcards), at most `max` long. */
+  subjectPrefix(max = 64): Parser<string> {
+    return (text) => {
+      if (text.length > max || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(text)) {
+        throw new RuleError(`must be subject tokens of A-Z, a-z, 0-9, _ and - separated by dots, at most ${max} characters (got "${text}")`);
+      }
+      return text;
+    };
+  },
 } as const;
+
+/** An nkey user seed: `SU` and 56 more base32 characters (a prefix byte pair, 32 bytes of key, a CRC). */
+const NKEY_USER_SEED = /^SU[A-Z2-7]{56}$/;
+
+/** The file's content; a RuleError naming the path when it cannot be read or is no file. */
+function readable(path: string): string {
+  try {
+    if (!statSync(path).isFile()) throw new RuleError(`must be a readable file ("${path}" is not a file)`);
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof RuleError) throw err;
+    throw new RuleError(`must be a readable file (cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
 
 /** `postgres://user:secret@db/x` → `postgres://user:***@db/x`: a refused URL may still hold a password. */
 function redactUrl(text: string): string {
@@ -216,18 +332,21 @@ function redactUrl(text: string): string {
 /** Two settings whose values must agree, checked whenever a config holds both. */
 export interface Conflict {
   readonly settings: readonly [Setting<unknown>, Setting<unknown>];
-  /** The rule in words, naming both variables. Called with the two values when `holds` is false. */
-  explain(a: unknown, b: unknown): string;
+  /**
+   * The rule in words, naming both variables. Called with the two values when `holds` is false, and the variables
+   * they came from (`NATS_TOKEN_FILE` for a token read from a file).
+   */
+  explain(a: unknown, b: unknown, names: readonly [string, string]): string;
   holds(a: unknown, b: unknown): boolean;
 }
 
 export function conflict<A, B>(
-  a: Setting<A>, b: Setting<B>, holds: (a: A, b: B) => boolean, explain: (a: A, b: B) => string,
+  a: Setting<A>, b: Setting<B>, holds: (a: A, b: B) => boolean, explain: (a: A, b: B, names: readonly [string, string]) => string,
 ): Conflict {
   return Object.freeze({
     settings: [a, b] as const,
     holds: (x: unknown, y: unknown) => holds(x as A, y as B),
-    explain: (x: unknown, y: unknown) => explain(x as A, y as B),
+    explain: (x: unknown, y: unknown, names: readonly [string, string]) => explain(x as A, y as B, names),
   });
 }
 
@@ -250,7 +369,7 @@ export interface ConfigSpec<C> {
  * one applies when the config holds both (a rule named for settings this config lacks is skipped).
  */
 export function defineConfig<S extends Record<string, Setting<unknown>>>(settings: S, conflicts: readonly Conflict[] = []): ConfigSpec<Values<S>> {
-  const variables = [...new Set(Object.values(settings).map((s) => s.variable))];
+  const variables = [...new Set(Object.values(settings).flatMap((s) => s.variables))];
   return Object.freeze({
     variables,
     settings,
@@ -273,7 +392,9 @@ export function defineConfig<S extends Record<string, Setting<unknown>>>(setting
         if (!bySetting.has(a) || !bySetting.has(b)) continue;
         const va = bySetting.get(a);
         const vb = bySetting.get(b);
-        if (!c.holds(va, vb)) problems.push(configError(`${a.variable}, ${b.variable}`, c.explain(va, vb), a.variable));
+        if (c.holds(va, vb)) continue;
+        const names = [a.sourceOf(env), b.sourceOf(env)] as const;
+        problems.push(configError(`${names[0]}, ${names[1]}`, c.explain(va, vb, names), a.variable));
       }
       if (problems.length === 1) throw problems[0]!;
       if (problems.length > 1) {

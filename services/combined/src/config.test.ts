@@ -227,8 +227,8 @@ describe('loadConfig: errors name the variable', () => {
     [{ LOG_FORMAT: 'yaml' }, 'LOG_FORMAT', 'LOG_FORMAT: must be one of json, pretty (got "yaml")'],
     [{ NATS_URL: 'http://nats:4222' }, 'NATS_URL', 'NATS_URL: must be a URL with a scheme of nats:, tls:, ws:, wss: (got "http://nats:4222")'],
     [{ NATS_URL: 'nats://a:4222,not a url' }, 'NATS_URL', 'NATS_URL: must be a URL such as nats://host:port (got "not a url")'],
-    // The password of a refused URL is not repeated.
-    [{ DATABASE_URL: 'mysql://app:s3cret@db/t' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL with a scheme of postgres:, postgresql:, socket: (got "mysql://app:***@db/t")'],
+    // A secret: the refused text is not quoted at all (a password may also sit in the query, `?password=`).
+    [{ DATABASE_URL: 'mysql://app:s3cret@db/t?password=s3cret' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL with a scheme of postgres:, postgresql:, socket:'],
     [{ HOST_TIMEOUT: '2' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (2 s) must be longer than HEARTBEAT_INTERVAL (2 s), or every host goes down between two heartbeats'],
     [{ HOST_TIMEOUT: '1', HEARTBEAT_INTERVAL: '5' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (1 s) must be longer than HEARTBEAT_INTERVAL (5 s), or every host goes down between two heartbeats'],
   ];
@@ -269,17 +269,26 @@ describe('loadConfig: every problem at once', () => {
   });
 });
 
+/** How a process reaches NATS and PostgreSQL; a secret's `_FILE` form beside it. */
+const NATS = [
+  'NATS_URL', 'NATS_NKEY', 'NATS_NKEY_FILE', 'NATS_USER', 'NATS_PASSWORD', 'NATS_PASSWORD_FILE', 'NATS_TOKEN', 'NATS_TOKEN_FILE', 'NATS_CREDS',
+  'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY', 'NATS_INBOX_PREFIX',
+];
+const POSTGRES = [
+  'DATABASE_URL', 'DATABASE_URL_FILE', 'PGPASSWORD', 'PGPASSWORD_FILE', 'PGPASS', 'PGPASS_FILE', 'PGSSLMODE', 'PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY',
+];
+
 describe('each service declares only what it reads', () => {
   const expected: [string, ConfigSpec<unknown>, string[]][] = [
     ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
-    ['agent connection', agentConnection, ['NATS_URL']],
-    ['service connection', serviceConnection, ['NATS_URL', 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'DATABASE_URL', 'STATEMENT_TIMEOUT']],
+    ['agent connection', agentConnection, [...NATS]],
+    ['service connection', serviceConnection, [...NATS, 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', ...POSTGRES, 'STATEMENT_TIMEOUT']],
     ['api', api.config, []],
     ['cron', cron.config, ['CRON_TICK']],
-    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'VOLUMES_ALLOWED']],
+    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'VOLUMES_ALLOWED']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
-    ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'DATABASE_URL', 'STATEMENT_TIMEOUT', 'SECRETS_KEY']],
+    ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'SECRETS_KEY', 'SECRETS_KEY_FILE']],
     ['relay', relay.config, ['REPUBLISH_AFTER']],
   ];
   for (const [name, spec, variables] of expected) {

@@ -44,8 +44,7 @@ export async function start(ctx: ServiceContext, opts: { usageRefreshMs?: number
   const view = new HostView({ timeoutMs: ctx.config.hostTimeoutMs, now: () => ctx.clock.now().getTime(), onNew: () => nudge() });
   await view.load(ctx.ledger);
   const leadership = holdLeadership({
-    databaseUrl: ctx.config.databaseUrl, key: PLACER_LOCK, log, onChange: (l) => l && nudge(),
-    statementTimeoutMs: ctx.config.statementTimeoutMs, application: 'placer-leader',
+    connection: ctx.ledger.options, key: PLACER_LOCK, log, onChange: (l) => l && nudge(), application: 'placer-leader',
   });
 
   /** The messages of the last pass still being published: the next pass does its ledger work meanwhile. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -44,7 +44,7 @@ export interface PostgresServer {
  * A PostgreSQL server of its own, for a test that restarts it (chaos): Debian's binaries, a fresh data directory
  * owned by the postgres user, trust auth on 127.0.0.1 and a free port.
  */
-export async function startPostgres(port: number, opts: { password?: string } = {}): Promise<PostgresServer> {
+export async function startPostgres(port: number, opts: { password?: string; ssl?: { cert: string; key: string } } = {}): Promise<PostgresServer> {
   const bin = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).map((v) => `/usr/lib/postgresql/${v}/bin`).pop();
   if (!bin) throw new Error('no PostgreSQL binaries in /usr/lib/postgresql (scripts/prepare.sh installs them)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-pg-'));
@@ -59,7 +59,16 @@ export async function startPostgres(port: number, opts: { password?: string } = 
   } else {
     asPostgres(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 >/dev/null`);
   }
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200 -c autovacuum_naptime=5s`;
+  let ssl = '';
+  if (opts.ssl) {
+    // `ssl = on` with the test's certificate; the server wants its key owned by it and unreadable to others.
+    copyFileSync(opts.ssl.cert, path.join(dir, 'server.crt'));
+    copyFileSync(opts.ssl.key, path.join(dir, 'server.key'));
+    execFileSync('chown', ['postgres:postgres', path.join(dir, 'server.crt'), path.join(dir, 'server.key')]);
+    execFileSync('chmod', ['600', path.join(dir, 'server.key')]);
+    ssl = ` -c ssl=on -c ssl_cert_file='${dir}/server.crt' -c ssl_key_file='${dir}/server.key'`;
+  }
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=200 -c autovacuum_naptime=5s${ssl}`;
   const start = () => asPostgres(`${bin}/pg_ctl -D '${data}' -l '${dir}/server.log' -o "${options}" -w start`);
   start();
   const url = opts.password !== undefined

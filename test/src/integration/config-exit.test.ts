@@ -34,6 +34,11 @@ describe('a process started with a bad setting exits with the reason', () => {
     // The combined process compiles every service's config: an agent's setting stops it too, and the runner's own.
     ['combined', { AGENT_EXECUTORS: 'wasm', HEALTH_PORT: 'http' },
       ['AGENT_EXECUTORS: each item must be one of docker, process (got "wasm")', 'HEALTH_PORT: must be an integer from 0 to 65535 (got "http")']],
+    // Two ways to authenticate, and a secret given twice: both named, the secret never quoted.
+    ['agent', { NATS_TOKEN: 'tok-3n', NATS_USER: 'app', NATS_PASSWORD: 'pw-3n' },
+      ['NATS_USER, NATS_TOKEN: NATS_USER and NATS_TOKEN are two ways to authenticate to NATS: give one']],
+    ['intake', { PGPASSWORD: 'pw-3n', PGPASSWORD_FILE: '/run/secrets/pg', PGSSLMODE: 'prefer' },
+      ['PGPASSWORD, PGPASSWORD_FILE: give the secret once: PGPASSWORD or PGPASSWORD_FILE, not both', 'PGSSLMODE: must be one of disable, require, verify-ca, verify-full']],
   ];
   for (const [service, env, messages] of cases) {
     it(`${service} with ${JSON.stringify(env)}`, async () => {
@@ -41,6 +46,7 @@ describe('a process started with a bad setting exits with the reason', () => {
       assert.equal(code, 2, `exit code (stderr: ${stderr})`);
       for (const m of messages) assert.ok(stderr.includes(m), `stderr lacks "${m}": ${stderr}`);
       assert.equal(stdout, '', 'nothing logged: it stopped before it started');
+      assert.ok(!stderr.includes('-3n'), `no secret value in stderr: ${stderr}`);
     });
   }
 });
