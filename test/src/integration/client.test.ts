@@ -14,6 +14,8 @@ import { startNats, type NatsServer } from '../helpers/nats.js';
 import { ROOT } from '../helpers/processes.js';
 
 /** libs/client against a real NATS and the real services, each call as a user makes it. */
+const OPERATOR = { kind: 'operator' } as const;
+
 describe('libs/client', () => {
   const cluster = new Cluster('client');
   let client: TangerineClient;
@@ -22,7 +24,8 @@ describe('libs/client', () => {
 
   before(async () => {
     await cluster.start({ agents: [{ host: 'cl-a', executors: 'process' }, { host: 'cl-b', executors: 'process' }] });
-    client = await TangerineClient.connect({ servers: cluster.nats.url, requestTimeoutMs: 5000 });
+    // As an operator (a submitter that may drain): what the client does, it does with a user's permissions.
+    client = await TangerineClient.connect({ servers: cluster.nats.url, requestTimeoutMs: 5000, ...cluster.identities!.options(OPERATOR) });
   });
   after(async () => {
     await client?.close();
@@ -195,7 +198,7 @@ describe('libs/client', () => {
   });
 
   it('ends every watch still open when the client closes', async () => {
-    const other = await TangerineClient.connect({ servers: cluster.nats.url });
+    const other = await TangerineClient.connect({ servers: cluster.nats.url, ...cluster.identities!.options(OPERATOR) });
     const watch = await other.watch();
     const live = other.live();
     await other.close();
@@ -264,7 +267,7 @@ describe('libs/client', () => {
     try {
       const file = path.join(dir, 'example.mjs');
       writeFileSync(file, example);
-      const out = execFileSync(process.execPath, [file], { env: { ...process.env, NATS_URL: cluster.nats.url }, timeout: 30_000, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [file], { env: { ...process.env, NATS_URL: cluster.nats.url, ...cluster.identities!.env({ kind: 'submitter' }) }, timeout: 30_000, encoding: 'utf8' });
       assert.match(out, /hello: success/);
       assert.match(out, /hello, from a process/);
     } finally {

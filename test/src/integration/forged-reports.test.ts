@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ensureStreams } from '@tangerine/bus';
 import { Streams, Subjects, parseTaskSpec, type HostAnnounce, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { migrate, openLedger, placeTasks, submitTasks, type Ledger } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
@@ -193,6 +194,8 @@ describe('an agent and forged dispatches and stops', () => {
   before(async () => {
     nats = await startNats();
     nc = await connect({ servers: nats.url });
+    // An agent waits for the streams a service provisions.
+    await ensureStreams(await jetstreamManager(nc));
     nc.subscribe(Subjects.runExited.wildcard, { callback: (_e, m) => { reports.push({ subject: m.subject, ...(m.json() as { name: string }) }); } });
     nc.subscribe(Subjects.runStarted.wildcard, { callback: (_e, m) => { reports.push({ subject: m.subject, ...(m.json() as { name: string }) }); } });
     agent = new ServiceProcess('agent', { NATS_URL: nats.url, HOST_ID: HOST, AGENT_EXECUTORS: 'process', HOST_SLOTS: '2', STOP_GRACE: '1' }).start();
