@@ -45,10 +45,10 @@ if [ ! -s "$STATE_DIR/secrets.key" ]; then
 fi
 if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
   auth=(-c "$IDENTITIES/server.conf" -P "$STATE_DIR/nats.pid")
-  [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=(-js)
+  [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=(-js -sd "$STATE_DIR/nats")
   log "starting nats-server -js on $nats_host:$nats_port (store in $STATE_DIR/nats, identities ${TANGERINE_NATS_AUTH:-on})"
   mkdir -p "$STATE_DIR/nats"
-  setsid nohup nats-server "${auth[@]}" -a "$nats_host" -p "$nats_port" -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
+  setsid nohup nats-server "${auth[@]}" -a "$nats_host" -p "$nats_port" >"$STATE_DIR/nats.log" 2>&1 &
   for _ in $(seq 50); do port_open "$nats_host" "$nats_port" && break; sleep 0.1; done
 fi
 
