@@ -2,6 +2,7 @@ import {
   DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo, type StreamUpdateConfig,
 } from '@nats-io/jetstream';
 import { OutageError, Streams } from '@tangerine/contracts';
+import { sleep } from '@tangerine/runtime';
 import { isStreamNameInUse, isStreamNotFound } from './nats-errors.js';
 
 const SECOND_NS = 1_000_000_000;
@@ -177,7 +178,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * outage) is thrown.
  */
 export async function waitForStreams(
-  jsm: JetStreamManager, names: readonly string[], log: { warn(obj: object, msg: string): void }, signal?: AbortSignal,
+  jsm: JetStreamManager, names: readonly string[], log: { warn(obj: object, msg: string): void },
 ): Promise<void> {
   let told = false;
   for (const name of names) {
@@ -189,8 +190,7 @@ export async function waitForStreams(
         if (!isStreamNotFound(err)) throw err;
         if (!told) log.warn({ stream: name }, 'waiting for the streams: a service provisions them');
         told = true;
-        if (signal?.aborted) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
     }
   }

@@ -69,11 +69,6 @@ export function ledgerOptions(c: LedgerSettings, application: string): LedgerOpt
   };
 }
 
-/** Opens a process's NATS connection from its compiled settings (credentials, TLS, inbox prefix included). */
-function openBus(base: BaseContext<ServiceConnection>, name: string): Promise<Bus> {
-  return connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base), access: natsAccess(base.config) });
-}
-
 /** What a service that uses both the bus and the ledger receives; `C` is its own config once it starts. */
 export interface ServiceContext<C = ServiceConnection> extends BaseContext<C> {
   readonly bus: Bus;
@@ -87,9 +82,9 @@ export interface AgentContext<C = AgentConnection> extends BaseContext<C> {
   readonly bus: Bus;
 }
 
-/** Opens NATS (provisioning the streams) and PostgreSQL (applying migrations). */
+/** Opens NATS (provisioning the streams; credentials, TLS and inbox prefix from the settings) and PostgreSQL (applying migrations). */
 export async function connectServices(base: BaseContext<ServiceConnection>, name: string): Promise<{ ctx: ServiceContext; close: Stop }> {
-  const bus = await openBus(base, name);
+  const bus = await connectBus({ url: base.config.natsUrl, name, log: base.log, limits: streamLimits(base), access: natsAccess(base.config) });
   const ledger = openLedger({ ...ledgerOptions(base.config, name), log: base.log });
   try {
     await migrate(ledger, base.log);

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { TestIdentities, roleOf } from '../helpers/identities.js';
+import { benchIdentities, roleOf } from '../helpers/identities.js';
 import { freePort, startNats } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../helpers/processes.js';
@@ -60,9 +60,8 @@ function chainHops(times: Map<string, Partial<Record<string, number>>>, submitte
 }
 
 export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult> {
-  // With the generated identities, as npm start and the stack run (BENCH_AUTH=off: an open server, to compare).
   const hosts = Array.from({ length: opts.agents }, (_, i) => `bench-${i}`);
-  const auth = process.env['BENCH_AUTH'] === 'off' ? null : TestIdentities.create(hosts);
+  const auth = benchIdentities(hosts);
   const nats = await startNats(auth ? { config: auth.serverConfig } : {});
   const db = await createDatabase('bench');
   const procs: { proc: ServiceProcess; port: number }[] = [];

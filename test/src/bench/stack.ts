@@ -2,7 +2,7 @@
 // health port (for /metrics), and agents with their own host ids.
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { TestIdentities, roleOf } from '../helpers/identities.js';
+import { benchIdentities, roleOf } from '../helpers/identities.js';
 import { freePort, startNats, type NatsServer } from '../helpers/nats.js';
 import { createDatabase } from '../helpers/postgres.js';
 import { ServiceProcess, type ServiceName } from '../helpers/processes.js';
@@ -32,8 +32,7 @@ export interface BenchStack {
 export const SERVICES: ServiceName[] = ['intake', 'resolver', 'placer', 'monitor', 'host-health', 'relay'];
 
 export async function startStack(opts: { agents: AgentSpec[]; services?: ServiceName[]; env?: Record<string, string> }): Promise<BenchStack> {
-  // With the generated identities, as npm start and the stack run (BENCH_AUTH=off: an open server, to compare).
-  const auth = process.env['BENCH_AUTH'] === 'off' ? null : TestIdentities.create(opts.agents.map((a) => a.host));
+  const auth = benchIdentities(opts.agents.map((a) => a.host));
   const nats = await startNats(auth ? { config: auth.serverConfig } : {});
   const db = await createDatabase('bench');
   const procs: BenchStack['procs'] = [];

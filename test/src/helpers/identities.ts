@@ -60,3 +60,11 @@ export function roleOf(name: ServiceName, host = 'local'): Role {
   if (name === 'combined') return { kind: 'tangerine', host };
   return { kind: 'service', service: name };
 }
+
+/**
+ * A bench's identities for these agent hosts, as npm start and the stack run; null with BENCH_AUTH=off (an open
+ * server, to compare).
+ */
+export function benchIdentities(hosts: readonly string[]): TestIdentities | null {
+  return process.env['BENCH_AUTH'] === 'off' ? null : TestIdentities.create(hosts);
+}
