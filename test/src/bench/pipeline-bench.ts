@@ -84,7 +84,7 @@ export async function runPipelineBench(opts: BenchOptions): Promise<BenchResult>
     for (let i = 0; i < opts.agents; i++) {
       await launch('agent', { HOST_ID: hosts[i]!, HOST_SLOTS: String(opts.slots), AGENT_EXECUTORS: 'process' });
     }
-    await waitHealthy(procs.map((p) => p.port));
+    await waitHealthy(procs);
     await new Promise((r) => setTimeout(r, 1500)); // agents announced, placer has its view, host-health wrote the hosts
 
     const submitted = new Map<string, number>();

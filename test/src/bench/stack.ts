@@ -46,7 +46,7 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
   for (const a of opts.agents) {
     await launch('agent', `agent(${a.host})`, { HOST_ID: a.host, HOST_SLOTS: String(a.slots), AGENT_EXECUTORS: a.executors });
   }
-  await waitHealthy(procs.map((p) => p.port));
+  await waitHealthy(procs);
   await new Promise((r) => setTimeout(r, 1500)); // agents announced, the placer has its view
   const nc = await connect({ servers: nats.url, ...auth?.options({ kind: 'admin' }) });
   return {
@@ -70,16 +70,38 @@ export async function startStack(opts: { agents: AgentSpec[]; services?: Service
   };
 }
 
-export async function waitHealthy(ports: number[]): Promise<void> {
-  const deadline = Date.now() + 30000;
-  for (const port of ports) {
+export interface Launched { proc: ServiceProcess; port: number; label?: string }
+
+/**
+ * Waits until every process answers /healthz. freePort's port is free when it is picked, not when the service
+ * binds it: a process that ended because another socket took it meanwhile (EADDRINUSE) starts again on a new port,
+ * in place in its entry. Any other end, or no answer in time, fails naming the process, how it ended and what it
+ * wrote last.
+ */
+export async function waitHealthy(procs: Launched[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const p of procs) {
+    let restarts = 0;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`service on health port ${port} did not come up`);
+      if (await fetch(`http://127.0.0.1:${p.port}/healthz`).then((r) => r.ok, () => false)) break;
+      const name = `${p.label ?? p.proc.service} (health port ${p.port})`;
+      if (p.proc.exit) {
+        if (restarts++ < 3 && lastWords(p.proc).includes('EADDRINUSE')) {
+          p.port = await freePort();
+          p.proc = new ServiceProcess(p.proc.service, { ...p.proc.env, HEALTH_PORT: String(p.port) }).start();
+          continue;
+        }
+        throw new Error(`${name} ended (${p.proc.exit.signal ?? `exit code ${p.proc.exit.code}`}) before it was healthy:\n${lastWords(p.proc)}`);
+      }
+      if (Date.now() > deadline) throw new Error(`${name} did not come up within ${timeoutMs / 1000} s:\n${lastWords(p.proc)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** A process's last log lines and stderr, for a failure to name. */
+function lastWords(proc: ServiceProcess): string {
+  return [...proc.lines.slice(-10).map((l) => JSON.stringify(l)), ...proc.stderrTail].join('\n');
 }
 
 /** Ledger statements one service has run so far, from its /metrics (0 when it does not answer). */

@@ -10,6 +10,10 @@ export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' 
 export class ServiceProcess {
   child: ChildProcess | null = null;
   readonly lines: Record<string, unknown>[] = [];
+  /** The last lines it wrote to stderr (also echoed to the test's stderr): what a failure to start names. */
+  readonly stderrTail: string[] = [];
+  /** How it ended, once it has. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private partial = '';
 
   constructor(readonly service: ServiceName, readonly env: Record<string, string>) {}
@@ -23,7 +27,13 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => this.read(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${this.service}] ${chunk.toString()}`));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(`[${this.service}] ${chunk.toString()}`);
+      this.stderrTail.push(...chunk.toString().split('\n').filter((l) => l.trim()));
+      this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 20));
+    });
+    child.once('exit', (code, signal) => { this.exit = { code, signal }; });
+    this.exit = null;
     this.child = child;
     return this;
   }

@@ -25,7 +25,7 @@ import pg from 'pg';
 import { freePort, startNats } from '../../helpers/nats.js';
 import { createDatabase } from '../../helpers/postgres.js';
 import { ROOT, ServiceProcess, type ServiceName } from '../../helpers/processes.js';
-import { machineBusySeconds, percentile, procStatusMb, statementsOf } from '../stack.js';
+import { machineBusySeconds, percentile, procStatusMb, statementsOf, waitHealthy } from '../stack.js';
 import type { SimulatorStats } from './simulator.js';
 
 export interface FleetOptions {
@@ -284,7 +284,7 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
     await launch('host-health');
     await launch('relay');
     if (opts.live) await launch('placer');
-    await waitHealthy(services.map((s) => s.port));
+    await waitHealthy(services);
     nc = await connect({ servers: nats.url, noAsyncTraces: true });
     const js = jetstream(nc);
     sim.start();
@@ -341,7 +341,7 @@ export async function runFleetBench(options: FleetOptions): Promise<FleetResult>
     let placer = services.find((s) => s.proc.service === 'placer');
     if (!placer) {
       placer = await launch('placer');
-      await waitHealthy([placer.port]);
+      await waitHealthy([placer]);
     }
     const allPlaced = await waitFor('every task placed', () => placedCount >= opts.tasks, phaseTimeoutMs, 100);
     const cpuPlacement = cpuSince(cpuBefore);
@@ -468,12 +468,6 @@ async function submitPaced(js: JetStreamClient, n: number, rate: number, spec: (
     await new Promise((r) => setTimeout(r, 10));
   }
   await Promise.all(acks);
-}
-
-async function waitHealthy(ports: number[]): Promise<void> {
-  for (const port of ports) {
-    await waitFor(`the service on health port ${port}`, () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false), 60_000, 100);
-  }
 }
 
 async function sumStatements(services: { proc: ServiceProcess; port: number }[]): Promise<{ total: number; by: Record<string, number> }> {
