@@ -13,7 +13,7 @@ describe('benchmarks, quick', () => {
     console.log(`quick bench: ${r.tasksPerSecond.toFixed(0)} tasks/s, ${r.statementsPerTask.toFixed(2)} statements per task`);
   });
 
-  it('the report runs every part: Tangerine, pg-boss, graphile-worker, the Docker loop, the fleet', { timeout: 600_000 }, async () => {
+  it('the report runs every part: Tangerine, pg-boss, graphile-worker, the Docker loop, the fleet, the HTTP API', { timeout: 600_000 }, async () => {
     const r = await runReport({ quick: true, log: () => undefined });
     assert.ok(r.throughput && r.containers && r.fleet && r.dependencies && r.growth);
     assert.equal(r.throughput.peers.length, 4);
@@ -23,7 +23,9 @@ describe('benchmarks, quick', () => {
     assert.equal(r.fleet.placed, r.fleet.tasks);
     assert.equal(r.dependencies.sinkUpdates, 1, 'the fan-in is released in one step');
     const markdown = toMarkdown(r);
-    for (const part of ['(1)', '(2)', '(3)', '(4)', '(5)']) assert.ok(markdown.includes(`## ${part}`), part);
+    assert.ok(r.http && r.http.httpPerSecond > 0 && r.http.natsPerSecond > 0 && Number.isFinite(r.http.listP99Ms));
+    assert.equal(r.http.eventsDelivered, r.http.eventsExpected, 'every event reaches every subscriber');
+    for (const part of ['(1)', '(2)', '(3)', '(4)', '(5)', '(6)']) assert.ok(markdown.includes(`## ${part}`), part);
     console.log(markdown);
   });
 });

@@ -1,0 +1,176 @@
+// Part (6) of `npm run bench`: the HTTP API (services/api) beside NATS. Submissions one spec per request from many
+// clients against the same specs published through JetStream in the same run; a page of the task list at a large
+// ledger; the event stream's delivery to many subscribers while events flow.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { freePort } from '../helpers/nats.js';
+import { percentile, startStack, waitFor, type BenchStack } from './stack.js';
+
+export interface HttpBenchSizes {
+  /** Specs submitted each way (HTTP, then JetStream). */
+  submissions: number;
+  clients: number;
+  /** Tasks in the ledger when the list is timed. */
+  listTasks: number;
+  listSamples: number;
+  subscribers: number;
+  eventsPerSecond: number;
+  eventSeconds: number;
+}
+
+export interface HttpBenchRun {
+  sizes: HttpBenchSizes;
+  /** POST /v1/tasks answered 202, per second, `clients` requests in flight. */
+  httpPerSecond: number;
+  /** The same specs through JetStream (`js.publish`, stored and acknowledged), `clients` in flight. */
+  natsPerSecond: number;
+  listP50Ms: number;
+  listP99Ms: number;
+  /** Publish → received by a subscriber of GET /v1/events, over every subscriber and event. */
+  eventP50Ms: number;
+  eventP99Ms: number;
+  eventsDelivered: number;
+  eventsExpected: number;
+}
+
+const TOKEN = 'bench-token-0123456789abcdef';
+const enc = new TextEncoder();
+
+async function withApi<T>(services: Parameters<typeof startStack>[0]['services'], run: (stack: BenchStack, base: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-bench-api-'));
+  const tokens = path.join(dir, 'tokens');
+  writeFileSync(tokens, `${TOKEN} write bench\n`, { mode: 0o600 });
+  const port = await freePort();
+  const stack = await startStack({ agents: [], services, env: { API_PORT: String(port), API_TOKENS_FILE: tokens } });
+  try {
+    return await run(stack, `http://127.0.0.1:${port}`);
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** `count` jobs through `clients` workers, each taking the next index; seconds from the first to the last. */
+async function timed(count: number, clients: number, job: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    for (let i = next++; i < count; i = next++) await job(i);
+  }));
+  return (performance.now() - start) / 1000;
+}
+
+async function submissions(stack: BenchStack, base: string, s: HttpBenchSizes): Promise<{ http: number; nats: number }> {
+  const spec = (prefix: string, i: number) => JSON.stringify({ name: `${prefix}-${i}`, executor: 'process', command: ['true'] });
+  const httpSeconds = await timed(s.submissions, s.clients, async (i) => {
+    const res = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: spec('h', i) });
+    if (res.status !== 202) throw new Error(`POST /v1/tasks: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  });
+  const js = jetstream(stack.nc);
+  const natsSeconds = await timed(s.submissions, s.clients, async (i) => {
+    await js.publish('tasks.submit', enc.encode(spec('n', i)));
+  });
+  return { http: s.submissions / httpSeconds, nats: s.submissions / natsSeconds };
+}
+
+/** Fills the ledger to `total` tasks (lists of 1,000 through intake), then times pages of 100 at random cursors. */
+async function listing(stack: BenchStack, base: string, s: HttpBenchSizes): Promise<number[]> {
+  const js = jetstream(stack.nc);
+  const name = (i: number) => `l-${String(i).padStart(7, '0')}`;
+  for (let i = 0; i < s.listTasks; i += 1000) {
+    const list = Array.from({ length: Math.min(1000, s.listTasks - i) }, (_, k) => ({ name: name(i + k), executor: 'process', command: ['true'] }));
+    await js.publish('tasks.submit', enc.encode(JSON.stringify(list)));
+  }
+  const pageOf = async (after: string | null) => {
+    const res = await fetch(`${base}/v1/tasks?limit=100&prefix=l-${after ? `&after=${after}` : ''}`, { headers: auth });
+    if (!res.ok) throw new Error(`GET /v1/tasks: ${res.status}`);
+    return (await res.json()) as { tasks: unknown[] };
+  };
+  // Every task in: intake takes the lists in order, so the ledger is full once the last page is.
+  const deadline = Date.now() + 600_000;
+  while ((await pageOf(name(s.listTasks - 101))).tasks.length < 100) {
+    if (Date.now() > deadline) throw new Error('http bench: the ledger did not fill');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const times: number[] = [];
+  for (let k = 0; k < s.listSamples; k++) {
+    const after = k % 10 === 0 ? null : name(Math.floor(Math.random() * (s.listTasks - 100)));
+    const start = performance.now();
+    await pageOf(after);
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+/** `subscribers` readers of GET /v1/events; events published at `eventsPerSecond`; each delivery's latency. */
+async function streaming(stack: BenchStack, base: string, s: HttpBenchSizes): Promise<{ latencies: number[]; expected: number }> {
+  const latencies: number[] = [];
+  const controllers: AbortController[] = [];
+  const ready: Promise<void>[] = [];
+  for (let i = 0; i < s.subscribers; i++) {
+    const ac = new AbortController();
+    controllers.push(ac);
+    ready.push(readEvents(`${base}/v1/events?kinds=task`, ac.signal, (at) => latencies.push(Date.now() - at)));
+  }
+  await Promise.all(ready);
+  const total = s.eventsPerSecond * s.eventSeconds;
+  const perTick = Math.max(1, Math.round(s.eventsPerSecond / 100));
+  const start = Date.now();
+  for (let sent = 0; sent < total;) {
+    for (let k = 0; k < perTick && sent < total; k++, sent++) {
+      const event = { name: `ev-${sent}`, state: 'ready', from: null, attempt: 0, failures: 0, version: 1, host: null, reason: null, exit_code: null, at: new Date().toISOString() };
+      stack.nc.publish(`tasks.events.ev-${sent}.ready`, enc.encode(JSON.stringify(event)));
+    }
+    const due = start + (sent / s.eventsPerSecond) * 1000;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+  }
+  const expected = total * s.subscribers;
+  await waitFor(() => latencies.length >= expected, 30_000);
+  for (const ac of controllers) ac.abort();
+  return { latencies, expected };
+}
+
+/** Reads a server-sent event stream, calling `onEvent` with each event's `at`; resolves once the stream is open. */
+async function readEvents(url: string, signal: AbortSignal, onEvent: (at: number) => void): Promise<void> {
+  const res = await fetch(url, { headers: { ...auth, accept: 'text/event-stream' }, signal });
+  if (!res.ok || !res.body) throw new Error(`GET /v1/events: ${res.status}`);
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  void (async () => {
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += dec.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (data) onEvent(Date.parse((JSON.parse(data) as { at: string }).at));
+        }
+      }
+    } catch {
+      // Aborted at the end of the run.
+    }
+  })();
+}
+
+export async function runHttpBench(s: HttpBenchSizes): Promise<HttpBenchRun> {
+  const submitted = await withApi(['intake', 'api'], async (stack, base) => ({
+    rates: await submissions(stack, base, s), list: await listing(stack, base, s),
+  }));
+  const events = await withApi(['api'], (stack, base) => streaming(stack, base, s));
+  return {
+    sizes: s, httpPerSecond: submitted.rates.http, natsPerSecond: submitted.rates.nats,
+    listP50Ms: percentile(submitted.list, 50), listP99Ms: percentile(submitted.list, 99),
+    eventP50Ms: percentile(events.latencies, 50), eventP99Ms: percentile(events.latencies, 99),
+    eventsDelivered: events.latencies.length, eventsExpected: events.expected,
+  };
+}
