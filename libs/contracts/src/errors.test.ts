@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ConflictError, ErrorCodes, InternalError, LedgerRefusedError, NotFoundError, OutageError, ReplyTooLargeError, RowError, StartupError,
+  AuthError, BusyError, ConflictError, ErrorCodes, InternalError, LedgerRefusedError, NotFoundError, OutageError, ReplyTooLargeError, RowError, StartupError,
   TimeoutError, UnprocessableError, ValidationError, errorOf, hasCode, isConflict, isNotFound, isOutage, isRowError, isTangerineError,
   isTimeout, isValidationError, type ErrorCode, type TangerineError,
 } from './errors.js';
@@ -20,6 +20,8 @@ describe('errors: one class per family, a stable code each', () => {
     [new UnprocessableError('failed'), 'unprocessable', 'UnprocessableError'],
     [new InternalError('oops'), 'internal', 'InternalError'],
     [new StartupError('config_invalid', 'X: bad', { field: 'X' }), 'config_invalid', 'StartupError'],
+    [new AuthError('forbidden', 'token: may only read'), 'forbidden', 'AuthError'],
+    [new BusyError('too_many_streams', 'full'), 'too_many_streams', 'BusyError'],
   ];
   for (const [err, code, name] of made) {
     it(`${name} carries ${code}, its family's retry and outage flags, and its name`, () => {

@@ -9,6 +9,8 @@
  * - `timeout`: a statement ran too long; it may pass, so it is tried again a few times.
  * - `stored`: what the ledger gave back does not parse (a bug or a hand edit); the message is set aside.
  * - `refused`: the ledger refused a statement by its SQLSTATE (a constraint, a value it will not take).
+ * - `auth`: the HTTP API's caller gave no valid token, or one that may not do this (401 and 403).
+ * - `busy`: a bounded resource of a server is full (the HTTP API's event streams); trying again later may pass.
  * - `limit`, `unprocessable`, `startup`, `internal`: see each code.
  * Errors are recognized by a brand and their code, never by `instanceof` alone: two copies of this module (a
  * package installed twice) make errors that are the same to every guard here.
@@ -18,11 +20,17 @@ export const ErrorCodes = {
   invalid_spec: { family: 'validation', retryable: false, doc: 'A field of the task spec breaks a rule; the message names the field and the rule.' },
   invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel) breaks a rule.' },
   invalid_message: { family: 'validation', retryable: false, doc: 'An internal message does not match its schema; it is set aside as a dead letter.' },
-  not_found: { family: 'not_found', retryable: false, doc: 'No task has that name.' },
+  body_too_large: { family: 'validation', retryable: false, doc: 'An HTTP request body is larger than API_BODY_LIMIT.' },
+  unsupported_media_type: { family: 'validation', retryable: false, doc: 'An HTTP request body has a Content-Type the route does not take.' },
+  method_not_allowed: { family: 'validation', retryable: false, doc: 'The HTTP route exists, but not with this method.' },
+  not_found: { family: 'not_found', retryable: false, doc: 'No task has that name (or no host, run or HTTP route).' },
   duplicate_task: { family: 'conflict', retryable: false, doc: 'A task of that name exists and is not finished.' },
   dependency_cycle: { family: 'conflict', retryable: false, doc: 'The task would close a cycle of dependencies.' },
   not_cancellable: { family: 'conflict', retryable: false, doc: 'The task is already finished.' },
   unprocessable: { family: 'unprocessable', retryable: false, doc: 'The message failed every try; it was set aside (a rejection for a command, a dead letter otherwise) with the reason.' },
+  unauthorized: { family: 'auth', retryable: false, doc: 'An HTTP request without a valid bearer token.' },
+  forbidden: { family: 'auth', retryable: false, doc: 'An HTTP request whose token may not do this (a read token on a write route).' },
+  too_many_streams: { family: 'busy', retryable: true, doc: 'The HTTP API serves API_MAX_STREAMS event streams already; try again later.' },
   reply_too_large: { family: 'limit', retryable: false, doc: 'The answer would not fit in one NATS message; ask for a smaller page.' },
   ledger_unavailable: { family: 'outage', retryable: true, doc: 'PostgreSQL could not be reached; the message is kept and tried again.' },
   bus_unavailable: { family: 'outage', retryable: true, doc: 'NATS could not be reached.' },
@@ -166,6 +174,26 @@ export class ReplyTooLargeError extends TangerineError {
   }
 }
 
+/** The HTTP API's caller is not who it may be: no valid token (`unauthorized`), or a token that may not (`forbidden`). */
+export class AuthError extends TangerineError {
+  override readonly name = 'AuthError';
+  readonly family = 'auth';
+  declare readonly code: CodeOf<'auth'>;
+  constructor(code: CodeOf<'auth'>, message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** A bounded resource of a server is full; later it may not be. */
+export class BusyError extends TangerineError {
+  override readonly name = 'BusyError';
+  readonly family = 'busy';
+  declare readonly code: CodeOf<'busy'>;
+  constructor(code: CodeOf<'busy'>, message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
 /** A message failed every try and was set aside. */
 export class UnprocessableError extends TangerineError {
   override readonly name = 'UnprocessableError';
@@ -247,6 +275,8 @@ export function errorOf(code: ErrorCode, message: string, options: ErrorOptions 
     case 'stored': return new RowError(message, { ...options, field: options.field ?? 'row' });
     case 'limit': return new ReplyTooLargeError(message, options);
     case 'unprocessable': return new UnprocessableError(message, options);
+    case 'auth': return new AuthError(code as CodeOf<'auth'>, message, options);
+    case 'busy': return new BusyError(code as CodeOf<'busy'>, message, options);
     case 'internal': return new InternalError(message, options);
     case 'startup': return new StartupError(code as CodeOf<'startup'>, message, options);
   }

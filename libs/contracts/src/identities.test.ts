@@ -48,6 +48,12 @@ describe('identities: who may publish what', () => {
     ['a service provisions its streams', intake, '$JS.API.STREAM.UPDATE.TANGERINE_COMMANDS', true],
     ['a service may not delete a stream', intake, '$JS.API.STREAM.DELETE.TANGERINE_COMMANDS', false],
     ['the api may not publish events', api, 'tasks.events.x.success', false],
+    ['the api submits (the HTTP API writes through the bus)', api, 'tasks.submit', true],
+    ['the api cancels', api, 'tasks.cancel', true],
+    ['the api asks host-health to drain a host', api, 'hosts.drain', true],
+    ['the api reads the events stream through an ordered consumer', api, '$JS.API.CONSUMER.CREATE.TANGERINE_EVENTS', true],
+    ['the api may not take over a resolver\'s durable consumer', api, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.resolver-failed', false],
+    ['the api may not dispatch', api, 'agents.host-a.run', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {

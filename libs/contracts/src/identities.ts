@@ -143,6 +143,10 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
     case 'api':
       g.sub.push(Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject);
       g.responds = true;
+      // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
+      // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
+      g.pub.push(Subjects.submit.subject, Subjects.cancel.subject, Subjects.hostsList.subject, Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject);
+      orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
       break;
   }
 }

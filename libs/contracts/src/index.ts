@@ -3,7 +3,7 @@ export {
   STOPPED_STATES, TASK_STATES, TRANSITIONS, TaskState, UNSUCCESSFUL_STATES, canTransition, isFinished, isTaskState,
 } from './states.js';
 export {
-  ConflictError, ErrorCodes, InternalError, LedgerRefusedError, NotFoundError, OutageError, ReplyTooLargeError,
+  AuthError, BusyError, ConflictError, ErrorCodes, InternalError, LedgerRefusedError, NotFoundError, OutageError, ReplyTooLargeError,
   RowError, StartupError, TangerineError, TimeoutError, UnprocessableError, ValidationError, errorOf, hasCode,
   isConflict, isNotFound, isOutage, isRowError, isTangerineError, isTimeout, isValidationError,
 } from './errors.js';

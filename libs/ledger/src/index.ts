@@ -24,6 +24,7 @@ export { requeueFromDownHosts, requeueLostReports, requeueLostRuns } from './tas
 export { markPublished, readUnpublished } from './tasks/published.js';
 export { toEvent } from './tasks/event-row.js';
 export { countTasksByState } from './tasks/count.js';
+export { readStates } from './tasks/states-of.js';
 export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
 export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';

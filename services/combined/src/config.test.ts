@@ -22,9 +22,12 @@ const SPECS: readonly ConfigSpec<unknown>[] = [
 /** What every service's config holds, merged: a setting shared by several has the same key and value in each. */
 type Config = Readonly<Record<string, unknown>>;
 
-/** Compiles every config, as the combined process does; the settings of them all in one object. */
+/**
+ * Compiles every config, as the combined process does; the settings of them all in one object. The HTTP API refuses
+ * to start without a token list: these tables are about the other settings, so API_AUTH=off unless a test says.
+ */
 function loadConfig(env: Env = {}): Config {
-  return Object.freeze(Object.assign({}, ...(compileAll(SPECS, env) as object[])) as Config);
+  return Object.freeze(Object.assign({}, ...(compileAll(SPECS, { API_AUTH: 'off', ...env }) as object[])) as Config);
 }
 
 function assertConfigError(run: () => unknown, field: string, message: string): void {
@@ -70,6 +73,12 @@ describe('loadConfig: defaults', () => {
       pruneIntervalMs: 60_000,
       streamMaxBytes: null,
       eventsMaxBytes: null,
+      apiPort: 8080,
+      apiHost: '0.0.0.0',
+      apiTokens: null,
+      apiReadOpen: false,
+      apiBodyLimit: 1_048_576,
+      apiMaxStreams: 1000,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key], value, key);
   });
@@ -100,6 +109,7 @@ describe('loadConfig: defaults', () => {
     ['PRUNE_INTERVAL', 'pruneIntervalMs', 60_000],
     ['STREAM_MAX_BYTES', 'streamMaxBytes', null],
     ['EVENTS_MAX_BYTES', 'eventsMaxBytes', null],
+    ['API_PORT', 'apiPort', 8080],
   ];
   for (const [variable, key, expected] of empty) {
     it(`treats an empty ${variable} as unset`, () => {
@@ -229,6 +239,13 @@ describe('loadConfig: errors name the variable', () => {
     [{ NATS_URL: 'nats://a:4222,not a url' }, 'NATS_URL', 'NATS_URL: must be a URL such as nats://host:port (got "not a url")'],
     // A secret: the refused text is not quoted at all (a password may also sit in the query, `?password=`).
     [{ DATABASE_URL: 'mysql://app:s3cret@db/t?password=s3cret' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL with a scheme of postgres:, postgresql:, socket:'],
+    [{ API_PORT: '80x' }, 'API_PORT', 'API_PORT: must be an integer from 0 to 65535 (got "80x")'],
+    [{ API_MAX_STREAMS: '0' }, 'API_MAX_STREAMS', 'API_MAX_STREAMS: must be an integer from 1 to 100000 (got "0")'],
+    [{ API_BODY_LIMIT: '10' }, 'API_BODY_LIMIT', 'API_BODY_LIMIT: must be an integer from 1024 to 9007199254740991 (got "10")'],
+    // A secret: the line is named, the token never.
+    [{ API_TOKENS: 'short-token write ci' }, 'API_TOKENS', 'API_TOKENS: line 1: the token must be at least 16 characters (try: openssl rand -hex 32)'],
+    [{ API_TOKENS: '# ci\n0123456789abcdef0123 admin ci' }, 'API_TOKENS', 'API_TOKENS: line 2: the access must be read or write'],
+    [{ API_AUTH: 'on' }, 'API_TOKENS', 'API_TOKENS, API_AUTH: API_TOKENS is not set: the HTTP API needs a token list (API_TOKENS or API_TOKENS_FILE, one "<token> <read|write> [<name>]" a line), or API_AUTH=off to serve it without tokens'],
     [{ HOST_TIMEOUT: '2' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (2 s) must be longer than HEARTBEAT_INTERVAL (2 s), or every host goes down between two heartbeats'],
     [{ HOST_TIMEOUT: '1', HEARTBEAT_INTERVAL: '5' }, 'HOST_TIMEOUT', 'HOST_TIMEOUT, HEARTBEAT_INTERVAL: HOST_TIMEOUT (1 s) must be longer than HEARTBEAT_INTERVAL (5 s), or every host goes down between two heartbeats'],
   ];
@@ -283,7 +300,7 @@ describe('each service declares only what it reads', () => {
     ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
     ['agent connection', agentConnection, [...NATS]],
     ['service connection', serviceConnection, [...NATS, 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', ...POSTGRES, 'STATEMENT_TIMEOUT']],
-    ['api', api.config, []],
+    ['api', api.config, ['API_PORT', 'API_HOST', 'API_TOKENS', 'API_TOKENS_FILE', 'API_READ_OPEN', 'API_AUTH', 'API_BODY_LIMIT', 'API_MAX_STREAMS']],
     ['cron', cron.config, ['CRON_TICK']],
     ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'VOLUMES_ALLOWED']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import Docker from 'dockerode';
@@ -44,8 +45,15 @@ export class Cluster {
   /** Set when the services reach the ledger through PG* variables and Tangerine's PGPASS, not DATABASE_URL. */
   private pgVars: Record<string, string> | null = null;
 
+  /**
+   * The HTTP API's tokens in this cluster (API_TOKENS of its api processes): one that may write, one that may only
+   * read. `httpUrl` gives where an api process listens.
+   */
+  readonly apiTokens = { write: randomBytes(24).toString('hex'), read: randomBytes(24).toString('hex') };
+
   env(): Record<string, string> {
     return {
+      API_TOKENS: `${this.apiTokens.write} write test-writer\n${this.apiTokens.read} read test-reader`,
       NATS_URL: this.nats.url, ...(this.pgVars ?? { DATABASE_URL: this.databaseUrl }), HEARTBEAT_INTERVAL: '0.5', SWEEP_INTERVAL: '1', STOP_GRACE: '1', ACK_WAIT: '3', REPUBLISH_AFTER: '5',
       // As under `npm start`: the suites mount directories they made in the temporary directory.
       VOLUMES_ALLOWED: os.tmpdir(), AGENT_VOLUMES: os.tmpdir(),
@@ -164,6 +172,14 @@ export class Cluster {
       return `${key}: ${exit === null ? 'running' : `exited ${exit}`}; last lines: ${JSON.stringify(last)}`;
     });
     throw new Error(`the api service did not answer tasks.list within ${timeoutMs} ms\n${states.join('\n')}`);
+  }
+
+  /** Where the HTTP API of an api process (by its key) listens: `http://127.0.0.1:<port>`, once it does. */
+  async httpUrl(key = 'api'): Promise<string> {
+    const p = this.services.get(key);
+    if (!p) throw new Error(`no service ${key} in this cluster`);
+    const line = await p.waitForLine((l) => l['msg'] === 'http listening', Cluster.START_MS);
+    return `http://127.0.0.1:${String(line['port'])}`;
   }
 
   /** Containers that agents of this cluster made and that still exist. */

@@ -1,10 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '../../..');
 
 export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' | 'host-health' | 'relay' | 'agent' | 'api' | 'combined';
+
+/**
+ * What a process that runs the HTTP API (api, combined) needs beside its connections: a free port (many test
+ * processes run at once; the port is logged as `http listening`) and a token list, which the API will not start
+ * without (a test of the HTTP API gives its own: Cluster's `http`).
+ */
+export const HTTP_DEFAULTS: Readonly<Record<string, string>> = {
+  API_PORT: '0', API_HOST: '127.0.0.1', API_TOKENS: `${randomBytes(24).toString('hex')} write test`,
+};
 
 /** One service as its own process, as it runs in a swarm. Its pino lines are kept for assertions. */
 export class ServiceProcess {
@@ -23,7 +33,7 @@ export class ServiceProcess {
     // TANGERINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service process of a run.
     const nodeArgs = (process.env['TANGERINE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, main], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', LOG_LEVEL: 'info', ...this.env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', LOG_LEVEL: 'info', ...HTTP_DEFAULTS, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => this.read(chunk));

@@ -1,0 +1,69 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { registerAuth } from './auth.js';
+import type { HttpDeps } from './deps.js';
+import { errorBody, methodNotAllowed, routeNotFound, statusOf, toTangerine } from './errors.js';
+import { ROUTES } from './routes/index.js';
+import { validatorCompiler } from './validation.js';
+import { registerYaml } from './yaml-body.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The HTTP API: a Fastify app over the ledger's reads and the bus (every write). Route modules (routes/) are
+ * registered in one place (routes/index.ts); each route says what token it needs (auth.ts), and every failure is
+ * `{"error": {code, message, field?}}` with the status of its code (errors.ts).
+ */
+export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is Fastify's logger; their types differ only in generics.
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // One line per request at debug (onResponse below), not Fastify's two at info: a busy API would drown the log.
+    disableRequestLogging: true,
+    bodyLimit: deps.settings.bodyLimit,
+    // The request id is the log's `reqId`; a caller's X-Request-Id is taken, so both ends name one request alike.
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'reqId',
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Replies are the typed values of the ledger's reads: written as they are (the schemas document them; a reply is
+  // not cut down to what a response schema lists).
+  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+  registerYaml(app);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { error, known } = toTangerine(err);
+    if (!known) req.log.error({ err, url: req.routeOptions.url, caller: req.caller }, 'request failed');
+    else if (error.retryable) req.log.warn({ code: error.code, err: error.cause ?? undefined, url: req.routeOptions.url }, error.message);
+    const status = statusOf(error.code);
+    if (status === 401) void reply.header('www-authenticate', 'Bearer realm="tangerine"');
+    void reply.code(status).type('application/json; charset=utf-8').send(errorBody(error));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const allowed = METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
+    const error = allowed.length > 0 ? methodNotAllowed(req.method, req.url, allowed) : routeNotFound(req.method, req.url);
+    if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
+    void reply.code(statusOf(error.code)).send(errorBody(error));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, caller: req.caller, ms: Math.round(reply.elapsedTime) }, 'request');
+    deps.metrics.inc('http_requests', 1, { route: req.routeOptions.url ?? 'none', status: String(reply.statusCode) });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tangerine HTTP API', version: '1',
+        description: 'Tasks, runs, hosts and events of Tangerine. Every failure is {"error": {code, message, field}}; see the README, "HTTP API" and "Errors".',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  registerAuth(app, deps.settings);
+  for (const routes of ROUTES) routes(app, deps);
+  return app;
+}

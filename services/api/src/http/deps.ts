@@ -1,0 +1,28 @@
+import type { TangerineClient } from '@tangerine/client';
+import type { Ledger } from '@tangerine/ledger';
+import type { HealthCheck, Logger, Metrics } from '@tangerine/runtime';
+import type { TokenList } from './tokens.js';
+
+/** What the HTTP app is built from: the connections it reads and writes through, and its settings. */
+export interface HttpDeps {
+  readonly ledger: Ledger;
+  /** The bus, as a client: every write (submit, cancel, drain) and the event stream go through it. */
+  readonly client: TangerineClient;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** The process's checks, as its health port serves them on /healthz. */
+  readonly health: Record<string, HealthCheck>;
+  /** Bytes a page of a read may take (as a NATS reply of the same read). */
+  readonly pageBudget: () => number;
+  readonly settings: HttpSettings;
+}
+
+export interface HttpSettings {
+  /** Null: no token needed (API_AUTH=off). */
+  readonly tokens: TokenList | null;
+  readonly readOpen: boolean;
+  readonly bodyLimit: number;
+  readonly maxStreams: number;
+  /** How often an event stream sends a comment when no event comes (15 s). */
+  readonly heartbeatMs: number;
+}

@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from '../deps.js';
+import { eventRoutes } from './events.js';
+import { healthRoutes } from './health.js';
+import { hostRoutes } from './hosts.js';
+import { taskRoutes } from './tasks.js';
+
+/** A route module: one area of the API. */
+export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void;
+
+/** Every route module, registered in this order: the one place a new area is added. */
+export const ROUTES: readonly RouteModule[] = [healthRoutes, taskRoutes, hostRoutes, eventRoutes];
