@@ -17,6 +17,23 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const BASIC = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i;
+
+/**
+ * The token of an Authorization header: `Bearer <token>`, or HTTP Basic credentials with the token as the password
+ * or, with no password, as the user. Basic is what a URL's user part sends (`curl http://TOKEN@host/…`), so the
+ * examples of job-scheduler and Blanket work with only their host changed.
+ */
+export function tokenOf(header: string): string | undefined {
+  const bearer = BEARER.exec(header)?.[1];
+  if (bearer !== undefined) return bearer;
+  const basic = BASIC.exec(header)?.[1];
+  if (basic === undefined) return undefined;
+  const text = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  const [user, password] = colon < 0 ? [text, ''] : [text.slice(0, colon), text.slice(colon + 1)];
+  return (password || user) || undefined;
+}
 
 /**
  * Bearer tokens: each route says what it needs (its `config.access`); a request without a valid token gets 401, a
@@ -32,8 +49,8 @@ export function registerAuth(app: FastifyInstance, settings: HttpSettings): void
     if (needs === 'read' && settings.readOpen) return;
     const header = req.headers.authorization;
     if (header === undefined) throw unauthorized('authorization: a bearer token is required (Authorization: Bearer <token>)');
-    const token = BEARER.exec(header)?.[1];
-    if (token === undefined) throw unauthorized('authorization: must be "Bearer <token>"');
+    const token = tokenOf(header);
+    if (token === undefined) throw unauthorized('authorization: must be "Bearer <token>" (or Basic credentials holding the token)');
     const entry = settings.tokens.find(token);
     if (entry === null) throw unauthorized('authorization: the token is not known');
     req.caller = entry.name;

@@ -3,10 +3,11 @@ import type { HttpDeps } from '../deps.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { hostRoutes } from './hosts.js';
+import { jobSchedulerRoutes } from './job-scheduler.js';
 import { taskRoutes } from './tasks.js';
 
 /** A route module: one area of the API. */
 export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void;
 
 /** Every route module, registered in this order: the one place a new area is added. */
-export const ROUTES: readonly RouteModule[] = [healthRoutes, taskRoutes, hostRoutes, eventRoutes];
+export const ROUTES: readonly RouteModule[] = [healthRoutes, taskRoutes, hostRoutes, eventRoutes, jobSchedulerRoutes];
