@@ -1,9 +1,6 @@
 // Part (6) of `npm run bench`: the HTTP API (services/api) beside NATS. Submissions one spec per request from many
 // clients against the same specs published through JetStream in the same run; a page of the task list at a large
 // ledger; the event stream's delivery to many subscribers while events flow.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { freePort } from '../helpers/nats.js';
 import { percentile, startStack, waitFor, type BenchStack } from './stack.js';
@@ -39,16 +36,12 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const enc = new TextEncoder();
 
 async function withApi<T>(services: Parameters<typeof startStack>[0]['services'], run: (stack: BenchStack, base: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-bench-api-'));
-  const tokens = path.join(dir, 'tokens');
-  writeFileSync(tokens, `${TOKEN} write bench\n`, { mode: 0o600 });
   const port = await freePort();
-  const stack = await startStack({ agents: [], services, env: { API_PORT: String(port), API_TOKENS_FILE: tokens } });
+  const stack = await startStack({ agents: [], services, env: { API_PORT: String(port), API_TOKENS: `${TOKEN} write bench` } });
   try {
     return await run(stack, `http://127.0.0.1:${port}`);
   } finally {
     await stack.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
