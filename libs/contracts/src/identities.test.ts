@@ -48,6 +48,12 @@ describe('identities: who may publish what', () => {
     ['a service provisions its streams', intake, '$JS.API.STREAM.UPDATE.TANGERINE_COMMANDS', true],
     ['a service may not delete a stream', intake, '$JS.API.STREAM.DELETE.TANGERINE_COMMANDS', false],
     ['the api may not publish events', api, 'tasks.events.x.success', false],
+    ['a submitter puts a template', submitter, 'templates.put', true],
+    ['a submitter asks templates.get and templates.list', submitter, 'templates.list', true],
+    ['intake answers a put on templates.events', intake, 'templates.events.py', true],
+    ['a submitter may not forge a template event', submitter, 'templates.events.py', false],
+    ['the api may not put a template', api, 'templates.put', false],
+    ['an agent may not put a template', agentA, 'templates.put', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
@@ -74,6 +80,10 @@ describe('identities: who may subscribe to what', () => {
     ['an agent may not read the placer\'s replies', agentA, '_INBOX_placer.x', false],
     ['the api answers tasks.get', api, 'tasks.get', true],
     ['the api may not answer hosts.drain', api, 'hosts.drain', false],
+    ['the api answers templates.get', api, 'templates.get', true],
+    ['the api answers templates.list', api, 'templates.list', true],
+    ['a submitter hears template events', submitter, 'templates.events.>', true],
+    ['a submitter may not answer templates.get', submitter, 'templates.get', false],
   ];
   for (const [what, role, subject, allowed] of cases) {
     it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));
