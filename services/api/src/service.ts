@@ -3,6 +3,7 @@ import { countTasksByState, getTask, listTasks, readOutput, readRuns } from '@ta
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
+import { serveTemplateRequests } from './templates.js';
 
 const QUEUE = 'tangerine-api';
 /** Tasks a `tasks.list` page holds when no limit is asked. */
@@ -11,7 +12,8 @@ const DEFAULT_PAGE = 100;
 const DEPTHS_EVERY_MS = 15_000;
 
 /**
- * api: read access over NATS request/reply (`tasks.get`, `tasks.list`, `tasks.runs`, `tasks.output`), the same JSON
+ * api: read access over NATS request/reply (`tasks.get`, `tasks.list`, `tasks.runs`, `tasks.output`, `templates.get`,
+ * `templates.list`), the same JSON
  * the HTTP API serves. Replicas share requests through a queue group. Writes never happen here: they go through the
  * bus. Every reply is bounded: pages of at most Limits.pageItems and of at most the bus's max_payload in bytes.
  */
@@ -39,6 +41,7 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
       if (output === null) throw new NotFoundError(`attempt: task "${req.name}" has no run ${req.attempt}`, { field: 'attempt' });
       return { name: req.name, attempt: req.attempt, output };
     }),
+    ...serveTemplateRequests(ctx, QUEUE),
   ];
   // The queue depths: here, since api is the service that reads the ledger for others (and has no hot path).
   ctx.metrics.gaugeByLabel('tasks', `Tasks in the ledger by state, counted at most every ${DEPTHS_EVERY_MS / 1000} s`, 'state',
