@@ -39,6 +39,8 @@ export const DedupeIds = {
   fleet: (e: Pick<FleetEvent, 'kind' | 'at'>): DedupeId => id(`fleet:${e.kind}:${e.at}`),
   /** A message set aside: one dead letter per stream message, however often it is set aside. */
   dead: (stream: string, seq: number): DedupeId => id(`dead:${stream}:${seq}`),
+  /** The answer to a `templates.put`: one per command, however often it is handled. */
+  template: (seq: number): DedupeId => id(`template:${seq}`),
   /** A command's rejection: its stream sequence, or `<seq>:<index>` for one spec of a list. */
   rejection: (key: string | number): DedupeId => id(`reject:${key}`),
 } as const;

@@ -19,11 +19,13 @@ export const ErrorCodes = {
   invalid_json: { family: 'validation', retryable: false, doc: 'The payload is not valid JSON.' },
   invalid_spec: { family: 'validation', retryable: false, doc: 'A field of the task spec breaks a rule; the message names the field and the rule.' },
   invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel) breaks a rule.' },
+  invalid_template: { family: 'validation', retryable: false, doc: 'A template definition (templates.put) breaks a rule; the message names the field (`spec.image`, `description`) and the rule.' },
   invalid_message: { family: 'validation', retryable: false, doc: 'An internal message does not match its schema; it is set aside as a dead letter.' },
   body_too_large: { family: 'validation', retryable: false, doc: 'An HTTP request body is larger than API_BODY_LIMIT.' },
   unsupported_media_type: { family: 'validation', retryable: false, doc: 'An HTTP request body has a Content-Type the route does not take.' },
   method_not_allowed: { family: 'validation', retryable: false, doc: 'The HTTP route exists, but not with this method.' },
   not_found: { family: 'not_found', retryable: false, doc: 'No task has that name (or no host, run or HTTP route).' },
+  template_not_found: { family: 'not_found', retryable: false, doc: 'No template has that name, or it has no such version (a spec\'s `template`, templates.get).' },
   duplicate_task: { family: 'conflict', retryable: false, doc: 'A task of that name exists and is not finished.' },
   dependency_cycle: { family: 'conflict', retryable: false, doc: 'The task would close a cycle of dependencies.' },
   not_cancellable: { family: 'conflict', retryable: false, doc: 'The task is already finished.' },
@@ -107,8 +109,8 @@ export class NotFoundError extends TangerineError {
   override readonly name = 'NotFoundError';
   readonly family = 'not_found';
   declare readonly code: CodeOf<'not_found'>;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('not_found', message, options);
+  constructor(message: string, options: ErrorOptions & { code?: CodeOf<'not_found'> } = {}) {
+    super(options.code ?? 'not_found', message, options);
   }
 }
 
@@ -267,7 +269,7 @@ export function errorOf(code: ErrorCode, message: string, options: ErrorOptions 
   const family = ErrorCodes[code].family;
   switch (family) {
     case 'validation': return new ValidationError(code as ValidationCode, message, options);
-    case 'not_found': return new NotFoundError(message, options);
+    case 'not_found': return new NotFoundError(message, { ...options, code: code as CodeOf<'not_found'> });
     case 'conflict': return new ConflictError(code as CodeOf<'conflict'>, message, options);
     case 'outage': return new OutageError(code as CodeOf<'outage'>, message, options);
     case 'timeout': return new TimeoutError(code as CodeOf<'timeout'>, message, options);

@@ -54,6 +54,12 @@ describe('identities: who may publish what', () => {
     ['the api reads the events stream through an ordered consumer', api, '$JS.API.CONSUMER.CREATE.TANGERINE_EVENTS', true],
     ['the api may not take over a resolver\'s durable consumer', api, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.resolver-failed', false],
     ['the api may not dispatch', api, 'agents.host-a.run', false],
+    ['a submitter puts a template', submitter, 'templates.put', true],
+    ['a submitter asks templates.get and templates.list', submitter, 'templates.list', true],
+    ['intake answers a put on templates.events', intake, 'templates.events.py', true],
+    ['a submitter may not forge a template event', submitter, 'templates.events.py', false],
+    ['the api may not put a template', api, 'templates.put', false],
+    ['an agent may not put a template', agentA, 'templates.put', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
@@ -80,6 +86,10 @@ describe('identities: who may subscribe to what', () => {
     ['an agent may not read the placer\'s replies', agentA, '_INBOX_placer.x', false],
     ['the api answers tasks.get', api, 'tasks.get', true],
     ['the api may not answer hosts.drain', api, 'hosts.drain', false],
+    ['the api answers templates.get', api, 'templates.get', true],
+    ['the api answers templates.list', api, 'templates.list', true],
+    ['a submitter hears template events', submitter, 'templates.events.>', true],
+    ['a submitter may not answer templates.get', submitter, 'templates.get', false],
   ];
   for (const [what, role, subject, allowed] of cases) {
     it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));

@@ -114,7 +114,7 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
   switch (service) {
     case 'intake':
       consumer(g, Streams.commands.name, Durables.intake, { readStored: true });
-      g.pub.push(...taskChanges, Subjects.rejected.subject, Subjects.agentStop.wildcard);
+      g.pub.push(...taskChanges, Subjects.rejected.subject, Subjects.agentStop.wildcard, Subjects.templateEvents.wildcard);
       break;
     case 'resolver':
       for (const state of UNSUCCESSFUL_STATES) consumer(g, Streams.events.name, Durables.resolver(state), { readStored: true });
@@ -142,6 +142,7 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       break;
     case 'api':
       g.sub.push(Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject);
+      g.sub.push(Subjects.templateGet.subject, Subjects.templateList.subject);
       g.responds = true;
       // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
       // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
@@ -167,7 +168,9 @@ function submitterGrants(g: Grants): void {
     Subjects.submit.subject, Subjects.cancel.subject,
     Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject, Subjects.hostsList.subject,
   );
+  g.pub.push(Subjects.templatePut.subject, Subjects.templateGet.subject, Subjects.templateList.subject);
   g.sub.push(TASK_EVENTS, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard);
+  g.sub.push(Subjects.templateEvents.wildcard);
   // `watch` reads the events stream through ordered consumers of its own (names it cannot choose in advance), but
   // never a service's durable one: those are denied by name.
   orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));

@@ -11,8 +11,13 @@ export { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 export type { ErrorCode, ErrorFamily, CodeOf, ValidationCode, ErrorJSON, ErrorOptions } from './errors.js';
 export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
-export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, hideSecretValues, SECRET_SHOWN, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
-export type { ParseOptions } from './spec.js';
+export { TaskSpec, TaskName, Executor, parseTaskSpec, parseTemplateRef, MAX_TEMPLATE_VERSION, parseVolume, hideSecretValues, SECRET_SHOWN, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
+export type { ParseOptions, TemplateRef } from './spec.js';
+export {
+  TemplateDefinition, TemplateView, TemplateGetRequest, TemplateListRequest, TemplateList, TemplateStored, applyTemplate,
+  parseTemplateDefinition, precheckSpec,
+} from './templates.js';
+export type { CheckedTemplate, Precheck } from './templates.js';
 export { DOCKER_SOCKETS, KERNEL_PATHS, checkVolumesAllowed, isUnder, normalizeHostPath, volumeRefusal } from './volumes.js';
 export { decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 export type { AfterRun, AfterRunInput, RetryInput, RetryDecision, RunEnd } from './retry.js';

@@ -35,6 +35,10 @@ export const Limits = {
   outputPreviewChars: 4096,
   /** Runs `hosts.list` names per host; `running_count` gives them all. */
   runsPerHost: 1000,
+  /** Characters of a template's `description`. */
+  templateDescriptionChars: 1024,
+  /** Templates in one `templates.list` page; a larger `limit` is taken as this. */
+  templatesPerPage: 1000,
   /** Bytes of a payload quoted in a rejection or a dead letter. */
   quotedPayloadChars: 512,
 } as const;

@@ -257,6 +257,10 @@ export const TaskView = Type.Object({
   runs_total: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The latest 20 fire times of a cron or scheduled task, newest first (tasks.get only). */
   fires: Type.Optional(Type.Array(FireView)),
+  /** The template the spec named (its name), merged into `spec`; null for a spec that named none. */
+  template: Type.Union([Type.String(), Type.Null()]),
+  /** The version of that template that was merged (the latest when the spec named no version). */
+  template_version: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
 });
 export type TaskView = Static<typeof TaskView>;
 

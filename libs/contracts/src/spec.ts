@@ -81,12 +81,36 @@ export const TaskSpec = Type.Object(
 export type TaskSpec = Static<typeof TaskSpec>;
 const taskSpec = compile(TaskSpec);
 
-/** Fields a user may send, including Tangerine's and job-scheduler's older forms. */
-const ACCEPTED_FIELDS = [
+/**
+ * Fields a user may send, including Tangerine's and job-scheduler's older forms. `template` names a stored template
+ * (templates.ts) that intake merges in before the spec is checked; it is not a field of the TaskSpec.
+ */
+export const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'secret_env', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
-  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout',
+  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout', 'template',
 ] as const;
+
+/** A template named by a spec: `"name"` (its latest version) or `"name:3"` (version 3). */
+export interface TemplateRef {
+  name: string;
+  /** Null: the latest version. */
+  version: number | null;
+}
+
+/** The highest template version a reference may name (a PostgreSQL integer). */
+export const MAX_TEMPLATE_VERSION = 2_147_483_647;
+const TEMPLATE_REF_RE = new RegExp(`^(${NAME_RULE})(?::([1-9][0-9]{0,9}))?$`);
+
+/** Reads a spec's `template`: `"name"` or `"name:<version>"`, or throws a ValidationError naming `template`. */
+export function parseTemplateRef(value: unknown): TemplateRef {
+  const m = typeof value === 'string' ? TEMPLATE_REF_RE.exec(value) : null;
+  const version = m?.[2] === undefined ? null : Number(m[2]);
+  if (!m || (version !== null && version > MAX_TEMPLATE_VERSION)) {
+    throw invalid('template', `must be "NAME" or "NAME:VERSION", NAME matching ${NAME_RULE} and VERSION an integer from 1 (got ${quote(value)})`);
+  }
+  return { name: m[1]!, version };
+}
 
 /** The exit code a run that timed out ends with, as GNU timeout(1) gives: list it in recoverable_exitcodes to retry. */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -141,6 +165,9 @@ function parseSpec(input: unknown, options: ParseOptions): TaskSpec {
       throw invalid(key, `unknown field (allowed: ${ACCEPTED_FIELDS.join(', ')})`);
     }
   }
+  // A spec that still names a template was not merged with it (intake merges first): the reference's form is
+  // checked, and the fields are judged as they are.
+  if (raw['template'] !== undefined) parseTemplateRef(raw['template']);
   if (raw['name'] === undefined) throw invalid('name', 'is required');
   if (typeof raw['name'] !== 'string' || !TASK_NAME_RE.test(raw['name'])) {
     throw invalid('name', `must match ${TASK_NAME_RULE} (got ${quote(raw['name'])})`);
@@ -277,8 +304,8 @@ function normalizeEnv(raw: Record<string, unknown>): unknown {
   return normalizeEnvOf(pickAlias(raw, 'env', 'environment'), field);
 }
 
-/** One environment in any of its forms, `field` naming it in errors. */
-function normalizeEnvOf(value: unknown, field: string): unknown {
+/** One environment in any of its forms, `field` naming it in errors: an object, or the value as it is when it is none. */
+export function normalizeEnvOf(value: unknown, field: string): unknown {
   if (value === undefined || value === null) return {};
   if (!Array.isArray(value)) {
     if (typeof value !== 'object') return value;

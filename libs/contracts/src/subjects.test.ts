@@ -51,6 +51,7 @@ describe('Subjects and Streams', () => {
     submit: 'commands', cancel: 'commands', rejected: 'events', events: 'events', agentRun: 'dispatch', agentStop: 'dispatch',
     runStarted: 'reports', runExited: 'reports', hostEvents: 'events', fleetEvents: 'events', deadLetters: 'dead',
     get: null, list: null, runs: null, output: null, hostAnnounce: null, hostsList: null, hostsDrain: null, hostsUndrain: null,
+    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null,
   };
   const sample = (d: (typeof Subjects)[keyof typeof Subjects]): string | null => {
     if (typeof d === 'function') return null;
@@ -74,7 +75,7 @@ describe('Subjects and Streams', () => {
   it('a family makes subjects its wildcard takes, and its members parse with its schema', () => {
     for (const d of [
       Subjects.events, Subjects.agentRun, Subjects.agentStop, Subjects.runStarted, Subjects.runExited, Subjects.hostAnnounce, Subjects.hostEvents,
-      Subjects.fleetEvents, Subjects.deadLetters,
+      Subjects.fleetEvents, Subjects.deadLetters, Subjects.templateEvents,
     ]) {
       const made = (d.make as (...a: string[]) => string)('x', 'success');
       assert.ok(subjectMatches(d.wildcard, made), `${d.wildcard} takes ${made}`);
@@ -108,6 +109,7 @@ describe('DedupeIds', () => {
     ['a dead letter', DedupeIds.dead('TANGERINE_REPORTS', 9), 'dead:TANGERINE_REPORTS:9'],
     ['a rejection', DedupeIds.rejection(12), 'reject:12'],
     ['a rejection of one spec of a list', DedupeIds.rejection('12:3'), 'reject:12:3'],
+    ['the answer to a templates.put', DedupeIds.template(12), 'template:12'],
   ];
   for (const [label, id, expected] of cases) it(`${label}: ${expected}`, () => assert.equal(id, expected));
 });

@@ -4,6 +4,7 @@ import {
   CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostDrained, HostEvent, HostList, HostRequest, HostsListRequest, ListRequest,
   OutputRequest, Rejection, RunDispatch, RunExited, RunList, RunOutput, RunsRequest, RunStarted, RunStop, TaskEvent, TaskList, TaskView,
 } from './messages.js';
+import { TemplateGetRequest, TemplateList, TemplateListRequest, TemplateStored, TemplateView } from './templates.js';
 import { compile, type Validator } from './validate.js';
 
 /**
@@ -120,6 +121,18 @@ export const Subjects = {
   fleetEvents: defineFamily('fleet.events.>', FleetEvent, (kind: FleetEvent['kind']) => `fleet.events.${kind}`),
   /** Public: messages set aside because they can never be handled, `deadletters.<consumer>`. */
   deadLetters: defineFamily('deadletters.>', DeadLetter, (consumer: string) => `deadletters.${consumer}`),
+  /**
+   * Public: store a template `{name, spec, description?}` (a new version unless it equals the latest). Captured by the
+   * COMMANDS stream; intake reads it with parseTemplateDefinition, and answers on `templates.events.<name>` or on
+   * `tasks.rejected`.
+   */
+  templatePut: defineMessage('templates.put', Type.Unknown({ description: 'a template definition {name, spec, description?}' })),
+  /** Public: a `templates.put` was handled, `templates.events.<name>`. */
+  templateEvents: defineFamily('templates.events.>', TemplateStored, (name: string) => `templates.events.${name}`),
+  /** Public request/reply: one version of a template (the latest when none is asked). */
+  templateGet: defineRequest('templates.get', TemplateGetRequest, TemplateView),
+  /** Public request/reply: the latest version of each template, by name, a page at a time. */
+  templateList: defineRequest('templates.list', TemplateListRequest, TemplateList, { empty: {} }),
 } as const;
 
 /** Every subject under the first token of this one: `agents.*.run` → `agents.>`. */
@@ -133,10 +146,13 @@ function under(subject: string): string {
  * aside with a dead letter instead of its sender being told that no stream took it.
  */
 export const Streams = {
-  commands: { name: 'TANGERINE_COMMANDS', subjects: [Subjects.submit.subject, Subjects.cancel.subject] },
+  commands: { name: 'TANGERINE_COMMANDS', subjects: [Subjects.submit.subject, Subjects.cancel.subject, Subjects.templatePut.subject] },
   events: {
     name: 'TANGERINE_EVENTS',
-    subjects: [Subjects.events.wildcard, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard],
+    subjects: [
+      Subjects.events.wildcard, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard,
+      Subjects.templateEvents.wildcard,
+    ],
   },
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: [under(Subjects.agentRun.wildcard)] },
   reports: { name: 'TANGERINE_REPORTS', subjects: [under(Subjects.runStarted.wildcard)] },

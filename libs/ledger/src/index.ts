@@ -29,3 +29,5 @@ export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
 export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';
 export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';
+export { putTemplate, getTemplate, listTemplates, readTemplates, refKey } from './templates.js';
+export type { PutResult, ResolvedTemplate, Resolution } from './templates.js';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Limits, Subjects } from '@tangerine/contracts';
-import { parseCommand } from './commands.js';
+import { mergeTemplated, parseCommand } from './commands.js';
 
 const MAX_SPECS_PER_MESSAGE = Limits.specsPerMessage;
 
@@ -131,4 +131,73 @@ describe('parseCommand: bind mounts only under VOLUMES_ALLOWED', () => {
       assert.equal(p.rejection.reason, reason);
     });
   }
+});
+
+describe('parseCommand and mergeTemplated: templates', () => {
+  const put = (payload: unknown, volumesAllowed?: readonly string[]) =>
+    parseCommand(Subjects.templatePut.subject, 5, enc.encode(JSON.stringify(payload)), NOW, volumesAllowed ? { volumesAllowed } : {});
+
+  it('reads a template definition', () => {
+    const [p] = put({ name: 'py', spec: { image: 'python', env: { A: 'b' } } });
+    assert.ok(p?.kind === 'put');
+    assert.deepEqual([p.template.name, p.template.spec], ['py', { image: 'python', env: { A: 'b' } }]);
+  });
+
+  const refusedPuts: [string, unknown, string, readonly string[] | undefined][] = [
+    ['a template without a spec', { name: 'py' }, 'spec', undefined],
+    ['a template that names a task', { name: 'py', spec: { name: 'x' } }, 'spec.name', undefined],
+    ['a list of templates', [{ name: 'py', spec: {} }], 'template', undefined],
+    ['a template that mounts what VOLUMES_ALLOWED does not allow', { name: 'py', spec: { volumes: ['/etc:/etc'] } }, 'spec.volumes[0]', ['/tmp']],
+  ];
+  for (const [what, payload, field, allowed] of refusedPuts) {
+    it(`refuses ${what}, naming ${field}`, () => {
+      const [p] = put(payload, allowed);
+      assert.ok(p?.kind === 'invalid', JSON.stringify(p));
+      assert.deepEqual([p.rejection.code, p.rejection.field, p.rejection.seq], ['invalid_template', field, 5]);
+      assert.ok(p.rejection.reason.startsWith(`${field}: `), p.rejection.reason);
+    });
+  }
+
+  const templated = (spec: unknown) => {
+    const [p] = parse(Subjects.submit.subject, spec);
+    assert.ok(p?.kind === 'templated', JSON.stringify(p));
+    return p;
+  };
+
+  it('a spec that names a template waits for it, checked as far as it can be', () => {
+    const p = templated({ name: 'j', template: 'py:2', env: { B: 'c' } });
+    assert.deepEqual([p.name, p.ref], ['j', { name: 'py', version: 2 }]);
+    const [bad] = parse(Subjects.submit.subject, { name: 'j', template: 'py:two' });
+    assert.ok(bad?.kind === 'invalid');
+    assert.deepEqual([bad.rejection.code, bad.rejection.field], ['invalid_spec', 'template']);
+  });
+
+  it('merges the template found, recording its version', () => {
+    const p = templated({ name: 'j', template: 'py', env: { B: 'c' } });
+    const merged = mergeTemplated(p, { found: { name: 'py', version: 3, spec: { image: 'python', env: { A: 'b' } } } }, NOW);
+    assert.ok(merged.kind === 'submit');
+    assert.deepEqual([merged.submission.spec.image, merged.submission.spec.env, merged.submission.template], ['python', { A: 'b', B: 'c' }, { name: 'py', version: 3 }]);
+  });
+
+  const refusedMerges: [string, unknown, Parameters<typeof mergeTemplated>[1], string, string, string][] = [
+    ['an unknown template', { name: 'j', template: 'nope' }, { found: null, latest: null }, 'template_not_found', 'template', 'template: no template named "nope"'],
+    ['an unknown version', { name: 'j', template: 'py:7' }, { found: null, latest: 2 }, 'template_not_found', 'template', 'template: template "py" has no version 7 (its latest is 2)'],
+    ['a merged spec that breaks a rule', { name: 'j', template: 'py', cpu: -1 }, { found: { name: 'py', version: 1, spec: { image: 'python' } } }, 'invalid_spec', 'cpu', 'cpu: '],
+    ['a merged spec with a mount not allowed', { name: 'j', template: 'py', volumes: ['/etc:/etc'] }, { found: { name: 'py', version: 1, spec: { image: 'python' } } }, 'invalid_spec', 'volumes[0]', 'volumes[0]: '],
+  ];
+  for (const [what, spec, resolution, code, field, reason] of refusedMerges) {
+    it(`refuses ${what}, naming ${field}`, () => {
+      const merged = mergeTemplated(templated(spec), resolution, NOW);
+      assert.ok(merged.kind === 'invalid', JSON.stringify(merged));
+      assert.deepEqual([merged.rejection.name, merged.rejection.code, merged.rejection.field, merged.rejection.seq], ['j', code, field, 42]);
+      assert.ok(merged.rejection.reason.startsWith(reason), merged.rejection.reason);
+    });
+  }
+
+  it('a rejection of a merged spec shows the payload as submitted, never the template\'s secret', () => {
+    const merged = mergeTemplated(templated({ name: 'j', template: 'py', cpu: -1 }), { found: { name: 'py', version: 1, spec: { image: 'python', secret_env: { T: 'hunter2-secret' } } } }, NOW);
+    assert.ok(merged.kind === 'invalid');
+    assert.ok(!JSON.stringify(merged.rejection).includes('hunter2'), JSON.stringify(merged.rejection));
+    assert.deepEqual(JSON.parse(merged.rejection.payload), { name: 'j', template: 'py', cpu: -1 });
+  });
 });

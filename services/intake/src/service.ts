@@ -1,16 +1,17 @@
-import { describeError, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
+import { describeError, outgoing, publishAll, rejectionMessage, stopMessage, type Delivered, type Outgoing } from '@tangerine/bus';
 import {
-  ConflictError, DedupeIds, Durables, NotFoundError, Streams, type TaskEvent, UnprocessableError,
+  ConflictError, DedupeIds, Durables, NotFoundError, Streams, Subjects, type TaskEvent, type TemplateStored, UnprocessableError,
 } from '@tangerine/contracts';
-import { cancelTasks, submitTasks } from '@tangerine/ledger';
+import { cancelTasks, putTemplate, readTemplates, refKey, submitTasks } from '@tangerine/ledger';
 import { consumeService, publishEvents } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
-import { parseCommand, rejection, type Parsed } from './commands.js';
+import { mergeTemplated, parseCommand, rejection, type Parsed } from './commands.js';
 
 /**
  * intake: tasks.submit and tasks.cancel → validate → ledger → the task's first state as an event, or a
- * rejection on tasks.rejected. Every message of a batch is written in one transaction.
+ * rejection on tasks.rejected. Every message of a batch is written in one transaction. templates.put → validate →
+ * a new version in the ledger (or none, for the content of the latest) → templates.events.<name>, or a rejection.
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
   return consumeService<Parsed[]>(ctx, {
@@ -29,7 +30,40 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
 
 async function handleCommands(ctx: ServiceContext, batch: Delivered<Parsed[]>[]): Promise<void> {
   const now = ctx.clock.now();
-  const parsed: Parsed[] = batch.flatMap((d) => d.value);
+  // A put is handled where it stands in stream order: the specs before it are merged with the template as it was,
+  // those after it with what it stored. A batch without a put is one segment, handled as before templates existed.
+  let segment: Parsed[] = [];
+  for (const p of batch.flatMap((d) => d.value)) {
+    if (p.kind !== 'put') {
+      segment.push(p);
+      continue;
+    }
+    if (segment.length > 0) await handleSegment(ctx, segment, now);
+    segment = [];
+    await handlePut(ctx, p, now);
+  }
+  if (segment.length > 0) await handleSegment(ctx, segment, now);
+}
+
+/** Stores a template and says so on templates.events.<name>: a redelivered put finds its version and says it again. */
+async function handlePut(ctx: ServiceContext, p: Extract<Parsed, { kind: 'put' }>, now: Date): Promise<void> {
+  const { version, created } = await putTemplate(ctx.ledger, p.template, p.seq, { secretsKey: ctx.config.secretsKey });
+  ctx.log.info({ template: p.template.name, version, created, seq: p.seq }, created ? 'template stored' : 'template unchanged');
+  const stored: TemplateStored = { name: p.template.name, version, created, seq: p.seq, at: now.toISOString() };
+  await publishAll(ctx.bus, [outgoing(Subjects.templateEvents.at(p.template.name), stored, DedupeIds.template(p.seq))]);
+}
+
+/** The specs that name a template, merged with it: one read of the ledger for all of them, none when there are none. */
+async function withTemplates(ctx: ServiceContext, parsed: Parsed[], now: Date): Promise<Parsed[]> {
+  const refs = parsed.flatMap((p) => (p.kind === 'templated' ? [p.ref] : []));
+  if (refs.length === 0) return parsed;
+  const found = await readTemplates(ctx.ledger, refs, { secretsKey: ctx.config.secretsKey });
+  const options = { defaultTimezone: ctx.config.defaultTimezone, volumesAllowed: ctx.config.volumesAllowed };
+  return parsed.map((p) => (p.kind === 'templated' ? mergeTemplated(p, found.get(refKey(p.ref)), now, options) : p));
+}
+
+async function handleSegment(ctx: ServiceContext, segment: Parsed[], now: Date): Promise<void> {
+  const parsed = await withTemplates(ctx, segment, now);
   const out: Outgoing[] = [];
   const events: TaskEvent[] = [];
   for (const p of parsed) {

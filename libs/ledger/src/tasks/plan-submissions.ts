@@ -7,6 +7,8 @@ export interface Submission {
   /** Unique within a batch: the sequence, with `:<index>` for a spec of a list. */
   key?: string;
   spec: TaskSpec;
+  /** The template merged into `spec` (intake did), recorded with the task; none when absent. */
+  template?: { name: string; version: number } | null;
 }
 
 export interface ExistingTask {
@@ -25,6 +27,8 @@ export interface PlannedTask {
   next_run_at: Date | null;
   pending: number;
   edges: { dependency: string; satisfied: boolean }[];
+  /** The submission's template, recorded with the task. */
+  template?: { name: string; version: number } | null;
 }
 
 export interface SubmissionPlan {
@@ -97,7 +101,7 @@ function initialState(sub: Submission, from: TaskState | null, now: Date, stateO
   });
   const pending = edges.filter((e) => !e.satisfied).length;
   const blocked = blockedBy as { dep: string; state: TaskState } | null;
-  const base = { seq: sub.seq, spec: sub.spec, from, pending, edges };
+  const base = { seq: sub.seq, spec: sub.spec, from, pending, edges, template: sub.template ?? null };
   if (blocked) {
     return { ...base, state: 'blocked', reason: `dependency ${blocked.dep} is ${blocked.state}`, next_run_at: null };
   }

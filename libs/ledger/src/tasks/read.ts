@@ -4,6 +4,7 @@ import { readFires } from './fires.js';
 import { sqlState } from './states-sql.js';
 
 const VIEW_COLUMNS = `t.name, t.state, t.failures, t.attempt, t.reason, t.host, t.spec, t.created_at, t.updated_at, t.next_run_at,
+  t.template, t.template_version,
   CASE WHEN t.state = ${sqlState(TaskState.ready)} AND t.retry_at > now() THEN t.retry_at END AS retry_at,
   coalesce((SELECT array_agg(d.dependency ORDER BY d.dependency) FROM task_dependencies d
              WHERE d.task = t.name AND NOT d.satisfied), '{}') AS pending_dependencies`;

@@ -39,13 +39,14 @@ export async function submitTasks(
     const events: TaskEvent[] = [];
     if (plan.accept.length > 0) {
       const rows = await tx.query<EventRow>(
-        `INSERT INTO tasks AS t (name, spec, state, reason, submit_seq, ready_at, next_run_at)
-         SELECT v.name, v.spec, v.state, v.reason, v.seq, CASE WHEN v.state = ${sqlState(TaskState.ready)} THEN now() END, v.next_run_at
-           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
-                AS v(name, spec, state, reason, seq, next_run_at)
+        `INSERT INTO tasks AS t (name, spec, state, reason, submit_seq, ready_at, next_run_at, template, template_version)
+         SELECT v.name, v.spec, v.state, v.reason, v.seq, CASE WHEN v.state = ${sqlState(TaskState.ready)} THEN now() END, v.next_run_at,
+                v.template, v.template_version
+           FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::int[])
+                AS v(name, spec, state, reason, seq, next_run_at, template, template_version)
          ON CONFLICT (name) DO UPDATE SET
            spec = EXCLUDED.spec, state = EXCLUDED.state, reason = EXCLUDED.reason,
-           submit_seq = EXCLUDED.submit_seq,
+           submit_seq = EXCLUDED.submit_seq, template = EXCLUDED.template, template_version = EXCLUDED.template_version,
            ready_at = EXCLUDED.ready_at, next_run_at = EXCLUDED.next_run_at, succeeded_at = NULL,
            failures = 0, host = NULL, version = t.version + 1, updated_at = now()
          RETURNING ${EVENT_COLUMNS}`,
@@ -53,6 +54,7 @@ export async function submitTasks(
           plan.accept.map((p) => p.spec.name), plan.accept.map((p) => JSON.stringify(hideSecretValues(p.spec))),
           plan.accept.map((p) => p.state), plan.accept.map((p) => p.reason),
           plan.accept.map((p) => p.seq), plan.accept.map((p) => p.next_run_at),
+          plan.accept.map((p) => p.template?.name ?? null), plan.accept.map((p) => p.template?.version ?? null),
         ],
       );
       const resubmitted = plan.accept.filter((p) => p.from !== null).map((p) => p.spec.name);
