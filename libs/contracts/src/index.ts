@@ -13,6 +13,8 @@ export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
 export { TaskSpec, TaskName, Executor, parseTaskSpec, parseVolume, hideSecretValues, SECRET_SHOWN, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
 export type { ParseOptions } from './spec.js';
+export { DEFAULT_FILE_LIMITS, FILES_BUCKET, FILES_STREAM, SHA256_RE, TaskFile, checkFiles, fileNameRule } from './files.js';
+export type { FileLimits } from './files.js';
 export { DOCKER_SOCKETS, KERNEL_PATHS, checkVolumesAllowed, isUnder, normalizeHostPath, volumeRefusal } from './volumes.js';
 export { decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 export type { AfterRun, AfterRunInput, RetryInput, RetryDecision, RunEnd } from './retry.js';
