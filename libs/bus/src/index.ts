@@ -21,3 +21,5 @@ export { deadLetterOf, publishDeadLetter, watchMaxDeliveries } from './dead-lett
 export type { JsMsg } from '@nats-io/jetstream';
 export { addAgent, addIdentity, initIdentities, readIdentities, renderAuthorization, seedFile, writeAuthorization } from './identities.js';
 export type { IdentityEntry, IdentityDirectory } from './identities.js';
+export { fileStore } from './files.js';
+export type { ObjectInfo, ObjectStore } from './files.js';
