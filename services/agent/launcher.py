@@ -97,6 +97,10 @@ def got(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# Where the launcher stays between spawns (a run's directory may be removed after its spawn).
+HOME_DIR = os.getcwd()
+
+
 def check_spawn(request):
     argv, env, out = request.get("argv"), request.get("env"), request.get("out")
     if not isinstance(argv, list) or not argv:
@@ -125,7 +129,10 @@ def check_spawn(request):
                 raise BadRequest(f"limits.{key}: must be a positive number (got {got(value)})")
         if SANDBOX["cgroups"] is None and (limits.get("cpu") is not None or limits.get("memory") is not None):
             raise BadRequest("limits: this launcher has no cgroups to enforce them with")
-    return argv, env, out, limits
+    cwd = request.get("cwd")
+    if cwd is not None and (not isinstance(cwd, str) or not cwd.startswith("/") or "\0" in cwd):
+        raise BadRequest(f"cwd: must be an absolute path (got {got(cwd)})")
+    return argv, env, out, limits, cwd
 
 
 def write(path, text):
@@ -221,11 +228,11 @@ def move_self(dirs, to_run):
 
 def spawn(request):
     run_id = request["id"]
-    argv, env, out, limits = check_spawn(request)
+    argv, env, out, limits, cwd = check_spawn(request)
     if run_id in pids:
         raise BadRequest(f"id: {got(run_id)} is already running")
     uid, gid = SANDBOX["uid"], SANDBOX["gid"]
-    fd, dirs, moved = None, None, False
+    fd, dirs, moved, moved_dir = None, None, False, False
     try:
         # Opened here, as root: the run gets it as its stdout, and the run directory need not be the user's.
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -239,6 +246,11 @@ def spawn(request):
             dirs = make_cgroup(run_id, limits)
             move_self(dirs, True)
             moved = True
+        if cwd is not None:
+            # posix_spawn has no working directory of its own: the child is born in the launcher's, so the
+            # launcher steps into the run's for the spawn (one request at a time: nothing else sees it).
+            os.chdir(cwd)
+            moved_dir = True
         if uid is not None:
             os.setresgid(gid, -1, -1)
             os.setresuid(uid, -1, -1)
@@ -255,6 +267,8 @@ def spawn(request):
         answer_error(run_id, f"{type(err).__name__}: {err}")
         return
     finally:
+        if moved_dir:
+            os.chdir(HOME_DIR)
         if moved:
             move_self(dirs, False)
         if fd is not None:

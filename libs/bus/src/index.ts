@@ -2,7 +2,7 @@ export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
 export { natsAccess, accessOptions, describeIdentity } from './access.js';
 export type { NatsAccess, NatsAccessSettings, NatsAuth } from './access.js';
-export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES } from './streams.js';
+export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_FILES_STORE_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
 export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';
@@ -21,3 +21,5 @@ export { deadLetterOf, publishDeadLetter, watchMaxDeliveries } from './dead-lett
 export type { JsMsg } from '@nats-io/jetstream';
 export { addAgent, addIdentity, initIdentities, readIdentities, renderAuthorization, seedFile, writeAuthorization } from './identities.js';
 export type { IdentityEntry, IdentityDirectory } from './identities.js';
+export { fileStore } from './files.js';
+export type { ObjectInfo, ObjectStore } from './files.js';

@@ -1,7 +1,7 @@
 import {
   DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo, type StreamUpdateConfig,
 } from '@nats-io/jetstream';
-import { OutageError, Streams } from '@tangerine/contracts';
+import { FILES_BUCKET, FILES_STREAM, OutageError, Streams } from '@tangerine/contracts';
 import { sleep } from '@tangerine/runtime';
 import { isStreamNameInUse, isStreamNotFound } from './nats-errors.js';
 
@@ -20,6 +20,11 @@ export const DEFAULT_WORK_QUEUE_MAX_BYTES = 256 * 1024 ** 2;
 export const DEAD_LETTERS_MAX_BYTES = 64 * 1024 ** 2;
 /** max_bytes of the events stream when EVENTS_MAX_BYTES is unset: 2 GiB, as before there were limits on the others. */
 export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
+/**
+ * max_bytes of the files' object store when FILES_STORE_MAX_BYTES is unset: 1 GiB, four tasks with the most files
+ * one may have (FILES_MAX_TOTAL, 256 MiB), or 1,000 files of 1 MiB. Reserved in max_file_store like the others.
+ */
+export const DEFAULT_FILES_STORE_MAX_BYTES = 1024 ** 3;
 
 /**
  * The size limits a process asks for. A limit left null (its variable unset) gives a new stream, or one without a
@@ -29,6 +34,8 @@ export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
 export interface StreamLimits {
   workQueueMaxBytes?: number | null;
   eventsMaxBytes?: number | null;
+  /** The object store of the files uploaded with tasks (FILES_STORE_MAX_BYTES). */
+  filesStoreMaxBytes?: number | null;
 }
 
 /** A stream as Tangerine wants it. */
@@ -41,6 +48,9 @@ export interface StreamSpec {
   max_bytes: number;
   /** max_bytes was asked for (its variable set), not a default. */
   explicit: boolean;
+  /** What an object store's stream needs (nats.js's Objm makes its streams so): set at creation. */
+  allow_rollup_hdrs?: boolean;
+  allow_direct?: boolean;
 }
 
 /**
@@ -52,6 +62,7 @@ export interface StreamSpec {
 export function streamSpecs(limits: StreamLimits = {}): StreamSpec[] {
   const queue = limits.workQueueMaxBytes ?? null;
   const events = limits.eventsMaxBytes ?? null;
+  const files = limits.filesStoreMaxBytes ?? null;
   const workQueue = (s: { name: string; subjects: readonly string[] }, days: number): StreamSpec => ({
     name: s.name, subjects: [...s.subjects], retention: RetentionPolicy.Workqueue, max_age: days * DAY_NS,
     discard: DiscardPolicy.New, max_bytes: queue ?? DEFAULT_WORK_QUEUE_MAX_BYTES, explicit: queue !== null,
@@ -69,6 +80,14 @@ export function streamSpecs(limits: StreamLimits = {}): StreamSpec[] {
     {
       name: Streams.dead.name, subjects: [...Streams.dead.subjects], retention: RetentionPolicy.Limits,
       max_age: 30 * DAY_NS, discard: DiscardPolicy.Old, max_bytes: DEAD_LETTERS_MAX_BYTES, explicit: false,
+    },
+    // The files' object store, made as nats.js's Objm makes one (so `Objm.open` takes it): chunks and metadata
+    // subjects, rollups for the metadata, direct gets. Kept until host-health's retention deletes an object; a full
+    // store refuses an upload rather than dropping a file a task still needs.
+    {
+      name: FILES_STREAM, subjects: [`$O.${FILES_BUCKET}.C.>`, `$O.${FILES_BUCKET}.M.>`], retention: RetentionPolicy.Limits,
+      max_age: 0, discard: DiscardPolicy.New, max_bytes: files ?? DEFAULT_FILES_STORE_MAX_BYTES, explicit: files !== null,
+      allow_rollup_hdrs: true, allow_direct: true,
     },
   ];
 }

@@ -2,12 +2,13 @@ import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type Jet
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import {
   TASK_NAME_PATTERN, isFinished, type HostList, type HostsListRequest, type ListRequest, type Rejection, type RunList, type RunOutput,
-  type RunsRequest, type TaskEvent, type TaskList, type TaskState, type TaskView,
+  type RunsRequest, type TaskEvent, type TaskFile, type TaskList, type TaskState, type TaskView,
 } from '@tangerine/contracts';
 import {
   ConnectionClosedError, InvalidReplyError, InvalidRequestError, NoRespondersError, NotStoredError, ServerError, WaitTimeoutError,
   fromNatsError, isTransient,
 } from './errors.js';
+import { FileStore, type FileSource, type PutFileOptions } from './files.js';
 import { LiveQueue, Watch, fromConsumer } from './watch.js';
 import {
   Calls, Commands, EVENT_KINDS, EventKinds, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply, type EventKind,
@@ -82,10 +83,12 @@ export class TangerineClient {
   /** Watches not yet stopped: `close()` stops them, so that no ordered consumer outlives the client. */
   private readonly open = new Set<Watch>();
   readonly requestTimeoutMs: number;
+  private readonly files: FileStore;
 
   private constructor(readonly nc: NatsConnection, private readonly owned: boolean, requestTimeoutMs?: number) {
     this.requestTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.js = jetstream(nc, { timeout: this.requestTimeoutMs });
+    this.files = new FileStore(this.js);
   }
 
   /** Connects to NATS: `servers`, and any other nats.js ConnectionOptions (credentials, TLS, reconnect) passed through. */
@@ -114,6 +117,20 @@ export class TangerineClient {
     const name = nameOf(spec);
     const accepted = (e: TaskEvent): boolean => e.from === null || isFinished(e.from);
     return this.command(Commands.submit, spec, name, accepted, options);
+  }
+
+  /**
+   * Stores a file for a task's `files` in the object store (bucket `tangerine_files`, named by the sha256 of its
+   * bytes) and returns the entry to put in the spec: `{name, sha256, size}`. Bytes, a Readable (or any async iterable
+   * of bytes) or a path; a file already stored is not sent again. Store the files first, then submit.
+   */
+  async putFile(source: FileSource, options: PutFileOptions = {}): Promise<TaskFile> {
+    return this.files.put(source, options);
+  }
+
+  /** The bytes of a stored file, checked against its sha256. */
+  async getFile(sha256: string): Promise<Uint8Array> {
+    return this.files.get(sha256);
   }
 
   /** Cancels a task (`tasks.cancel`); returns once stored. With `wait`: its `cancelled` event, or the rejection. */

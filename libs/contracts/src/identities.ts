@@ -1,3 +1,4 @@
+import { FILES_BUCKET, FILES_STREAM } from './files.js';
 import { UNSUCCESSFUL_STATES, type TaskState } from './states.js';
 import { Streams, Subjects } from './subjects.js';
 
@@ -133,6 +134,9 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       g.pub.push(...taskChanges);
       break;
     case 'host-health':
+      // Retention deletes the objects no kept task names: a deleted marker on the metadata, a purge of the chunks.
+      filesReader(g);
+      g.pub.push(`${API}.STREAM.PURGE.${FILES_STREAM}`, `$O.${FILES_BUCKET}.M.>`);
       g.pub.push(...taskChanges, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard, Subjects.agentStop.wildcard);
       g.sub.push(announceWildcard(), Subjects.hostsList.subject, Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject);
       g.responds = true;
@@ -141,6 +145,8 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       g.pub.push(...taskChanges);
       break;
     case 'api':
+      // Stores the files of an HTTP upload before it submits the task.
+      filesWriter(g);
       g.sub.push(Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject);
       g.sub.push(Subjects.templateGet.subject, Subjects.templateList.subject);
       g.responds = true;
@@ -161,6 +167,8 @@ function agentGrants(host: string, g: Grants): void {
   const durable = Durables.agent(host);
   consumer(g, Streams.dispatch.name, durable, { readStored: false, filter: Subjects.agentAll(host) });
   g.pub.push(...reportSubjects(host), announceSubject(host));
+  // The files of its runs: read, never written or deleted (the digest it checks is the object's name).
+  filesReader(g);
 }
 
 function submitterGrants(g: Grants): void {
@@ -174,6 +182,8 @@ function submitterGrants(g: Grants): void {
   // `watch` reads the events stream through ordered consumers of its own (names it cannot choose in advance), but
   // never a service's durable one: those are denied by name.
   orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
+  // putFile and getFile: store a task's files before submitting it, read them back; never delete one.
+  filesWriter(g);
 }
 
 function operatorGrants(g: Grants): void {
@@ -182,10 +192,32 @@ function operatorGrants(g: Grants): void {
   orderedReader(g, Streams.dead.name, []);
 }
 
+/**
+ * Reads objects of the files' bucket (nats.js's ObjectStore `info`, `get`, `list`): the stream's info, its messages
+ * by subject (a metadata entry), and ordered push consumers of its own that deliver an object's chunks to its inbox,
+ * with their flow control. No publish to `$O.…`: a reader cannot write an object, nor a deleted marker.
+ */
+function filesReader(g: Grants): void {
+  g.pub.push(
+    `${API}.STREAM.INFO.${FILES_STREAM}`, `${API}.STREAM.MSG.GET.${FILES_STREAM}`, `${API}.DIRECT.GET.${FILES_STREAM}`,
+    `${API}.DIRECT.GET.${FILES_STREAM}.>`, `${API}.CONSUMER.CREATE.${FILES_STREAM}`, `${API}.CONSUMER.CREATE.${FILES_STREAM}.>`,
+    `${API}.CONSUMER.INFO.${FILES_STREAM}.*`, `$JS.FC.${FILES_STREAM}.>`,
+  );
+}
+
+/**
+ * Reads and stores objects: publishes chunks and metadata. Not the purge an overwrite of an object would make (nor a
+ * delete): the client stores an object only when none of that name is there, and only retention deletes.
+ */
+function filesWriter(g: Grants): void {
+  filesReader(g);
+  g.pub.push(`$O.${FILES_BUCKET}.C.>`, `$O.${FILES_BUCKET}.M.>`);
+}
+
 /** Creates and updates Tangerine's streams (never deletes one) and applies the bus migrations. */
 function provision(g: Grants): void {
-  for (const s of Object.values(Streams)) {
-    g.pub.push(`${API}.STREAM.CREATE.${s.name}`, `${API}.STREAM.UPDATE.${s.name}`, `${API}.STREAM.INFO.${s.name}`);
+  for (const name of [...Object.values(Streams).map((s) => s.name), FILES_STREAM]) {
+    g.pub.push(`${API}.STREAM.CREATE.${name}`, `${API}.STREAM.UPDATE.${name}`, `${API}.STREAM.INFO.${name}`);
   }
   const kv = `KV_${BUS_MIGRATIONS_BUCKET}`;
   g.pub.push(

@@ -18,6 +18,8 @@ export {
   parseTemplateDefinition, precheckSpec,
 } from './templates.js';
 export type { CheckedTemplate, Precheck } from './templates.js';
+export { DEFAULT_FILE_LIMITS, FILES_BUCKET, FILES_STREAM, SHA256_RE, TaskFile, checkFiles, fileNameRule } from './files.js';
+export type { FileLimits } from './files.js';
 export { DOCKER_SOCKETS, KERNEL_PATHS, checkVolumesAllowed, isUnder, normalizeHostPath, volumeRefusal } from './volumes.js';
 export { decideAfterExit, decideAfterExitZero, decideAfterRun, retryDelay, RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
 export type { AfterRun, AfterRunInput, RetryInput, RetryDecision, RunEnd } from './retry.js';

@@ -39,6 +39,12 @@ export const Limits = {
   templateDescriptionChars: 1024,
   /** Templates in one `templates.list` page; a larger `limit` is taken as this. */
   templatesPerPage: 1000,
+  /** Files of one task (its `files`), and the bytes of a file's name (a plain name: no `/`, not `.` or `..`). */
+  filesPerTask: 32,
+  fileNameBytes: 255,
+  /** Bytes of one file, and of all the files of one task, unless FILES_MAX_BYTES and FILES_MAX_TOTAL say otherwise. */
+  fileBytes: 64 * 1024 * 1024,
+  filesTotalBytes: 256 * 1024 * 1024,
   /** Bytes of a payload quoted in a rejection or a dead letter. */
   quotedPayloadChars: 512,
 } as const;

@@ -7,7 +7,7 @@ const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, secret_env, volumes, datavolumes, dependencies, ' +
   'restartable, recoverable_exitcodes, max_failures, retry_delay, retry_max_delay, constraints, cpu, memory, cron, timezone, concurrency, ' +
-  'starting_deadline, schedule_at, timeout, template';
+  'starting_deadline, schedule_at, timeout, template, files';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
 /** A minimal valid docker spec plus the given fields. */

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkTimezone, isCronError, parseCron } from '@tangerine/cron';
 import { ValidationError } from './errors.js';
+import { DEFAULT_FILE_LIMITS, TaskFile, checkFiles, type FileLimits } from './files.js';
 import { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 import { LABEL_KEY_RE, LABEL_KEY_RULE, NAME_PATTERN, NAME_RE, NAME_RULE } from './names.js';
 import { RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
@@ -75,6 +76,11 @@ export const TaskSpec = Type.Object(
     schedule_at: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     /** Seconds a run may take; then it is killed and ends with exit code 124 and reason `timeout`. */
     timeout: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000 }), Type.Null()]),
+    /**
+     * Files stored in the object store (FILES_BUCKET) beforehand, which the agent writes into the run's working
+     * directory. Absent when the task has none (specs stored before files existed have none either).
+     */
+    files: Type.Optional(Type.Array(TaskFile, { maxItems: Limits.filesPerTask })),
   },
   { additionalProperties: false },
 );
@@ -88,7 +94,7 @@ const taskSpec = compile(TaskSpec);
 export const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'secret_env', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
-  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout', 'template',
+  'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout', 'template', 'files',
 ] as const;
 
 /** A template named by a spec: `"name"` (its latest version) or `"name:3"` (version 3). */
@@ -126,6 +132,8 @@ export interface ParseOptions {
   defaultTimezone?: string;
   /** The spec's JSON text, when the caller has it (intake, as received): its size is read from it, not written again. */
   json?: string;
+  /** The bounds of `files` (FILES_MAX_BYTES, FILES_MAX_TOTAL); the defaults of Limits when not given. */
+  fileLimits?: FileLimits;
 }
 
 function invalid(field: string, rule: string): ValidationError {
@@ -197,9 +205,11 @@ function parseSpec(input: unknown, options: ParseOptions): TaskSpec {
     starting_deadline: raw['starting_deadline'] ?? 300,
     schedule_at: raw['schedule_at'] ?? null,
     timeout: raw['timeout'] ?? null,
+    ...(raw['files'] === undefined ? {} : { files: raw['files'] }),
   };
   const parsed = taskSpec.parse(spec, 'invalid_spec');
   checkRules(parsed);
+  if (parsed.files !== undefined) checkFiles(parsed.files, options.fileLimits ?? DEFAULT_FILE_LIMITS);
   checkSchedule(parsed);
   return parsed;
 }

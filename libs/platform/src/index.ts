@@ -35,6 +35,7 @@ export const serviceConnection = defineConfig({
   ...natsSettings,
   streamMaxBytes: Settings.streamMaxBytes,
   eventsMaxBytes: Settings.eventsMaxBytes,
+  filesStoreMaxBytes: Settings.filesStoreMaxBytes,
   databaseUrl: Settings.databaseUrl,
   pgPassword: Settings.pgPassword,
   pgPass: Settings.pgPass,
@@ -124,7 +125,7 @@ export async function connectAgent(base: BaseContext<AgentConnection>, name: str
 
 /** The streams' size limits (STREAM_MAX_BYTES, EVENTS_MAX_BYTES): every service provisions the streams. */
 function streamLimits(base: BaseContext<ServiceConnection>): StreamLimits {
-  return { workQueueMaxBytes: base.config.streamMaxBytes, eventsMaxBytes: base.config.eventsMaxBytes };
+  return { workQueueMaxBytes: base.config.streamMaxBytes, eventsMaxBytes: base.config.eventsMaxBytes, filesStoreMaxBytes: base.config.filesStoreMaxBytes };
 }
 
 /** Publishes task events (and any other messages of the same batch), then notes the events as published. */

@@ -1,3 +1,4 @@
+import { Limits } from '@tangerine/contracts';
 import { secretsKeySetting } from './secrets-key.js';
 import { Parse, RuleError, conflict, defineConfig, setting, type ConfigOf, type Conflict, type Setting } from './settings.js';
 
@@ -52,6 +53,12 @@ export const Settings = {
   streamMaxBytes: setting<number | null>('STREAM_MAX_BYTES', Parse.bytes(MIN_STREAM_BYTES), { fallback: null }),
   /** The same for the events stream (EVENTS_MAX_BYTES). */
   eventsMaxBytes: setting<number | null>('EVENTS_MAX_BYTES', Parse.bytes(MIN_STREAM_BYTES), { fallback: null }),
+  /** The same for the object store of the files uploaded with tasks (FILES_STORE_MAX_BYTES). */
+  filesStoreMaxBytes: setting<number | null>('FILES_STORE_MAX_BYTES', Parse.bytes(MIN_STREAM_BYTES), { fallback: null }),
+  /** Bytes of one file uploaded with a task (intake, the agent; the client takes the same default). */
+  filesMaxBytes: setting('FILES_MAX_BYTES', Parse.bytes(0), { fallback: Limits.fileBytes }),
+  /** Bytes of all the files of one task. */
+  filesMaxTotal: setting('FILES_MAX_TOTAL', Parse.bytes(0), { fallback: Limits.filesTotalBytes }),
   heartbeatMs: setting('HEARTBEAT_INTERVAL', Parse.seconds(), { fallback: 2000 }),
   hostTimeoutMs: setting('HOST_TIMEOUT', Parse.seconds(), { fallback: 10000 }),
   /** A host down this long is removed from the ledger (and an agent's own consumer outlives it). */

@@ -27,6 +27,11 @@ export const config = defineConfig({
   /** Bytes of log one json-file of a container holds (two files are kept): the agent reads the last 64 KiB. */
   logMaxBytes: setting('AGENT_LOG_MAX_SIZE', Parse.integer(65_536, 1_073_741_824), { fallback: 1_048_576 }),
   dockerHost: setting<string | null>('DOCKER_HOST', Parse.text(), { fallback: null }),
+  /** Where the runs' working directories with their files are made, one per run (the host's temporary directory by default). */
+  workDir: setting<string | null>('AGENT_WORK_DIR', Parse.matching(/^\/.*$/), { fallback: null }),
+  /** The bounds of a run's files, checked again before they are fetched. */
+  filesMaxBytes: Settings.filesMaxBytes,
+  filesMaxTotal: Settings.filesMaxTotal,
   heartbeatMs: Settings.heartbeatMs,
   hostRemoveAfterMs: Settings.hostRemoveAfterMs,
   batchSize: Settings.batchSize,

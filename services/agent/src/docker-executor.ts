@@ -3,6 +3,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { DOCKER_SOCKETS, normalizeHostPath, parseVolume, quote, volumeRefusal, type RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
+import { CONTAINER_WORK_DIR } from './files.js';
 import { ExecutorError, type AdoptedRun, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
 import { DEFAULT_CAPABILITIES, type Capability } from './sandbox.js';
 import { TailBuffer, demux } from './tail.js';
@@ -150,12 +151,12 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  async start(run: RunDispatch): Promise<StartedRun> {
+  async start(run: RunDispatch, workDir: string | null = null): Promise<StartedRun> {
     const name = containerName(run);
     let container: Docker.Container;
     let startedBefore: string | null = null;
     try {
-      container = await this.create(run, name);
+      container = await this.create(run, name, workDir);
     } catch (err) {
       if (err instanceof ExecutorError) throw err;
       if (statusOf(err) !== 409) throw new ExecutorError(`create container: ${(err as Error).message}`);
@@ -179,7 +180,7 @@ export class DockerExecutor implements Executor {
    * Creates the run's container in one call when its image is here (the usual case: no look beforehand); Docker's
    * "no such image" (404) makes it pull the image once, then create. A name in use (409) is the caller's to handle.
    */
-  private async create(run: RunDispatch, name: string): Promise<Docker.Container> {
+  private async create(run: RunDispatch, name: string, workDir: string | null): Promise<Docker.Container> {
     const image = run.spec.image;
     if (!image) throw new ExecutorError('image: is required for the docker executor');
     const options: Docker.ContainerCreateOptions = {
@@ -189,9 +190,14 @@ export class DockerExecutor implements Executor {
       ...(run.spec.entrypoint ? { Entrypoint: run.spec.entrypoint } : {}),
       Env: [...Object.entries({ ...run.spec.env, ...run.spec.secret_env }).map(([k, v]) => `${k}=${v}`), `TANGERINE_TASK=${run.name}`, `TANGERINE_ATTEMPT=${run.attempt}`],
       Labels: containerLabels(run),
+      // The run's files: Tangerine's own mount, not the spec's, so not under AGENT_VOLUMES' rule.
+      ...(workDir !== null ? { WorkingDir: CONTAINER_WORK_DIR } : {}),
       HostConfig: {
         ...sandboxHostConfig(this.sandbox),
-        Binds: await checkedBinds(run.spec.volumes, this.sandbox.volumes, this.sockets),
+        Binds: [
+          ...await checkedBinds(run.spec.volumes, this.sandbox.volumes, this.sockets),
+          ...(workDir !== null ? [`${workDir}:${CONTAINER_WORK_DIR}`] : []),
+        ],
         ...(run.spec.cpu ? { NanoCpus: Math.round(run.spec.cpu * 1e9) } : {}),
         ...(run.spec.memory ? { Memory: run.spec.memory * 1024 * 1024 } : {}),
       },

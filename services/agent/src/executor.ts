@@ -50,8 +50,11 @@ export interface Executor {
    * ends that fast, and a user watching `running` should not wait for nothing.
    */
   readonly coalescesQuickRuns: boolean;
-  /** Starts the run (or finds it already started, after a redelivery) and returns once it is running. */
-  start(run: RunDispatch): Promise<StartedRun>;
+  /**
+   * Starts the run (or finds it already started, after a redelivery) and returns once it is running. `workDir`: the
+   * host directory holding the run's files (RunFiles), made its working directory; null when it has none.
+   */
+  start(run: RunDispatch, workDir?: string | null): Promise<StartedRun>;
   /**
    * The runs a previous agent with this host id left on the host, running or ended and not yet cleaned up.
    * Only executors whose runs outlive the agent can offer this.

@@ -104,10 +104,12 @@ export class Launcher {
   }
 
   /** Starts a run; resolves with its pid once it exists, and a promise of its end. Rejects if it cannot start. */
-  async spawn(id: string, argv: string[], env: Record<string, string>, out: string, limits: RunLimits | null = null): Promise<{ pid: number; ended: Promise<LaunchEnd> }> {
+  async spawn(
+    id: string, argv: string[], env: Record<string, string>, out: string, limits: RunLimits | null = null, cwd: string | null = null,
+  ): Promise<{ pid: number; ended: Promise<LaunchEnd> }> {
     if (!this.alive) throw new Error('the launcher is not running');
     if (this.pending.has(id)) throw new Error(`id: ${id} is already running`);
-    const line = `${JSON.stringify({ op: 'spawn', id, argv, env, out, ...(limits ? { limits } : {}) })}\n`;
+    const line = `${JSON.stringify({ op: 'spawn', id, argv, env, out, ...(limits ? { limits } : {}), ...(cwd !== null ? { cwd } : {}) })}\n`;
     // Length in UTF-16 units is at most the UTF-8 length; only a line near the limit is measured exactly.
     if (line.length * 3 > MAX_REQUEST_BYTES && Buffer.byteLength(line) - 1 > MAX_REQUEST_BYTES) {
       throw new Error(`command and env: take ${Buffer.byteLength(line)} bytes, more than the launcher reads (${MAX_REQUEST_BYTES})`);

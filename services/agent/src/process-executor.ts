@@ -41,7 +41,7 @@ export class ProcessExecutor implements Executor {
     private readonly sandbox: { user: RunUser | null; limitsRefused: string | null } = { user: null, limitsRefused: 'no cgroups were set up' },
   ) {}
 
-  async start(run: RunDispatch): Promise<StartedRun> {
+  async start(run: RunDispatch, workDir: string | null = null): Promise<StartedRun> {
     const argv = [...(run.spec.entrypoint ?? []), ...run.spec.command];
     if (argv.length === 0) throw new ExecutorError('command: is empty');
     const limits = run.spec.cpu !== null || run.spec.memory !== null ? { cpu: run.spec.cpu, memory: run.spec.memory } : null;
@@ -54,16 +54,18 @@ export class ProcessExecutor implements Executor {
     for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     if (this.sandbox.user) env['HOME'] = this.sandbox.user.home;
     Object.assign(env, run.spec.env, run.spec.secret_env, { TANGERINE_TASK: run.name, TANGERINE_ATTEMPT: String(run.attempt) });
-    return this.launcher?.running ? this.launch(this.launcher, run, argv, env, limits) : this.spawnDirect(argv, env);
+    return this.launcher?.running ? this.launch(this.launcher, run, argv, env, limits, workDir) : this.spawnDirect(argv, env, workDir);
   }
 
-  private async launch(launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>, limits: RunLimits | null): Promise<StartedRun> {
+  private async launch(
+    launcher: Launcher, run: RunDispatch, argv: string[], env: Record<string, string>, limits: RunLimits | null, workDir: string | null,
+  ): Promise<StartedRun> {
     const id = `${run.name}:${run.attempt}`;
     const out = path.join(this.outDir, `${run.name}-${run.attempt}.out`);
     if (existsSync(out)) throw new StartedBeforeError(`${id} was started by an earlier agent of this host`);
     let launched: Awaited<ReturnType<Launcher['spawn']>>;
     try {
-      launched = await launcher.spawn(id, argv, env, out, limits);
+      launched = await launcher.spawn(id, argv, env, out, limits, workDir);
     } catch (err) {
       throw new ExecutorError(`spawn ${argv[0]}: ${(err as Error).message}`);
     }
@@ -98,12 +100,12 @@ export class ProcessExecutor implements Executor {
     };
   }
 
-  private async spawnDirect(argv: string[], env: Record<string, string>): Promise<StartedRun> {
+  private async spawnDirect(argv: string[], env: Record<string, string>, workDir: string | null): Promise<StartedRun> {
     const [file, ...args] = argv as [string, ...string[]];
     const user = this.sandbox.user;
     // Node sets the uid and gid (and drops every supplementary group) in the child before it execs.
     const ids = user ? { uid: user.uid, gid: user.gid } : {};
-    const child = spawn(file, args, { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
+    const child = spawn(file, args, { env, cwd: workDir ?? os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
     const output = new TailBuffer();
     child.stdout.on('data', (c: Buffer) => output.write(c));
     child.stderr.on('data', (c: Buffer) => output.write(c));

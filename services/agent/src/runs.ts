@@ -3,6 +3,7 @@ import { outgoing, publishAll, type Bus } from '@tangerine/bus';
 import { DedupeIds, Subjects, type DedupeId, type Message, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
 import { ExecutorError, StartedBeforeError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
+import type { RunFiles } from './files.js';
 import { RecentKeys } from './recent.js';
 import { MAX_TIMER_MS, timedOutEnd, timeLeftMs, timeoutReason } from './timeout.js';
 
@@ -40,6 +41,8 @@ export interface RunsOptions {
   executors: ReadonlyMap<string, Executor>;
   /** A run that ends within this time is reported once, start and end together. */
   startReportDelayMs: number;
+  /** Fetches the files of a run into its working directory, and removes it after; none: no run may have files. */
+  files?: RunFiles;
 }
 
 const keyOf = (name: string, attempt: number): string => `${name}:${attempt}`;
@@ -100,9 +103,11 @@ export class Runs {
     const key = keyOf(entry.name, entry.attempt);
     try {
       if (!executor) throw new ExecutorError(`executor: this host has no ${dispatch.spec.executor} executor`);
-      entry.started = await executor.start(dispatch);
+      const workDir = await this.workDir(dispatch);
+      entry.started = await executor.start(dispatch, workDir);
     } catch (err) {
       this.active.delete(key);
+      await this.opts.files?.remove(dispatch.name, dispatch.attempt);
       await this.reportNotStarted(dispatch, err);
       return;
     }
@@ -184,6 +189,13 @@ export class Runs {
     for (const entry of this.active.values()) clearTimers(entry);
   }
 
+  /** The directory of the run's files, fetched now; null when its spec has none. */
+  private async workDir(dispatch: RunDispatch): Promise<string | null> {
+    if ((dispatch.spec.files ?? []).length === 0) return null;
+    if (!this.opts.files) throw new ExecutorError('files: this agent cannot place files in a run\'s working directory');
+    return this.opts.files.prepare(dispatch);
+  }
+
   private line(entry: Active): { task: string; attempt: number; host: string } {
     return { task: entry.name, attempt: entry.attempt, host: this.opts.host };
   }
@@ -250,6 +262,7 @@ export class Runs {
       await this.report(Subjects.runExited.at(host), { name, attempt, host, ...end, ...alone }, DedupeIds.exited(this.session, name, attempt));
       await started.cleanup?.();
     }).catch((err: unknown) => log.error({ ...line, err }, 'exit report lost'))
+      .then(() => this.opts.files?.remove(name, attempt))
       .finally(() => {
         this.active.delete(key);
         this.finished.add(key);

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { consumeBatches, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
+import path from 'node:path';
+import { consumeBatches, fileStore, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
 import { Durables, Streams, Subjects, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
 import { DockerExecutor } from './docker-executor.js';
 import type { Executor } from './executor.js';
+import { RunFiles } from './files.js';
 import { Launcher } from './launcher.js';
 import { readAgentMessage, type AgentMessage } from './messages.js';
 import { ProcessExecutor, runDirectory } from './process-executor.js';
@@ -22,8 +24,12 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const boot = ctx.clock.now().toISOString();
   const { config, log } = ctx;
   const host = config.hostId;
-  const { executors, launcher, cgroups } = await openExecutors(ctx);
-  const runs = new Runs({ host, bus: ctx.bus, log, clock: ctx.clock, executors, startReportDelayMs: config.startReportDelayMs });
+  const { executors, launcher, cgroups, user } = await openExecutors(ctx);
+  const files = new RunFiles(
+    config.workDir ?? path.join(os.tmpdir(), `tangerine-work-${host}`), fileStore(ctx.bus.js),
+    { maxBytes: config.filesMaxBytes, maxTotal: config.filesMaxTotal }, user, log,
+  );
+  const runs = new Runs({ host, bus: ctx.bus, log, clock: ctx.clock, executors, startReportDelayMs: config.startReportDelayMs, files });
   // Before any dispatch is taken and before the first announcement: a dispatch delivered again for an adopted run
   // finds it, and the host's first announcement already lists it.
   try {
@@ -35,6 +41,8 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     launcher?.close();
     throw new Error(`agent ${host}: could not look for the runs a previous agent left: ${(err as Error).message}`, { cause: err });
   }
+  // The working directories of runs no agent holds any more (their agent died): those of adopted runs stay.
+  await files.sweep(new Set(runs.list().map((r) => `${r.name}-${r.attempt}`)));
 
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
@@ -90,15 +98,19 @@ export async function start(ctx: AgentContext): Promise<Stop> {
 }
 
 /** The executors this host offers: process when asked for, docker when asked for and an engine answers. */
-async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string, Executor>; launcher: Launcher | null; cgroups: CgroupPlan | null }> {
+async function openExecutors(ctx: AgentContext): Promise<{
+  executors: Map<string, Executor>; launcher: Launcher | null; cgroups: CgroupPlan | null; user: RunUser | null;
+}> {
   const { config, log } = ctx;
   const host = config.hostId;
   const executors = new Map<string, Executor>();
   let launcher: Launcher | null = null;
   let cgroups: CgroupPlan | null = null;
+  let runUser: RunUser | null = null;
   if (config.executors.includes('process')) {
     const sandbox = processSandbox(ctx);
     const { user, limitsRefused } = sandbox;
+    runUser = user;
     cgroups = sandbox.cgroups;
     launcher = await Launcher.start(log, undefined, { user, cgroups });
     if (!launcher) log.warn({ host }, 'python3 not found: the process executor spawns from the agent itself (slower, and without cpu and memory limits)');
@@ -116,7 +128,7 @@ async function openExecutors(ctx: AgentContext): Promise<{ executors: Map<string
     if (await docker.available()) executors.set('docker', docker);
     else log.warn({ host: config.hostId }, 'no Docker engine answers: this agent runs no containers');
   }
-  return { executors, launcher, cgroups };
+  return { executors, launcher, cgroups, user: runUser };
 }
 
 /**

@@ -299,10 +299,10 @@ describe('each service declares only what it reads', () => {
   const expected: [string, ConfigSpec<unknown>, string[]][] = [
     ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
     ['agent connection', agentConnection, [...NATS]],
-    ['service connection', serviceConnection, [...NATS, 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', ...POSTGRES, 'STATEMENT_TIMEOUT']],
+    ['service connection', serviceConnection, [...NATS, 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'FILES_STORE_MAX_BYTES', ...POSTGRES, 'STATEMENT_TIMEOUT']],
     ['api', api.config, ['API_PORT', 'API_HOST', 'API_TOKENS', 'API_TOKENS_FILE', 'API_READ_OPEN', 'API_AUTH', 'API_BODY_LIMIT', 'API_MAX_STREAMS']],
     ['cron', cron.config, ['CRON_TICK']],
-    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'VOLUMES_ALLOWED']],
+    ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'VOLUMES_ALLOWED', 'FILES_MAX_BYTES', 'FILES_MAX_TOTAL']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
     ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'SECRETS_KEY', 'SECRETS_KEY_FILE']],

@@ -11,6 +11,9 @@ export const config = defineConfig({
   secretsKey: Settings.secretsKey,
   /** Host path prefixes a task may bind-mount from (the cluster's rule); none by default. */
   volumesAllowed: setting<readonly string[]>('VOLUMES_ALLOWED', Parse.paths(), { fallback: Object.freeze([]) }),
+  /** The bounds of a task's `files`: one file, and all of them. */
+  filesMaxBytes: Settings.filesMaxBytes,
+  filesMaxTotal: Settings.filesMaxTotal,
 });
 export type IntakeConfig = ConfigOf<typeof config>;
 /** What this service's code receives: the platform's connections and this config. */

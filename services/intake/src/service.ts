@@ -18,7 +18,10 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     stream: Streams.commands.name,
     durable: Durables.intake,
     // Never throws: what breaks a rule becomes a rejection, handled with the rest of the batch.
-    decode: (m) => parseCommand(m.subject, m.seq, m.data, ctx.clock.now(), { defaultTimezone: ctx.config.defaultTimezone, volumesAllowed: ctx.config.volumesAllowed }),
+    decode: (m) => parseCommand(m.subject, m.seq, m.data, ctx.clock.now(), {
+      defaultTimezone: ctx.config.defaultTimezone, volumesAllowed: ctx.config.volumesAllowed,
+      fileLimits: { maxBytes: ctx.config.filesMaxBytes, maxTotal: ctx.config.filesMaxTotal },
+    }),
     handle: (batch) => handleCommands(ctx, batch),
     // A command that failed every try is answered on tasks.rejected: nothing is lost silently.
     refuse: async (m, err) => {
