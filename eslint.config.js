@@ -9,9 +9,9 @@ import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import tseslint from 'typescript-eslint';
 
-const typescript = ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts', 'test/src/**/*.ts'];
+const typescript = ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts', 'cli/src/**/*.ts', 'test/src/**/*.ts'];
 const javascript = ['scripts/*.mjs', 'eslint.config.js'];
-const projects = ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'test/tsconfig.json'];
+const projects = ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'cli/tsconfig.json', 'test/tsconfig.json'];
 
 /** @param {string} root the repository's root directory */
 export function lintConfig(root) {

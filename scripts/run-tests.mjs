@@ -24,7 +24,7 @@ function find(dir, out = []) {
   return out;
 }
 
-const packages = ['libs', 'services'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p, 'dist')));
+const packages = [...['libs', 'services'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p, 'dist'))), join(root, 'cli', 'dist')];
 const unit = packages.flatMap((d) => find(d));
 const e2e = find(join(root, 'test', 'dist'));
 const pick = (files) => files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
