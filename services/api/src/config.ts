@@ -1,5 +1,5 @@
 import type { ServiceContext as PlatformContext } from '@tangerine/platform';
-import { Parse, conflict, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
+import { Parse, Settings, conflict, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
 import { parseTokens, type TokenList } from './http/tokens.js';
 
 const apiTokens = setting<TokenList | null>('API_TOKENS', parseTokens, { fallback: null, secret: true });
@@ -21,6 +21,9 @@ export const config = defineConfig({
   apiBodyLimit: setting('API_BODY_LIMIT', Parse.bytes(1024), { fallback: 1024 * 1024 }),
   /** Event streams (GET /v1/events) served at once: each holds an ordered consumer on the server. */
   apiMaxStreams: setting('API_MAX_STREAMS', Parse.integer(1, 100_000), { fallback: 1000 }),
+  /** The bounds of the files uploaded with a task (Blanket's form), as intake checks them. */
+  filesMaxBytes: Settings.filesMaxBytes,
+  filesMaxTotal: Settings.filesMaxTotal,
 }, [
   conflict(apiTokens, apiAuth, (tokens, auth) => tokens !== null || auth === 'off',
     (_t, _a, [nt]) => `${nt} is not set: the HTTP API needs a token list (API_TOKENS or API_TOKENS_FILE, one "<token> <read|write> [<name>]" a line), or API_AUTH=off to serve it without tokens`),

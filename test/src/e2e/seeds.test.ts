@@ -73,6 +73,13 @@ describe('the routes of job-scheduler and Blanket, their README examples as writ
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The CLI as a user runs it, as the submitter. */
+  const tangerine = async (...args: string[]): Promise<string> => {
+    const env = { PATH: process.env['PATH'] ?? '', NATS_URL: cluster.nats.url, ...cluster.identities!.env({ kind: 'submitter' }) };
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'cli/dist/main.js'), ...args], { cwd: ROOT, env, timeout: 30_000 });
+    return stdout;
+  };
+
   describe('job-scheduler', () => {
     it('POST /schedule (its curl example, in 6 minutes) answers 200 scheduled with an id, and the task waits for its time', async () => {
       const out = await sh(sectionBlocks()[0]!);
@@ -131,6 +138,94 @@ describe('the routes of job-scheduler and Blanket, their README examples as writ
       assert.equal(await health.text(), 'live');
       assert.equal((await api('GET', '/status/nosuchjob')).status, 404);
       assert.equal((await fetch(`${base}/list`)).status, 401);
+    });
+  });
+
+  describe('Blanket', () => {
+    const lines = (): string[] => sectionBlocks()[1]!.split('\n').filter((l) => l.trim() !== '');
+    const output = async (id: string): Promise<string> => {
+      const t = await waitFor(`task ${id} finished`, async () => {
+        const v = (await api('GET', `/v1/tasks/${id}`));
+        return v.status === 200 && ['success', 'failed'].includes((v.json as TaskView).state) ? (v.json as TaskView) : undefined;
+      }, 60_000);
+      assert.equal(t.state, 'success', `${id}: ${t.reason}`);
+      return (await api('GET', `/v1/tasks/${id}/runs/1/output`)).text;
+    };
+
+    before(async () => {
+      // Blanket's task types, as the README says to load them.
+      const applied = await tangerine('apply', '-f', 'examples/blanket-types.yaml');
+      assert.match(applied, /bash_task/);
+      writeFileSync(path.join(dir, 'blanket.json'), '{"blanket": "a file uploaded with the task"}\n');
+    });
+
+    it('GET /task/ (its curl example) answers a JSON list', async () => {
+      const listed = JSON.parse(await sh(lines()[0]!)) as unknown[];
+      assert.ok(Array.isArray(listed));
+    });
+
+    it('POST /task/ of its three examples (curl -d, no Content-Type of its own) runs each type with the environment merged', async () => {
+      const added = [] as { id: string; type: string; state: string; defaultEnv: Record<string, string> }[];
+      for (const line of lines().slice(1, 4)) added.push(JSON.parse(await sh(line)) as (typeof added)[number]);
+      assert.deepEqual(added.map((a) => a.type), ['bash_task', 'bash_task', 'python_hello']);
+      for (const a of added) assert.match(a.id, /^[0-9a-f-]{36}$/);
+      assert.equal(added[0]!.state, 'WAIT');
+      assert.deepEqual(added[0]!.defaultEnv, { DEFAULT_COMMAND: 'ls -la', HOME: '.', PANDAS: 'four', Frogs: '5', CATS: '2' });
+      const first = await output(added[0]!.id);
+      assert.match(first, /^PANDAS=four$/m);
+      assert.match(first, /^Frogs=5$/m);
+      await output(added[1]!.id);
+      assert.match(await output(added[2]!.id), /^hello: frogs=5 CATS=2$/m);
+      const listed = (await api('GET', '/task/')).json as { id: string; state: string }[];
+      for (const a of added) assert.equal(listed.find((t) => t.id === a.id)?.state, 'SUCCESS');
+    });
+
+    it('POST /task/ as a multipart form, the task in `data` (a field, then a file): the uploaded file is in the run\'s directory', async () => {
+      for (const line of [lines()[4]!, `${lines()[5]!} && ${lines()[6]!}`]) {
+        const added = JSON.parse(await sh(line)) as { id: string; type: string };
+        assert.equal(added.type, 'python_hello');
+        const out = await output(added.id);
+        assert.match(out, /^== blanket\.json$/m);
+        assert.match(out, /"blanket": "a file uploaded with the task"/);
+        assert.deepEqual(((await task(added.id)).spec.files ?? []).map((f) => f.name), ['blanket.json']);
+      }
+    });
+
+    it('DELETE /task/<id> (its curl example, for a task that runs) cancels it and answers its id', async () => {
+      const id = 'b200f6de-0453-46c9-9c70-5dad63db3ebb';
+      const submitted = await api('POST', '/v1/tasks');
+      assert.equal(submitted.status, 400, 'a POST without a body names it');
+      const res = await fetch(`${base}/v1/tasks`, {
+        method: 'POST', headers: { authorization: `Bearer ${cluster.apiTokens.write}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: id, executor: 'process', command: ['sleep', '60'] }),
+      });
+      assert.equal(res.status, 202);
+      await waitFor('the task running', async () => ((await task(id))?.state === 'running' ? true : undefined), 30_000);
+      assert.deepEqual(JSON.parse(await sh(lines()[7]!)), { id });
+      await waitFor('the task cancelled', async () => ((await task(id)).state === 'cancelled' ? true : undefined), 30_000);
+      assert.equal(((await api('GET', `/task/${id}`)).json as { state: string }).state, 'STOPPED');
+    });
+
+    it('refuses a task of an unknown type (404 naming type→template) and a body that is not JSON (400)', async () => {
+      const unknown = await fetch(`${base}/task/`, { method: 'POST', headers: { authorization: `Bearer ${cluster.apiTokens.write}` }, body: '{"type": "no_such_type"}' });
+      assert.equal(unknown.status, 404);
+      assert.equal(((await unknown.json()) as { error: { code: string; field: string } }).error.code, 'template_not_found');
+      const bad = await fetch(`${base}/task/`, { method: 'POST', headers: { authorization: `Bearer ${cluster.apiTokens.write}` }, body: 'type=bash_task' });
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: { field: string } }).error.field, 'body');
+    });
+
+    it('`blanket ps -q | tail -n1 | xargs blanket rm` is the CLI\'s', async () => {
+      const res = await fetch(`${base}/v1/tasks`, {
+        method: 'POST', headers: { authorization: `Bearer ${cluster.apiTokens.write}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'zzzz-last', executor: 'process', command: ['sleep', '60'] }),
+      });
+      assert.equal(res.status, 202);
+      await waitFor('zzzz-last running', async () => ((await api('GET', '/v1/tasks/zzzz-last')).status === 200 ? true : undefined));
+      const cli = `${process.execPath} ${path.join(ROOT, 'cli/dist/main.js')}`;
+      const env = { PATH: process.env['PATH'] ?? '', NATS_URL: cluster.nats.url, ...cluster.identities!.env({ kind: 'submitter' }) };
+      await run('bash', ['-c', `${cli} ps -q | tail -n1 | xargs ${cli} rm`], { env, timeout: 30_000 });
+      await waitFor('zzzz-last cancelled', async () => ((await task('zzzz-last')).state === 'cancelled' ? true : undefined), 30_000);
     });
   });
 });

@@ -23,6 +23,9 @@ export interface HttpSettings {
   readonly readOpen: boolean;
   readonly bodyLimit: number;
   readonly maxStreams: number;
+  /** Bytes of one uploaded file, and of all the files of one task (FILES_MAX_BYTES, FILES_MAX_TOTAL). */
+  readonly filesMaxBytes: number;
+  readonly filesMaxTotal: number;
   /** How often an event stream sends a comment when no event comes (15 s). */
   readonly heartbeatMs: number;
 }

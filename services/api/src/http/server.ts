@@ -15,7 +15,7 @@ export async function startHttp(ctx: ServiceContext): Promise<Stop> {
     ledger: ctx.ledger, client, log: ctx.log, metrics: ctx.metrics, health: ctx.health, pageBudget: () => replyBudget(ctx),
     settings: {
       tokens: c.apiAuth === 'off' ? null : c.apiTokens, readOpen: c.apiReadOpen, bodyLimit: c.apiBodyLimit, maxStreams: c.apiMaxStreams,
-      heartbeatMs: HEARTBEAT_MS,
+      heartbeatMs: HEARTBEAT_MS, filesMaxBytes: c.filesMaxBytes, filesMaxTotal: c.filesMaxTotal,
     },
   });
   await app.listen({ port: c.apiPort, host: c.apiHost, listenTextResolver: () => '' });

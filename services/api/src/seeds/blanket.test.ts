@@ -46,9 +46,9 @@ describe('Blanket: tasks in its JSON', () => {
     const task = {
       name: 'b200f6de-0453-46c9-9c70-5dad63db3ebb', state: 'success', failures: 0, attempt: 1, reason: null, host: 'h1', pending_dependencies: [],
       spec: parseTaskSpec({ name: 'b200f6de-0453-46c9-9c70-5dad63db3ebb', executor: 'process', command: 'true', env: { CATS: '2' }, constraints: { bash: 'true', zone: 'a' } }),
-      created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:05.500Z', next_run_at: null, retry_at: null, template: 'bash_task',
+      created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:05.500Z', next_run_at: null, retry_at: null, template: 'bash_task', template_version: 1,
       runs: [{ attempt: 1, host: 'h1', exit_code: 0, reason: null, output: '', output_chars: 0, placed_at: null, started_at: '2026-12-01T10:00:02.000Z', finished_at: null }],
-    } as TaskView & { template: string };
+    } satisfies TaskView;
     assert.deepEqual(blanketTask(task), {
       id: 'b200f6de-0453-46c9-9c70-5dad63db3ebb', createdTs: 1796119200, startedTs: 1796119202, lastUpdatedTs: 1796119205, type: 'bash_task',
       resultDir: '', state: 'SUCCESS', progress: 100, defaultEnv: { CATS: '2' }, tags: ['bash', 'zone=a'],

@@ -66,7 +66,7 @@ export function blanketTask(task: TaskView): Record<string, unknown> {
     createdTs: seconds(task.created_at),
     startedTs: seconds(run?.started_at),
     lastUpdatedTs: seconds(task.updated_at),
-    type: (task as { template?: string | null }).template ?? null,
+    type: task.template,
     resultDir: '',
     state: blanketState(task.state),
     progress: task.state === 'success' ? 100 : 0,

@@ -6,7 +6,7 @@ import { jobDetail, jobEntry, jobStatus, newJobId, scheduleToSpec, scheduled } f
 const view = (over: Partial<TaskView> = {}, spec: Record<string, unknown> = {}): TaskView => ({
   name: 'xqKQiunYlaKrPhDSfj06tUzSvPiGJJ9G', state: 'ready', failures: 0, attempt: 0, reason: null, host: null, pending_dependencies: [],
   spec: parseTaskSpec({ name: 'xqKQiunYlaKrPhDSfj06tUzSvPiGJJ9G', image: 'alpine:latest', ...spec }),
-  created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:01.000Z', next_run_at: null, retry_at: null, ...over,
+  created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:01.000Z', next_run_at: null, retry_at: null, template: null, template_version: null, ...over,
 });
 
 describe('job-scheduler: POST /schedule as a task spec', () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from '../deps.js';
+import { blanketRoutes } from './blanket.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { hostRoutes } from './hosts.js';
@@ -10,4 +11,4 @@ import { taskRoutes } from './tasks.js';
 export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void;
 
 /** Every route module, registered in this order: the one place a new area is added. */
-export const ROUTES: readonly RouteModule[] = [healthRoutes, taskRoutes, hostRoutes, eventRoutes, jobSchedulerRoutes];
+export const ROUTES: readonly RouteModule[] = [healthRoutes, taskRoutes, hostRoutes, eventRoutes, jobSchedulerRoutes, blanketRoutes];

@@ -1,7 +1,8 @@
 import {
-  ConflictError, Limits, ValidationError, isFinished, isTangerineError, parseTaskSpec, utf8Bytes, type ErrorJSON, type TaskSpec,
+  ConflictError, Limits, NotFoundError, ValidationError, applyTemplate, isFinished, isTangerineError, parseTaskSpec, precheckSpec, utf8Bytes,
+  type ErrorJSON, type TaskSpec, type TemplateView,
 } from '@tangerine/contracts';
-import { readStates } from '@tangerine/ledger';
+import { getTemplate, readStates } from '@tangerine/ledger';
 import type { HttpDeps } from '../deps.js';
 import { parseJsonDocuments, parseYamlDocuments, type Documents } from '../documents.js';
 import { YamlText } from '../yaml-body.js';
@@ -45,9 +46,10 @@ export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'>, docs: Documents
   if (docs.tasks.length === 0) throw new ValidationError('invalid_spec', 'body: holds no task spec', { field: 'body' });
   const faults: SpecFault[] = [];
   const parsed: TaskSpec[] = [];
+  const templates = new Map<string, Promise<TemplateView | null>>();
   for (const { at: where, spec } of docs.tasks) {
     try {
-      parsed.push(parseTaskSpec(spec));
+      parsed.push(await checkOne(deps, spec, templates));
     } catch (err) {
       if (!isTangerineError(err)) throw err;
       faults.push({ at: where, ...err.toJSON() });
@@ -64,6 +66,25 @@ export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'>, docs: Documents
       { field: `${where ? `${where}.` : ''}name` });
   }
   return { specs: docs.tasks.map((t) => t.spec), parsed };
+}
+
+/**
+ * One spec as intake will judge it: a spec that names a template is merged with it first (read once per body and
+ * template; its secret values shown as "(secret)" are still values), so an unknown template or a merged spec that
+ * breaks a rule is refused here, at once. Intake merges again with the version it reads: the authority.
+ */
+async function checkOne(deps: Pick<HttpDeps, 'ledger'>, spec: unknown, templates: Map<string, Promise<TemplateView | null>>): Promise<TaskSpec> {
+  const pre = precheckSpec(spec);
+  if (pre.spec) return pre.spec;
+  const ref = pre.template;
+  const key = `${ref.name}:${ref.version ?? ''}`;
+  if (!templates.has(key)) templates.set(key, getTemplate(deps.ledger, ref.name, ref.version ?? undefined));
+  const found = await templates.get(key)!;
+  if (!found) {
+    const message = ref.version === null ? `template: no template named "${ref.name}"` : `template: template "${ref.name}" has no version ${ref.version}`;
+    throw new NotFoundError(message, { field: 'template', code: 'template_not_found' });
+  }
+  return parseTaskSpec(applyTemplate(found.spec, spec as Record<string, unknown>));
 }
 
 /**
