@@ -1,5 +1,5 @@
 export { TangerineClient, parseReply } from './client.js';
-export type { ClientOptions, Stored, SubmitOptions, Outcome, WatchOptions, WaitOptions } from './client.js';
+export type { ClientOptions, Stored, SubmitOptions, Outcome, TemplateOutcome, WatchOptions, WaitOptions } from './client.js';
 export { Watch } from './watch.js';
 export type { WatchEvent } from './watch.js';
 export { EVENT_KINDS, subjectMatches } from './wire.js';

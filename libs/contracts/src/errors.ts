@@ -16,7 +16,7 @@
 export const ErrorCodes = {
   invalid_json: { family: 'validation', retryable: false, doc: 'The payload is not valid JSON.' },
   invalid_spec: { family: 'validation', retryable: false, doc: 'A field of the task spec breaks a rule; the message names the field and the rule.' },
-  invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel) breaks a rule.' },
+  invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel, templates.get, templates.list) breaks a rule.' },
   invalid_template: { family: 'validation', retryable: false, doc: 'A template definition (templates.put) breaks a rule; the message names the field (`spec.image`, `description`) and the rule.' },
   invalid_message: { family: 'validation', retryable: false, doc: 'An internal message does not match its schema; it is set aside as a dead letter.' },
   not_found: { family: 'not_found', retryable: false, doc: 'No task has that name.' },
