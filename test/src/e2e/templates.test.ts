@@ -137,6 +137,18 @@ describe('templates end to end', () => {
     assert.deepEqual(all, ['greeter:2', 'reporter:2']);
   });
 
+  it('merges each spec with the template as it stood at its place in stream order', async () => {
+    // Published back to back, so intake takes them in one batch or a few: a spec before a put gets the version
+    // before it, a spec after it the new one.
+    await client.putTemplate({ name: 'ordered', spec: { executor: 'process', command: ['echo', 'one'] } }, { wait: true });
+    await client.submit({ name: 'ordered-before', template: 'ordered' });
+    await client.putTemplate({ name: 'ordered', spec: { executor: 'process', command: ['echo', 'two'] } });
+    await client.submit({ name: 'ordered-after', template: 'ordered' });
+    const [before, after] = await Promise.all([finished('ordered-before'), finished('ordered-after')]);
+    assert.deepEqual([before.template_version, await outputOf(before)], [1, 'one']);
+    assert.deepEqual([after.template_version, await outputOf(after)], [2, 'two']);
+  });
+
   it('an unknown template, or an unknown version, is rejected naming template', async () => {
     const cases: [string, string][] = [
       ['nope', 'template: no template named "nope"'],
