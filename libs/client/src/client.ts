@@ -2,7 +2,8 @@ import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type Jet
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import {
   TASK_NAME_PATTERN, isFinished, type HostList, type HostsListRequest, type ListRequest, type Rejection, type RunList, type RunOutput,
-  type RunsRequest, type TaskEvent, type TaskFile, type TaskList, type TaskState, type TaskView,
+  type RunsRequest, type TaskEvent, type TaskFile, type TaskList, type TaskState, type TaskView, type TemplateList, type TemplateListRequest,
+  type TemplateStored, type TemplateView,
 } from '@tangerine/contracts';
 import {
   ConnectionClosedError, InvalidReplyError, InvalidRequestError, NoRespondersError, NotStoredError, ServerError, WaitTimeoutError,
@@ -11,7 +12,8 @@ import {
 import { FileStore, type FileSource, type PutFileOptions } from './files.js';
 import { LiveQueue, Watch, fromConsumer } from './watch.js';
 import {
-  Calls, Commands, EVENT_KINDS, EventKinds, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply, type EventKind,
+  Calls, Commands, EVENT_KINDS, EventKinds, TemplateAnswers, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply,
+  type EventKind,
 } from './wire.js';
 
 export interface ClientOptions extends ConnectionOptions {
@@ -38,6 +40,9 @@ export interface SubmitOptions {
   /** How long the wait for the outcome may take (default 10 s). */
   waitMs?: number;
 }
+
+/** What a `templates.put` led to: the version that holds its content (`created`: the put wrote it), or its rejection. */
+export type TemplateOutcome = { stored: TemplateStored; rejected?: undefined } | { rejected: Rejection; stored?: undefined };
 
 /** What a submission (or a cancel) led to: its rejection, or the first event of the task after it. */
 export type Outcome = { rejected: Rejection; event?: undefined } | { event: TaskEvent; rejected?: undefined };
@@ -189,6 +194,54 @@ export class TangerineClient {
 
   async undrain(host: string): Promise<DrainReply> {
     return this.call(Calls.undrain, { host });
+  }
+
+  /**
+   * Stores a template `{name, spec, description?}` on `templates.put`; returns once JetStream stored it. Intake
+   * checks it: with `wait`, `outcome` is `{ stored }` (the version now holding this content, `created` false when it
+   * equals the latest version, so a put repeated changes nothing) or `{ rejected }` naming the field and the rule.
+   */
+  async putTemplate(definition: unknown, options: SubmitOptions = {}): Promise<Stored & { outcome?: TemplateOutcome }> {
+    const name = nameOf(definition);
+    const waitMs = options.waitMs ?? 10_000;
+    // Subscribed before the publish, so the answer cannot come before the client listens.
+    const answers = options.wait ? this.subscribe([TemplateAnswers.of(name), TemplateAnswers.rejected.subject]) : null;
+    try {
+      const stored = await this.store(Commands.templatePut, definition, options.msgId);
+      if (!answers || stored.duplicate) return stored;
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        for (const m of answers.take()) {
+          const outcome = templateOutcome(m.subject, m.data, stored.seq);
+          if (outcome) return { ...stored, outcome };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new WaitTimeoutError(`${Commands.templatePut}: no outcome of stored message ${stored.seq} within ${waitMs} ms`, stored, { subject: Commands.templatePut });
+        await answers.wait(left);
+      }
+    } finally {
+      answers?.close();
+    }
+  }
+
+  /** One version of a template (the latest without `version`); a ServerError `template_not_found` when there is none. */
+  async getTemplate(name: string, version?: number): Promise<TemplateView> {
+    return this.call(Calls.templateGet, version === undefined ? { name } : { name, version });
+  }
+
+  /** One page of templates by name (the latest version of each); pass `next` as `after` for the following page. */
+  async listTemplates(page: TemplateListRequest = {}): Promise<TemplateList> {
+    return this.call(Calls.templateList, page);
+  }
+
+  /** Every template, page after page. */
+  async *templatesAll(page: Omit<TemplateListRequest, 'after'> = {}): AsyncGenerator<TemplateView> {
+    let after: string | null | undefined;
+    do {
+      const list = await this.listTemplates({ ...page, ...(after ? { after } : {}) });
+      yield* list.templates;
+      after = list.next;
+    } while (after);
   }
 
   /**
@@ -374,6 +427,22 @@ export function parseReply<Rep>(c: Pick<Call<unknown, Rep>, 'subject' | 'reply'>
   const r = check(c.reply, body);
   if (!r.ok) throw new InvalidReplyError(r.field, r.message, { subject: c.subject });
   return r.value;
+}
+
+/** The answer to the put stored as `seq`, if this message is it: its template event, or its rejection. */
+function templateOutcome(subject: string, data: Uint8Array, seq: number): TemplateOutcome | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(dec.decode(data));
+  } catch {
+    return null;
+  }
+  if (subject === TemplateAnswers.rejected.subject) {
+    const r = check(TemplateAnswers.rejected, body);
+    return r.ok && r.value.seq === seq ? { rejected: r.value } : null;
+  }
+  const e = check(TemplateAnswers.stored, body);
+  return e.ok && e.value.seq === seq ? { stored: e.value } : null;
 }
 
 function kindsOf(options: Omit<WatchOptions, 'from'>): Set<EventKind> {

@@ -1,6 +1,6 @@
 import {
-  ErrorReply, HostDrained, HostList, RunList, RunOutput, Streams, Subjects, TaskList, TaskView, compile, isTangerineError,
-  subjectMatches, type TaskState, type Validator,
+  ErrorReply, HostDrained, HostList, RunList, RunOutput, Streams, Subjects, TaskList, TaskView, TemplateList, TemplateView, compile,
+  isTangerineError, subjectMatches, type TaskState, type Validator,
 } from '@tangerine/contracts';
 
 /**
@@ -30,11 +30,21 @@ export const Calls = {
   hostsList: call(Subjects.hostsList.subject, Subjects.hostsList, compile(HostList)),
   drain: call(Subjects.hostsDrain.subject, Subjects.hostsDrain, compile(HostDrained)),
   undrain: call(Subjects.hostsUndrain.subject, Subjects.hostsUndrain, compile(HostDrained)),
+  templateGet: call(Subjects.templateGet.subject, Subjects.templateGet, compile(TemplateView)),
+  templateList: call(Subjects.templateList.subject, Subjects.templateList, compile(TemplateList)),
 } as const;
 
 export const Commands = {
   submit: Subjects.submit.subject,
   cancel: { subject: Subjects.cancel.subject, request: Subjects.cancel },
+  templatePut: Subjects.templatePut.subject,
+} as const;
+
+/** What answers a `templates.put`: `templates.events.<name>` (the wildcard when the name is unknown), or a rejection. */
+export const TemplateAnswers = {
+  stored: Subjects.templateEvents,
+  rejected: Subjects.rejected,
+  of: (name: string | null): string => (name === null ? Subjects.templateEvents.wildcard : Subjects.templateEvents.make(name)),
 } as const;
 
 export const errorReply = compile(ErrorReply);

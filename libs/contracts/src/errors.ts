@@ -18,7 +18,7 @@
 export const ErrorCodes = {
   invalid_json: { family: 'validation', retryable: false, doc: 'The payload is not valid JSON.' },
   invalid_spec: { family: 'validation', retryable: false, doc: 'A field of the task spec breaks a rule; the message names the field and the rule.' },
-  invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel) breaks a rule.' },
+  invalid_request: { family: 'validation', retryable: false, doc: 'A request (tasks.get, tasks.list, tasks.cancel, templates.get, templates.list) breaks a rule.' },
   invalid_template: { family: 'validation', retryable: false, doc: 'A template definition (templates.put) breaks a rule; the message names the field (`spec.image`, `description`) and the rule.' },
   invalid_file: { family: 'validation', retryable: false, doc: 'A file to store with a task breaks a rule (its size over FILES_MAX_BYTES); the message names the limit.' },
   invalid_message: { family: 'validation', retryable: false, doc: 'An internal message does not match its schema; it is set aside as a dead letter.' },

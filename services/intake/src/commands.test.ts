@@ -158,6 +158,14 @@ describe('parseCommand and mergeTemplated: templates', () => {
     });
   }
 
+  it('a refused template shows neither its secret values nor its env values', () => {
+    const [p] = put({ name: 'py', spec: { image: 5, env: { MODE: 'hunter2-env' }, secret_env: { TOKEN: 'hunter2-secret' } } });
+    assert.ok(p?.kind === 'invalid');
+    assert.equal(p.rejection.field, 'spec.image');
+    assert.ok(!JSON.stringify(p.rejection).includes('hunter2'), JSON.stringify(p.rejection));
+    assert.deepEqual(JSON.parse(p.rejection.payload).spec.secret_env, { TOKEN: '***' });
+  });
+
   const templated = (spec: unknown) => {
     const [p] = parse(Subjects.submit.subject, spec);
     assert.ok(p?.kind === 'templated', JSON.stringify(p));

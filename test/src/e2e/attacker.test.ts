@@ -142,6 +142,17 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     assert.equal(await snapshot(), before0);
   });
 
+  it('refuses a forged answer to a template put, and an agent putting or reading templates', async () => {
+    const forged = { name: 'atk-template', version: 1, created: true, seq: 1, at: new Date().toISOString() };
+    sub.nc.publish(Subjects.templateEvents.make('atk-template'), enc.encode(JSON.stringify(forged)));
+    await refused(sub, Subjects.templateEvents.make('atk-template'));
+    agent.nc.publish(Subjects.templatePut.subject, enc.encode(JSON.stringify({ name: 'atk-template', spec: { image: 'x' } })));
+    await refused(agent, Subjects.templatePut.subject);
+    agent.nc.publish(Subjects.templateList.subject, enc.encode('{}'));
+    await refused(agent, Subjects.templateList.subject);
+    assert.deepEqual((await cluster.client.client.listTemplates()).templates, []);
+  });
+
   it('keeps the JetStream API closed: no stream deleted or purged, no consumer deleted, no stored dispatch read', async () => {
     const jsm = await jetstreamManager(sub.nc);
     await assert.rejects(jsm.streams.delete(Streams.dispatch.name), /Permissions Violation/);
@@ -175,7 +186,7 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     assert.ok(names.includes('atk-own'), `listed: ${names.join(', ')}`);
     await client.cancel('atk-own');
     await cluster.client.waitForState('atk-own', 'cancelled', 20_000);
-    assert.deepEqual(sub.violations.filter((v) => !/agents\.|_INBOX_|runs\.|hosts\.|tasks\.submit|\$JS\.API\.(STREAM|CONSUMER)/.test(v)), []);
+    assert.deepEqual(sub.violations.filter((v) => !/agents\.|_INBOX_|runs\.|hosts\.|tasks\.submit|templates\.events\.|\$JS\.API\.(STREAM|CONSUMER)/.test(v)), []);
   });
 
   it('leaves the victim as it was, running where it was placed', async () => {

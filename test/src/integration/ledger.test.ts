@@ -40,7 +40,7 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // 005: statistics follow a burst of tasks after a fixed number of changed rows, not 10% of the table.
     const [options] = await ledger.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'tasks'");
     assert.ok(options?.reloptions.includes('autovacuum_analyze_threshold=1000'), String(options?.reloptions));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyTemplate, parseTaskSpec, parseTemplateDefinition } from '@tangerine/contracts';
 import {
-  cancelTasks, getTask, getTemplate, listTemplates, migrate, openLedger, putTemplate, readTemplates, refKey, submitTasks, type Ledger,
+  applyFires, cancelTasks, getTask, getTemplate, listTemplates, migrate, openLedger, putTemplate, readDueTasks, readTemplates, refKey, submitTasks,
+  type Ledger,
 } from '@tangerine/ledger';
 import { createLogger, parseSecretsKey } from '@tangerine/runtime';
 import { createDatabase } from '../helpers/postgres.js';
@@ -112,5 +113,21 @@ describe('templates in the ledger', () => {
     await submitTasks(ledger, [{ seq: seq++, spec: parseTaskSpec({ name: 'templated', executor: 'process', command: ['true'] }) }], new Date());
     const again = await getTask(ledger, 'templated');
     assert.deepEqual([again?.template, again?.template_version], [null, null]);
+  });
+
+  it('a run of a cron task started beside another (concurrency allow) records its parent\'s template', async () => {
+    const spec = parseTaskSpec(applyTemplate({ executor: 'process', command: ['true'] }, { name: 'cron-templated', cron: '@hourly', concurrency: 'allow' }));
+    await submitTasks(ledger, [{ seq: seq++, spec, template: { name: 'py', version: 3 } }], new Date());
+    await ledger.query("UPDATE tasks SET next_run_at = date_trunc('second', now()) - interval '1 second' WHERE name = 'cron-templated'");
+    const [due] = (await readDueTasks(ledger, new Date(), 1000)).filter((d) => d.name === 'cron-templated');
+    assert.ok(due);
+    const child = { name: 'cron-templated-20261122T100000', spec: { ...due.spec, name: 'cron-templated-20261122T100000', cron: null, timezone: null, concurrency: 'forbid' as const } };
+    const applied = await applyFires(ledger, [{
+      name: due.name, version: due.version, from: due.state, due: due.next_run_at, fire_time: due.next_run_at, missed_from: null, attempt: 0, host: null,
+      outcome: 'fired', next_run_at: new Date(Date.now() + 3_600_000), child,
+    }]);
+    assert.equal(applied.applied.length, 1);
+    const view = await getTask(ledger, child.name);
+    assert.deepEqual([view?.template, view?.template_version], ['py', 3]);
   });
 });

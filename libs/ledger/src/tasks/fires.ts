@@ -80,14 +80,16 @@ export async function applyFires(ledger: Ledger, fires: readonly Fire[]): Promis
          updated_at = CASE WHEN v.outcome = 'fired' AND v.child IS NULL THEN now() ELSE t.updated_at END
          FROM v
         WHERE t.name = v.name AND t.version = v.version AND t.next_run_at = v.due
-       RETURNING ${EVENT_COLUMNS}, v.from_state, v.outcome, v.child, v.child_spec, v.fire_time, v.missed_from
+       RETURNING ${EVENT_COLUMNS}, v.from_state, v.outcome, v.child, v.child_spec, v.fire_time, v.missed_from,
+                 t.template AS parent_template, t.template_version AS parent_template_version
      ), recorded AS (
        INSERT INTO fires (task, fire_time, outcome, missed_from, child)
        SELECT name, fire_time, outcome, missed_from, child FROM moved
        ON CONFLICT DO NOTHING
      ), children AS (
-       INSERT INTO tasks AS t (name, spec, state, ready_at, submit_seq)
-       SELECT child, child_spec, ${sqlState(TaskState.ready)}, now(), 0 FROM moved WHERE child IS NOT NULL
+       -- A child's spec is its parent's, so it was merged with the parent's template.
+       INSERT INTO tasks AS t (name, spec, state, ready_at, submit_seq, template, template_version)
+       SELECT child, child_spec, ${sqlState(TaskState.ready)}, now(), 0, parent_template, parent_template_version FROM moved WHERE child IS NOT NULL
        ON CONFLICT (name) DO NOTHING
        RETURNING ${EVENT_COLUMNS}
      ), child_secrets AS (
