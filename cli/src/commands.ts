@@ -215,6 +215,7 @@ function renderPs(tasks: readonly TaskView[], opts: PsOpts, format: Format): str
   if (opts.quiet) return tasks.map((t) => t.name).join('\n');
   if (format === 'json') return JSON.stringify(tasks, null, 2);
   if (format === 'yaml') return stringify(tasks).trimEnd();
+  if (tasks.length === 0) return '';
   const now = Date.now();
   return table(PS_HEAD, tasks.map((t) => {
     const row = psRow(t, now);
@@ -234,6 +235,7 @@ export async function ps(connect: Connect, opts: PsOpts): Promise<number> {
       if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
       if (text !== '') out(text);
       else if (opts.watch && !opts.quiet) out(color.dim('no tasks'));
+      else if (!opts.quiet) err('no tasks');
     };
     await draw();
     if (!opts.watch) return ExitCodes.ok;
@@ -390,6 +392,12 @@ export async function rm(connect: Connect, names: readonly string[]): Promise<nu
     for (let i = 0; i < list.length; i += 16) {
       await Promise.all(list.slice(i, i + 16).map(async (name) => {
         try {
+          // Cancelling a cancelled task changes nothing and intake says nothing about it (no event, no rejection):
+          // known from the ledger, it is done without waiting for an outcome that never comes.
+          if ((await getOrNull(client, name))?.state === 'cancelled') {
+            out(`${name} cancelled (already)`);
+            return;
+          }
           const r = await client.cancel(name, { wait: true });
           if (r.outcome?.rejected) {
             failed++;

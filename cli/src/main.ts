@@ -12,6 +12,8 @@ const program = new Command('tangerine')
   .option('-s, --server <url>', 'NATS server(s), in place of NATS_URL')
   .option('--nkey <file>', 'an nkey seed file, in place of the credentials of the environment')
   .showHelpAfterError()
+  // Options belong to the command they follow: `hosts drain h1 -o json` is drain's -o, and --server comes first.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (text) => errorLine(text.replace(/^error: /, '').trimEnd()) });
 
