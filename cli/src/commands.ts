@@ -109,12 +109,15 @@ async function follow(client: TangerineClient, tasks: readonly { name: string; s
   };
   const results = new Map<string, { view: TaskView; code: number }>();
   const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : FOLLOW_FOREVER_MS;
+  // Each task is read again on its events, and at least this often: once a second for a few, and no more than
+  // about 100 reads a second in all for a thousand followed at once.
+  const recheckMs = Math.max(1000, tasks.length * 10);
   await Promise.all(tasks.map(async ({ name, since }) => {
     const view = await client.waitFor(name, (v) => {
       where.set(name, describeState(v));
       show();
       return exitWhenEnded(v, since) !== null;
-    }, { timeoutMs });
+    }, { timeoutMs, recheckMs });
     results.set(name, { view, code: exitWhenEnded(view, since)! });
   }));
   const codes = tasks.map((t) => results.get(t.name)!.code);
