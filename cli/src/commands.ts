@@ -112,14 +112,20 @@ async function follow(client: TangerineClient, tasks: readonly { name: string; s
   // Each task is read again on its events, and at least this often: once a second for a few, and no more than
   // about 100 reads a second in all for a thousand followed at once.
   const recheckMs = Math.max(1000, tasks.length * 10);
-  await Promise.all(tasks.map(async ({ name, since }) => {
-    const view = await client.waitFor(name, (v) => {
-      where.set(name, describeState(v));
-      show();
-      return exitWhenEnded(v, since) !== null;
-    }, { timeoutMs, recheckMs });
-    results.set(name, { view, code: exitWhenEnded(view, since)! });
-  }));
+  try {
+    await Promise.all(tasks.map(async ({ name, since }) => {
+      const view = await client.waitFor(name, (v) => {
+        where.set(name, describeState(v));
+        show();
+        return exitWhenEnded(v, since) !== null;
+      }, { timeoutMs, recheckMs });
+      results.set(name, { view, code: exitWhenEnded(view, since)! });
+    }));
+  } catch (e) {
+    // The spinner's timer would keep the process alive after the error is reported.
+    line.end(false, 'stopped following');
+    throw e;
+  }
   const codes = tasks.map((t) => results.get(t.name)!.code);
   const summary = tasks.map((t) => `${t.name}: ${describeEnd(results.get(t.name)!.view, results.get(t.name)!.code)}`).join(', ');
   line.end(firstFailure(codes) === ExitCodes.ok, summary);
