@@ -12,6 +12,8 @@ import { putTemplate } from './templates.js';
 const FOLLOW_FOREVER_MS = 24 * 3600 * 1000;
 /** Names read for `get`'s dependency tree, at most: a fan-in of thousands is shown as far as this. */
 export const TREE_NODES = 200;
+/** Submissions (and cancels) in flight at once: each holds two subscriptions while it waits for its verdict. */
+const SUBMIT_AT_ONCE = 16;
 
 export type Connect = () => Promise<TangerineClient>;
 
@@ -55,24 +57,25 @@ export async function submit(connect: Connect, opts: SubmitOpts): Promise<number
   if (documents.length === 0) throw usage('-f', `${opts.file === '-' ? 'stdin' : opts.file} holds no task spec`);
   const client = await connect();
   try {
+    for (const d of documents) if (d.kind === 'template') await putTemplate(client, d.template, d.where);
+    const tasks = documents.filter((d): d is Extract<Document, { kind: 'task' }> => d.kind === 'task');
     const done: Submitted[] = [];
-    const templates: unknown[] = [];
-    for (const d of documents) {
-      if (d.kind === 'template') {
-        templates.push(await putTemplate(client, d.template, d.where));
-        continue;
+    // 16 at a time, each waiting for its own verdict; shown in the order of the file.
+    for (let i = 0; i < tasks.length; i += SUBMIT_AT_ONCE) {
+      const chunk = await Promise.all(tasks.slice(i, i + SUBMIT_AT_ONCE).map(async (d): Promise<Submitted> => {
+        const r = await client.submit(d.spec, { wait: true });
+        const s: Submitted = { name: nameOf(d.spec), where: d.where, seq: r.seq, attempt: r.outcome?.event?.attempt ?? 0 };
+        if (r.outcome?.rejected) {
+          const { code, field, reason } = r.outcome.rejected;
+          s.rejected = { code, field, reason };
+        }
+        return s;
+      }));
+      for (const s of chunk) {
+        if (s.rejected) errorLine(`${s.name ?? s.where} rejected: ${s.rejected.reason} (${s.rejected.code})`);
+        else if (format === 'table' && !opts.wait) out(`${s.name ?? s.where} submitted`);
+        done.push(s);
       }
-      const r = await client.submit(d.spec, { wait: true });
-      const name = nameOf(d.spec);
-      const s: Submitted = { name, where: d.where, seq: r.seq, attempt: r.outcome?.event?.attempt ?? 0 };
-      if (r.outcome?.rejected) {
-        const { code, field, reason } = r.outcome.rejected;
-        s.rejected = { code, field, reason };
-        errorLine(`${name ?? d.where} rejected: ${reason} (${code})`);
-      } else if (format === 'table' && !opts.wait) {
-        out(`${name ?? d.where} submitted`);
-      }
-      done.push(s);
     }
     const codes = done.map((s) => (s.rejected ? ExitCodes.rejected : ExitCodes.ok));
     if (!opts.wait) {
@@ -106,14 +109,23 @@ async function follow(client: TangerineClient, tasks: readonly { name: string; s
   };
   const results = new Map<string, { view: TaskView; code: number }>();
   const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : FOLLOW_FOREVER_MS;
-  await Promise.all(tasks.map(async ({ name, since }) => {
-    const view = await client.waitFor(name, (v) => {
-      where.set(name, describeState(v));
-      show();
-      return exitWhenEnded(v, since) !== null;
-    }, { timeoutMs });
-    results.set(name, { view, code: exitWhenEnded(view, since)! });
-  }));
+  // Each task is read again on its events, and at least this often: once a second for a few, and no more than
+  // about 100 reads a second in all for a thousand followed at once.
+  const recheckMs = Math.max(1000, tasks.length * 10);
+  try {
+    await Promise.all(tasks.map(async ({ name, since }) => {
+      const view = await client.waitFor(name, (v) => {
+        where.set(name, describeState(v));
+        show();
+        return exitWhenEnded(v, since) !== null;
+      }, { timeoutMs, recheckMs });
+      results.set(name, { view, code: exitWhenEnded(view, since)! });
+    }));
+  } catch (e) {
+    // The spinner's timer would keep the process alive after the error is reported.
+    line.end(false, 'stopped following');
+    throw e;
+  }
   const codes = tasks.map((t) => results.get(t.name)!.code);
   const summary = tasks.map((t) => `${t.name}: ${describeEnd(results.get(t.name)!.view, results.get(t.name)!.code)}`).join(', ');
   line.end(firstFailure(codes) === ExitCodes.ok, summary);
@@ -215,6 +227,7 @@ function renderPs(tasks: readonly TaskView[], opts: PsOpts, format: Format): str
   if (opts.quiet) return tasks.map((t) => t.name).join('\n');
   if (format === 'json') return JSON.stringify(tasks, null, 2);
   if (format === 'yaml') return stringify(tasks).trimEnd();
+  if (tasks.length === 0) return '';
   const now = Date.now();
   return table(PS_HEAD, tasks.map((t) => {
     const row = psRow(t, now);
@@ -234,6 +247,7 @@ export async function ps(connect: Connect, opts: PsOpts): Promise<number> {
       if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
       if (text !== '') out(text);
       else if (opts.watch && !opts.quiet) out(color.dim('no tasks'));
+      else if (!opts.quiet) err('no tasks');
     };
     await draw();
     if (!opts.watch) return ExitCodes.ok;
@@ -387,9 +401,15 @@ export async function rm(connect: Connect, names: readonly string[]): Promise<nu
   let failed = 0;
   try {
     // 16 at a time: each waits for its own outcome, and a thousand names do not open a thousand subscriptions at once.
-    for (let i = 0; i < list.length; i += 16) {
-      await Promise.all(list.slice(i, i + 16).map(async (name) => {
+    for (let i = 0; i < list.length; i += SUBMIT_AT_ONCE) {
+      await Promise.all(list.slice(i, i + SUBMIT_AT_ONCE).map(async (name) => {
         try {
+          // Cancelling a cancelled task changes nothing and intake says nothing about it (no event, no rejection):
+          // known from the ledger, it is done without waiting for an outcome that never comes.
+          if ((await getOrNull(client, name))?.state === 'cancelled') {
+            out(`${name} cancelled (already)`);
+            return;
+          }
           const r = await client.cancel(name, { wait: true });
           if (r.outcome?.rejected) {
             failed++;

@@ -3,7 +3,7 @@ import type { TaskView } from '@tangerine/contracts';
 /**
  * What `tangerine` exits with. A finished task's own exit code passes through (`submit --wait`, `logs -f`), so the
  * CLI's own codes sit where a command seldom exits: 2 as most tools for bad usage, and sysexits.h's range (64-78) for
- * the outcomes a script tells apart. Documented in cli/README.md ("Exit codes"); a test reads that table.
+ * the outcomes a script tells apart. Documented in cli/README.md ("Exit codes"); errors.test.ts checks that table against these.
  */
 export const ExitCodes = {
   /** The command did what it was asked; with --wait, every task succeeded. */

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import Table from 'cli-table3';
 import { createSpinner } from 'nanospinner';
 import pc from 'picocolors';
 import { stringify } from 'yaml';
 import { ValidationError } from '@tangerine/contracts';
 import type { TaskState } from '@tangerine/contracts';
+import { FileLimits } from './documents.js';
 
 /** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
 export function colorsOn(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
@@ -86,6 +87,16 @@ export class LiveLine {
 
 /** A file's text, or stdin's for `-`; a file that cannot be read is refused naming the option. */
 export function readInput(file: string): string {
+  // A file's size is checked before it is read: a mistaken path to a disk image is refused, not loaded.
+  let size = 0;
+  try {
+    size = file === '-' ? 0 : statSync(file).size;
+  } catch {
+    // Left to the read below, which names the error.
+  }
+  if (size > FileLimits.bytes) {
+    throw new ValidationError('invalid_request', `-f: ${JSON.stringify(file)} is larger than ${FileLimits.bytes} bytes`, { field: 'file' });
+  }
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isClientError, isTransient, ServerError } from '@tangerine/client';
-import { isTangerineError } from '@tangerine/contracts';
 import * as cmd from './commands.js';
 import { connectClient, type ConnectFlags } from './connect.js';
+import { describeError, exitCodeOfError } from './errors.js';
 import { ExitCodes } from './exit-codes.js';
 import { errorLine } from './io.js';
 
@@ -12,6 +11,8 @@ const program = new Command('tangerine')
   .option('-s, --server <url>', 'NATS server(s), in place of NATS_URL')
   .option('--nkey <file>', 'an nkey seed file, in place of the credentials of the environment')
   .showHelpAfterError()
+  // Options belong to the command they follow: `hosts drain h1 -o json` is drain's -o, and --server comes first.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (text) => errorLine(text.replace(/^error: /, '').trimEnd()) });
 
@@ -171,25 +172,6 @@ Examples:
   tangerine events --kind rejection -o json`)
   .action(run((o: Parameters<typeof cmd.events>[1]) => cmd.events(connect, o)));
 
-/** The exit code of an error: bad usage or input 2, Tangerine or NATS away 69, a refusal of the server 1. */
-export function exitCodeOfError(e: unknown): number {
-  if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
-  if (isTangerineError(e)) return e.family === 'validation' || e.family === 'startup' ? ExitCodes.usage : e.family === 'unprocessable' ? ExitCodes.usage : ExitCodes.failed;
-  if (isClientError(e)) {
-    if (e.code === 'invalid_request') return ExitCodes.usage;
-    if (isTransient(e) || e.code === 'connection_closed' || e.code === 'wait_timeout') return ExitCodes.unavailable;
-    return ExitCodes.failed;
-  }
-  // nats.js's own (connection refused, authorization violation): Tangerine is out of reach.
-  return ExitCodes.unavailable;
-}
-
-function describe(e: unknown): string {
-  if (e instanceof ServerError) return `${e.subject ?? 'tangerine'}: ${e.code}${e.field !== undefined ? ` (${e.field})` : ''}: ${e.message}`;
-  if (e instanceof Error) return e.message;
-  return String(e);
-}
-
 process.on('SIGINT', () => process.exit(130));
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   // `tangerine ps | head` closes the pipe: not an error of ours.
@@ -200,7 +182,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (!(e instanceof CommanderError)) errorLine(describe(e));
+  if (!(e instanceof CommanderError)) errorLine(describeError(e));
   exitCode = exitCodeOfError(e);
 }
 process.exitCode = exitCode;
