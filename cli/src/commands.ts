@@ -6,7 +6,7 @@ import { parseDocuments, type Document } from './documents.js';
 import { ExitCodes, exitWhenEnded, firstFailure } from './exit-codes.js';
 import { HOSTS_HEAD, PS_HEAD, eventLine, hostRow, newPart, psRow, splitList, treeLines, type Node } from './format.js';
 import { LiveLine, color, err, errorLine, out, print, readInput, stateColor, table, type Format } from './io.js';
-import { putTemplate } from './templates.js';
+import { merged, putTemplate } from './templates.js';
 
 /** How long a followed task may take when no --timeout is given: a day, in effect no limit. */
 const FOLLOW_FOREVER_MS = 24 * 3600 * 1000;
@@ -57,7 +57,15 @@ export async function submit(connect: Connect, opts: SubmitOpts): Promise<number
   if (documents.length === 0) throw usage('-f', `${opts.file === '-' ? 'stdin' : opts.file} holds no task spec`);
   const client = await connect();
   try {
-    for (const d of documents) if (d.kind === 'template') await putTemplate(client, d.template, d.where);
+    for (const d of documents) {
+      if (d.kind !== 'template') continue;
+      const t = await putTemplate(client, d.template, d.where);
+      // A template refused is a rejection: the tasks of the file that name it would be refused too.
+      if (t.result === 'rejected') {
+        errorLine(`template ${t.name} rejected: ${t.reason ?? ''}`);
+        return ExitCodes.rejected;
+      }
+    }
     const tasks = documents.filter((d): d is Extract<Document, { kind: 'task' }> => d.kind === 'task');
     const done: Submitted[] = [];
     // 16 at a time, each waiting for its own verdict; shown in the order of the file.
@@ -166,7 +174,7 @@ export async function apply(connect: Connect, opts: ApplyOpts): Promise<number> 
     for (const d of documents) {
       if (d.kind !== 'template') continue;
       const t = await putTemplate(client, d.template, d.where);
-      report({ kind: 'template', name: t.name, version: t.version, result: t.result });
+      report({ kind: 'template', name: t.name, result: t.result, ...(t.version !== undefined ? { version: t.version } : {}), ...(t.reason !== undefined ? { reason: t.reason } : {}) });
     }
     for (const d of documents) {
       if (d.kind !== 'task') continue;
@@ -175,7 +183,7 @@ export async function apply(connect: Connect, opts: ApplyOpts): Promise<number> 
         if (e instanceof ServerError && e.code === 'invalid_request') return null;
         throw e;
       }) : null;
-      const action = applyAction(d.spec, existing);
+      const action = applyAction(existing ? await merged(client, d.spec) : d.spec, existing);
       if (action === 'unchanged') {
         report({ kind: 'task', name, result: 'unchanged' });
         continue;

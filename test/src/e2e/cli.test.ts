@@ -150,6 +150,33 @@ describe('the tangerine CLI end to end', () => {
     assert.equal(await commands(), before + 1);
   });
 
+  it('apply -f of a YAML with templates twice: one version each, tasks run merged, the second run sends nothing', async () => {
+    const file = path.join(work, 'templates.yaml');
+    writeFileSync(file, [
+      'kind: template', 'name: c-tp-echo', 'description: prints its GREETING', 'spec:', '  executor: process',
+      '  command: [sh, -c, \'echo "$GREETING from $WHO"\']', '  env: {GREETING: hello, WHO: the template}',
+      '---', 'name: c-tp-one', 'template: c-tp-echo', 'env: {WHO: one}',
+      '---', 'kind: task', 'name: c-tp-two', 'template: c-tp-echo:1', 'env: {GREETING: hi}',
+    ].join('\n'));
+    const first = await tangerine(['apply', '-f', file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, ['template c-tp-echo:1 created', 'c-tp-one created', 'c-tp-two created', ''].join('\n'));
+    const one = await cluster.client.waitForState('c-tp-one', 'success', 30_000);
+    const two = await cluster.client.waitForState('c-tp-two', 'success', 30_000);
+    assert.deepEqual([one.template, one.template_version, two.template, two.template_version], ['c-tp-echo', 1, 'c-tp-echo', 1]);
+    assert.equal((await tangerine(['logs', 'c-tp-one'])).stdout.trim(), 'hello from one');
+    assert.equal((await tangerine(['logs', 'c-tp-two'])).stdout.trim(), 'hi from the template');
+
+    const jsm = await jetstreamManager(cluster.client.nc);
+    const before = (await jsm.streams.info(Streams.commands.name)).state.last_seq;
+    const second = await tangerine(['apply', '-f', file]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, ['template c-tp-echo:1 unchanged', 'c-tp-one unchanged', 'c-tp-two unchanged', ''].join('\n'));
+    // The template's put is sent again (intake answers whether it is new), and no task is.
+    assert.equal((await jsm.streams.info(Streams.commands.name)).state.last_seq, before + 1);
+    assert.equal((await cluster.client.client.getTemplate('c-tp-echo')).version, 1);
+  });
+
   it('get of a diamond shows its dependencies as a tree, each with its state', async () => {
     const file = path.join(work, 'diamond.json');
     writeFileSync(file, JSON.stringify([
