@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { registerAuth } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorBody, methodNotAllowed, routeNotFound, statusOf, toTangerine } from './errors.js';
@@ -25,7 +25,16 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     requestIdLogLabel: 'reqId',
     return503OnClosing: true,
+    // A name is at most 100 characters: a longer one still reaches the schema, which names the rule.
+    maxParamLength: 200,
+    // The router's own refusals (a bad URL, a parameter over maxParamLength) with the same body as every failure.
+    frameworkErrors: (err, _req, reply) => {
+      const { error } = toTangerine(err);
+      void (reply as FastifyReply).code(statusOf(error.code)).type('application/json; charset=utf-8').send(errorBody(error));
+    },
   });
+  // Fastify reads text/plain bodies by default: no route here takes one, so such a body is 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   // Replies are the typed values of the ledger's reads: written as they are (the schemas document them; a reply is
   // not cut down to what a response schema lists).
