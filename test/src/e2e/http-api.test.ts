@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ErrorReply, HostList, RunList, Streams, TaskList, TaskView, compile, type TaskEvent } from '@tangerine/contracts';
 import { Cluster } from '../helpers/cluster.js';
+import { ROOT } from '../helpers/processes.js';
 import { HttpApi, SseStream, type HttpReply } from '../helpers/http.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
@@ -13,6 +17,41 @@ const check = { task: compile(TaskView), list: compile(TaskList), runs: compile(
 /** A quick process run: no image needed. */
 function quick(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, executor: 'process', command: ['sh', '-c', `echo "hello from ${name}"`], ...extra };
+}
+
+/**
+ * The commands of the README's "HTTP API" example block (a line ending in `\\` or `|` goes on in the next), each
+ * with the output shown under it in `# ` lines. TOKEN= and HOST= are the test's: its cluster's token and host.
+ */
+function readmeHttpExamples(): { command: string; expected: string }[] {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## HTTP API'), readme.indexOf('\n## ', readme.indexOf('## HTTP API') + 1));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const out: { command: string; expected: string }[] = [];
+  let current: string[] = [];
+  let open = false;
+  for (const line of block.split('\n')) {
+    if (line.startsWith('TOKEN=') || line.startsWith('HOST=') || line.trim() === '') continue;
+    if (line.startsWith('# ') && !open) {
+      const last = out.at(-1);
+      if (last) last.expected += (last.expected ? '\n' : '') + line.slice(2);
+      continue;
+    }
+    current.push(line);
+    open = /(\\|\|)\s*$/.test(line);
+    if (!open) {
+      out.push({ command: current.join('\n'), expected: '' });
+      current = [];
+    }
+  }
+  return out;
+}
+
+/** Does the output show what the README shows? `...` there stands for anything. */
+function matchesShown(output: string, shown: string): boolean {
+  if (shown === '') return true;
+  const pattern = shown.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*?');
+  return new RegExp(`^${pattern}`).test(output.trim());
 }
 
 function assertError(r: HttpReply, status: number, code: string, field?: string): void {
@@ -294,6 +333,32 @@ describe('HTTP API end to end', () => {
       }, 10_000);
       again.close();
       for (const s of open.slice(1)) s.close();
+    });
+  });
+
+  describe('README: the HTTP API examples', () => {
+    it('every curl example of the README\'s "HTTP API" section runs as written and prints what the README shows', async () => {
+      const examples = readmeHttpExamples();
+      assert.ok(examples.length >= 10, `${examples.length} examples`);
+      for (const ex of examples) {
+        const events = ex.command.includes('/v1/events');
+        // The event stream does not end by itself: it is cut after 3 s (curl's exit code 28), what came is checked.
+        const command = events ? ex.command.replace('curl -sSN', 'curl -sSN --max-time 3') : ex.command;
+        const expected = ex.expected.replace(/"host":"local"/g, `"host":"${HOST}"`);
+        let last = '';
+        const ran = await waitFor(`README example: ${ex.command.slice(0, 120)}`, () => {
+          const r = spawnSync('bash', ['-c', `set -o pipefail; ${command.replaceAll('http://127.0.0.1:8080', api.url)}`], {
+            env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', TOKEN: cluster.apiTokens.write, HOST }, encoding: 'utf8', timeout: 15_000,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          const ok = (r.status === 0 || (events && r.status === 28)) && matchesShown(r.stdout, expected);
+          last = `exit ${r.status}: ${r.stdout.slice(0, 500)}${r.stderr.slice(0, 300)}`;
+          return ok ? r.stdout : undefined;
+        }, 30_000).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}\nexpected: ${expected}\nlast: ${last}`);
+        });
+        assert.ok(ran.length > 0);
+      }
     });
   });
 
