@@ -21,6 +21,8 @@ export const config = defineConfig({
   apiBodyLimit: setting('API_BODY_LIMIT', Parse.bytes(1024), { fallback: 1024 * 1024 }),
   /** Event streams (GET /v1/events) served at once: each holds an ordered consumer on the server. */
   apiMaxStreams: setting('API_MAX_STREAMS', Parse.integer(1, 100_000), { fallback: 1000 }),
+  /** How often an event stream with no event sends a comment: proxies close a connection idle for long (nginx: 60 s). */
+  apiHeartbeatMs: setting('API_HEARTBEAT', Parse.seconds(3600), { fallback: 15_000 }),
 }, [
   conflict(apiTokens, apiAuth, (tokens, auth) => tokens !== null || auth === 'off',
     (_t, _a, [nt]) => `${nt} is not set: the HTTP API needs a token list (API_TOKENS or API_TOKENS_FILE, one "<token> <read|write> [<name>]" a line), or API_AUTH=off to serve it without tokens`),

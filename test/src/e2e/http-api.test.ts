@@ -69,7 +69,7 @@ function assertError(r: HttpReply, status: number, code: string, field?: string)
  * dropped and resumed with Last-Event-ID.
  */
 describe('HTTP API end to end', () => {
-  const cluster = new Cluster('http-api', { API_MAX_STREAMS: String(MAX_STREAMS) });
+  const cluster = new Cluster('http-api', { API_MAX_STREAMS: String(MAX_STREAMS), API_HEARTBEAT: '0.3' });
   let api: HttpApi;
   let reader: HttpApi;
   let anon: HttpApi;
@@ -313,6 +313,11 @@ describe('HTTP API end to end', () => {
         assert.equal(event.name, 'sse-named');
         states.push(event.state);
       }
+      // Nothing more comes for this task: the stream stays open, with a heartbeat comment each API_HEARTBEAT.
+      await waitUntil('two heartbeats', async () => {
+        await s.next(400).catch(() => undefined);
+        return s.comments.filter((c) => c === 'heartbeat').length >= 2;
+      }, 5000);
       s.close();
       assert.equal(states[0], 'ready');
       assertError(await reader.get('/v1/events?kinds=task,weather'), 400, 'invalid_request', 'kinds');

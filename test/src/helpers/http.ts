@@ -55,6 +55,8 @@ export class SseStream {
   private readonly queue: SseEvent[] = [];
   private readonly abort = new AbortController();
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private pending: ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']> | null = null;
+  private readonly dec = new TextDecoder();
   status = 0;
   /** Comments seen (`: heartbeat`). */
   comments: string[] = [];
@@ -69,20 +71,22 @@ export class SseStream {
 
   async next(timeoutMs = 10_000): Promise<SseEvent> {
     const deadline = Date.now() + timeoutMs;
-    const dec = new TextDecoder();
     while (this.queue.length === 0) {
       if (!this.reader) throw new Error('the stream has no body');
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no event within ${timeoutMs} ms`);
       let timer: NodeJS.Timeout | undefined;
+      // A read that lost the race to the timer is kept for the next call: its chunk must not be dropped.
+      this.pending ??= this.reader.read();
       const chunk = await Promise.race([
-        this.reader.read(),
+        this.pending,
         new Promise<null>((r) => { timer = setTimeout(() => r(null), left); }),
       ]);
       clearTimeout(timer);
+      if (chunk !== null) this.pending = null;
       if (chunk === null) continue;
       if (chunk.done) throw new Error('the stream ended');
-      this.buffer += dec.decode(chunk.value, { stream: true });
+      this.buffer += this.dec.decode(chunk.value, { stream: true });
       this.parse();
     }
     return this.queue.shift()!;

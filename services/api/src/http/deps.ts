@@ -23,6 +23,6 @@ export interface HttpSettings {
   readonly readOpen: boolean;
   readonly bodyLimit: number;
   readonly maxStreams: number;
-  /** How often an event stream sends a comment when no event comes (15 s). */
+  /** How often an event stream sends a comment when no event comes (API_HEARTBEAT, 15 s). */
   readonly heartbeatMs: number;
 }
