@@ -118,6 +118,9 @@ describe('HTTP API end to end', () => {
       assert.equal(h.status, 200, h.text);
       assert.deepEqual(h.json, { status: 'ok', checks: { nats: true, ledger: true } });
       assert.equal((await anon.get('/healthz')).status, 200);
+      // The request id: the caller's when it is plain, else one made here.
+      assert.equal((await anon.get('/healthz', { headers: { 'x-request-id': 'probe-42' } })).headers.get('x-request-id'), 'probe-42');
+      assert.match((await anon.get('/healthz', { headers: { 'x-request-id': 'x'.repeat(500) } })).headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
       const m = await anon.get('/metrics');
       assert.equal(m.status, 200);
       assert.match(m.headers.get('content-type') ?? '', /^text\/plain/);
