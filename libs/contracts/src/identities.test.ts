@@ -54,6 +54,7 @@ describe('identities: who may publish what', () => {
     ['the api reads the events stream through an ordered consumer', api, '$JS.API.CONSUMER.CREATE.TANGERINE_EVENTS', true],
     ['the api may not take over a resolver\'s durable consumer', api, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.resolver-failed', false],
     ['the api may not dispatch', api, 'agents.host-a.run', false],
+    ['npm start\'s one process pulls the resolver\'s durable consumers, which its api part may not', { kind: 'tangerine', host: 'local' }, '$JS.API.CONSUMER.INFO.TANGERINE_EVENTS.resolver-failed', true],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { registerAuth } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorBody, methodNotAllowed, routeNotFound, statusOf, toTangerine } from './errors.js';
@@ -21,7 +21,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     // pino's Logger is Fastify's logger; their types differ only in generics.
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     // One line per request at debug (onResponse below), not Fastify's two at info: a busy API would drown the log.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: deps.settings.bodyLimit,
     // The request id is the log's `reqId`; a caller's X-Request-Id is taken (when short and plain: it goes on every
     // line of the request), so both ends name one request alike.
@@ -30,12 +30,11 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'reqId',
     // While closing, requests in flight and new ones on open connections are still answered (the bus and the ledger
     // close after the HTTP server): Fastify's own 503 would have a body of its own.
     return503OnClosing: false,
     // A name is at most 100 characters: a longer one still reaches the schema, which names the rule.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // The router's own refusals (a bad URL, a parameter over maxParamLength) with the same body as every failure.
     frameworkErrors: (err, _req, reply) => {
       const { error } = toTangerine(err);
