@@ -43,6 +43,11 @@ printf 'jetstream { store_dir: "%s" }\ninclude "auth.conf"\n' "$STATE_DIR/nats" 
 if [ ! -s "$STATE_DIR/secrets.key" ]; then
   (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE_DIR/secrets.key")
 fi
+# The HTTP API's token list (API_TOKENS_FILE for npm start's api): one write token, made once, readable by its owner.
+if [ ! -s "$STATE_DIR/api-tokens" ]; then
+  (umask 077 && printf '# <token> <read|write> [<name>], one a line (README: HTTP API)\n%s write local\n' \
+    "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >"$STATE_DIR/api-tokens")
+fi
 if [ "${TANGERINE_SKIP_NATS:-}" != 1 ] && ! port_open "$nats_host" "$nats_port"; then
   auth=(-c "$IDENTITIES/server.conf" -P "$STATE_DIR/nats.pid")
   [ "${TANGERINE_NATS_AUTH:-on}" = off ] && auth=(-js -sd "$STATE_DIR/nats")

@@ -14,6 +14,17 @@ IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
 export NATS_NKEY_FILE="${NATS_NKEY_FILE:-$IDENTITIES/seeds/tangerine.nk}" NATS_INBOX_PREFIX="${NATS_INBOX_PREFIX:-_INBOX_tangerine}"
 # Secret env values are sealed in the ledger with the key prepare.sh made (unless SECRETS_KEY is given).
 [ -n "${SECRETS_KEY:-}" ] || export SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-$STATE_DIR/secrets.key}"
+# The HTTP API on API_PORT (8080) with the write token prepare.sh made, unless API_TOKENS(_FILE) or API_AUTH=off is given.
+[ -n "${API_TOKENS:-}" ] || [ "${API_AUTH:-on}" = off ] || export API_TOKENS_FILE="${API_TOKENS_FILE:-$STATE_DIR/api-tokens}"
+API_TOKEN=""
+if [ -n "${API_TOKENS_FILE:-}" ] && [ -r "$API_TOKENS_FILE" ]; then
+  API_TOKEN=$(awk '!/^[[:space:]]*(#|$)/ && $2 == "write" { print $1; exit }' "$API_TOKENS_FILE")
+fi
+cat >&2 <<EOF
+[start] HTTP API: http://127.0.0.1:${API_PORT:-8080}/v1 (token list: ${API_TOKENS_FILE:-API_TOKENS}); to submit with curl:
+[start]   curl -H "Authorization: Bearer ${API_TOKEN:-<token>}" -H 'Content-Type: application/json' \\
+[start]     -d '{"name":"hello-http","executor":"process","command":["echo","hi"]}' http://127.0.0.1:${API_PORT:-8080}/v1/tasks
+EOF
 cat >&2 <<EOF
 [start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)
 [start] to submit with the nats CLI:  export NATS_NKEY=$IDENTITIES/seeds/submitter.nk

@@ -74,6 +74,7 @@ describe('identities: who may publish what', () => {
     ['retention purges the chunks of a deleted file', { kind: 'service', service: 'host-health' }, '$JS.API.STREAM.PURGE.OBJ_tangerine_files', true],
     ['retention may not write chunks', { kind: 'service', service: 'host-health' }, '$O.tangerine_files.C.abc', false],
     ['a service provisions the files\' store', intake, '$JS.API.STREAM.CREATE.OBJ_tangerine_files', true],
+    ['npm start\'s one process pulls the resolver\'s durable consumers, which its api part may not', { kind: 'tangerine', host: 'local' }, '$JS.API.CONSUMER.INFO.TANGERINE_EVENTS.resolver-failed', true],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {

@@ -12,6 +12,7 @@ const HELP: Readonly<Record<string, string>> = {
   pruned_runs: 'Runs pruned by retention',
   pruned_fires: 'Fire records pruned by retention',
   ledger_statements: 'Ledger statements run by this process',
+  http_requests: 'HTTP API requests, by route pattern and status',
 };
 
 /**

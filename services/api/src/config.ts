@@ -24,6 +24,8 @@ export const config = defineConfig({
   /** The bounds of the files uploaded with a task (Blanket's form), as intake checks them. */
   filesMaxBytes: Settings.filesMaxBytes,
   filesMaxTotal: Settings.filesMaxTotal,
+  /** How often an event stream with no event sends a comment: proxies close a connection idle for long (nginx: 60 s). */
+  apiHeartbeatMs: setting('API_HEARTBEAT', Parse.seconds(3600), { fallback: 15_000 }),
 }, [
   conflict(apiTokens, apiAuth, (tokens, auth) => tokens !== null || auth === 'off',
     (_t, _a, [nt]) => `${nt} is not set: the HTTP API needs a token list (API_TOKENS or API_TOKENS_FILE, one "<token> <read|write> [<name>]" a line), or API_AUTH=off to serve it without tokens`),

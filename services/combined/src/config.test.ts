@@ -79,6 +79,7 @@ describe('loadConfig: defaults', () => {
       apiReadOpen: false,
       apiBodyLimit: 1_048_576,
       apiMaxStreams: 1000,
+      apiHeartbeatMs: 15_000,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(config[key], value, key);
   });
@@ -300,7 +301,7 @@ describe('each service declares only what it reads', () => {
     ['runtime', runtimeConfig, ['LOG_LEVEL', 'LOG_FORMAT', 'HEALTH_PORT', 'STOP_GRACE']],
     ['agent connection', agentConnection, [...NATS]],
     ['service connection', serviceConnection, [...NATS, 'STREAM_MAX_BYTES', 'EVENTS_MAX_BYTES', 'FILES_STORE_MAX_BYTES', ...POSTGRES, 'STATEMENT_TIMEOUT']],
-    ['api', api.config, ['API_PORT', 'API_HOST', 'API_TOKENS', 'API_TOKENS_FILE', 'API_READ_OPEN', 'API_AUTH', 'API_BODY_LIMIT', 'API_MAX_STREAMS', 'FILES_MAX_BYTES', 'FILES_MAX_TOTAL']],
+    ['api', api.config, ['API_PORT', 'API_HOST', 'API_TOKENS', 'API_TOKENS_FILE', 'API_READ_OPEN', 'API_AUTH', 'API_BODY_LIMIT', 'API_MAX_STREAMS', 'API_HEARTBEAT', 'FILES_MAX_BYTES', 'FILES_MAX_TOTAL']],
     ['cron', cron.config, ['CRON_TICK']],
     ['intake', intake.config, ['BATCH_SIZE', 'ACK_WAIT', 'TZ', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'VOLUMES_ALLOWED', 'FILES_MAX_BYTES', 'FILES_MAX_TOTAL']],
     ['monitor', monitor.config, ['BATCH_SIZE', 'ACK_WAIT']],

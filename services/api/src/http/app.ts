@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { registerAuth } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorBody, methodNotAllowed, routeNotFound, statusOf, toTangerine } from './errors.js';
@@ -8,6 +9,7 @@ import { validatorCompiler } from './validation.js';
 import { registerYaml } from './yaml-body.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * The HTTP API: a Fastify app over the ledger's reads and the bus (every write). Route modules (routes/) are
@@ -19,13 +21,28 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     // pino's Logger is Fastify's logger; their types differ only in generics.
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     // One line per request at debug (onResponse below), not Fastify's two at info: a busy API would drown the log.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: deps.settings.bodyLimit,
-    // The request id is the log's `reqId`; a caller's X-Request-Id is taken, so both ends name one request alike.
-    requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'reqId',
-    return503OnClosing: true,
+    // The request id is the log's `reqId`; a caller's X-Request-Id is taken (when short and plain: it goes on every
+    // line of the request), so both ends name one request alike.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // While closing, requests in flight and new ones on open connections are still answered (the bus and the ledger
+    // close after the HTTP server): Fastify's own 503 would have a body of its own.
+    return503OnClosing: false,
+    // A name is at most 100 characters: a longer one still reaches the schema, which names the rule.
+    routerOptions: { maxParamLength: 200 },
+    // The router's own refusals (a bad URL, a parameter over maxParamLength) with the same body as every failure.
+    frameworkErrors: (err, _req, reply) => {
+      const { error } = toTangerine(err);
+      void (reply as FastifyReply).code(statusOf(error.code)).type('application/json; charset=utf-8').send(errorBody(error));
+    },
   });
+  // Fastify reads text/plain bodies by default: no route here takes one, so such a body is 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   // Replies are the typed values of the ledger's reads: written as they are (the schemas document them; a reply is
   // not cut down to what a response schema lists).
@@ -46,6 +63,9 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     const error = allowed.length > 0 ? methodNotAllowed(req.method, req.url, allowed) : routeNotFound(req.method, req.url);
     if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
     void reply.code(statusOf(error.code)).send(errorBody(error));
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, caller: req.caller, ms: Math.round(reply.elapsedTime) }, 'request');

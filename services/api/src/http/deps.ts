@@ -26,6 +26,6 @@ export interface HttpSettings {
   /** Bytes of one uploaded file, and of all the files of one task (FILES_MAX_BYTES, FILES_MAX_TOTAL). */
   readonly filesMaxBytes: number;
   readonly filesMaxTotal: number;
-  /** How often an event stream sends a comment when no event comes (15 s). */
+  /** How often an event stream sends a comment when no event comes (API_HEARTBEAT, 15 s). */
   readonly heartbeatMs: number;
 }

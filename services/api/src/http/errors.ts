@@ -57,6 +57,10 @@ function fromFastify(err: { code?: unknown; statusCode?: unknown; message?: unkn
       return new ValidationError('invalid_json', 'body: is empty, but the Content-Type says JSON', { field: 'body' });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ValidationError('invalid_json', 'body: is not valid JSON', { field: 'body' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ValidationError('invalid_request', 'url: a path parameter is longer than 200 characters (a name is at most 100)', { field: 'url' });
+    case 'FST_ERR_BAD_URL':
+      return new ValidationError('invalid_request', 'url: is not a valid URL (a bad percent-encoding)', { field: 'url' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ValidationError('invalid_request', 'content-length: does not match the body', { field: 'content-length' });
     default:

@@ -4,9 +4,6 @@ import type { Stop } from '@tangerine/runtime';
 import type { ServiceContext } from '../config.js';
 import { buildHttp } from './app.js';
 
-/** An event stream sends a comment this often when no event comes: proxies and clients then keep it open. */
-const HEARTBEAT_MS = 15_000;
-
 /** Starts the HTTP API on API_HOST:API_PORT (0: a free port, logged) over the service's connections. */
 export async function startHttp(ctx: ServiceContext): Promise<Stop> {
   const c = ctx.config;
@@ -15,7 +12,7 @@ export async function startHttp(ctx: ServiceContext): Promise<Stop> {
     ledger: ctx.ledger, client, log: ctx.log, metrics: ctx.metrics, health: ctx.health, pageBudget: () => replyBudget(ctx),
     settings: {
       tokens: c.apiAuth === 'off' ? null : c.apiTokens, readOpen: c.apiReadOpen, bodyLimit: c.apiBodyLimit, maxStreams: c.apiMaxStreams,
-      heartbeatMs: HEARTBEAT_MS, filesMaxBytes: c.filesMaxBytes, filesMaxTotal: c.filesMaxTotal,
+      heartbeatMs: c.apiHeartbeatMs, filesMaxBytes: c.filesMaxBytes, filesMaxTotal: c.filesMaxTotal,
     },
   });
   await app.listen({ port: c.apiPort, host: c.apiHost, listenTextResolver: () => '' });
