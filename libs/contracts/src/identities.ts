@@ -157,6 +157,9 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
       // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
       g.pub.push(Subjects.submit.subject, Subjects.cancel.subject, Subjects.hostsList.subject, Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject);
+      // It puts templates (POST /v1/templates) and hears intake's answer, or the rejection.
+      g.pub.push(Subjects.templatePut.subject);
+      g.sub.push(Subjects.templateEvents.wildcard, Subjects.rejected.subject);
       orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
       break;
   }

@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { Limits, NotFoundError, Subjects, type TemplateList, type TemplateView } from '@tangerine/contracts';
-import { getTemplate, listTemplates } from '@tangerine/ledger';
+import { Limits, NotFoundError, Subjects, type TemplateList, type TemplateListRequest, type TemplateView } from '@tangerine/contracts';
+import { getTemplate, listTemplates, type Ledger } from '@tangerine/ledger';
 import { fitPage, pageSize, replyBudget, respond } from '@tangerine/platform';
 import type { ServiceContext } from './config.js';
 
@@ -13,18 +13,24 @@ const DEFAULT_PAGE = 100;
  */
 export function serveTemplateRequests(ctx: ServiceContext, queue: string): Subscription[] {
   return [
-    respond(ctx, Subjects.templateGet, queue, async (req): Promise<TemplateView> => {
-      const template = await getTemplate(ctx.ledger, req.name, req.version);
-      if (template) return template;
-      const latest = req.version === undefined ? null : await getTemplate(ctx.ledger, req.name);
-      throw new NotFoundError(latest
-        ? `version: template "${req.name}" has no version ${req.version} (its latest is ${latest.version})`
-        : `name: no template named "${req.name}"`, { field: latest ? 'version' : 'name', code: 'template_not_found' });
-    }),
-    respond(ctx, Subjects.templateList, queue, async (req): Promise<TemplateList> => {
-      const limit = pageSize(req.limit, DEFAULT_PAGE, Limits.templatesPerPage);
-      const page = fitPage(await listTemplates(ctx.ledger, { ...(req.after !== undefined ? { after: req.after } : {}), limit }), limit, replyBudget(ctx), (t) => t.name);
-      return { templates: page.items, next: page.next };
-    }),
+    respond(ctx, Subjects.templateGet, queue, async (req): Promise<TemplateView> => readTemplate(ctx.ledger, req.name, req.version)),
+    respond(ctx, Subjects.templateList, queue, async (req): Promise<TemplateList> => readTemplatePage(ctx.ledger, req, replyBudget(ctx))),
   ];
+}
+
+/** One version of a template (the latest without one), or template_not_found naming what is missing. NATS and HTTP. */
+export async function readTemplate(ledger: Ledger, name: string, version?: number): Promise<TemplateView> {
+  const template = await getTemplate(ledger, name, version);
+  if (template) return template;
+  const latest = version === undefined ? null : await getTemplate(ledger, name);
+  throw new NotFoundError(latest
+    ? `version: template "${name}" has no version ${version} (its latest is ${latest.version})`
+    : `name: no template named "${name}"`, { field: latest ? 'version' : 'name', code: 'template_not_found' });
+}
+
+/** A page of templates by name, within `budget` bytes. NATS and HTTP. */
+export async function readTemplatePage(ledger: Ledger, req: TemplateListRequest, budget: number): Promise<TemplateList> {
+  const limit = pageSize(req.limit, DEFAULT_PAGE, Limits.templatesPerPage);
+  const page = fitPage(await listTemplates(ledger, { ...(req.after !== undefined ? { after: req.after } : {}), limit }), limit, budget, (t) => t.name);
+  return { templates: page.items, next: page.next };
 }

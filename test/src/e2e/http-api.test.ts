@@ -242,6 +242,41 @@ describe('HTTP API end to end', () => {
     });
   });
 
+  describe('templates', () => {
+    it('POST /v1/templates stores a version (201), the same again none (200); a task naming it runs merged; GET reads it', async () => {
+      const def = { name: 'h-tpl', description: 'greets', spec: { executor: 'process', command: ['sh', '-c', 'echo "$GREETING"'], env: { GREETING: 'hello' } } };
+      const first = await api.post('/v1/templates', def);
+      assert.equal(first.status, 201, first.text);
+      assert.deepEqual([(first.json as { version: number }).version, (first.json as { created: boolean }).created], [1, true]);
+      const again = await api.post('/v1/templates', def);
+      assert.equal(again.status, 200, again.text);
+      assert.deepEqual([(again.json as { version: number }).version, (again.json as { created: boolean }).created], [1, false]);
+      const yaml = 'kind: template\nname: h-tpl\nspec:\n  executor: process\n  command: [sh, -c, \'echo "$GREETING!"\']\n  env: {GREETING: hi}\n';
+      const second = await api.post('/v1/templates', yaml, { type: 'application/yaml' });
+      assert.equal(second.status, 201, second.text);
+      assert.equal((second.json as { version: number }).version, 2);
+      assert.equal(((await reader.get('/v1/templates/h-tpl')).json as { version: number }).version, 2);
+      assert.equal(((await reader.get('/v1/templates/h-tpl?version=1')).json as { description: string }).description, 'greets');
+      assert.ok(((await reader.get('/v1/templates')).json as { templates: { name: string }[] }).templates.some((t) => t.name === 'h-tpl'));
+
+      assert.equal((await api.post('/v1/tasks', { name: 'h-tpl-task', template: 'h-tpl:1', env: { GREETING: 'merged' } })).status, 202);
+      const done = await waitForState('h-tpl-task', 'success');
+      assert.deepEqual([done.template, done.template_version], ['h-tpl', 1]);
+      assert.equal((await reader.get('/v1/tasks/h-tpl-task/runs/1/output')).text.trim(), 'merged');
+    });
+
+    it('a bad template is 400 naming the field; an unknown one 404; a task naming an unknown template 404 at once, publishing nothing', async () => {
+      assertError(await api.post('/v1/templates', { name: 'h-bad', spec: { name: 'x' } }), 400, 'invalid_template', 'spec.name');
+      assertError(await reader.get('/v1/templates/h-none'), 404, 'template_not_found', 'name');
+      assertError(await reader.get('/v1/templates/h-tpl?version=9'), 404, 'template_not_found', 'version');
+      const before = await commandsStored();
+      assertError(await api.post('/v1/tasks', { name: 'h-orphan', template: 'h-none' }), 404, 'template_not_found', 'template');
+      assertError(await api.post('/v1/tasks', { name: 'h-merged-bad', template: 'h-tpl', executor: 'docker' }), 400, 'invalid_spec', 'image');
+      assert.equal(await commandsStored(), before);
+      assertError(await reader.post('/v1/templates', { name: 'h-r', spec: {} }), 403, 'forbidden');
+    });
+  });
+
   describe('hosts', () => {
     it('lists the hosts; drain and undrain go through host-health; an unknown host is 404', async () => {
       const r = await waitFor('the host listed', async () => {
@@ -425,10 +460,12 @@ describe('HTTP API end to end', () => {
       assert.match(doc.openapi, /^3\./);
       const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
       assert.deepEqual(routes, [
-        'DELETE /v1/tasks/{name}', 'GET /healthz', 'GET /metrics', 'GET /v1/events', 'GET /v1/health', 'GET /v1/hosts', 'GET /v1/openapi.json',
+        'DELETE /task/{id}', 'DELETE /v1/tasks/{name}', 'GET /healthcheck', 'GET /healthz', 'GET /list', 'GET /metrics', 'GET /status/{id}', 'GET /task/',
+        'GET /task/{id}', 'GET /v1/events', 'GET /v1/health', 'GET /v1/hosts', 'GET /v1/openapi.json',
         'GET /v1/tasks', 'GET /v1/tasks/{name}', 'GET /v1/tasks/{name}/runs', 'GET /v1/tasks/{name}/runs/{attempt}/output',
-        'POST /v1/hosts/{id}/drain', 'POST /v1/hosts/{id}/undrain', 'POST /v1/tasks',
-      ]);
+        'GET /v1/templates', 'GET /v1/templates/{name}',
+        'POST /schedule', 'POST /task/', 'POST /v1/hosts/{id}/drain', 'POST /v1/hosts/{id}/undrain', 'POST /v1/tasks', 'POST /v1/templates',
+      ].sort());
       assert.deepEqual(doc.paths['/v1/tasks']!['get']!.parameters!.map((p) => p.name).sort(), ['after', 'limit', 'prefix', 'state']);
       assert.ok(doc.paths['/v1/tasks']!['post']!.responses['400'], 'the 400 of a submission');
       assert.ok(doc.components.securitySchemes['bearer']);

@@ -52,6 +52,8 @@ export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'>, docs: Documents
       parsed.push(await checkOne(deps, spec, templates));
     } catch (err) {
       if (!isTangerineError(err)) throw err;
+      // A body of one spec fails as its spec did (a template not found is 404, not 400).
+      if (docs.tasks.length === 1) throw err;
       faults.push({ at: where, ...err.toJSON() });
     }
   }
