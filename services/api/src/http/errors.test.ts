@@ -7,9 +7,9 @@ import { HTTP_STATUS, errorBody, statusOf, toTangerine } from './errors.js';
 describe('HTTP status of every error code', () => {
   // Written out by hand, not derived: the table is the contract a client of the HTTP API relies on.
   const table: [ErrorCode, number][] = [
-    ['invalid_json', 400], ['invalid_spec', 400], ['invalid_request', 400], ['invalid_message', 400],
+    ['invalid_json', 400], ['invalid_spec', 400], ['invalid_request', 400], ['invalid_template', 400], ['invalid_file', 400], ['invalid_message', 400],
     ['body_too_large', 413], ['unsupported_media_type', 415], ['method_not_allowed', 405],
-    ['not_found', 404], ['duplicate_task', 409], ['dependency_cycle', 409], ['not_cancellable', 409],
+    ['not_found', 404], ['template_not_found', 404], ['duplicate_task', 409], ['dependency_cycle', 409], ['not_cancellable', 409],
     ['unprocessable', 422], ['unauthorized', 401], ['forbidden', 403], ['too_many_streams', 503],
     ['reply_too_large', 500], ['ledger_unavailable', 503], ['bus_unavailable', 503], ['ledger_timeout', 504],
     ['ledger_refused', 500], ['invalid_row', 500], ['internal', 500], ['migration_too_new', 500], ['config_invalid', 500],
