@@ -26,5 +26,6 @@ export { toEvent } from './tasks/event-row.js';
 export { countTasksByState } from './tasks/count.js';
 export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
+export { unreferencedFiles } from './tasks/files.js';
 export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';
 export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';
