@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Objm } from '@nats-io/obj';
-import { InvalidRequestError, ServerError, TangerineClient } from '@tangerine/client';
+import { InvalidRequestError, TangerineClient } from '@tangerine/client';
 import { FILES_BUCKET } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 import { ROOT } from '../helpers/processes.js';
@@ -23,11 +23,15 @@ const sha256 = (data: string | Uint8Array): string => createHash('sha256').updat
 describe('files: uploaded with a task, placed in the run\'s working directory', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-files-'));
   const workDir = path.join(dir, 'work');
-  // Retention deletes what no kept task names two seconds after it was stored (or its task finished).
-  const cluster = new Cluster('files', { AGENT_WORK_DIR: workDir, FILES_MAX_BYTES: String(MiB), FILES_RETENTION: '2', PRUNE_INTERVAL: '0.5' });
+  // Retention deletes what no kept task names five seconds after it was stored (or its task finished): long enough
+  // for a task to reach intake after its files were stored, on a busy machine.
+  const cluster = new Cluster('files', { AGENT_WORK_DIR: workDir, FILES_MAX_BYTES: String(MiB), FILES_RETENTION: '5', PRUNE_INTERVAL: '0.5' });
   let client: TangerineClient;
 
   before(async () => {
+    // What an agent that died left: the working directory of a process run, with a file in it.
+    mkdirSync(path.join(workDir, 'left-behind-2'), { recursive: true });
+    writeFileSync(path.join(workDir, 'left-behind-2', 'data.csv'), 'a,b\n');
     await cluster.start({ agents: [{ host: HOST, executors: 'docker,process', slots: 4 }] });
     client = await TangerineClient.connect({ servers: cluster.nats.url, ...cluster.identities!.options({ kind: 'submitter' }) });
   });
@@ -63,6 +67,10 @@ describe('files: uploaded with a task, placed in the run\'s working directory', 
       await waitFor(`the working directory of ${name} is removed`, () => !readdirSync(workDir).some((e) => e.startsWith(name)) || undefined, 10_000);
     });
   }
+
+  it('an agent that starts removes the run directories that no run it holds needs', () => {
+    assert.equal(existsSync(path.join(workDir, 'left-behind-2')), false);
+  });
 
   it('runs the README\'s example of a task with files', async () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -128,10 +136,11 @@ describe('files: uploaded with a task, placed in the run\'s working directory', 
   });
 
   it('retention deletes an object no kept task names, and keeps one a live task names', async () => {
-    const stored = async (sha: string): Promise<boolean> => client.getFile(sha).then(() => true, (e: unknown) => {
-      if (e instanceof ServerError && e.code === 'not_found') return false;
-      throw e;
-    });
+    const store = await new Objm(cluster.client.nc).open(FILES_BUCKET);
+    const stored = async (sha: string): Promise<boolean> => {
+      const info = await store.info(sha);
+      return info !== null && !info.deleted;
+    };
     const loose = await client.putFile(new TextEncoder().encode('named by no task'), { name: 'loose.txt' });
     const live = await client.putFile(new TextEncoder().encode('named by a waiting task'), { name: 'live.txt' });
     const done = await client.putFile(new TextEncoder().encode('named by a finished task'), { name: 'done.txt' });
@@ -142,7 +151,7 @@ describe('files: uploaded with a task, placed in the run\'s working directory', 
     await cluster.client.waitForState('used-file', 'success', 60_000);
     await waitFor('the object no task names is deleted', async () => !(await stored(loose.sha256)) || undefined, 20_000);
     await waitFor('the object of the finished task is deleted', async () => !(await stored(done.sha256)) || undefined, 20_000);
-    // Passes go on every 0.5 s: the live task's object has outlived several since it was 2 s old.
+    // Passes go on every 0.5 s: the live task's object has outlived several since it was 5 s old.
     assert.equal(await stored(live.sha256), true, 'the object a live task names stays');
     assert.deepEqual(new Uint8Array(await client.getFile(live.sha256)), new TextEncoder().encode('named by a waiting task'));
   });
