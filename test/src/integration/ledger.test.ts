@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
 import {
   applyFires, blockDependents, getTask, markStarted, sweepWaiting, migrate, openLedger, placeTasks, readDueTasks, readReadyTasks, recordExits,
-  releaseDependents, submitTasks,
+  releaseDependents, submitTasks, unreferencedFiles,
   type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
@@ -323,5 +323,21 @@ describe('ledger against a real PostgreSQL', () => {
     assert.deepEqual(await blockDependents(ledger, ['will-fail']), [], 'redelivered: nothing changes');
     const [row] = await ledger.query<{ next_run_at: Date | null }>("SELECT next_run_at FROM tasks WHERE name = 'starts-later'");
     assert.equal(row!.next_run_at, null);
+  });
+
+  it('names the files no kept task names: live and lately finished tasks keep theirs, long finished ones and none do not', async () => {
+    const sha = (c: string): string => c.repeat(64);
+    const file = (c: string) => ({ name: `${c}.txt`, sha256: sha(c), size: 1 });
+    await submitTasks(ledger, [
+      { seq: 900, spec: spec('files-live', { files: [file('a'), file('b')] }) },
+      { seq: 901, spec: spec('files-recent', { files: [file('c')] }) },
+      { seq: 902, spec: spec('files-old', { files: [file('d'), file('b')] }) },
+    ], new Date());
+    await ledger.query("UPDATE tasks SET state = 'cancelled', updated_at = now() WHERE name = 'files-recent'");
+    await ledger.query("UPDATE tasks SET state = 'cancelled', updated_at = now() - interval '2 days' WHERE name = 'files-old'");
+    const cutoff = new Date(Date.now() - 86400_000);
+    // b: named by a live task and a long finished one, kept; d: only by the long finished one; e: by none.
+    assert.deepEqual((await unreferencedFiles(ledger, ['a', 'b', 'c', 'd', 'e'].map(sha), cutoff)).sort(), [sha('d'), sha('e')]);
+    assert.deepEqual(await unreferencedFiles(ledger, [], cutoff), []);
   });
 });
