@@ -5,7 +5,8 @@ Forking the agent (a Node process of ~100 MB) for every run costs about 1 ms of 
 posix_spawn from this small process costs a tenth of that. The agent writes one JSON line per request on
 stdin and reads one JSON line per answer on stdout:
 
-  {"op": "spawn", "id": "t:1", "argv": [...], "env": {...}, "out": "/path", "limits": {"cpu": 0.5, "memory": 64}}
+  {"op": "spawn", "id": "t:1", "argv": [...], "env": {...}, "out": "/path", "limits": {"cpu": 0.5, "memory": 64},
+   "cwd": "/run/dir"}   (cwd optional: the run's working directory; the launcher's own otherwise)
                                                                               ->  {"id": "t:1", "pid": 123}
                                                                               or {"id": "t:1", "error": "..."}
   {"op": "kill", "id": "t:1", "signal": 15}

@@ -93,7 +93,7 @@ export class TangerineClient {
   private constructor(readonly nc: NatsConnection, private readonly owned: boolean, requestTimeoutMs?: number) {
     this.requestTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.js = jetstream(nc, { timeout: this.requestTimeoutMs });
-    this.files = new FileStore(this.js);
+    this.files = new FileStore(this.js, this.requestTimeoutMs);
   }
 
   /** Connects to NATS: `servers`, and any other nats.js ConnectionOptions (credentials, TLS, reconnect) passed through. */

@@ -34,7 +34,8 @@ function holds(info: ObjectInfo | null, sha256: string, size: number): boolean {
 
 export class FileStore {
   private store: Promise<ObjectStore> | null = null;
-  constructor(private readonly js: JetStreamClient) {}
+  /** `idleMs`: how long a read waits for the next chunk (nats.js's reader would wait without end for a deleted one's). */
+  constructor(private readonly js: JetStreamClient, private readonly idleMs = 5000) {}
 
   private async open(): Promise<ObjectStore> {
     this.store ??= new Objm(this.js).open(FILES_BUCKET).catch((err: unknown) => {
@@ -119,8 +120,26 @@ export class FileStore {
   async get(sha256: string): Promise<Uint8Array> {
     if (!SHA256_RE.test(sha256)) throw new InvalidRequestError('sha256', `sha256: must match ${SHA256_RE.source} (got ${JSON.stringify(sha256.slice(0, 80))})`);
     const os = await this.open();
-    const data = await os.getBlob(sha256);
-    if (data === null) throw new ServerError({ code: 'not_found', field: 'sha256', message: `sha256: no file ${sha256} is stored` }, { subject: SUBJECT });
+    const notFound = (): ServerError => new ServerError({ code: 'not_found', field: 'sha256', message: `sha256: no file ${sha256} is stored` }, { subject: SUBJECT });
+    const result = await os.get(sha256);
+    if (result === null) throw notFound();
+    const reader = Readable.fromWeb(result.data as Parameters<typeof Readable.fromWeb>[0]);
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const idle = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reader.destroy(notFound()), this.idleMs);
+    };
+    try {
+      idle();
+      for await (const chunk of reader) {
+        chunks.push(chunk as Buffer);
+        idle();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const data = Buffer.concat(chunks);
     if (createHash('sha256').update(data).digest('hex') !== sha256) {
       throw new ServerError({ code: 'not_found', field: 'sha256', message: `sha256: the object stored as ${sha256} holds other bytes` }, { subject: SUBJECT });
     }

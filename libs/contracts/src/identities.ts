@@ -140,7 +140,11 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
     case 'host-health':
       // Retention deletes the objects no kept task names: a deleted marker on the metadata, a purge of the chunks.
       filesReader(g);
-      g.pub.push(`${API}.STREAM.PURGE.${FILES_STREAM}`, `$O.${FILES_BUCKET}.M.>`);
+      g.pub.push(
+        `${API}.STREAM.PURGE.${FILES_STREAM}`, `$O.${FILES_BUCKET}.M.>`,
+        // It walks the objects' metadata page by page through an ordered pull consumer of its own.
+        `${API}.CONSUMER.MSG.NEXT.${FILES_STREAM}.*`, `${API}.CONSUMER.DELETE.${FILES_STREAM}.*`,
+      );
       g.pub.push(...taskChanges, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard, Subjects.agentStop.wildcard);
       g.sub.push(announceWildcard(), Subjects.hostsList.subject, Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject);
       g.responds = true;

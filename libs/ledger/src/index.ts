@@ -27,6 +27,7 @@ export { countTasksByState } from './tasks/count.js';
 export { readStates } from './tasks/states-of.js';
 export { holdLeadership } from './leader.js';
 export type { Leadership } from './leader.js';
+export { unreferencedFiles } from './tasks/files.js';
 export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './tasks/prune.js';
 export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';
 export { putTemplate, getTemplate, listTemplates, readTemplates, refKey } from './templates.js';

@@ -10,6 +10,7 @@ const HELP: Readonly<Record<string, string>> = {
   announcements_refused: 'Host announcements host-health refused',
   forged_reports: 'Reports, announcements, dispatches and stops refused as forged (from another host than the one they name, or than the run\'s), by kind',
   pruned_runs: 'Runs pruned by retention',
+  pruned_files: 'Files (objects of the files\' store) deleted by retention',
   pruned_fires: 'Fire records pruned by retention',
   ledger_statements: 'Ledger statements run by this process',
   http_requests: 'HTTP API requests, by route pattern and status',

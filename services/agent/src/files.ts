@@ -10,6 +10,12 @@ import type { Logger } from '@tangerine/runtime';
 import { ExecutorError } from './executor.js';
 import type { RunUser } from './sandbox.js';
 
+/**
+ * How long a fetch waits for the next chunk of an object: nats.js's reader waits without end for chunks that are not
+ * there (an object deleted while it is read), and a run must fail with a reason instead of holding its slot.
+ */
+export const FETCH_IDLE_MS = 30_000;
+
 /** Where a container finds its files: its working directory, a bind mount of the run's directory on the host. */
 export const CONTAINER_WORK_DIR = '/tangerine/work';
 
@@ -27,6 +33,7 @@ export class RunFiles {
     /** The user process runs are started as: the directory and its files are made theirs (null: the agent's own). */
     private readonly user: RunUser | null,
     private readonly log: Logger,
+    private readonly idleMs = FETCH_IDLE_MS,
   ) {}
 
   dirOf(name: string, attempt: number): string {
@@ -84,8 +91,12 @@ export class RunFiles {
     if (result === null) throw new ExecutorError(`file_missing: ${what} is not in the object store ${FILES_BUCKET} (store it before submitting; or retention removed it)`);
     const hash = createHash('sha256');
     let size = 0;
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), this.idleMs);
     const counted = new Transform({
-      transform(chunk: Buffer, _enc, done) {
+      transform: (chunk: Buffer, _enc, done) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => idle.abort(), this.idleMs);
         size += chunk.length;
         // A larger object is not read to its end: the spec says how much to take.
         if (size > f.size) {
@@ -97,10 +108,13 @@ export class RunFiles {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(result.data as Parameters<typeof Readable.fromWeb>[0]), counted, createWriteStream(part, { mode: 0o600 }));
+      await pipeline(Readable.fromWeb(result.data as Parameters<typeof Readable.fromWeb>[0]), counted, createWriteStream(part, { mode: 0o600 }), { signal: idle.signal });
     } catch (err) {
       if (err instanceof ExecutorError) throw err;
+      if (idle.signal.aborted) throw new ExecutorError(`file_missing: ${what}: no data came for ${this.idleMs / 1000} s after ${size} bytes (deleted while it was read?)`);
       throw new ExecutorError(`file_corrupt: ${what}: reading it failed (${(err as Error).message.split('\n')[0]})`);
+    } finally {
+      clearTimeout(timer);
     }
     const digest = hash.digest('hex');
     if (size !== f.size || digest !== f.sha256) {

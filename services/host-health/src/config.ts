@@ -19,6 +19,11 @@ export const config = defineConfig({
   historyRetentionMs: setting('HISTORY_RETENTION', Parse.seconds(MAX_RETENTION_S), { fallback: 7 * 86400_000 }),
   /** Fire records kept per task, the newest. */
   firesKeep: setting('FIRES_KEEP', Parse.integer(1, 100000), { fallback: 100 }),
+  /**
+   * Files uploaded with tasks are deleted once no task names them that is not finished or finished less than this
+   * long ago, and they were stored longer ago than this.
+   */
+  filesRetentionMs: setting('FILES_RETENTION', Parse.seconds(MAX_RETENTION_S), { fallback: 7 * 86400_000 }),
   /** How often host-health prunes runs and fire records; 0 turns pruning off. */
   pruneIntervalMs: setting('PRUNE_INTERVAL', Parse.secondsOrOff(), { fallback: 60_000 }),
 }, Conflicts);

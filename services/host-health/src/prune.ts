@@ -1,4 +1,6 @@
+import { fileStore } from '@tangerine/bus';
 import { pruneHistory } from '@tangerine/ledger';
+import { pruneFiles } from './files.js';
 import type { ServiceContext } from './config.js';
 import type { Stop } from '@tangerine/runtime';
 
@@ -21,6 +23,7 @@ export function startPruning(ctx: ServiceContext): Stop {
   let resume = '';
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
+  const files = fileStore(ctx.bus.js);
   const schedule = (ms: number): void => {
     if (!stopped) timer = setTimeout(() => { running = prune(); }, ms);
   };
@@ -37,6 +40,13 @@ export function startPruning(ctx: ServiceContext): Stop {
       }
     } catch (err) {
       log.warn({ err }, 'pruning history failed');
+    }
+    try {
+      const f = await pruneFiles(ctx.bus.js, await files(), ctx.ledger, new Date(ctx.clock.now().getTime() - config.filesRetentionMs));
+      ctx.metrics.inc('pruned_files', f.deleted);
+      if (f.deleted > 0) log.info({ files: f.deleted, seen: f.seen, pages: f.pages }, 'files pruned');
+    } catch (err) {
+      log.warn({ err }, 'pruning files failed');
     }
     schedule(next);
   };

@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Base64UrlPaddedCodec, Objm } from '@nats-io/obj';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { createUser } from '@nats-io/nkeys';
 import { TangerineClient } from '@tangerine/client';
-import { Streams, Subjects, type Role } from '@tangerine/contracts';
+import { FILES_BUCKET, FILES_STREAM, Streams, Subjects, type Role } from '@tangerine/contracts';
 import { Cluster } from '../helpers/cluster.js';
 
 const enc = new TextEncoder();
@@ -166,6 +167,28 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     // Every stream is still there, and the victim's dispatch consumer with it.
     const admin = await jetstreamManager(cluster.client.nc);
     for (const s of Object.values(Streams)) assert.equal((await admin.streams.info(s.name)).config.name, s.name);
+    assert.equal(await snapshot(), before0);
+  });
+
+  it('keeps the files\' store: an agent reads an object but cannot write or delete one, a submitter cannot delete one', async () => {
+    const bytes = enc.encode('a file of the attacker suite');
+    const file = await TangerineClient.wrap(sub.nc).putFile(bytes, { name: 'atk.txt' });
+    const meta = `$O.${FILES_BUCKET}.M.${Base64UrlPaddedCodec.encode(file.sha256)}`;
+    // An agent: no chunk, no metadata (a deleted marker is metadata), no purge, no message deleted.
+    agent.nc.publish(`$O.${FILES_BUCKET}.C.atk`, enc.encode('forged bytes'));
+    await refused(agent, `$O.${FILES_BUCKET}.C.atk`);
+    agent.nc.publish(meta, enc.encode(JSON.stringify({ name: file.sha256, bucket: FILES_BUCKET, deleted: true })));
+    await refused(agent, meta);
+    const agentJsm = await jetstreamManager(agent.nc);
+    await assert.rejects(agentJsm.streams.purge(FILES_STREAM), /Permissions Violation/);
+    await assert.rejects(agentJsm.streams.deleteMessage(FILES_STREAM, 1), /Permissions Violation/);
+    // A submitter: no purge of an object's chunks, no message deleted.
+    const subJsm = await jetstreamManager(sub.nc);
+    await assert.rejects(subJsm.streams.purge(FILES_STREAM, { filter: `$O.${FILES_BUCKET}.C.>` }), /Permissions Violation/);
+    await assert.rejects(subJsm.streams.deleteMessage(FILES_STREAM, 1), /Permissions Violation/);
+    // The object is whole, and the agent may read it (what it does before a run).
+    const read = await (await new Objm(agent.nc).open(FILES_BUCKET)).getBlob(file.sha256);
+    assert.deepEqual(read && new Uint8Array(read), bytes);
     assert.equal(await snapshot(), before0);
   });
 

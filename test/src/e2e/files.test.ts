@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { InvalidRequestError, TangerineClient } from '@tangerine/client';
-import { FILES_BUCKET, FILES_STREAM } from '@tangerine/contracts';
+import { FILES_BUCKET } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
+import { ROOT } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HOST = 'files-a';
@@ -23,10 +23,15 @@ const sha256 = (data: string | Uint8Array): string => createHash('sha256').updat
 describe('files: uploaded with a task, placed in the run\'s working directory', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tangerine-files-'));
   const workDir = path.join(dir, 'work');
-  const cluster = new Cluster('files', { AGENT_WORK_DIR: workDir, FILES_MAX_BYTES: String(MiB) });
+  // Retention deletes what no kept task names five seconds after it was stored (or its task finished): long enough
+  // for a task to reach intake after its files were stored, on a busy machine.
+  const cluster = new Cluster('files', { AGENT_WORK_DIR: workDir, FILES_MAX_BYTES: String(MiB), FILES_RETENTION: '5', PRUNE_INTERVAL: '0.5' });
   let client: TangerineClient;
 
   before(async () => {
+    // What an agent that died left: the working directory of a process run, with a file in it.
+    mkdirSync(path.join(workDir, 'left-behind-2'), { recursive: true });
+    writeFileSync(path.join(workDir, 'left-behind-2', 'data.csv'), 'a,b\n');
     await cluster.start({ agents: [{ host: HOST, executors: 'docker,process', slots: 4 }] });
     client = await TangerineClient.connect({ servers: cluster.nats.url, ...cluster.identities!.options({ kind: 'submitter' }) });
   });
@@ -63,14 +68,33 @@ describe('files: uploaded with a task, placed in the run\'s working directory', 
     });
   }
 
+  it('an agent that starts removes the run directories that no run it holds needs', () => {
+    assert.equal(existsSync(path.join(workDir, 'left-behind-2')), false);
+  });
+
+  it('runs the README\'s example of a task with files', async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const example = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as { name: string; files?: unknown })
+      .find((spec) => spec.name === 'with-files');
+    assert.ok(example, 'the README shows the example');
+    const stored = [await client.putFile(new TextEncoder().encode('hello\n'), { name: 'greeting.txt' }),
+      await client.putFile(Readable.from([Buffer.from('{"frogs": 5}\n')]), { name: 'blanket.json' })];
+    assert.deepEqual(example.files, stored, 'the example names the files as putFile returns them');
+    await client.submit(example);
+    const t = await cluster.client.waitForState('with-files', 'success', 60_000);
+    assert.equal(t.runs?.[0]?.output, 'hello\n{"frogs": 5}\n');
+  });
+
   it('stores the same bytes once, however often they are put', async () => {
-    const jsm = await jetstreamManager(cluster.client.nc);
+    const store = await new Objm(cluster.client.nc).open(FILES_BUCKET);
     const bytes = new TextEncoder().encode('the same bytes');
     const first = await client.putFile(bytes, { name: 'same.txt' });
-    const before = (await jsm.streams.info(FILES_STREAM)).state.messages;
+    const before = await store.info(first.sha256);
     const again = await client.putFile(Readable.from([bytes.slice(0, 4), bytes.slice(4)]), { name: 'other-name.txt' });
     assert.equal(again.sha256, first.sha256);
-    assert.equal((await jsm.streams.info(FILES_STREAM)).state.messages, before, 'nothing stored again');
+    const after = await store.info(first.sha256);
+    // Its metadata's stream sequence and its chunks' id: the one object, not written again.
+    assert.deepEqual([after?.revision, after?.nuid], [before?.revision, before?.nuid], 'nothing stored again');
     assert.deepEqual(new Uint8Array(await client.getFile(first.sha256)), bytes);
   });
 
@@ -109,5 +133,26 @@ describe('files: uploaded with a task, placed in the run\'s working directory', 
     assert.match(t.runs?.[0]?.reason ?? '', new RegExp(`^file_corrupt: files\\[0\\] "e.txt" \\(sha256 ${sha256(expected)}\\): the object holds 24 bytes of sha256 ${sha256('other bytes!!!!!!!!!!!!!')}, not the 24 bytes the spec gives$`));
     assert.deepEqual((await cluster.containers()).filter((c) => c.Labels['tangerine.task'] === 'corrupt'), [], 'no container was made');
     assert.ok(!readdirSync(workDir).some((e) => e.startsWith('corrupt')), 'its directory is gone');
+  });
+
+  it('retention deletes an object no kept task names, and keeps one a live task names', async () => {
+    const store = await new Objm(cluster.client.nc).open(FILES_BUCKET);
+    const stored = async (sha: string): Promise<boolean> => {
+      const info = await store.info(sha);
+      return info !== null && !info.deleted;
+    };
+    const loose = await client.putFile(new TextEncoder().encode('named by no task'), { name: 'loose.txt' });
+    const live = await client.putFile(new TextEncoder().encode('named by a waiting task'), { name: 'live.txt' });
+    const done = await client.putFile(new TextEncoder().encode('named by a finished task'), { name: 'done.txt' });
+    // Waits for a dependency never submitted: live for as long as the test runs.
+    await client.submit({ name: 'keeps-file', executor: 'process', command: ['cat', 'live.txt'], dependencies: ['never-comes'], files: [live] });
+    await client.submit({ name: 'used-file', executor: 'process', command: ['cat', 'done.txt'], files: [done] });
+    await cluster.client.waitForState('keeps-file', 'waiting', 30_000);
+    await cluster.client.waitForState('used-file', 'success', 60_000);
+    await waitFor('the object no task names is deleted', async () => !(await stored(loose.sha256)) || undefined, 20_000);
+    await waitFor('the object of the finished task is deleted', async () => !(await stored(done.sha256)) || undefined, 20_000);
+    // Passes go on every 0.5 s: the live task's object has outlived several since it was 5 s old.
+    assert.equal(await stored(live.sha256), true, 'the object a live task names stays');
+    assert.deepEqual(new Uint8Array(await client.getFile(live.sha256)), new TextEncoder().encode('named by a waiting task'));
   });
 });

@@ -270,6 +270,7 @@ describe('libs/client', () => {
       const out = execFileSync(process.execPath, [file], { env: { ...process.env, NATS_URL: cluster.nats.url, ...cluster.identities!.env({ kind: 'submitter' }) }, timeout: 30_000, encoding: 'utf8' });
       assert.match(out, /hello: success/);
       assert.match(out, /hello, from a process/);
+      assert.match(out, /hello, from a file/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec, type TaskSpec } from '@tangerine/contracts';
 import {
   applyFires, blockDependents, getTask, markStarted, sweepWaiting, migrate, openLedger, placeTasks, readDueTasks, readReadyTasks, recordExits,
-  releaseDependents, submitTasks,
+  releaseDependents, submitTasks, unreferencedFiles,
   type Fire, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
@@ -40,7 +40,10 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    // 011: retention finds which digests a task names through a partial GIN index of the specs with files.
+    const [files] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('tasks_files'::regclass) AS def");
+    assert.match(files?.def ?? '', /USING gin \(\(\(spec -> 'files'::text\)\) jsonb_path_ops\) WHERE \(spec \? 'files'::text\)/);
     // 005: statistics follow a burst of tasks after a fixed number of changed rows, not 10% of the table.
     const [options] = await ledger.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'tasks'");
     assert.ok(options?.reloptions.includes('autovacuum_analyze_threshold=1000'), String(options?.reloptions));
@@ -319,5 +322,21 @@ describe('ledger against a real PostgreSQL', () => {
     assert.deepEqual(await blockDependents(ledger, ['will-fail']), [], 'redelivered: nothing changes');
     const [row] = await ledger.query<{ next_run_at: Date | null }>("SELECT next_run_at FROM tasks WHERE name = 'starts-later'");
     assert.equal(row!.next_run_at, null);
+  });
+
+  it('names the files no kept task names: live and lately finished tasks keep theirs, long finished ones and none do not', async () => {
+    const sha = (c: string): string => c.repeat(64);
+    const file = (c: string) => ({ name: `${c}.txt`, sha256: sha(c), size: 1 });
+    await submitTasks(ledger, [
+      { seq: 900, spec: spec('files-live', { files: [file('a'), file('b')] }) },
+      { seq: 901, spec: spec('files-recent', { files: [file('c')] }) },
+      { seq: 902, spec: spec('files-old', { files: [file('d'), file('b')] }) },
+    ], new Date());
+    await ledger.query("UPDATE tasks SET state = 'cancelled', updated_at = now() WHERE name = 'files-recent'");
+    await ledger.query("UPDATE tasks SET state = 'cancelled', updated_at = now() - interval '2 days' WHERE name = 'files-old'");
+    const cutoff = new Date(Date.now() - 86400_000);
+    // b: named by a live task and a long finished one, kept; d: only by the long finished one; e: by none.
+    assert.deepEqual((await unreferencedFiles(ledger, ['a', 'b', 'c', 'd', 'e'].map(sha), cutoff)).sort(), [sha('d'), sha('e')]);
+    assert.deepEqual(await unreferencedFiles(ledger, [], cutoff), []);
   });
 });

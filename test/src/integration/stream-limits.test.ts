@@ -4,7 +4,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '
 import {
   connectBus, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, encode, ensureStreams, type Bus,
 } from '@tangerine/bus';
-import { Streams, isTangerineError } from '@tangerine/contracts';
+import { FILES_STREAM, Streams, isTangerineError } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 
@@ -54,6 +54,8 @@ describe('stream limits', () => {
       [Streams.reports.name, false, ['discard', 'max_bytes'], []],
       // New since those streams were made: the dead letters' stream.
       [Streams.dead.name, true, [], []],
+      // And the files' object store.
+      [FILES_STREAM, true, [], []],
     ]);
     for (const name of [Streams.commands.name, Streams.dispatch.name, Streams.reports.name]) {
       const c = await config(name);
