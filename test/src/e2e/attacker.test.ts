@@ -132,6 +132,15 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     assert.equal(await snapshot(), before0, 'a forged boot requeued the victim');
   });
 
+  it('refuses forged live output: another host\'s agent, and a submitter, on the victim\'s host', async () => {
+    const chunk = JSON.stringify({ name: victim, attempt: 1, host: A, offset: 0, data: 'forged\n', at: new Date().toISOString() });
+    const subject = Subjects.liveOutput.make(A, victim, 1);
+    agent.nc.publish(subject, enc.encode(chunk));
+    await refused(agent, subject);
+    sub.nc.publish(subject, enc.encode(chunk));
+    await refused(sub, subject);
+  });
+
   it('refuses stopping another host\'s run, draining as a submitter, and an agent submitting', async () => {
     sub.nc.publish(Subjects.agentStop.make(A), enc.encode(JSON.stringify({ name: victim, attempt: 1, reason: 'forged' })));
     await refused(sub, Subjects.agentStop.make(A));
