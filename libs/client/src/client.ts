@@ -60,6 +60,18 @@ export interface WatchOptions {
   from?: 'now' | 'first' | number;
 }
 
+export interface FollowOptions {
+  /** The task is read again at least this often (default 1 s), as in `waitFor`. */
+  recheckMs?: number;
+  /** Ends the follow (and its wait for the next chunk). */
+  signal?: AbortSignal;
+  /** Reads of the task and of a run's stored output other than the requests `tasks.get` and `tasks.output`. */
+  reads?: {
+    task(name: string): Promise<Pick<TaskView, 'attempt' | 'state' | 'host' | 'runs'>>;
+    output(name: string, attempt: number): Promise<Pick<RunOutput, 'output'>>;
+  };
+}
+
 export interface WaitOptions {
   /** Default 30 s. */
   timeoutMs?: number;
@@ -182,9 +194,10 @@ export class TangerineClient {
    * beginning of the run's output, the stored output completes it at the end. A chunk's `skipped` says output was
    * left out before it (the run printed more than its agent sends live, 64 Ki characters a second). The task is read
    * again on each of its events and at least every `recheckMs` (1 s). Stop early with `break`, or with `signal`
-   * (which also ends a wait for the next chunk: the iterator then returns).
+   * (which also ends a wait for the next chunk: the iterator then returns). `reads`: where the task and the stored
+   * output are read (default: `tasks.get` and `tasks.output`), for a caller that reads the ledger itself (the api).
    */
-  async *follow(name: string, attempt: number, options: { recheckMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<OutputChunk> {
+  async *follow(name: string, attempt: number, options: FollowOptions = {}): AsyncGenerator<OutputChunk> {
     if (!TASK_NAME.test(name)) throw new InvalidRequestError('name', `name: must match ${TASK_NAME_PATTERN} (got ${JSON.stringify(name)})`);
     if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidRequestError('attempt', `attempt: must be a whole number of at least 1 (got ${attempt})`);
     const recheckMs = options.recheckMs ?? 1000;
@@ -214,12 +227,12 @@ export class TangerineClient {
     try {
       for (;;) {
         if (signal?.aborted) return;
-        const view = await this.get(name);
+        const view = await (options.reads?.task ?? ((n: string) => this.get(n)))(name);
         if (!runGoesOn(view, attempt)) {
           // A round trip: every chunk the server sent before the run's end was seen is in the queue now.
           await this.nc.flush();
           yield* heard();
-          const stored = await this.output(name, attempt).then((o) => o.output, (err: unknown) => {
+          const stored = await (options.reads?.output ?? ((n: string, a: number) => this.output(n, a)))(name, attempt).then((o) => o.output, (err: unknown) => {
             if (err instanceof ServerError && err.code === 'not_found') return '';
             throw err;
           });

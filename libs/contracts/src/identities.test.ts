@@ -111,6 +111,7 @@ describe('identities: who may subscribe to what', () => {
     ['a submitter follows a run\'s live output', submitter, 'output.*.t1.1', true],
     ['an operator follows live output', operator, 'output.>', true],
     ['the api follows live output (HTTP follow)', api, 'output.*.t1.1', true],
+    ['the api hears a followed task\'s events', api, 'tasks.events.t1.*', true],
     ['an agent may not hear live output', agentA, 'output.>', false],
   ];
   for (const [what, role, subject, allowed] of cases) {

@@ -149,8 +149,8 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       filesWriter(g);
       g.sub.push(Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject);
       g.sub.push(Subjects.templateGet.subject, Subjects.templateList.subject);
-      // The HTTP follow of a run's output.
-      g.sub.push(liveOutputWildcard());
+      // The HTTP follow of a run's output, and the task's events that end it (the nudges of a read of the ledger).
+      g.sub.push(liveOutputWildcard(), TASK_EVENTS);
       g.responds = true;
       // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
       // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
