@@ -32,6 +32,8 @@ interface Active {
   ended: boolean;
   /** Resolves once its end is reported (or the report given up) and what it left is cleaned up. */
   settled: Promise<void> | null;
+  /** Ends the following of its live output (a last read, the last chunk sent); null when not followed. */
+  stopLive: (() => void) | null;
 }
 
 export interface RunsOptions {
@@ -187,7 +189,11 @@ export class Runs {
     // Every process run is ending now; a container that has ended is being reported and removed.
     const settling = [...this.active.values()].filter((e) => !e.outlivesAgent || e.ended);
     await Promise.all(settling.flatMap((e) => (e.settled ? [e.settled] : [])));
-    for (const entry of this.active.values()) clearTimers(entry);
+    for (const entry of this.active.values()) {
+      clearTimers(entry);
+      // A container going on without the agent: the next agent follows its output again.
+      stopLiveOutput(entry);
+    }
   }
 
   /** The directory of the run's files, fetched now; null when its spec has none. */
@@ -246,12 +252,12 @@ export class Runs {
       }
       this.armTimeout(entry);
     }
-    const stopLive = startDelayMs !== null ? this.followOutput(entry, started) : null;
+    entry.stopLive = startDelayMs !== null ? this.followOutput(entry, started) : null;
     entry.settled = started.done.then(async (raw) => {
       // Decided here, in the same turn as the end: a timer that fires later finds no timer to fire.
       clearTimers(entry);
       // Its last live output goes before its exit report, so a follower has it before the task's end event.
-      stopLive?.();
+      stopLiveOutput(entry);
       entry.ended = true;
       const { lost: launcherLost, ...own } = raw;
       const lost = entry.endedByStop ?? launcherLost ?? null;
@@ -338,7 +344,7 @@ export class Runs {
 function newEntry(name: string, attempt: number, timeout: number | null, outlivesAgent: boolean): Active {
   return {
     name, attempt, timeout, started: null, pendingStop: null, timedOut: false, stopAsked: false, timeoutTimer: null,
-    startReportTimer: null, outlivesAgent, endedByStop: null, ended: false, settled: null,
+    startReportTimer: null, outlivesAgent, endedByStop: null, ended: false, settled: null, stopLive: null,
   };
 }
 
@@ -347,4 +353,10 @@ function clearTimers(entry: Active): void {
   if (entry.startReportTimer) clearTimeout(entry.startReportTimer);
   entry.timeoutTimer = null;
   entry.startReportTimer = null;
+}
+
+function stopLiveOutput(entry: Active): void {
+  const stop = entry.stopLive;
+  entry.stopLive = null;
+  stop?.();
 }

@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TangerineClient } from '@tangerine/client';
+import { Subjects, type OutputChunk } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 import { ROOT } from '../helpers/processes.js';
 
@@ -73,6 +75,12 @@ describe('live output: logs -f and the HTTP follow show a running task\'s output
   it('GET /v1/tasks/:name/runs/:attempt/output?follow=true streams the output as text while the run runs, ending with it', async () => {
     const name = 'live-http';
     cluster.client.submit({ name, executor: 'process', command: ['sh', '-c', SIX_LINES], restartable: false });
+    // The README's `nats sub` of a run's live output, as the submitter: it hears the chunks too.
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const subject = /`nats sub '(output\.[^']+)'`/.exec(readme)?.[1];
+    assert.ok(subject, 'the README shows a nats sub of live output');
+    const raw: Uint8Array[] = [];
+    const sub = client.nc.subscribe(subject.replace('NAME', name), { callback: (_e, m) => { raw.push(m.data); } });
     await client.waitForState(name, ['placed', 'running'], { timeoutMs: 60_000 });
     const base = await cluster.httpUrl();
     const res = await fetch(`${base}/v1/tasks/${name}/runs/1/output?follow=true`, { headers: { authorization: `Bearer ${cluster.apiTokens.read}` } });
@@ -91,6 +99,11 @@ describe('live output: logs -f and the HTTP follow show a running task\'s output
     assert.equal(stateAtFirst, 'running', 'the first line came while the ledger said running');
     assertTail(text);
     assert.equal((await client.get(name)).state, 'success', 'the response ended with the run');
+    sub.unsubscribe();
+    const heard: OutputChunk[] = raw.map((d) => Subjects.liveOutput.parse(JSON.parse(new TextDecoder().decode(d))));
+    assert.ok(heard.length > 0, 'the README\'s subscription heard chunks');
+    assert.ok(heard.every((c) => c.name === name && c.attempt === 1 && c.host === HOST && c.data.length <= 16 * 1024));
+    assert.ok(ALL.endsWith(heard.map((c) => c.data).join('')), 'the chunks are the output, in order');
   });
 
   it('the HTTP follow of a run that never comes (its task is finished) is not_found, as the plain read', async () => {
