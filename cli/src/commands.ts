@@ -1,10 +1,10 @@
-import { ServerError, WaitTimeoutError, type TangerineClient, type WatchEvent } from '@tangerine/client';
+import { ServerError, type TangerineClient, type WatchEvent } from '@tangerine/client';
 import { TASK_STATES, ValidationError, isTaskState, type TaskState, type TaskView } from '@tangerine/contracts';
 import { stringify } from 'yaml';
 import { applyAction } from './compare.js';
 import { parseDocuments, type Document } from './documents.js';
 import { ExitCodes, exitWhenEnded, firstFailure } from './exit-codes.js';
-import { HOSTS_HEAD, PS_HEAD, eventLine, hostRow, newPart, psRow, splitList, treeLines, type Node } from './format.js';
+import { HOSTS_HEAD, PS_HEAD, eventLine, hostRow, psRow, splitList, treeLines, type Node } from './format.js';
 import { LiveLine, color, err, errorLine, out, print, readInput, stateColor, table, type Format } from './io.js';
 import { merged, putTemplate } from './templates.js';
 
@@ -351,47 +351,30 @@ export async function logs(connect: Connect, name: string, opts: LogsOpts): Prom
       process.stdout.write((await client.output(name, attempt)).output);
       return ExitCodes.ok;
     }
-    // Follows one run after the other (a retry is a new attempt) until the task's run is over.
+    // Follows one run after the other (a retry is a new attempt) until the task's run is over: each run's output
+    // live as its agent sends it (client.follow), completed from the ledger at its end.
     let attempt = opts.attempt ?? Math.max(1, view.attempt);
     const since = attempt - 1;
-    let seen = '';
-    const deadline = Date.now() + (opts.timeout !== undefined ? opts.timeout * 1000 : FOLLOW_FOREVER_MS);
-    for (;;) {
-      if (view.attempt >= attempt) {
-        // Read after the view: a run that ended in that view has its output recorded with its end.
-        const text = await outputOf(client, name, attempt);
-        process.stdout.write(newPart(seen, text));
-        seen = text;
-        if (view.attempt > attempt) {
-          attempt += 1;
-          seen = '';
-          err(color.dim(`--- ${name}: attempt ${attempt} ---`));
-          continue;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), opts.timeout !== undefined ? opts.timeout * 1000 : FOLLOW_FOREVER_MS);
+    try {
+      for (;;) {
+        for await (const chunk of client.follow(name, attempt, { signal: deadline.signal })) {
+          if (chunk.skipped) err(color.dim(`--- ${name}: ${chunk.skipped} characters of output skipped (more than the agent sends live) ---`));
+          process.stdout.write(chunk.data);
         }
+        if (deadline.signal.aborted) throw usage('--timeout', `task ${name} did not end within ${opts.timeout} s`);
+        view = await client.get(name);
+        const code = exitWhenEnded(view, since);
+        if (code !== null && view.attempt <= attempt) return code;
+        attempt += 1;
+        err(color.dim(`--- ${name}: attempt ${attempt} ---`));
       }
-      const code = exitWhenEnded(view, since);
-      if (code !== null) return code;
-      if (Date.now() > deadline) throw usage('--timeout', `task ${name} did not end within ${opts.timeout} s`);
-      // Read again on its next event, or after a second: output has no event of its own.
-      const before = view.updated_at;
-      view = await client.waitFor(name, (v) => v.updated_at !== before, { timeoutMs: 1000, recheckMs: 1000 })
-        .catch(async (e: unknown) => {
-          if (e instanceof WaitTimeoutError) return client.get(name);
-          throw e;
-        });
+    } finally {
+      clearTimeout(timer);
     }
   } finally {
     await client.close();
-  }
-}
-
-/** A run's output; a run placed but not started yet has none. */
-async function outputOf(client: TangerineClient, name: string, attempt: number): Promise<string> {
-  try {
-    return (await client.output(name, attempt)).output;
-  } catch (e) {
-    if (e instanceof ServerError && e.code === 'not_found') return '';
-    throw e;
   }
 }
 

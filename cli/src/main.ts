@@ -112,7 +112,7 @@ program.command('logs')
   .description('A run\'s output (the latest run unless --attempt)')
   .argument('<name>')
   .option('--attempt <n>', 'this run', int('--attempt'))
-  .option('-f, --follow', 'follow the task, run after run, until it ends; exit with its result')
+  .option('-f, --follow', 'print the output as the run prints it, run after run, until the task ends; exit with its result')
   .option('--timeout <seconds>', 'with -f: give up after this long', seconds)
   .addHelpText('after', `
 Examples:

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import {
-  TASK_NAME_PATTERN, isFinished, type HostList, type HostsListRequest, type ListRequest, type Rejection, type RunList, type RunOutput,
+  TASK_NAME_PATTERN, isFinished, type HostList, type OutputChunk, type HostsListRequest, type ListRequest, type Rejection, type RunList, type RunOutput,
   type RunsRequest, type TaskEvent, type TaskFile, type TaskList, type TaskState, type TaskView, type TemplateList, type TemplateListRequest,
   type TemplateStored, type TemplateView,
 } from '@tangerine/contracts';
@@ -10,9 +10,10 @@ import {
   fromNatsError, isTransient,
 } from './errors.js';
 import { FileStore, type FileSource, type PutFileOptions } from './files.js';
+import { OutputJoin, runGoesOn } from './follow.js';
 import { LiveQueue, Watch, fromConsumer } from './watch.js';
 import {
-  Calls, Commands, EVENT_KINDS, EventKinds, TemplateAnswers, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply,
+  Calls, Commands, EVENT_KINDS, EventKinds, LiveOutput, TemplateAnswers, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply,
   type EventKind,
 } from './wire.js';
 
@@ -57,6 +58,18 @@ export interface WatchOptions {
    * stream keeps), or a stream sequence (inclusive): pass a yielded event's `seq + 1` to resume after it.
    */
   from?: 'now' | 'first' | number;
+}
+
+export interface FollowOptions {
+  /** The task is read again at least this often (default 1 s), as in `waitFor`. */
+  recheckMs?: number;
+  /** Ends the follow (and its wait for the next chunk). */
+  signal?: AbortSignal;
+  /** Reads of the task and of a run's stored output other than the requests `tasks.get` and `tasks.output`. */
+  reads?: {
+    task(name: string): Promise<Pick<TaskView, 'attempt' | 'state' | 'host' | 'runs'>>;
+    output(name: string, attempt: number): Promise<Pick<RunOutput, 'output'>>;
+  };
 }
 
 export interface WaitOptions {
@@ -171,6 +184,70 @@ export class TangerineClient {
   /** The whole output the ledger holds for one run (its last 64 KiB). */
   async output(name: string, attempt: number): Promise<RunOutput> {
     return this.call(Calls.output, { name, attempt });
+  }
+
+  /**
+   * A run's output as it comes: the chunks its agent publishes while it runs (`output.<host>.<name>.<attempt>`), in
+   * order, each character once (by offset), ending when the run is over (its task leaves `placed`/`running` for this
+   * attempt). It subscribes first, then reads the task: a run already ended yields its stored output (the ledger's
+   * last 64 KiB) as one chunk. Output printed before the call is not heard again; when what was heard is the
+   * beginning of the run's output, the stored output completes it at the end. A chunk's `skipped` says output was
+   * left out before it (the run printed more than its agent sends live, 64 Ki characters a second). The task is read
+   * again on each of its events and at least every `recheckMs` (1 s). Stop early with `break`, or with `signal`
+   * (which also ends a wait for the next chunk: the iterator then returns). `reads`: where the task and the stored
+   * output are read (default: `tasks.get` and `tasks.output`), for a caller that reads the ledger itself (the api).
+   */
+  async *follow(name: string, attempt: number, options: FollowOptions = {}): AsyncGenerator<OutputChunk> {
+    if (!TASK_NAME.test(name)) throw new InvalidRequestError('name', `name: must match ${TASK_NAME_PATTERN} (got ${JSON.stringify(name)})`);
+    if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidRequestError('attempt', `attempt: must be a whole number of at least 1 (got ${attempt})`);
+    const recheckMs = options.recheckMs ?? 1000;
+    const chunks = LiveOutput.of(name, attempt);
+    const queue = this.subscribe([chunks, taskEventsOf(name)]);
+    const signal = options.signal;
+    const abort = (): void => queue.close();
+    signal?.addEventListener('abort', abort, { once: true });
+    const join = new OutputJoin();
+    let host = '';
+    const heard = function* (this: void): Generator<OutputChunk> {
+      for (const m of queue.take()) {
+        if (LiveOutput.chunk.match(m.subject) === null) continue;
+        let body: unknown;
+        try {
+          body = JSON.parse(dec.decode(m.data));
+        } catch {
+          continue;
+        }
+        const parsed = check(LiveOutput.chunk, body);
+        if (!parsed.ok || parsed.value.name !== name || parsed.value.attempt !== attempt) continue;
+        host = parsed.value.host;
+        const next = join.add(parsed.value);
+        if (next) yield next;
+      }
+    };
+    try {
+      for (;;) {
+        if (signal?.aborted) return;
+        const view = await (options.reads?.task ?? ((n: string) => this.get(n)))(name);
+        if (!runGoesOn(view, attempt)) {
+          // A round trip: every chunk the server sent before the run's end was seen is in the queue now.
+          await this.nc.flush();
+          yield* heard();
+          const stored = await (options.reads?.output ?? ((n: string, a: number) => this.output(n, a)))(name, attempt).then((o) => o.output, (err: unknown) => {
+            if (err instanceof ServerError && err.code === 'not_found') return '';
+            throw err;
+          });
+          const rest = join.rest(stored);
+          const run = view.runs?.find((r) => r.attempt === attempt);
+          if (rest) yield { name, attempt, host: host || run?.host || view.host || '', ...rest, at: run?.finished_at ?? new Date().toISOString() };
+          return;
+        }
+        yield* heard();
+        await queue.wait(recheckMs);
+      }
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      queue.close();
+    }
   }
 
   /** One page of hosts by id; pass `next` as `after` for the following page. */

@@ -1,5 +1,5 @@
 export { TangerineClient, parseReply } from './client.js';
-export type { ClientOptions, Stored, SubmitOptions, Outcome, TemplateOutcome, WatchOptions, WaitOptions } from './client.js';
+export type { ClientOptions, FollowOptions, Stored, SubmitOptions, Outcome, TemplateOutcome, WatchOptions, WaitOptions } from './client.js';
 export { objectDigest } from './files.js';
 export type { FileSource, PutFileOptions } from './files.js';
 export { Watch } from './watch.js';

@@ -47,6 +47,12 @@ export const TemplateAnswers = {
   of: (name: string | null): string => (name === null ? Subjects.templateEvents.wildcard : Subjects.templateEvents.make(name)),
 } as const;
 
+/** A run's live output: `output.*.<name>.<attempt>` (whichever host runs it), and the schema of its chunks. */
+export const LiveOutput = {
+  chunk: Subjects.liveOutput,
+  of: (name: string, attempt: number): string => Subjects.liveOutput.make('*', name, attempt),
+} as const;
+
 export const errorReply = compile(ErrorReply);
 
 /** The kinds of event the TANGERINE_EVENTS stream carries, with the subjects and the schema of each. */

@@ -33,7 +33,7 @@ export const ErrorCodes = {
   unprocessable: { family: 'unprocessable', retryable: false, doc: 'The message failed every try; it was set aside (a rejection for a command, a dead letter otherwise) with the reason.' },
   unauthorized: { family: 'auth', retryable: false, doc: 'An HTTP request without a valid bearer token.' },
   forbidden: { family: 'auth', retryable: false, doc: 'An HTTP request whose token may not do this (a read token on a write route).' },
-  too_many_streams: { family: 'busy', retryable: true, doc: 'The HTTP API serves API_MAX_STREAMS event streams already; try again later.' },
+  too_many_streams: { family: 'busy', retryable: true, doc: 'The HTTP API serves API_MAX_STREAMS streams already (event streams and output follows together); try again later.' },
   reply_too_large: { family: 'limit', retryable: false, doc: 'The answer would not fit in one NATS message; ask for a smaller page.' },
   ledger_unavailable: { family: 'outage', retryable: true, doc: 'PostgreSQL could not be reached; the message is kept and tried again.' },
   bus_unavailable: { family: 'outage', retryable: true, doc: 'NATS could not be reached.' },

@@ -76,6 +76,10 @@ describe('identities: who may publish what', () => {
     ['retention may not write chunks', { kind: 'service', service: 'host-health' }, '$O.tangerine_files.C.abc', false],
     ['a service provisions the files\' store', intake, '$JS.API.STREAM.CREATE.OBJ_tangerine_files', true],
     ['npm start\'s one process pulls the resolver\'s durable consumers, which its api part may not', { kind: 'tangerine', host: 'local' }, '$JS.API.CONSUMER.INFO.TANGERINE_EVENTS.resolver-failed', true],
+    ['an agent publishes its own runs\' live output', agentA, 'output.host-a.t1.1', true],
+    ['an agent may not publish another host\'s live output', agentA, 'output.host-b.t1.1', false],
+    ['a submitter may not forge live output', submitter, 'output.host-a.t1.1', false],
+    ['the api may not forge live output', api, 'output.host-a.t1.1', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
@@ -106,6 +110,11 @@ describe('identities: who may subscribe to what', () => {
     ['the api answers templates.list', api, 'templates.list', true],
     ['a submitter hears template events', submitter, 'templates.events.>', true],
     ['a submitter may not answer templates.get', submitter, 'templates.get', false],
+    ['a submitter follows a run\'s live output', submitter, 'output.*.t1.1', true],
+    ['an operator follows live output', operator, 'output.>', true],
+    ['the api follows live output (HTTP follow)', api, 'output.*.t1.1', true],
+    ['the api hears a followed task\'s events', api, 'tasks.events.t1.*', true],
+    ['an agent may not hear live output', agentA, 'output.>', false],
   ];
   for (const [what, role, subject, allowed] of cases) {
     it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));

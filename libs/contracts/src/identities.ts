@@ -157,6 +157,8 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       filesWriter(g);
       g.sub.push(Subjects.get.subject, Subjects.list.subject, Subjects.runs.subject, Subjects.output.subject);
       g.sub.push(Subjects.templateGet.subject, Subjects.templateList.subject);
+      // The HTTP follow of a run's output, and the task's events that end it (the nudges of a read of the ledger).
+      g.sub.push(liveOutputWildcard(), TASK_EVENTS);
       g.responds = true;
       // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
       // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
@@ -177,7 +179,7 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
 function agentGrants(host: string, g: Grants): void {
   const durable = Durables.agent(host);
   consumer(g, Streams.dispatch.name, durable, { readStored: false, filter: Subjects.agentAll(host) });
-  g.pub.push(...reportSubjects(host), announceSubject(host));
+  g.pub.push(...reportSubjects(host), announceSubject(host), liveOutputSubject(host));
   // The files of its runs: read, never written or deleted (the digest it checks is the object's name).
   filesReader(g);
 }
@@ -190,6 +192,8 @@ function submitterGrants(g: Grants): void {
   g.pub.push(Subjects.templatePut.subject, Subjects.templateGet.subject, Subjects.templateList.subject);
   g.sub.push(TASK_EVENTS, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard);
   g.sub.push(Subjects.templateEvents.wildcard);
+  // `follow`: a running run's output; what tasks.output gives them at its end.
+  g.sub.push(liveOutputWildcard());
   // `watch` reads the events stream through ordered consumers of its own (names it cannot choose in advance), but
   // never a service's durable one: those are denied by name.
   orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
@@ -276,6 +280,15 @@ function orderedReader(g: Grants, stream: string, durables: readonly string[]): 
 /** The subjects an agent reports its runs on. */
 function reportSubjects(host: string): string[] {
   return [Subjects.runStarted.make(host), Subjects.runExited.make(host)];
+}
+
+function liveOutputSubject(host: string): string {
+  return Subjects.liveOutputAll(host);
+}
+
+/** Every run's live output (`output.>`, not the family's `output.*.*.*`: a subscription to either is then allowed). */
+function liveOutputWildcard(): string {
+  return Subjects.liveOutputAll('*').replace('*.>', '>');
 }
 
 function announceSubject(host: string): string {

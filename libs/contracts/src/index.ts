@@ -30,7 +30,7 @@ export type { DedupeId } from './dedupe.js';
 export {
   TaskEvent, Rejection, CancelRequest, GetRequest, ListRequest, RunDispatch, RunStop, RunStarted, RunExited,
   HostAnnounce, HostState, HostEvent, HostRequest, HostDrained, HostView, RunView, TaskView, FireView, ErrorReply,
-  RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, HostList, DeadLetter, FleetEvent,
+  RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, OutputChunk, HostList, DeadLetter, FleetEvent,
 } from './messages.js';
 export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';
 export { BUS_MIGRATIONS_BUCKET, Durables, SERVICE_ROLES, identityName, inboxPrefix, permissionsOf, permits } from './identities.js';

@@ -26,6 +26,10 @@ export const Limits = {
   specsPerMessage: 1000,
   /** Bytes of a run's output the agent keeps and reports: its last 64 KiB. */
   outputBytes: 64 * 1024,
+  /** Characters of a live output chunk (`output.<host>.<name>.<attempt>`), at most: 16 Ki. */
+  outputChunkChars: 16 * 1024,
+  /** Characters of live output one run sends per second, at most; beyond it the agent skips ahead and says so. */
+  outputCharsPerSecond: 64 * 1024,
   /** Tasks in one `tasks.list` page and hosts in one `hosts.list` page; a larger `limit` is taken as this. */
   pageItems: 1000,
   /** Runs `tasks.get` carries (the latest), and the most one `tasks.runs` page carries. */

@@ -276,6 +276,25 @@ export type RunList = Static<typeof RunList>;
 export const RunOutput = Type.Object({ name: TaskName, attempt: Type.Integer(), output: Type.String() });
 export type RunOutput = Static<typeof RunOutput>;
 
+/**
+ * `output.<host>.<name>.<attempt>` (core NATS, kept by no stream): a piece of a running run's output, as the agent
+ * reads it, at most every 250 ms. Lost when no one listens: the ledger keeps the run's last 64 KiB at its end.
+ */
+export const OutputChunk = Type.Object({
+  name: TaskName,
+  attempt: Type.Integer({ minimum: 1 }),
+  host: HostId,
+  /** Characters of the run's output before this chunk's data, those skipped included. */
+  offset: Type.Integer({ minimum: 0 }),
+  /** The output that follows, at most Limits.outputChunkChars characters. */
+  data: Type.String({ maxLength: Limits.outputChunkChars }),
+  /** Characters of output left out just before `data` (the run printed more than the agent sends in a second). */
+  skipped: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** When the agent read it. */
+  at: Timestamp,
+});
+export type OutputChunk = Static<typeof OutputChunk>;
+
 /** `hosts.list`: a page of hosts by id. */
 export const HostList = Type.Object({ hosts: Type.Array(HostView), next: Type.Union([Type.String(), Type.Null()]) });
 export type HostList = Static<typeof HostList>;

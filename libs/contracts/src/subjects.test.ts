@@ -51,7 +51,7 @@ describe('Subjects and Streams', () => {
     submit: 'commands', cancel: 'commands', rejected: 'events', events: 'events', agentRun: 'dispatch', agentStop: 'dispatch',
     runStarted: 'reports', runExited: 'reports', hostEvents: 'events', fleetEvents: 'events', deadLetters: 'dead',
     get: null, list: null, runs: null, output: null, hostAnnounce: null, hostsList: null, hostsDrain: null, hostsUndrain: null,
-    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null,
+    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null, liveOutput: null,
   };
   const sample = (d: (typeof Subjects)[keyof typeof Subjects]): string | null => {
     if (typeof d === 'function') return null;
@@ -75,7 +75,7 @@ describe('Subjects and Streams', () => {
   it('a family makes subjects its wildcard takes, and its members parse with its schema', () => {
     for (const d of [
       Subjects.events, Subjects.agentRun, Subjects.agentStop, Subjects.runStarted, Subjects.runExited, Subjects.hostAnnounce, Subjects.hostEvents,
-      Subjects.fleetEvents, Subjects.deadLetters, Subjects.templateEvents,
+      Subjects.fleetEvents, Subjects.deadLetters, Subjects.templateEvents, Subjects.liveOutput,
     ]) {
       const made = (d.make as (...a: string[]) => string)('x', 'success');
       assert.ok(subjectMatches(d.wildcard, made), `${d.wildcard} takes ${made}`);
@@ -86,6 +86,8 @@ describe('Subjects and Streams', () => {
     }
     assert.ok(subjectMatches(Subjects.events.wildcard, Subjects.eventsInState('failed').replace('*', 'a')));
     assert.ok(subjectMatches(Subjects.agentAll('h1'), Subjects.agentStop.make('h1')));
+    assert.ok(subjectMatches(Subjects.liveOutputAll('h1'), Subjects.liveOutput.make('h1', 't1', 2)));
+    assert.ok(subjectMatches(Subjects.liveOutput.make('*', 't1', 2), Subjects.liveOutput.make('h1', 't1', 2)));
   });
 
   it('a request with `empty` parses it', () => {

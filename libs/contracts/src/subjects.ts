@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TaskState } from './states.js';
 import {
   CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostDrained, HostEvent, HostList, HostRequest, HostsListRequest, ListRequest,
-  OutputRequest, Rejection, RunDispatch, RunExited, RunList, RunOutput, RunsRequest, RunStarted, RunStop, TaskEvent, TaskList, TaskView,
+  OutputChunk, OutputRequest, Rejection, RunDispatch, RunExited, RunList, RunOutput, RunsRequest, RunStarted, RunStop, TaskEvent, TaskList, TaskView,
 } from './messages.js';
 import { TemplateGetRequest, TemplateList, TemplateListRequest, TemplateStored, TemplateView } from './templates.js';
 import { compile, type Validator } from './validate.js';
@@ -111,6 +111,13 @@ export const Subjects = {
   hostAnnounce: defineFamily('hosts.announce.*', HostAnnounce, (host: string) => `hosts.announce.${host}`),
   /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
   hostEvents: defineFamily('hosts.events.>', HostEvent, (host: string, state: HostEvent['state']) => `hosts.events.${host}.${state}`),
+  /**
+   * Public: a running run's output as it comes, `output.<host>.<name>.<attempt>` (core NATS, kept by no stream: not
+   * under `runs.`). An agent publishes only its own host's (see identities.ts).
+   */
+  liveOutput: defineFamily('output.*.*.*', OutputChunk, (host: string, name: string, attempt: number) => `output.${host}.${name}.${attempt}`),
+  /** Every live output of one host's runs: what its agent may publish. `liveOutput.make('*', name, attempt)` follows one run. */
+  liveOutputAll: (host: string): string => `output.${host}.>`,
   /** Public request/reply: every host with its state, labels, slots and the runs the ledger puts there. */
   hostsList: defineRequest('hosts.list', HostsListRequest, HostList, { empty: {} }),
   /** Public request/reply: `{"host"}`; the placer gives a draining host nothing new. */

@@ -1,10 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { DOCKER_SOCKETS, normalizeHostPath, parseVolume, quote, volumeRefusal, type RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
 import { CONTAINER_WORK_DIR } from './files.js';
-import { ExecutorError, type AdoptedRun, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
+import { ExecutorError, type AdoptedRun, type Executor, type OutputSink, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
 import { DEFAULT_CAPABILITIES, type Capability } from './sandbox.js';
 import { TailBuffer, demux } from './tail.js';
 
@@ -111,6 +112,39 @@ export function dockerTime(text: string | undefined): string | null {
 function statusOf(err: unknown): number {
   const code = (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof code === 'number' ? code : 0;
+}
+
+/**
+ * Follows a container's log stream from its start (Docker keeps it: an adopted container's output comes whole, at
+ * the offsets it had), its stdout and stderr frames taken apart by docker-modem's demuxStream, which keeps a frame
+ * cut across two reads whole. The stream ends by itself when the container does; the stop lets go of it earlier.
+ */
+function followLogs(container: Docker.Container, sink: OutputSink): () => void {
+  let stream: NodeJS.ReadableStream | null = null;
+  let stopped = false;
+  const release = (s: NodeJS.ReadableStream): void => {
+    (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  };
+  container.logs({ follow: true, stdout: true, stderr: true }).then((s) => {
+    if (stopped) {
+      release(s);
+      return;
+    }
+    stream = s;
+    s.on('error', () => undefined);
+    const into = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        if (!stopped) sink.write(chunk);
+        done();
+      },
+    });
+    container.modem.demuxStream(s, into, into);
+  }).catch(() => undefined);
+  return () => {
+    stopped = true;
+    if (stream) release(stream);
+    stream = null;
+  };
 }
 
 /** A container that had already ended when an agent found it. */
@@ -244,6 +278,7 @@ export class DockerExecutor implements Executor {
       runId: container.id,
       startedAt,
       done,
+      follow: (sink) => followLogs(container, sink),
       stop: async (_reason: string, options: StopOptions = {}) => {
         if (options.kill) await container.kill().catch(() => undefined);
         else await container.stop({ t: Math.ceil(this.stopGraceMs / 1000) }).catch(() => undefined);

@@ -16,6 +16,12 @@ export interface StopOptions {
   kill?: boolean;
 }
 
+/** Where a followed run's output goes. */
+export interface OutputSink {
+  write(bytes: Buffer): void;
+  skip(bytes: number): void;
+}
+
 export interface StartedRun {
   /** Container id or `pid:<n>`. */
   runId: string;
@@ -24,6 +30,12 @@ export interface StartedRun {
   done: Promise<RunEnd>;
   /** Asks the run to end (SIGTERM, then SIGKILL after the grace period; or SIGKILL at once) and waits for `done`. */
   stop(reason: string, options?: StopOptions): Promise<void>;
+  /**
+   * Follows the run's output as it comes (its live output): `sink` gets its bytes in order from now on, and `skip`
+   * the count of bytes jumped over unread. Returns the stop, called when the run has ended (it reads what is left,
+   * as far as it can, then lets go of every timer and stream). Optional: a run without it has no live output.
+   */
+  follow?(sink: OutputSink): () => void;
   /**
    * Removes what the ended run leaves (a container), called once its exit report is stored: an agent that dies
    * in between leaves the container to the next agent, which reports the exit again (a duplicate, dropped).

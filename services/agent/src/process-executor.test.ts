@@ -41,6 +41,21 @@ for (const [label, make] of [
       assert.match(run.runId, /^pid:\d+$/);
     });
 
+    it('follows the output while the run runs: the first line comes before the run ends', async () => {
+      const run = await make().start(dispatch('live', ['sh', '-c', 'echo first; sleep 30']));
+      let text = '';
+      let ended = false;
+      void run.done.then(() => { ended = true; });
+      const stop = run.follow!({ write: (b) => { text += b.toString(); }, skip: () => undefined });
+      const deadline = Date.now() + 10_000;
+      while (!text.includes('first') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(text, 'first\n');
+      assert.equal(ended, false, 'the line came while the run was running');
+      await run.stop('done');
+      stop();
+      assert.equal(text, 'first\n');
+    });
+
     it('keeps only the last 64 KiB of output', async () => {
       const run = await make().start(dispatch('big', ['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i 0123456789012345678901234567890123456789"; i=$((i+1)); done']));
       const end = await run.done;

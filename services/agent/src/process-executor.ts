@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunDispatch } from '@tangerine/contracts';
 import { systemClock, type Clock } from '@tangerine/runtime';
-import { ExecutorError, StartedBeforeError, type Executor, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
+import { ExecutorError, StartedBeforeError, type Executor, type OutputSink, type RunEnd, type StartedRun, type StopOptions } from './executor.js';
+import { followFile } from './follow-file.js';
 import type { Launcher, RunLimits } from './launcher.js';
 import type { RunUser } from './sandbox.js';
 import { TailBuffer } from './tail.js';
@@ -83,6 +84,7 @@ export class ProcessExecutor implements Executor {
       runId: `pid:${launched.pid}`,
       startedAt,
       done,
+      follow: (sink) => followFile(out, sink),
       stop: async (_reason: string, options: StopOptions = {}) => {
         launcher.kill(id, options.kill ? os.constants.signals.SIGKILL : os.constants.signals.SIGTERM);
         const killer = setTimeout(() => launcher.kill(id, os.constants.signals.SIGKILL), this.stopGraceMs);
@@ -107,8 +109,13 @@ export class ProcessExecutor implements Executor {
     const ids = user ? { uid: user.uid, gid: user.gid } : {};
     const child = spawn(file, args, { env, cwd: workDir ?? os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
     const output = new TailBuffer();
-    child.stdout.on('data', (c: Buffer) => output.write(c));
-    child.stderr.on('data', (c: Buffer) => output.write(c));
+    let live: OutputSink | null = null;
+    const read = (c: Buffer): void => {
+      output.write(c);
+      live?.write(c);
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
     const startedAt = this.clock.now().toISOString();
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
@@ -134,6 +141,10 @@ export class ProcessExecutor implements Executor {
       runId: `pid:${child.pid ?? 0}`,
       startedAt,
       done,
+      follow: (sink) => {
+        live = sink;
+        return () => { live = null; };
+      },
       stop: async (_reason: string, options: StopOptions = {}) => {
         signalGroup(options.kill ? 'SIGKILL' : 'SIGTERM');
         const killer = setTimeout(() => signalGroup('SIGKILL'), this.stopGraceMs);

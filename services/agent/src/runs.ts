@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { outgoing, publishAll, type Bus } from '@tangerine/bus';
+import { outgoing, publishAll, publishCore, type Bus } from '@tangerine/bus';
 import { DedupeIds, Subjects, type DedupeId, type Message, type RunDispatch, type RunExited, type RunStarted } from '@tangerine/contracts';
 import { backoff, sleep, type Clock, type Logger } from '@tangerine/runtime';
 import { ExecutorError, StartedBeforeError, type AdoptedRun, type Executor, type StartedRun } from './executor.js';
 import type { RunFiles } from './files.js';
+import { LiveOutput } from './live-output.js';
 import { RecentKeys } from './recent.js';
 import { MAX_TIMER_MS, timedOutEnd, timeLeftMs, timeoutReason } from './timeout.js';
 
@@ -31,6 +32,8 @@ interface Active {
   ended: boolean;
   /** Resolves once its end is reported (or the report given up) and what it left is cleaned up. */
   settled: Promise<void> | null;
+  /** Ends the following of its live output (a last read, the last chunk sent); null when not followed. */
+  stopLive: (() => void) | null;
 }
 
 export interface RunsOptions {
@@ -186,7 +189,11 @@ export class Runs {
     // Every process run is ending now; a container that has ended is being reported and removed.
     const settling = [...this.active.values()].filter((e) => !e.outlivesAgent || e.ended);
     await Promise.all(settling.flatMap((e) => (e.settled ? [e.settled] : [])));
-    for (const entry of this.active.values()) clearTimers(entry);
+    for (const entry of this.active.values()) {
+      clearTimers(entry);
+      // A container going on without the agent: the next agent follows its output again.
+      stopLiveOutput(entry);
+    }
   }
 
   /** The directory of the run's files, fetched now; null when its spec has none. */
@@ -245,9 +252,12 @@ export class Runs {
       }
       this.armTimeout(entry);
     }
+    entry.stopLive = startDelayMs !== null ? this.followOutput(entry, started) : null;
     entry.settled = started.done.then(async (raw) => {
       // Decided here, in the same turn as the end: a timer that fires later finds no timer to fire.
       clearTimers(entry);
+      // Its last live output goes before its exit report, so a follower has it before the task's end event.
+      stopLiveOutput(entry);
       entry.ended = true;
       const { lost: launcherLost, ...own } = raw;
       const lost = entry.endedByStop ?? launcherLost ?? null;
@@ -267,6 +277,33 @@ export class Runs {
         this.active.delete(key);
         this.finished.add(key);
       });
+  }
+
+  /**
+   * Publishes the run's output while it runs on `output.<host>.<name>.<attempt>` (core NATS: no one listening, no
+   * cost beyond the publish), through a LiveOutput that bounds it. Returns the stop: the follower reads what is left
+   * and lets go, the last chunk goes out.
+   */
+  private followOutput(entry: Active, started: StartedRun): (() => void) | null {
+    if (!started.follow) return null;
+    const { host, bus, clock, log } = this.opts;
+    const { name, attempt } = entry;
+    const subject = Subjects.liveOutput.at(host, name, attempt);
+    let warned = false;
+    const live = new LiveOutput((chunk) => {
+      try {
+        publishCore(bus, subject, { name, attempt, host, ...chunk, at: clock.now().toISOString() });
+      } catch (err) {
+        // A closed connection: the output is a convenience, the exit report (retried) is what counts.
+        if (!warned) log.warn({ ...this.line(entry), err }, 'live output not sent');
+        warned = true;
+      }
+    });
+    const stopFollowing = started.follow(live);
+    return () => {
+      stopFollowing();
+      live.end();
+    };
   }
 
   /** Kills the run once its timeout has passed since its start; a timeout longer than one timer takes is re-armed. */
@@ -307,7 +344,7 @@ export class Runs {
 function newEntry(name: string, attempt: number, timeout: number | null, outlivesAgent: boolean): Active {
   return {
     name, attempt, timeout, started: null, pendingStop: null, timedOut: false, stopAsked: false, timeoutTimer: null,
-    startReportTimer: null, outlivesAgent, endedByStop: null, ended: false, settled: null,
+    startReportTimer: null, outlivesAgent, endedByStop: null, ended: false, settled: null, stopLive: null,
   };
 }
 
@@ -316,4 +353,10 @@ function clearTimers(entry: Active): void {
   if (entry.startReportTimer) clearTimeout(entry.startReportTimer);
   entry.timeoutTimer = null;
   entry.startReportTimer = null;
+}
+
+function stopLiveOutput(entry: Active): void {
+  const stop = entry.stopLive;
+  entry.stopLive = null;
+  stop?.();
 }

@@ -133,6 +133,15 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     assert.equal(await snapshot(), before0, 'a forged boot requeued the victim');
   });
 
+  it('refuses forged live output: another host\'s agent, and a submitter, on the victim\'s host', async () => {
+    const chunk = JSON.stringify({ name: victim, attempt: 1, host: A, offset: 0, data: 'forged\n', at: new Date().toISOString() });
+    const subject = Subjects.liveOutput.make(A, victim, 1);
+    agent.nc.publish(subject, enc.encode(chunk));
+    await refused(agent, subject);
+    sub.nc.publish(subject, enc.encode(chunk));
+    await refused(sub, subject);
+  });
+
   it('refuses stopping another host\'s run, draining as a submitter, and an agent submitting', async () => {
     sub.nc.publish(Subjects.agentStop.make(A), enc.encode(JSON.stringify({ name: victim, attempt: 1, reason: 'forged' })));
     await refused(sub, Subjects.agentStop.make(A));
@@ -209,7 +218,7 @@ describe('the attacker suite: forgeries from identities that may not', () => {
     assert.ok(names.includes('atk-own'), `listed: ${names.join(', ')}`);
     await client.cancel('atk-own');
     await cluster.client.waitForState('atk-own', 'cancelled', 20_000);
-    assert.deepEqual(sub.violations.filter((v) => !/agents\.|_INBOX_|runs\.|hosts\.|tasks\.submit|templates\.events\.|\$JS\.API\.(STREAM|CONSUMER)/.test(v)), []);
+    assert.deepEqual(sub.violations.filter((v) => !/agents\.|_INBOX_|runs\.|hosts\.|tasks\.submit|templates\.events\.|output\.|\$JS\.API\.(STREAM|CONSUMER)/.test(v)), []);
   });
 
   it('leaves the victim as it was, running where it was placed', async () => {

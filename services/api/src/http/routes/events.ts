@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { EVENT_KINDS, type EventKind, type Watch } from '@tangerine/client';
-import { BusyError, TaskName, ValidationError } from '@tangerine/contracts';
+import { TaskName, ValidationError } from '@tangerine/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from '../deps.js';
+import { streamsOf } from '../streams.js';
 import { failures } from './schemas.js';
 
 const EventsQuery = Type.Object({
@@ -40,10 +41,7 @@ function kindsOf(text: string | undefined): EventKind[] | undefined {
  * (API_MAX_STREAMS): each holds an ordered consumer on the NATS server.
  */
 export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const open = new Set<Watch>();
-  app.addHook('preClose', async () => {
-    for (const w of open) w.stop();
-  });
+  const streams = streamsOf(app, deps.settings.maxStreams);
 
   app.get('/v1/events', {
     config: { access: 'read' },
@@ -55,11 +53,14 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const q = req.query as { name?: string; kinds?: string; last_event_id?: string };
     const after = resumeAfter(req.headers['last-event-id'], q.last_event_id);
     const kinds = kindsOf(q.kinds);
-    if (open.size >= deps.settings.maxStreams) {
-      throw new BusyError('too_many_streams', `events: ${open.size} event streams are open, the most API_MAX_STREAMS allows; try again later`);
+    let watch: Watch | null = null;
+    const release = streams.open('events', () => watch?.stop());
+    try {
+      watch = await deps.client.watch({ from: after === null ? 'now' : after + 1, ...(q.name !== undefined ? { name: q.name } : {}), ...(kinds ? { kinds } : {}) });
+    } catch (err) {
+      release();
+      throw err;
     }
-    const watch = await deps.client.watch({ from: after === null ? 'now' : after + 1, ...(q.name !== undefined ? { name: q.name } : {}), ...(kinds ? { kinds } : {}) });
-    open.add(watch);
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -87,7 +88,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     } finally {
       clearInterval(heartbeat);
       watch.stop();
-      open.delete(watch);
+      release();
       if (!res.destroyed) res.end();
     }
   });
