@@ -47,7 +47,9 @@ export class RunFiles {
    */
   async prepare(run: RunDispatch): Promise<string | null> {
     const files = run.spec.files ?? [];
-    if (files.length === 0) return null;
+    // A process run gets a directory of its own even without files: it starts in an empty directory of its own,
+    // not in the host's shared temporary one (where it would see, and leave, other runs' files).
+    if (files.length === 0 && run.spec.executor !== 'process') return null;
     let total = 0;
     files.forEach((f, i) => {
       total += f.size;
@@ -59,6 +61,10 @@ export class RunFiles {
     await mkdir(this.root, { recursive: true, mode: 0o711 });
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { mode: 0o700 });
+    if (files.length === 0) {
+      await this.own(dir);
+      return dir;
+    }
     // Each file is written beside the directory first, and renamed into it once checked: a run never sees half a
     // file, nor one that failed its check, and no name a task gives can meet a name of the agent's.
     const parts = `${dir}.parts`;

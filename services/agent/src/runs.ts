@@ -196,9 +196,10 @@ export class Runs {
     }
   }
 
-  /** The directory of the run's files, fetched now; null when its spec has none. */
+  /** The run's working directory with its files, fetched now (a process run's, empty, even without); null for a container without files. */
   private async workDir(dispatch: RunDispatch): Promise<string | null> {
-    if ((dispatch.spec.files ?? []).length === 0) return null;
+    const files = (dispatch.spec.files ?? []).length;
+    if (files === 0 && (dispatch.spec.executor !== 'process' || !this.opts.files)) return null;
     if (!this.opts.files) throw new ExecutorError('files: this agent cannot place files in a run\'s working directory');
     return this.opts.files.prepare(dispatch);
   }
