@@ -2,8 +2,10 @@ import { once } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { EVENT_KINDS, type EventKind, type Watch } from '@tangerine/client';
 import { TaskName, ValidationError } from '@tangerine/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpDeps } from '../deps.js';
+import { EventHub, frameOf } from '../event-hub.js';
+import { SseWriter } from '../sse-writer.js';
 import { streamsOf } from '../streams.js';
 import { failures } from './schemas.js';
 
@@ -12,6 +14,12 @@ const EventsQuery = Type.Object({
   kinds: Type.Optional(Type.String({ maxLength: 100, description: `comma-separated: ${EVENT_KINDS.join(', ')}` })),
   last_event_id: Type.Optional(Type.String({ maxLength: 20 })),
 }, { additionalProperties: false });
+
+const SSE_HEAD = {
+  'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
+  // A proxy (nginx) would otherwise hold the stream back in its buffer.
+  'x-accel-buffering': 'no',
+};
 
 /** An event id is the stream sequence: digits, as the stream numbers them. */
 const SEQ = /^\d{1,15}$/;
@@ -42,6 +50,34 @@ function kindsOf(text: string | undefined): EventKind[] | undefined {
  */
 export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const streams = streamsOf(app, deps.settings.maxStreams);
+  const hub = new EventHub(deps.client, deps.log);
+  app.addHook('preClose', async () => hub.stop());
+
+  /** A stream from now: a reader of the hub, written in batches. */
+  const live = async (req: FastifyRequest, reply: FastifyReply, name: string | null, kinds: EventKind[] | undefined): Promise<void> => {
+    const res = reply.raw;
+    const closed = once(res, 'close');
+    let leave = (): void => undefined;
+    const writer: SseWriter = new SseWriter(res, () => leave());
+    const release = streams.open('events', () => writer.end('the API is closing'));
+    let after: number;
+    try {
+      ({ after, leave } = await hub.join({ kinds: kinds ? new Set(kinds) : null, name, push: (f) => writer.push(f), end: (r) => writer.end(r) }));
+    } catch (err) {
+      release();
+      throw err;
+    }
+    reply.hijack();
+    res.writeHead(200, SSE_HEAD);
+    res.write(`retry: 2000\n: stream open after ${after}\n\n`);
+    writer.open();
+    const heartbeat = setInterval(() => writer.push(': heartbeat\n\n'), deps.settings.heartbeatMs);
+    req.log.debug({ caller: req.caller, name, readers: hub.size }, 'event stream open (live)');
+    await closed;
+    clearInterval(heartbeat);
+    leave();
+    release();
+  };
 
   app.get('/v1/events', {
     config: { access: 'read' },
@@ -53,6 +89,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const q = req.query as { name?: string; kinds?: string; last_event_id?: string };
     const after = resumeAfter(req.headers['last-event-id'], q.last_event_id);
     const kinds = kindsOf(q.kinds);
+    if (after === null) return live(req, reply, q.name ?? null, kinds);
     let watch: Watch | null = null;
     const release = streams.open('events', () => watch?.stop());
     try {
@@ -63,11 +100,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
     const res = reply.raw;
     reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
-      // A proxy (nginx) would otherwise hold the stream back in its buffer.
-      'x-accel-buffering': 'no',
-    });
+    res.writeHead(200, SSE_HEAD);
     // The first bytes at once: the client knows the stream is open (and `retry:` how soon to come back).
     res.write(`retry: 2000\n: stream open after ${watch.lastSeq ?? 0}\n\n`);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.settings.heartbeatMs);
@@ -77,7 +110,7 @@ export function eventRoutes(app: FastifyInstance, deps: HttpDeps): void {
     try {
       for await (const e of watch) {
         if (res.destroyed) break;
-        if (!res.write(`id: ${e.seq}\nevent: ${e.kind}\ndata: ${JSON.stringify(e.event)}\n\n`)) {
+        if (!res.write(frameOf(e))) {
           // A slow client: wait until it took what was written (or went), so the ordered consumer's flow control
           // holds the stream back instead of this process's memory.
           await Promise.race([once(res, 'drain'), closed]);
