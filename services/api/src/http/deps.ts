@@ -1,11 +1,14 @@
 import type { TangerineClient } from '@tangerine/client';
 import type { Ledger } from '@tangerine/ledger';
 import type { HealthCheck, Logger, Metrics } from '@tangerine/runtime';
+import type { StateLookups } from './state-lookups.js';
 import type { TokenList } from './tokens.js';
 
 /** What the HTTP app is built from: the connections it reads and writes through, and its settings. */
 export interface HttpDeps {
   readonly ledger: Ledger;
+  /** The duplicate check of submissions, batched across concurrent requests. */
+  readonly states: StateLookups;
   /** The bus, as a client: every write (submit, cancel, drain) and the event stream go through it. */
   readonly client: TangerineClient;
   readonly log: Logger;

@@ -38,7 +38,7 @@ export function documentsOf(body: unknown): Documents {
  * there and not finished: nothing is published until all of them pass. Returns the specs as given (intake parses
  * them again: it is the authority; what is published is what the user wrote, aliases and all).
  */
-export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'>, docs: Documents): Promise<{ specs: unknown[]; parsed: TaskSpec[] }> {
+export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'> & Partial<Pick<HttpDeps, 'states'>>, docs: Documents): Promise<{ specs: unknown[]; parsed: TaskSpec[] }> {
   if (docs.templates.length > 0) {
     const t = docs.templates[0]!;
     throw new ValidationError('invalid_spec', `${t.at ? `${t.at}.` : ''}kind: a template is not a task: put templates with the templates API (templates.put, or \`tangerine apply -f\`)`, { field: `${t.at ? `${t.at}.` : ''}kind` });
@@ -58,7 +58,8 @@ export async function checkSpecs(deps: Pick<HttpDeps, 'ledger'>, docs: Documents
     }
   }
   if (faults.length > 0) throw new SpecsRefused(faults);
-  const states = await readStates(deps.ledger, parsed.map((s) => s.name));
+  const names = parsed.map((s) => s.name);
+  const states = await (deps.states ? deps.states.states(names) : readStates(deps.ledger, names));
   const busy = parsed.map((s, i) => ({ s, i })).filter(({ s }) => { const st = states.get(s.name); return st !== undefined && !isFinished(st); });
   if (busy.length > 0) {
     const { i } = busy[0]!;
