@@ -16,7 +16,7 @@ export async function startHttp(ctx: ServiceContext): Promise<Stop> {
       heartbeatMs: c.apiHeartbeatMs, filesMaxBytes: c.filesMaxBytes, filesMaxTotal: c.filesMaxTotal,
     },
   });
-  await app.listen({ port: c.apiPort, host: c.apiHost, listenTextResolver: () => '' });
+  await app.listen({ port: c.apiPort, host: c.apiHost, listenTextResolver: (address) => `http server bound to ${address}` });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : c.apiPort;
   ctx.log.info({
