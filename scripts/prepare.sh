@@ -35,7 +35,15 @@ have nats-server || apt_install nats-server
 # Tangerine's NATS identities (one nkey user per service, the local agent, submitter, operator, admin): made once,
 # kept in the state directory; the server started here checks them (TANGERINE_NATS_AUTH=off starts it open).
 IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
+auth_before=$(cksum <"$IDENTITIES/auth.conf" 2>/dev/null || true)
 node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local}" >/dev/null
+# A newer Tangerine grants its identities more (a new stream, a new subject): the server this script started earlier
+# is told to read its configuration again, or it would refuse what the new code does.
+nats_pid=$(cat "$STATE_DIR/nats.pid" 2>/dev/null || true)
+if [ -n "$nats_pid" ] && kill -0 "$nats_pid" 2>/dev/null && [ "$auth_before" != "$(cksum <"$IDENTITIES/auth.conf")" ]; then
+  log "the identities' permissions changed: nats-server (pid $nats_pid) reloads its configuration"
+  kill -HUP "$nats_pid"
+fi
 # JetStream is declared in the file, not by -js: a reload (new identities) applies the file alone, and nats-server
 # 2.9 shuts JetStream down when the file does not enable it.
 printf 'jetstream { store_dir: "%s" }\ninclude "auth.conf"\n' "$STATE_DIR/nats" >"$IDENTITIES/server.conf"
