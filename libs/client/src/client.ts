@@ -190,8 +190,9 @@ export class TangerineClient {
    * A run's output as it comes: the chunks its agent publishes while it runs (`output.<host>.<name>.<attempt>`), in
    * order, each character once (by offset), ending when the run is over (its task leaves `placed`/`running` for this
    * attempt). It subscribes first, then reads the task: a run already ended yields its stored output (the ledger's
-   * last 64 KiB) as one chunk. Output printed before the call is not heard again; when what was heard is the
-   * beginning of the run's output, the stored output completes it at the end. A chunk's `skipped` says output was
+   * last 64 KiB) as one chunk. A call that comes while the run is already printing hears no beginning (nothing keeps
+   * a running run's output): it yields the stored output whole, once the run ends, rather than live with a hole; when
+   * what was heard is the beginning of the run's output, the stored output completes it at the end. A chunk's `skipped` says output was
    * left out before it (the run printed more than its agent sends live, 64 Ki characters a second). The task is read
    * again on each of its events and at least every `recheckMs` (1 s). Stop early with `break`, or with `signal`
    * (which also ends a wait for the next chunk: the iterator then returns). `reads`: where the task and the stored
@@ -208,6 +209,7 @@ export class TangerineClient {
     signal?.addEventListener('abort', abort, { once: true });
     const join = new OutputJoin();
     let host = '';
+    let late = false;
     const heard = function* (this: void): Generator<OutputChunk> {
       for (const m of queue.take()) {
         if (LiveOutput.chunk.match(m.subject) === null) continue;
@@ -220,6 +222,11 @@ export class TangerineClient {
         const parsed = check(LiveOutput.chunk, body);
         if (!parsed.ok || parsed.value.name !== name || parsed.value.attempt !== attempt) continue;
         host = parsed.value.host;
+        // The first chunk heard starts after output the run printed before this call (and its agent did not skip):
+        // nothing keeps that part while the run runs, so the output comes whole, from the ledger, at the run's end,
+        // rather than live with its beginning missing.
+        if (!late && join.next === 0 && parsed.value.offset > (parsed.value.skipped ?? 0)) late = true;
+        if (late) continue;
         const next = join.add(parsed.value);
         if (next) yield next;
       }

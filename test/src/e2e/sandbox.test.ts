@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const HOST = 'sandbox-a';
 const PIDS_LIMIT = 64;
@@ -102,7 +102,9 @@ describe('sandbox: a task cannot own its host', () => {
     assert.equal(uid, nobody);
     assert.equal(gid, execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
     assert.match(home ?? '', /^home=\//);
-    assert.equal(cwd, os.tmpdir());
+    // Its own empty directory, not the host's shared temporary one; gone once the run is over.
+    assert.equal(cwd, path.join(os.tmpdir(), `tangerine-work-${HOST}`, 'who-1'));
+    await waitUntil('the run\'s directory removed', () => !existsSync(cwd!));
   });
 
   it('a process task with cpu and memory runs in a cgroup of its own with those limits, removed after the run', async () => {
