@@ -1,21 +1,10 @@
 import { existsSync } from 'node:fs';
 import { accessOptions, natsAccess } from '@tangerine/bus';
 import { TangerineClient, type ClientOptions } from '@tangerine/client';
-import { Conflicts, Settings, defineConfig, type Env } from '@tangerine/runtime';
+import { Conflicts, NatsSettings, defineConfig, type Env } from '@tangerine/runtime';
 
 /** The connection settings every Tangerine process reads (libs/runtime), read the same way here. */
-const connectionConfig = defineConfig({
-  natsUrl: Settings.natsUrl,
-  natsNkey: Settings.natsNkey,
-  natsUser: Settings.natsUser,
-  natsPassword: Settings.natsPassword,
-  natsToken: Settings.natsToken,
-  natsCreds: Settings.natsCreds,
-  natsTlsCa: Settings.natsTlsCa,
-  natsTlsCert: Settings.natsTlsCert,
-  natsTlsKey: Settings.natsTlsKey,
-  natsInboxPrefix: Settings.natsInboxPrefix,
-}, Conflicts);
+const connectionConfig = defineConfig({ ...NatsSettings }, Conflicts);
 
 export const CONNECTION_VARIABLES = connectionConfig.variables;
 const AUTH_VARIABLES = ['NATS_NKEY', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS'].flatMap((v) => [v, `${v}_FILE`]);

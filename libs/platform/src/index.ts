@@ -4,7 +4,7 @@ import {
 } from '@tangerine/bus';
 import { Streams, type TaskEvent } from '@tangerine/contracts';
 import { migrate, openLedger, type Ledger, type LedgerOptions } from '@tangerine/ledger';
-import { Conflicts, Settings, defineConfig, type BaseContext, type ConfigOf, type PgSslMode, type Stop } from '@tangerine/runtime';
+import { Conflicts, NatsSettings, Settings, defineConfig, type BaseContext, type ConfigOf, type PgSslMode, type Stop } from '@tangerine/runtime';
 import { PublishedMarks } from './published.js';
 
 export { PublishedMarks } from './published.js';
@@ -12,27 +12,14 @@ export { listenToAnnouncements, readAnnouncement } from './announcements.js';
 export type { Announcement } from './announcements.js';
 export { respond, fitPage, pageSize, replyBudget } from './respond.js';
 
-/** How a process reaches NATS: its URL, its credentials, TLS, its inbox prefix. */
-const natsSettings = {
-  natsUrl: Settings.natsUrl,
-  natsNkey: Settings.natsNkey,
-  natsUser: Settings.natsUser,
-  natsPassword: Settings.natsPassword,
-  natsToken: Settings.natsToken,
-  natsCreds: Settings.natsCreds,
-  natsTlsCa: Settings.natsTlsCa,
-  natsTlsCert: Settings.natsTlsCert,
-  natsTlsKey: Settings.natsTlsKey,
-  natsInboxPrefix: Settings.natsInboxPrefix,
-};
 
 /** What an agent's process reads to connect: NATS (it provisions no stream). */
-export const agentConnection = defineConfig({ ...natsSettings }, Conflicts);
+export const agentConnection = defineConfig({ ...NatsSettings }, Conflicts);
 export type AgentConnection = ConfigOf<typeof agentConnection>;
 
 /** What a service's process reads to connect: NATS and its streams, and the ledger (its URL or password, its TLS). */
 export const serviceConnection = defineConfig({
-  ...natsSettings,
+  ...NatsSettings,
   streamMaxBytes: Settings.streamMaxBytes,
   eventsMaxBytes: Settings.eventsMaxBytes,
   filesStoreMaxBytes: Settings.filesStoreMaxBytes,

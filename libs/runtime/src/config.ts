@@ -74,6 +74,20 @@ export const Settings = {
 } as const;
 
 /** libpq's `sslmode` values that node-postgres can honour. */
+/** How a process reaches NATS: its URL, its credentials, TLS, its inbox prefix (every service, the agent, the CLI). */
+export const NatsSettings = {
+  natsUrl: Settings.natsUrl,
+  natsNkey: Settings.natsNkey,
+  natsUser: Settings.natsUser,
+  natsPassword: Settings.natsPassword,
+  natsToken: Settings.natsToken,
+  natsCreds: Settings.natsCreds,
+  natsTlsCa: Settings.natsTlsCa,
+  natsTlsCert: Settings.natsTlsCert,
+  natsTlsKey: Settings.natsTlsKey,
+  natsInboxPrefix: Settings.natsInboxPrefix,
+};
+
 export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 export type PgSslMode = (typeof PG_SSL_MODES)[number];
 

@@ -1,4 +1,4 @@
-export { Settings, Conflicts, PG_SSL_MODES, runtimeConfig, parseLabels } from './config.js';
+export { Settings, NatsSettings, Conflicts, PG_SSL_MODES, runtimeConfig, parseLabels } from './config.js';
 export type { RuntimeConfig, PgSslMode } from './config.js';
 export { Parse, RuleError, setting, conflict, defineConfig, compileAll, configError, readSecretFile, MAX_SECRET_FILE_BYTES } from './settings.js';
 export type { ConfigOf, ConfigSpec, Conflict, Env, Parser, Setting } from './settings.js';
