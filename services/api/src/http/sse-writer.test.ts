@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { Subjects } from '@tangerine/contracts';
 import { frameOf, wants } from './event-hub.js';
 import { MAX_PENDING_BYTES, SseWriter } from './sse-writer.js';
 
@@ -67,8 +68,8 @@ describe('SseWriter: frames to a response in batches, bounded for a client that 
 });
 
 describe('the hub: which reader wants an event, and its frame', () => {
-  const task = { seq: 7, subject: 'tasks.events.a.ready', kind: 'task' as const, event: { name: 'a', state: 'ready' as const, from: null, attempt: 0, failures: 0, version: 1, host: null, reason: null, exit_code: null, at: '2026-12-01T00:00:00.000Z' } };
-  const host = { seq: 8, subject: 'hosts.events.h.up', kind: 'host' as const, event: { host: 'h', state: 'up' } } as unknown as Parameters<typeof wants>[1];
+  const task = { seq: 7, subject: Subjects.events.make('a', 'ready'), kind: 'task' as const, event: { name: 'a', state: 'ready' as const, from: null, attempt: 0, failures: 0, version: 1, host: null, reason: null, exit_code: null, at: '2026-12-01T00:00:00.000Z' } };
+  const host = { seq: 8, subject: Subjects.hostEvents.make('h', 'up'), kind: 'host' as const, event: { host: 'h', state: 'up' } } as unknown as Parameters<typeof wants>[1];
   const cases: [string, { kinds: Set<'task' | 'host' | 'rejection' | 'fleet'> | null; name: string | null }, Parameters<typeof wants>[1], boolean][] = [
     ['every kind, every task', { kinds: null, name: null }, task, true],
     ['every kind takes a host event', { kinds: null, name: null }, host, true],
