@@ -233,8 +233,17 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
         continue;
       }
       const batch = buffer.splice(0, opts.batchSize);
-      // A slow batch (a busy ledger, an outage waited out) must not be redelivered while it is still in hand.
-      const keepAlive = setInterval(() => { for (const m of batch) m.working(); }, ackWaitMs / 3);
+      // A slow batch (a busy ledger, an outage waited out) must not be redelivered while it is still in hand. The
+      // same keep-alive would hide a handler that never ends: one in hand a minute is said, every minute.
+      const since = Date.now();
+      let said = since;
+      const keepAlive = setInterval(() => {
+        for (const m of batch) m.working();
+        if (Date.now() - said >= 60_000) {
+          said = Date.now();
+          log.warn({ durable, size: batch.length, in_hand_s: Math.round((said - since) / 1000) }, 'a batch is still in hand');
+        }
+      }, ackWaitMs / 3);
       try {
         await receive(batch);
       } catch (err) {

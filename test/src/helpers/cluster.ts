@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { TestClient } from './client.js';
 import { startNats, type NatsServer } from './nats.js';
@@ -26,6 +27,8 @@ export interface AgentOptions {
 export class Cluster {
   readonly services = new Map<string, ServiceProcess>();
   readonly agents = new Map<string, ServiceProcess>();
+  /** Every process the cluster started, restarts and replaced ones included: what `stop` keeps for a post-mortem. */
+  private readonly started: { key: string; p: ServiceProcess }[] = [];
   client!: TestClient;
   nats!: NatsServer;
   databaseUrl = '';
@@ -90,6 +93,9 @@ export class Cluster {
     for (const a of opts.agents ?? []) this.startAgent(a);
     // The API answering means migrations ran and the streams exist.
     await this.waitForApi();
+    // Every service, not only the api: one that hung on its way up (a CI run of 2026-12-01 had a whole file's reports
+    // unread until its monitor was restarted) is named here, not found out as a task stuck 30 s later.
+    for (const [key, p] of this.services) await this.waitForStarted(key, p);
     for (const a of opts.agents ?? []) await this.waitForAgent(a.host);
     return this;
   }
@@ -97,6 +103,7 @@ export class Cluster {
   startService(name: ServiceName, key: string = name): ServiceProcess {
     const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name) }).start();
     this.services.set(key, p);
+    this.started.push({ key, p });
     return p;
   }
 
@@ -141,6 +148,7 @@ export class Cluster {
       AGENT_EXECUTORS: a.executors ?? 'docker,process',
     }).start();
     this.agents.set(a.host, p);
+    this.started.push({ key: `agent-${a.host}`, p });
     return p;
   }
 
@@ -153,6 +161,17 @@ export class Cluster {
 
   async waitForAgent(host: string): Promise<void> {
     await this.agents.get(host)!.waitForLine((l) => l['msg'] === 'agent ready', Cluster.START_MS);
+  }
+
+  /** Waits for a service process's `started` line; one that does not get there is named with how far it got. */
+  async waitForStarted(key: string, p: ServiceProcess, timeoutMs = Cluster.START_MS): Promise<void> {
+    try {
+      await p.waitForLine((l) => l['msg'] === 'started', timeoutMs);
+    } catch {
+      const exit = p.exit ? `exited ${String(p.exit.code ?? p.exit.signal)}` : 'running';
+      const last = p.lines.slice(-5).map((l) => String(l['msg'] ?? JSON.stringify(l)).slice(0, 200));
+      throw new Error(`${key} did not start within ${timeoutMs} ms (${exit}); last lines: ${JSON.stringify(last)}; stderr: ${JSON.stringify(p.stderrTail.slice(-3))}`);
+    }
   }
 
   async waitForApi(timeoutMs = Cluster.START_MS): Promise<void> {
@@ -215,6 +234,22 @@ export class Cluster {
       .filter((l) => { const m = /"v[\d.]+:nats\.js:([^"]*)"/.exec(l); return m !== null && m[1] !== '' && !m[1]!.startsWith('test-'); });
   }
 
+  /** Writes every process's lines under TEST_LOGS/<id>/ as `<n>-<key>.log` (n: the order they started in). */
+  private keepLogs(): void {
+    try {
+      const dir = path.join(TEST_LOGS, this.id);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      this.started.forEach(({ key, p }, i) => {
+        const exit = p.exit ? ` exit=${String(p.exit.code ?? p.exit.signal)}` : '';
+        const lines = p.lines.map((l) => JSON.stringify(l));
+        writeFileSync(path.join(dir, `${String(i).padStart(2, '0')}-${key}.log`), `${lines.join('\n')}\n# stderr${exit}\n${p.stderrTail.join('\n')}\n`);
+      });
+    } catch {
+      // A post-mortem aid only: a full or read-only disk must not fail the suite.
+    }
+  }
+
   async stop(): Promise<void> {
     const violations = this.serviceViolations();
     await this.client?.close();
@@ -225,9 +260,16 @@ export class Cluster {
     await this.nats?.stop();
     this.identities?.remove();
     await this.dropDb().catch(() => undefined);
+    this.keepLogs();
     if (violations.length > 0) throw new Error(`the cluster's processes were refused permissions:\n${violations.slice(0, 20).join('\n')}`);
   }
 }
+
+/**
+ * Where `stop` leaves each process's log lines, one directory per cluster id (the previous run's replaced): CI runs a
+ * clone that is deleted after, and a suite that failed there is read here afterwards. TANGERINE_TEST_LOGS moves it.
+ */
+export const TEST_LOGS = process.env['TANGERINE_TEST_LOGS'] ?? '/var/tmp/tangerine/test-logs';
 
 /** `placer-2` → `placer`: the service a replica key runs. */
 export function serviceOf(key: string): ServiceName {
