@@ -15,3 +15,4 @@ export { runProcess } from './runner.js';
 export type { Stop, BaseContext, ServiceDef, ProcessOptions, WithConfig } from './runner.js';
 export { backoff, repeat, sleep } from './timing.js';
 export { TurnBatch } from './turn-batch.js';
+export { InFlightBatch } from './in-flight-batch.js';

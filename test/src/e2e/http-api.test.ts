@@ -149,6 +149,16 @@ describe('HTTP API end to end', () => {
       assert.equal(out.text.trim(), 'hello from http-one');
     });
 
+    it('concurrent one-spec requests are stored together, fewer messages than requests, and every one of them runs', async () => {
+      const before = await commandsStored();
+      const names = Array.from({ length: 40 }, (_, i) => `http-many-${i}`);
+      const replies = await Promise.all(names.map((name) => api.post('/v1/tasks', quick(name))));
+      for (const [i, r] of replies.entries()) assert.deepEqual([r.status, r.json], [202, { names: [names[i]] }], r.text);
+      const stored = (await commandsStored()) - before;
+      assert.ok(stored >= 1 && stored < names.length, `40 requests at once went out as ${stored} messages`);
+      for (const name of names) assert.equal((await waitForState(name, 'success')).runs?.length, 1, name);
+    });
+
     it('a bad spec is 400 at once, naming the field and the rule, and nothing is published', async () => {
       const before = await commandsStored();
       const r = await api.post('/v1/tasks', { name: 'bad name', executor: 'process', command: ['true'] });

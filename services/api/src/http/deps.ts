@@ -2,6 +2,7 @@ import type { TangerineClient } from '@tangerine/client';
 import type { Ledger } from '@tangerine/ledger';
 import type { HealthCheck, Logger, Metrics } from '@tangerine/runtime';
 import type { StateLookups } from './state-lookups.js';
+import type { SubmitWindow } from './submit-window.js';
 import type { TokenList } from './tokens.js';
 
 /** What the HTTP app is built from: the connections it reads and writes through, and its settings. */
@@ -9,6 +10,8 @@ export interface HttpDeps {
   readonly ledger: Ledger;
   /** The duplicate check of submissions, batched across concurrent requests. */
   readonly states: StateLookups;
+  /** Publishes the spec of a one-spec submission, together with those of concurrent requests. */
+  readonly submissions: SubmitWindow;
   /** The bus, as a client: every write (submit, cancel, drain) and the event stream go through it. */
   readonly client: TangerineClient;
   readonly log: Logger;

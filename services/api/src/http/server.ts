@@ -4,13 +4,14 @@ import type { Stop } from '@tangerine/runtime';
 import type { ServiceContext } from '../config.js';
 import { buildHttp } from './app.js';
 import { StateLookups } from './state-lookups.js';
+import { SubmitWindow } from './submit-window.js';
 
 /** Starts the HTTP API on API_HOST:API_PORT (0: a free port, logged) over the service's connections. */
 export async function startHttp(ctx: ServiceContext): Promise<Stop> {
   const c = ctx.config;
   const client = TangerineClient.wrap(ctx.bus.nc);
   const app = await buildHttp({
-    ledger: ctx.ledger, states: new StateLookups(ctx.ledger), client, log: ctx.log, metrics: ctx.metrics, health: ctx.health, pageBudget: () => replyBudget(ctx),
+    ledger: ctx.ledger, states: new StateLookups(ctx.ledger), submissions: new SubmitWindow(client, replyBudget(ctx)), client, log: ctx.log, metrics: ctx.metrics, health: ctx.health, pageBudget: () => replyBudget(ctx),
     settings: {
       tokens: c.apiAuth === 'off' ? null : c.apiTokens, readOpen: c.apiReadOpen, bodyLimit: c.apiBodyLimit, maxStreams: c.apiMaxStreams,
       heartbeatMs: c.apiHeartbeatMs, filesMaxBytes: c.filesMaxBytes, filesMaxTotal: c.filesMaxTotal,

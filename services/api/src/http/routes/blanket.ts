@@ -69,7 +69,7 @@ export function blanketRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const posted: Posted = req.isMultipart() ? await readForm(req, deps) : { body: req.body, files: [] };
       const id = newBlanketId();
       const { specs, parsed } = await checkSpecs(deps, { tasks: [{ at: '', spec: blanketToSpec(posted.body, id, posted.files) }], templates: [] });
-      await deps.client.submit(specs[0]);
+      await deps.submissions.submit(specs[0]);
       req.log.info({ task: id, files: posted.files.length, caller: req.caller }, 'Blanket task added');
       const now = new Date().toISOString();
       const spec = parsed[0]!;

@@ -28,7 +28,7 @@ export function jobSchedulerRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }, async (req) => {
     const id = newJobId();
     const { specs } = await checkSpecs(deps, { tasks: [{ at: '', spec: scheduleToSpec(req.body, id) }], templates: [] });
-    await deps.client.submit(specs[0]);
+    await deps.submissions.submit(specs[0]);
     req.log.info({ task: id, caller: req.caller }, 'job scheduled');
     return scheduled(id);
   });

@@ -34,7 +34,8 @@ export function taskRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   }, async (req, reply) => {
     const { specs, parsed } = await checkSpecs(deps, documentsOf(req.body));
-    for (const message of messagesOf(specs, deps.pageBudget())) await deps.client.submit(message);
+    if (specs.length === 1) await deps.submissions.submit(specs[0]);
+    else for (const message of messagesOf(specs, deps.pageBudget())) await deps.client.submit(message);
     const names = parsed.map((s) => s.name);
     req.log.info({ task: names.length === 1 ? names[0] : undefined, tasks: names.length, caller: req.caller }, 'tasks submitted');
     if (names.length === 1) void reply.header('location', `/v1/tasks/${names[0]}`);
