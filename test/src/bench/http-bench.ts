@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { jetstream } from '@nats-io/jetstream';
 import { freePort } from '../helpers/nats.js';
-import { percentile, startStack, waitFor, type BenchStack } from './stack.js';
+import { machineBusySeconds, percentile, startStack, waitFor, type BenchStack } from './stack.js';
 
 export interface HttpBenchSizes {
   /** Specs submitted each way (HTTP, then JetStream). */
@@ -26,6 +26,9 @@ export interface HttpBenchRun {
   httpRequestsPerSecond: number;
   /** Specs accepted by intake per second, published on tasks.submit as `nats pub` does, from `clients` senders. */
   natsPerSecond: number;
+  /** CPU ms per spec of each process while the HTTP side ran, and while the NATS side did (`machine`: all cores). */
+  httpCpuMsPerSpec: CpuPerSpec;
+  natsCpuMsPerSpec: CpuPerSpec;
   listP50Ms: number;
   listP99Ms: number;
   /** Publish → received by a subscriber of GET /v1/events, over every subscriber and event. */
@@ -65,7 +68,21 @@ async function timed(count: number, clients: number, job: (i: number) => Promise
  * and a core publish on tasks.submit as `nats pub` sends it. Each side's figure is end to end: from its first send to
  * intake's acceptance of its last spec (the task's first event). The HTTP side's request rate is given beside it.
  */
-async function submissions(stack: BenchStack, base: string, s: HttpBenchSizes): Promise<{ http: number; requests: number; nats: number }> {
+/** CPU milliseconds per spec of each process (and the machine, PostgreSQL included) over one side of the run. */
+export type CpuPerSpec = Record<string, number>;
+
+function cpuMeter(stack: BenchStack): (specs: number) => CpuPerSpec {
+  // The bench's own process alone (cpuSeconds counts descendants: the services).
+  const own = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const read = (): Record<string, number> => ({ ...stack.cpu(), 'bench client': own(), machine: machineBusySeconds() });
+  const before = read();
+  return (specs) => {
+    const now = read();
+    return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) * 1e6) / specs) / 1000]));
+  };
+}
+
+async function submissions(stack: BenchStack, base: string, s: HttpBenchSizes): Promise<{ http: number; requests: number; nats: number; httpCpu: CpuPerSpec; natsCpu: CpuPerSpec }> {
   const spec = (prefix: string, i: number) => JSON.stringify({ name: `${prefix}-${i}`, executor: 'process', command: ['true'] });
   const accepted = new Map<string, number>();
   const sub = stack.nc.subscribe('tasks.events.*.ready', {
@@ -83,18 +100,22 @@ async function submissions(stack: BenchStack, base: string, s: HttpBenchSizes): 
   const post = (body: string): Promise<void> => postJson(agent, `${base}/v1/tasks`, body);
   await timed(Math.min(200, s.submissions), s.clients, (i) => post(spec('w', i)));
   const httpStart = performance.now();
+  const httpMeter = cpuMeter(stack);
   const requestSeconds = await timed(s.submissions, s.clients, (i) => post(spec('h', i)));
   agent.destroy();
   const viaHttp = await until('h', httpStart);
+  const httpCpu = httpMeter(s.submissions);
   const natsStart = performance.now();
+  const natsMeter = cpuMeter(stack);
   await timed(s.submissions, s.clients, async (i) => {
     stack.nc.publish('tasks.submit', enc.encode(spec('n', i)));
     if (i % 100 === 99) await stack.nc.flush();
   });
   await stack.nc.flush();
   const nats = await until('n', natsStart);
+  const natsCpu = natsMeter(s.submissions);
   sub.unsubscribe();
-  return { http: viaHttp, requests: s.submissions / requestSeconds, nats };
+  return { http: viaHttp, requests: s.submissions / requestSeconds, nats, httpCpu, natsCpu };
 }
 
 /** POST of a JSON body through `agent`; anything but 202 fails the bench with the answer. */
@@ -200,9 +221,14 @@ async function readEvents(url: string, signal: AbortSignal, onEvent: (at: number
 }
 
 /** Only the submissions, both ways (a probe for the submission path: test/src/bench/submit-probe.ts). */
-export async function runSubmissionsOnly(s: Pick<HttpBenchSizes, 'submissions' | 'clients'>): Promise<{ http: number; requests: number; nats: number; ratio: number }> {
+export async function runSubmissionsOnly(s: Pick<HttpBenchSizes, 'submissions' | 'clients'>): Promise<Awaited<ReturnType<typeof submissions>> & { ratio: number; statementsPerSpec: number }> {
   const sizes: HttpBenchSizes = { ...s, listTasks: 0, listSamples: 0, subscribers: 0, eventsPerSecond: 0, eventSeconds: 0 };
-  const r = await withApi(['intake', 'api'], (stack, base) => submissions(stack, base, sizes));
+  const r = await withApi(['intake', 'api'], async (stack, base) => {
+    const before = await stack.statements();
+    const out = await submissions(stack, base, sizes);
+    // Ledger statements of intake and the api together, per spec of both sides (the warm-up's included).
+    return { ...out, statementsPerSpec: ((await stack.statements()) - before) / (sizes.submissions * 2 + Math.min(200, sizes.submissions)) };
+  });
   return { ...r, ratio: r.http / r.nats };
 }
 
@@ -213,6 +239,7 @@ export async function runHttpBench(s: HttpBenchSizes): Promise<HttpBenchRun> {
   const events = await withApi(['api'], (stack, base) => streaming(stack, base, s));
   return {
     sizes: s, httpPerSecond: submitted.rates.http, httpRequestsPerSecond: submitted.rates.requests, natsPerSecond: submitted.rates.nats,
+    httpCpuMsPerSpec: submitted.rates.httpCpu, natsCpuMsPerSpec: submitted.rates.natsCpu,
     listP50Ms: percentile(submitted.list, 50), listP99Ms: percentile(submitted.list, 99),
     eventP50Ms: percentile(events.latencies, 50), eventP99Ms: percentile(events.latencies, 99),
     eventsDelivered: events.latencies.length, eventsExpected: events.expected,

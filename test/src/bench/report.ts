@@ -213,10 +213,16 @@ export function toMarkdown(r: Report): string {
       `| POST /v1/tasks, one spec per request, ${h.sizes.clients} clients: accepted by intake | ${f0(h.httpPerSecond)}/s (requests answered: ${f0(h.httpRequestsPerSecond)}/s) | |`,
       `| the same specs by \`nats pub\` (a core publish on tasks.submit), ${h.sizes.clients} senders: accepted by intake | ${f0(h.natsPerSecond)}/s | |`,
       `| HTTP / NATS | ${f2(ratio)} | ≥ 0.8: ${verdict(ratio >= 0.8)} |`,
+      `| CPU ms per spec by HTTP | ${cpuLine(h.httpCpuMsPerSpec)} | |`,
+      `| CPU ms per spec by NATS | ${cpuLine(h.natsCpuMsPerSpec)} | |`,
       `| GET /v1/tasks?limit=100 at ${h.sizes.listTasks} tasks, p50 / p99 | ${f0(h.listP50Ms)} / ${f0(h.listP99Ms)} ms | p99 ≤ 50 ms: ${verdict(h.listP99Ms <= 50)} |`,
       `| GET /v1/events: ${h.sizes.subscribers} subscribers, ${h.sizes.eventsPerSecond} events/s, delivery p50 / p99 | ${f0(h.eventP50Ms)} / ${f0(h.eventP99Ms)} ms (${h.eventsDelivered} of ${h.eventsExpected} delivered) | p99 ≤ 100 ms: ${verdict(h.eventP99Ms <= 100 && h.eventsDelivered === h.eventsExpected)} |`, '');
   }
   return out.join('\n');
+}
+
+function cpuLine(cpu: Record<string, number>): string {
+  return Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 function fleetTable(runs: Awaited<ReturnType<typeof runFleetBench>>[]): string {

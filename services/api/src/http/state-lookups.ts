@@ -16,7 +16,7 @@ export class StateLookups {
 
   constructor(ledger: Ledger) {
     this.batch = new InFlightBatch((lists) => readStates(ledger, [...new Set(lists.flat())]), {
-      maxItems: MAX_NAMES, maxWeight: MAX_NAMES, weight: (names) => names.length, concurrency: 2,
+      maxItems: MAX_NAMES, maxWeight: MAX_NAMES, weight: (names) => names.length, concurrency: 1,
     });
   }
 

@@ -16,7 +16,7 @@ export class SubmitWindow {
   constructor(client: TangerineClient, budget: number) {
     this.batch = new InFlightBatch(async (items) => {
       for (const message of messagesOf(items.map((i) => i.spec), budget)) await client.submit(message);
-    }, { maxItems: Limits.specsPerMessage, maxWeight: budget, weight: (i) => i.bytes, concurrency: 4 });
+    }, { maxItems: Limits.specsPerMessage, maxWeight: budget, weight: (i) => i.bytes, concurrency: 1 });
   }
 
   /** Resolves once the spec is stored (in a message of its own or in a list with others). */
