@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamInfo } from '@nats-io/jetstream';
-import { FILES_STREAM, Streams, Subjects } from '@tangerine/contracts';
+import { FILES_STREAM, Streams, Subjects, subjectMatches } from '@tangerine/contracts';
 import { DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, planStreamUpdate, streamSpecs, type StreamSpec } from './streams.js';
 
 const DAY_NS = 86400 * 1_000_000_000;
@@ -33,16 +33,19 @@ describe('streamSpecs: the limits each stream is given', () => {
       [Streams.reports.name, RetentionPolicy.Workqueue, DiscardPolicy.New, DEFAULT_WORK_QUEUE_MAX_BYTES, 7, false],
       [Streams.events.name, RetentionPolicy.Limits, DiscardPolicy.Old, DEFAULT_EVENTS_MAX_BYTES, 7, false],
       [Streams.dead.name, RetentionPolicy.Limits, DiscardPolicy.Old, 64 * MiB, 30, false],
+      [Streams.output.name, RetentionPolicy.Limits, DiscardPolicy.Old, 128 * MiB, 1, false],
       [FILES_STREAM, RetentionPolicy.Limits, DiscardPolicy.New, 1024 * MiB, 0, false],
     ]);
     assert.equal(DEFAULT_WORK_QUEUE_MAX_BYTES, 268435456);
     assert.equal(DEFAULT_EVENTS_MAX_BYTES, 2147483648);
+    const output = spec(Streams.output.name).subjects;
+    assert.ok(output.some((f) => subjectMatches(f, Subjects.liveOutput.make('any-host', 'a-task', 3))), 'every run\'s live output, whichever host');
   });
 
   it('STREAM_MAX_BYTES sets every work queue, EVENTS_MAX_BYTES the events stream, FILES_STORE_MAX_BYTES the files', () => {
     const specs = streamSpecs({ workQueueMaxBytes: 8 * MiB, eventsMaxBytes: 16 * MiB, filesStoreMaxBytes: 32 * MiB });
     assert.deepEqual(specs.map((s) => [s.max_bytes, s.explicit]),
-      [[8 * MiB, true], [8 * MiB, true], [8 * MiB, true], [16 * MiB, true], [64 * MiB, false], [32 * MiB, true]]);
+      [[8 * MiB, true], [8 * MiB, true], [8 * MiB, true], [16 * MiB, true], [64 * MiB, false], [128 * MiB, false], [32 * MiB, true]]);
     const files = specs.find((s) => s.name === FILES_STREAM);
     assert.deepEqual([files?.subjects, files?.allow_rollup_hdrs, files?.allow_direct], [['$O.tangerine_files.C.>', '$O.tangerine_files.M.>'], true, true]);
   });

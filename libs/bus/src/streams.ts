@@ -27,6 +27,13 @@ export const DEFAULT_EVENTS_MAX_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_FILES_STORE_MAX_BYTES = 1024 ** 3;
 
 /**
+ * max_bytes of the live output's stream: 128 MiB, half an hour of one run printing at its agent's live cap (64 Ki
+ * characters a second), or 2,000 runs' full 64 KiB. Kept a day at most: a finished run's output is in the ledger;
+ * this is what lets a follower that joins a running run hear it from its start (`docker logs -f`).
+ */
+export const OUTPUT_MAX_BYTES = 128 * 1024 ** 2;
+
+/**
  * The size limits a process asks for. A limit left null (its variable unset) gives a new stream, or one without a
  * limit, the default, and leaves an existing limit as it is: a process without the variable (an agent deployed
  * with less of the environment) does not undo what an operator set on the others.
@@ -80,6 +87,10 @@ export function streamSpecs(limits: StreamLimits = {}): StreamSpec[] {
     {
       name: Streams.dead.name, subjects: [...Streams.dead.subjects], retention: RetentionPolicy.Limits,
       max_age: 30 * DAY_NS, discard: DiscardPolicy.Old, max_bytes: DEAD_LETTERS_MAX_BYTES, explicit: false,
+    },
+    {
+      name: Streams.output.name, subjects: [...Streams.output.subjects], retention: RetentionPolicy.Limits,
+      max_age: DAY_NS, discard: DiscardPolicy.Old, max_bytes: OUTPUT_MAX_BYTES, explicit: false,
     },
     // The files' object store, made as nats.js's Objm makes one (so `Objm.open` takes it): chunks and metadata
     // subjects, rollups for the metadata, direct gets. Kept until host-health's retention deletes an object; a full

@@ -13,7 +13,7 @@ import { FileStore, type FileSource, type PutFileOptions } from './files.js';
 import { OutputJoin, runGoesOn } from './follow.js';
 import { LiveQueue, Watch, fromConsumer } from './watch.js';
 import {
-  Calls, Commands, EVENT_KINDS, EventKinds, LiveOutput, TemplateAnswers, check, errorReply, eventStream, taskEventsOf, type Call, type DrainReply,
+  Calls, Commands, EVENT_KINDS, EventKinds, LiveOutput, TemplateAnswers, check, errorReply, eventStream, outputStream, taskEventsOf, type Call, type DrainReply,
   type EventKind,
 } from './wire.js';
 
@@ -187,47 +187,41 @@ export class TangerineClient {
   }
 
   /**
-   * A run's output as it comes: the chunks its agent publishes while it runs (`output.<host>.<name>.<attempt>`), in
-   * order, each character once (by offset), ending when the run is over (its task leaves `placed`/`running` for this
-   * attempt). It subscribes first, then reads the task: a run already ended yields its stored output (the ledger's
-   * last 64 KiB) as one chunk. A call that comes while the run is already printing hears no beginning (nothing keeps
-   * a running run's output): it yields the stored output whole, once the run ends, rather than live with a hole; when
-   * what was heard is the beginning of the run's output, the stored output completes it at the end. A chunk's `skipped` says output was
-   * left out before it (the run printed more than its agent sends live, 64 Ki characters a second). The task is read
-   * again on each of its events and at least every `recheckMs` (1 s). Stop early with `break`, or with `signal`
-   * (which also ends a wait for the next chunk: the iterator then returns). `reads`: where the task and the stored
-   * output are read (default: `tasks.get` and `tasks.output`), for a caller that reads the ledger itself (the api).
+   * A run's output as it comes, from its start: the chunks its agent publishes while it runs
+   * (`output.<host>.<name>.<attempt>`), read through an ordered consumer of the output stream (TANGERINE_OUTPUT keeps
+   * them a day), so a follower that joins a run already printing hears it from its first line and then live, as
+   * `docker logs -f` does. In order, each character once (by offset), ending when the run is over (its task leaves
+   * `placed`/`running` for this attempt) and every chunk stored before that was read. A run already ended yields its
+   * stored output (the ledger's last 64 KiB) as one chunk; what the stream no longer holds (past its limits) is
+   * completed from the stored output when that is possible. A chunk's `skipped` says output was left out before it
+   * (the run printed more than its agent sends live, 64 Ki characters a second). Against services without the
+   * output stream it hears only what is published after the call, and a late joiner gets the output whole at the end.
+   * The task is read again on each of its events and at least every `recheckMs` (1 s). Stop early with `break`, or
+   * with `signal` (which also ends a wait for the next chunk: the iterator then returns). `reads`: where the task and
+   * the stored output are read (default: `tasks.get` and `tasks.output`), for a caller that reads the ledger itself.
    */
   async *follow(name: string, attempt: number, options: FollowOptions = {}): AsyncGenerator<OutputChunk> {
     if (!TASK_NAME.test(name)) throw new InvalidRequestError('name', `name: must match ${TASK_NAME_PATTERN} (got ${JSON.stringify(name)})`);
     if (!Number.isSafeInteger(attempt) || attempt < 1) throw new InvalidRequestError('attempt', `attempt: must be a whole number of at least 1 (got ${attempt})`);
     const recheckMs = options.recheckMs ?? 1000;
-    const chunks = LiveOutput.of(name, attempt);
-    const queue = this.subscribe([chunks, taskEventsOf(name)]);
+    const queue = this.subscribe([taskEventsOf(name)]);
     const signal = options.signal;
     const abort = (): void => queue.close();
     signal?.addEventListener('abort', abort, { once: true });
+    const source = await this.outputSource(name, attempt, queue);
     const join = new OutputJoin();
     let host = '';
     let late = false;
     const heard = function* (this: void): Generator<OutputChunk> {
       for (const m of queue.take()) {
-        if (LiveOutput.chunk.match(m.subject) === null) continue;
-        let body: unknown;
-        try {
-          body = JSON.parse(dec.decode(m.data));
-        } catch {
-          continue;
-        }
-        const parsed = check(LiveOutput.chunk, body);
-        if (!parsed.ok || parsed.value.name !== name || parsed.value.attempt !== attempt) continue;
-        host = parsed.value.host;
-        // The first chunk heard starts after output the run printed before this call (and its agent did not skip):
-        // nothing keeps that part while the run runs, so the output comes whole, from the ledger, at the run's end,
-        // rather than live with its beginning missing.
-        if (!late && join.next === 0 && parsed.value.offset > (parsed.value.skipped ?? 0)) late = true;
+        const chunk = readChunk(m.subject, m.data, name, attempt);
+        if (chunk === null) continue;
+        host = chunk.host;
+        // Only without the stream: the first chunk heard starts after output printed before this call, which nothing
+        // kept; the output comes whole, from the ledger, at the run's end, rather than live without its beginning.
+        if (!source.fromStart && !late && join.next === 0 && chunk.offset > (chunk.skipped ?? 0)) late = true;
         if (late) continue;
-        const next = join.add(parsed.value);
+        const next = join.add(chunk);
         if (next) yield next;
       }
     };
@@ -236,8 +230,7 @@ export class TangerineClient {
         if (signal?.aborted) return;
         const view = await (options.reads?.task ?? ((n: string) => this.get(n)))(name);
         if (!runGoesOn(view, attempt)) {
-          // A round trip: every chunk the server sent before the run's end was seen is in the queue now.
-          await this.nc.flush();
+          await source.caughtUp();
           yield* heard();
           const stored = await (options.reads?.output ?? ((n: string, a: number) => this.output(n, a)))(name, attempt).then((o) => o.output, (err: unknown) => {
             if (err instanceof ServerError && err.code === 'not_found') return '';
@@ -253,7 +246,50 @@ export class TangerineClient {
       }
     } finally {
       signal?.removeEventListener('abort', abort);
+      source.stop();
       queue.close();
+    }
+  }
+
+  /**
+   * Where a follow's chunks come from, pushed into `queue`: an ordered consumer of the output stream from its first
+   * chunk of this run (`fromStart`), or, when the services have no such stream (older ones) or this identity may not
+   * read it, a core subscription from now. `caughtUp` resolves once every chunk stored so far was queued.
+   */
+  private async outputSource(name: string, attempt: number, queue: LiveQueue): Promise<{ fromStart: boolean; caughtUp(): Promise<void>; stop(): void }> {
+    const subject = LiveOutput.of(name, attempt);
+    try {
+      const consumer = await this.js.consumers.get(outputStream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({ max_messages: 256 });
+      let last = 0;
+      void (async () => {
+        try {
+          for await (const m of messages) {
+            last = m.seq;
+            queue.push({ subject: m.subject, data: m.data, seq: m.seq });
+          }
+        } catch {
+          // Ended by stop(), or the connection closed: the follow ends with the stored output.
+        }
+      })();
+      return {
+        fromStart: true,
+        caughtUp: async () => {
+          // The consumer has handed over every chunk the stream holds when none is pending and the last it delivered
+          // was queued. Bounded: a stream that keeps not catching up (a flood of output) is left at 5 s.
+          const deadline = Date.now() + 5000;
+          for (;;) {
+            const info = await consumer.info().catch(() => null);
+            if (info === null || (info.num_pending === 0 && last >= info.delivered.stream_seq) || Date.now() > deadline) return;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+        stop: () => void messages.stop(),
+      };
+    } catch {
+      queue.add(this.nc.subscribe(subject, { callback: (err, m) => { if (!err) queue.push({ subject: m.subject, data: m.data, seq: null }); } }));
+      // A round trip: every chunk the server sent before this is in the queue after it.
+      return { fromStart: false, caughtUp: () => this.nc.flush(), stop: () => undefined };
     }
   }
 
@@ -546,3 +582,16 @@ function describe(v: unknown): string {
   return (text ?? String(v)).slice(0, 1500);
 }
 
+
+/** A chunk of this run's output from a message, or null for anything else (another run's, a payload not a chunk). */
+function readChunk(subject: string, data: Uint8Array, name: string, attempt: number): OutputChunk | null {
+  if (LiveOutput.chunk.match(subject) === null) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(dec.decode(data));
+  } catch {
+    return null;
+  }
+  const parsed = check(LiveOutput.chunk, body);
+  return parsed.ok && parsed.value.name === name && parsed.value.attempt === attempt ? parsed.value : null;
+}

@@ -66,6 +66,8 @@ export type EventKind = keyof typeof EventKinds;
 export const EVENT_KINDS = Object.keys(EventKinds) as EventKind[];
 
 export const eventStream = Streams.events.name;
+/** Where runs' live output is kept while they run (a follower reads it from the start). */
+export const outputStream = Streams.output.name;
 
 /** Every event of one task: `tasks.events.<name>.*`. */
 export function taskEventsOf(name: string): string {

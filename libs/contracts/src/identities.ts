@@ -159,6 +159,7 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       g.sub.push(Subjects.templateGet.subject, Subjects.templateList.subject);
       // The HTTP follow of a run's output, and the task's events that end it (the nudges of a read of the ledger).
       g.sub.push(liveOutputWildcard(), TASK_EVENTS);
+      orderedReader(g, Streams.output.name, []);
       g.responds = true;
       // The HTTP API writes only through the bus, as a submitter and an operator do: it submits and cancels, asks
       // host-health for the hosts and to drain them, and reads the events stream through ordered consumers of its own.
@@ -192,8 +193,9 @@ function submitterGrants(g: Grants): void {
   g.pub.push(Subjects.templatePut.subject, Subjects.templateGet.subject, Subjects.templateList.subject);
   g.sub.push(TASK_EVENTS, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard);
   g.sub.push(Subjects.templateEvents.wildcard);
-  // `follow`: a running run's output; what tasks.output gives them at its end.
+  // `follow`: a running run's output, from its start (the output stream) and live; what tasks.output gives them at its end.
   g.sub.push(liveOutputWildcard());
+  orderedReader(g, Streams.output.name, []);
   // `watch` reads the events stream through ordered consumers of its own (names it cannot choose in advance), but
   // never a service's durable one: those are denied by name.
   orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));

@@ -277,8 +277,8 @@ export const RunOutput = Type.Object({ name: TaskName, attempt: Type.Integer(), 
 export type RunOutput = Static<typeof RunOutput>;
 
 /**
- * `output.<host>.<name>.<attempt>` (core NATS, kept by no stream): a piece of a running run's output, as the agent
- * reads it, at most every 250 ms. Lost when no one listens: the ledger keeps the run's last 64 KiB at its end.
+ * `output.<host>.<name>.<attempt>` (core NATS, kept a day by TANGERINE_OUTPUT): a piece of a running run's output, as
+ * the agent reads it, at most every 250 ms. The ledger keeps the run's last 64 KiB at its end.
  */
 export const OutputChunk = Type.Object({
   name: TaskName,

@@ -51,7 +51,7 @@ describe('Subjects and Streams', () => {
     submit: 'commands', cancel: 'commands', rejected: 'events', events: 'events', agentRun: 'dispatch', agentStop: 'dispatch',
     runStarted: 'reports', runExited: 'reports', hostEvents: 'events', fleetEvents: 'events', deadLetters: 'dead',
     get: null, list: null, runs: null, output: null, hostAnnounce: null, hostsList: null, hostsDrain: null, hostsUndrain: null,
-    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null, liveOutput: null,
+    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null, liveOutput: 'output',
   };
   const sample = (d: (typeof Subjects)[keyof typeof Subjects]): string | null => {
     if (typeof d === 'function') return null;

@@ -112,8 +112,9 @@ export const Subjects = {
   /** Public: a host went up, draining, down, or was removed, `hosts.events.<host>.<state>`. */
   hostEvents: defineFamily('hosts.events.>', HostEvent, (host: string, state: HostEvent['state']) => `hosts.events.${host}.${state}`),
   /**
-   * Public: a running run's output as it comes, `output.<host>.<name>.<attempt>` (core NATS, kept by no stream: not
-   * under `runs.`). An agent publishes only its own host's (see identities.ts).
+   * Public: a running run's output as it comes, `output.<host>.<name>.<attempt>`: published on core NATS (not under
+   * `runs.`: no report), and kept a day by TANGERINE_OUTPUT, so a follower hears a run from its start. An agent
+   * publishes only its own host's (see identities.ts).
    */
   liveOutput: defineFamily('output.*.*.*', OutputChunk, (host: string, name: string, attempt: number) => `output.${host}.${name}.${attempt}`),
   /** Every live output of one host's runs: what its agent may publish. `liveOutput.make('*', name, attempt)` follows one run. */
@@ -164,6 +165,8 @@ export const Streams = {
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: [under(Subjects.agentRun.wildcard)] },
   reports: { name: 'TANGERINE_REPORTS', subjects: [under(Subjects.runStarted.wildcard)] },
   dead: { name: 'TANGERINE_DEAD', subjects: [Subjects.deadLetters.wildcard] },
+  /** Runs' live output as their agents publish it (core NATS): kept a while, so a follower hears a run from its start. */
+  output: { name: 'TANGERINE_OUTPUT', subjects: [Subjects.liveOutputAll('*').replace('*.>', '>')] },
 } as const;
 
 /**

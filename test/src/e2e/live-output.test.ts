@@ -106,6 +106,24 @@ describe('live output: logs -f and the HTTP follow show a running task\'s output
     assert.ok(ALL.endsWith(heard.map((c) => c.data).join('')), 'the chunks are the output, in order');
   });
 
+  it('logs -f of a run already printing shows it from its first line, then live, as docker logs -f does', async () => {
+    const name = 'live-late';
+    const printed: string[] = [];
+    const sub = client.nc.subscribe(Subjects.liveOutput.make('*', name, 1), {
+      callback: (_e, m) => { printed.push(Subjects.liveOutput.parse(JSON.parse(new TextDecoder().decode(m.data))).data); },
+    });
+    cluster.client.submit({ name, executor: 'process', command: ['sh', '-c', SIX_LINES], restartable: false });
+    // Joined once the run has printed its second line: nothing of the follow was listening before.
+    const deadline = Date.now() + 60_000;
+    while (!printed.join('').includes('line 2') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    sub.unsubscribe();
+    assert.ok(printed.join('').includes('line 2'), 'the run printed two lines before the follow began');
+    const { code, stdout, stderr, stateAtFirstLine } = await logsFollow(name);
+    assert.equal(stateAtFirstLine, 'running', `the first lines came while the ledger said running (stderr: ${stderr})`);
+    assert.equal(stdout, ALL, 'every line once, from the first');
+    assert.equal(code, 0, stderr);
+  });
+
   it('the HTTP follow of a run that never comes (its task is finished) is not_found, as the plain read', async () => {
     const base = await cluster.httpUrl();
     const res = await fetch(`${base}/v1/tasks/live-cli-process/runs/9/output?follow=true`, { headers: { authorization: `Bearer ${cluster.apiTokens.read}` } });
