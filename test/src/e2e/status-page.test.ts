@@ -5,33 +5,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { launchChromium } from '../helpers/browser.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 import { ROOT } from '../helpers/processes.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const HOST = 'page-a';
 /** Where the screenshots go: a test artifact, git-ignored (docs/screenshots/ holds the few the README shows). */
-export const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screenshots');
+const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screenshots');
 const SIZES = [{ label: 'desktop', width: 1280, height: 800 }, { label: 'phone', width: 390, height: 844 }] as const;
-
-/** Debian's chromium (scripts/prepare.sh installs it), or CHROME_PATH: never a download, and never skipped. */
-export function chromiumPath(): string {
-  const given = process.env['CHROME_PATH'];
-  const found = [given, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p));
-  if (found === undefined) {
-    throw new Error(`no chromium: ${given ? `CHROME_PATH=${given} does not exist, and ` : ''}/usr/bin/chromium is not installed (run bash scripts/prepare.sh, or set CHROME_PATH)`);
-  }
-  return found;
-}
-
-export async function launchChromium(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: chromiumPath(), headless: true,
-    // Root in a container: chromium's sandbox needs namespaces this machine does not give.
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-extensions'],
-  });
-}
 
 const CASE = { a: 'dia-a', b: 'dia-b', c: 'dia-c', d: 'dia-d' };
 const proc = (name: string, seconds: number, deps: string[] = []): Record<string, unknown> =>
