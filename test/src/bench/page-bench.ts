@@ -107,7 +107,6 @@ export async function runPageBench(s: PageBenchSizes): Promise<PageBenchRun> {
         throw new Error(`page bench: the graph was not drawn (${errors.join('; ') || 'no error in the page'})`, { cause: err });
       });
       const [draw, total, nodes, e] = (await at.jsonValue()) as [number, number, number, number];
-      if (process.env['PAGE_BENCH_DEBUG']) console.log(total, JSON.stringify(await page.evaluate(() => performance.getEntriesByType('resource').map((r) => [r.name, Math.round(r.startTime), Math.round((r as PerformanceResourceTiming).responseStart), Math.round((r as PerformanceResourceTiming).responseEnd)]))));
       if (nodes !== s.graphNodes) throw new Error(`page bench: the graph drew ${nodes} nodes, not ${s.graphNodes}`);
       graphDrawMs.push(draw);
       graphPageMs.push(total);

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ErrorReply, Overview, Schedule, TaskGraph, compile } from '@tangerine/contracts';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchChromium } from '../helpers/browser.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
+import { HttpApi } from '../helpers/http.js';
 import { ROOT } from '../helpers/processes.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
@@ -164,17 +166,29 @@ describe('the status page, in chromium', () => {
   });
 
   it('shows every view, photographed at 1280×800 and 390×844', async () => {
-    cluster.client.submit({ name: 'page-cron', executor: 'process', cron: '*/5 * * * *', command: ['true'] });
+    cluster.client.submit({ name: 'page-cron', executor: 'process', cron: '0 3 * * *', command: ['true'] });
+    // A workflow in several states at once, for the graph's picture: a failure blocks its downstream, a run goes on.
+    cluster.client.submit([
+      { name: 'etl-extract', executor: 'process', command: ['true'] },
+      { name: 'etl-clean', executor: 'process', restartable: false, command: ['sh', '-c', 'exit 1'], dependencies: ['etl-extract'] },
+      { name: 'etl-report', executor: 'process', command: ['true'], dependencies: ['etl-clean'] },
+      { name: 'etl-load', executor: 'process', command: ['sleep', '120'], dependencies: ['etl-extract'] },
+      { name: 'etl-index', executor: 'process', command: ['true'], dependencies: ['etl-load'] },
+      { name: 'etl-publish', executor: 'process', command: ['true'], dependencies: ['etl-index', 'etl-report'] },
+    ]);
     await cluster.client.waitFor('page-cron', (t) => t.next_run_at !== null, 30_000);
+    await cluster.client.waitForState('etl-report', 'blocked', 30_000);
+    await cluster.client.waitForState('etl-load', 'running', 30_000);
     await shoot('overview', '/ui/', '#counts');
     await shoot('tasks', '/ui/tasks', '#tasks tbody tr');
     await shoot('task', '/ui/tasks/page-fails', '#output-text');
-    await shoot('graph', `/ui/graph/${CASE.a}`, '#graph .node');
+    await shoot('graph', '/ui/graph/etl-extract', '#graph .node');
     await shoot('hosts', '/ui/hosts', '#hosts');
     await shoot('cron', '/ui/cron', '#timeline');
     const page = await open('/ui/');
     await page.waitForSelector('#counts');
-    assert.equal(await page.$eval('[data-count=success] b', (e) => e.textContent), '4', 'the diamond succeeded');
+    assert.equal(await page.$eval('[data-count=success] b', (e) => e.textContent), '5', 'the diamond and etl-extract succeeded');
+    assert.equal(await page.$eval('[data-count=running] b', (e) => e.textContent), '1');
     assert.equal(await page.$eval('[data-hosts=up]', (e) => e.textContent), '1');
     await page.goto(`${base}/ui/cron`);
     await page.waitForSelector('#upcoming tr[data-name="page-cron"]');
@@ -185,6 +199,48 @@ describe('the status page, in chromium', () => {
     for (const view of ['overview', 'tasks', 'task', 'graph', 'hosts', 'cron']) {
       for (const size of SIZES) assert.ok(existsSync(path.join(SHOTS, `${view}-${size.label}.png`)), `${view} at ${size.width}`);
     }
+  });
+
+  it('answers the routes the page reads by their schemas, and their bad requests by the error body', async () => {
+    const api = new HttpApi(base);
+    const check = { overview: compile(Overview), graph: compile(TaskGraph), schedule: compile(Schedule), error: compile(ErrorReply) };
+    const o = await api.get('/v1/overview');
+    assert.equal(o.status, 200, o.text);
+    assert.ok(check.overview.check(o.json), o.text);
+    const overview = o.json as Overview;
+    assert.equal(overview.counts['success'], 5);
+    assert.equal(overview.minutes.length, 60);
+    assert.ok(overview.minutes.reduce((n, m) => n + m.succeeded, 0) >= 5, 'the diamond\'s runs and etl-extract\'s in the last hour');
+    assert.ok(overview.minutes.reduce((n, m) => n + m.failed, 0) >= 1, 'the failed run in the last hour');
+
+    const g = await api.get(`/v1/tasks/${CASE.b}/graph`);
+    assert.ok(check.graph.check(g.json), g.text);
+    const graph = g.json as TaskGraph;
+    assert.deepEqual(graph.nodes.map((n) => `${n.name}:${n.state}`).sort(), Object.values(CASE).map((n) => `${n}:success`).sort(), 'the whole workflow from a middle task');
+    assert.equal(graph.edges.length, 4);
+    assert.equal(graph.truncated, false);
+    const alone = (await api.get('/v1/tasks/page-fails/graph')).json as TaskGraph;
+    assert.deepEqual(alone, { name: 'page-fails', nodes: [{ name: 'page-fails', state: 'failed' }], edges: [], truncated: false });
+
+    const sch = await api.get('/v1/schedule?hours=25');
+    assert.ok(check.schedule.check(sch.json), sch.text);
+    assert.deepEqual((sch.json as Schedule).tasks.map((t) => [t.name, t.cron]), [['page-cron', '0 3 * * *']]);
+
+    for (const [path, status, code, field] of [
+      ['/v1/tasks/no-such-task/graph', 404, 'not_found', 'name'], ['/v1/schedule?hours=0', 400, 'invalid_request', 'hours'],
+      ['/v1/schedule?days=1', 400, 'invalid_request', undefined], ['/ui/assets/index.html', 404, 'not_found', undefined],
+    ] as const) {
+      const r = await api.get(path);
+      assert.equal(r.status, status, `${path}: ${r.text}`);
+      assert.ok(check.error.check(r.json), r.text);
+      assert.equal((r.json as ErrorReply).error.code, code, r.text);
+      if (field !== undefined) assert.equal((r.json as ErrorReply).error.field, field, r.text);
+    }
+    const shell = await api.get('/ui/tasks/anything');
+    assert.equal(shell.status, 200);
+    assert.match(shell.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(shell.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.equal((await api.get('/ui/assets/app.js', { headers: { 'if-none-match': (await api.get('/ui/assets/app.js')).headers.get('etag')! } })).status, 304);
   });
 
   it('logged no console error in any view', () => {
