@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fillMinutes } from './tasks/overview.js';
-import { expand } from './tasks/workflow.js';
+import { edgesWithin } from './tasks/workflow.js';
 
 describe('the status page reads: their pure parts', () => {
   const now = new Date('2026-01-01T10:30:45Z');
@@ -27,18 +27,15 @@ describe('the status page reads: their pure parts', () => {
     });
   }
 
-  const walks: [string, string[], Array<[string, string]>, number, string[], boolean][] = [
-    ['new names both ways', ['b'], [['a', 'b'], ['b', 'c']], 10, ['a', 'c'], false],
-    ['no name twice', ['a', 'b'], [['a', 'b'], ['a', 'c'], ['b', 'c']], 10, ['c'], false],
-    ['the limit stops it and says so', ['a'], [['a', 'b'], ['a', 'c'], ['a', 'd']], 3, ['b', 'c'], true],
-    ['nothing new: an empty frontier', ['a', 'b'], [['a', 'b']], 10, [], false],
+  const within: [string, string[], Array<[string, string]>, string[]][] = [
+    ['both ends among the names', ['a', 'b', 'c'], [['a', 'b'], ['b', 'c']], ['a>b', 'b>c']],
+    ['an end outside is left out', ['a', 'b'], [['a', 'b'], ['b', 'x'], ['y', 'a']], ['a>b']],
+    ['an edge given twice is kept once', ['a', 'b'], [['a', 'b'], ['a', 'b']], ['a>b']],
+    ['no names, no edges', [], [['a', 'b']], []],
   ];
-  for (const [label, seen, edges, limit, frontier, cut] of walks) {
-    it(`expand: ${label}`, () => {
-      const s = new Set(seen);
-      const step = expand(s, edges.map(([from, to]) => ({ from, to })), limit);
-      assert.deepEqual(step, { frontier, cut });
-      assert.ok(s.size <= Math.max(limit, seen.length));
+  for (const [label, names, rows, want] of within) {
+    it(`edgesWithin: ${label}`, () => {
+      assert.deepEqual(edgesWithin(new Set(names), rows.map(([from, to]) => ({ from, to }))).map((e) => `${e.from}>${e.to}`), want);
     });
   }
 });

@@ -252,7 +252,8 @@
         <p class="muted">As of ${esc(when(o.at))}; refreshed live.</p>`;
     };
     await draw();
-    const again = throttle(() => void draw().catch(() => undefined), 2000);
+    // The counts are one pass over the tasks table (GET /v1/overview): read again at most every 5 s while events come.
+    const again = throttle(() => void draw().catch(() => undefined), 5000);
     onLeave(live.on(() => again()));
   }
 
