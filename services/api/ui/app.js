@@ -427,45 +427,43 @@
   }
 
   // ---- the dependency graph ------------------------------------------------------------------------------------
-  /**
-   * Lays the graph out with dagre and draws it as lean SVG: one group per node (a rect and a label), one path per
-   * edge, arrowheads as one path for all. Pan and zoom move one transform; nothing is redrawn. Above 500 nodes dagre
-   * ranks with longest-path instead of network-simplex (2,000 nodes: 3.9 s instead of 61 s in node on this machine).
-   */
-  function layout(data) {
-    const g = new dagre.graphlib.Graph();
-    const big = data.nodes.length > 500;
-    g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: big ? 50 : 70, marginx: 20, marginy: 20, ranker: big ? 'longest-path' : 'network-simplex' });
-    g.setDefaultEdgeLabel(() => ({}));
-    for (const n of data.nodes) g.setNode(n.name, { width: Math.min(220, 24 + n.name.length * 6.6), height: 28 });
-    for (const e of data.edges) g.setEdge(e.from, e.to);
-    // Above 500 nodes the ordering's iterative sweeps are left out too: 2,000 nodes took 4.5 s with them, 1.9 s without
-    // (node, the loaded 2-core machine); the first ordering is kept.
-    dagre.layout(g, big ? { disableOptimalOrderHeuristic: true } : {});
-    return g;
+  /** Lays the graph out in a worker (ui/layout.js, dagre): the page answers while it works. */
+  function layout(data, signal) {
+    return new Promise((resolve, reject) => {
+      const w = new Worker('/ui/assets/layout.js');
+      const end = () => w.terminate();
+      signal.addEventListener('abort', () => { end(); reject(new Error('left')); });
+      w.onmessage = (e) => { end(); if (e.data.error) reject(new Error(`the layout failed: ${e.data.error}`)); else resolve(e.data); };
+      w.onerror = (e) => { end(); reject(new Error(`the layout failed: ${e.message}`)); };
+      w.postMessage({ nodes: data.nodes.map((n) => n.name), edges: data.edges, widths: data.nodes.map((n) => Math.min(220, 24 + n.name.length * 6.6)) });
+    });
   }
-  function drawGraph(svg, data, root) {
-    const g = layout(data);
-    const info = g.graph();
+  /**
+   * Draws the laid-out graph as lean SVG: one group per node (a rect and a label), one path per edge, arrowheads as
+   * one path for all. Pan and zoom move the layer it is on; nothing is drawn again.
+   */
+  function drawGraph(svg, data, root, laid) {
+    const f = (n) => n.toFixed(1);
     const parts = [];
     const arrows = [];
-    for (const e of g.edges()) {
-      const pts = g.edge(e).points;
-      parts.push(`<path class="edge" data-from="${esc(e.v)}" data-to="${esc(e.w)}" d="M${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join('L')}"/>`);
+    for (const [from, to, xy] of laid.edges) {
+      const pts = [];
+      for (let i = 0; i < xy.length; i += 2) pts.push({ x: xy[i], y: xy[i + 1] });
+      parts.push(`<path class="edge" data-from="${esc(from)}" data-to="${esc(to)}" d="M${pts.map((p) => `${f(p.x)},${f(p.y)}`).join('L')}"/>`);
       const [a, b] = pts.slice(-2);
       const ang = Math.atan2(b.y - a.y, b.x - a.x);
-      const p = (d, s) => `${(b.x - 7 * Math.cos(ang + s * d)).toFixed(1)},${(b.y - 7 * Math.sin(ang + s * d)).toFixed(1)}`;
-      arrows.push(`M${b.x.toFixed(1)},${b.y.toFixed(1)}L${p(0.45, 1)}L${p(0.45, -1)}Z`);
+      const p = (d, s) => `${f(b.x - 7 * Math.cos(ang + s * d))},${f(b.y - 7 * Math.sin(ang + s * d))}`;
+      arrows.push(`M${f(b.x)},${f(b.y)}L${p(0.45, 1)}L${p(0.45, -1)}Z`);
     }
-    for (const n of data.nodes) {
-      const v = g.node(n.name);
+    data.nodes.forEach((n, i) => {
+      const [x, y, w, h] = laid.nodes[i];
       const label = n.name.length > 32 ? `${n.name.slice(0, 31)}…` : n.name;
-      parts.push(`<g class="node s-${esc(n.state ?? 'unknown')}${n.name === root ? ' root' : ''}" data-name="${esc(n.name)}" data-state="${esc(n.state ?? 'unknown')}" transform="translate(${(v.x - v.width / 2).toFixed(1)},${(v.y - v.height / 2).toFixed(1)})"><rect rx="5" width="${v.width.toFixed(1)}" height="${v.height}"/><text x="8" y="18">${esc(label)}</text><title>${esc(n.name)}: ${esc(n.state ?? 'not submitted')}</title></g>`);
-    }
-    const width = info.width ?? 100; const height = info.height ?? 100;
-    svg.setAttribute('width', String(Math.ceil(width)));
-    svg.setAttribute('height', String(Math.ceil(height)));
-    svg.setAttribute('viewBox', `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`);
+      parts.push(`<g class="node s-${esc(n.state ?? 'unknown')}${n.name === root ? ' root' : ''}" data-name="${esc(n.name)}" data-state="${esc(n.state ?? 'unknown')}" transform="translate(${f(x - w / 2)},${f(y - h / 2)})"><rect rx="5" width="${f(w)}" height="${h}"/><text x="8" y="18">${esc(label)}</text><title>${esc(n.name)}: ${esc(n.state ?? 'not submitted')}</title></g>`);
+    });
+    const width = Math.ceil(laid.width); const height = Math.ceil(laid.height);
+    svg.setAttribute('width', String(width));
+    svg.setAttribute('height', String(height));
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     svg.innerHTML = `<path class="arrows" d="${arrows.join('')}"/>${parts.join('')}`;
     return { width, height };
   }
@@ -523,10 +521,22 @@
       <p class="muted">${data.nodes.length} tasks, ${data.edges.length} dependencies${data.truncated ? ' (the nearest ones: the workflow has more)' : ''}. Drag to pan, wheel to zoom, click a task to open it.
       <button id="zoom-in" type="button">+</button> <button id="zoom-out" type="button">−</button></p>
       <div class="legend">${STATES.map(badge).join('')}</div>
+      <p class="muted" id="graph-status"></p>
       <div id="graph"><div id="plane"><svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="dependency graph"></svg></div></div>`;
     const svg = $('#graph svg');
     const t0 = performance.now();
-    const size = drawGraph(svg, data, name);
+    const gone = new AbortController();
+    onLeave(() => gone.abort());
+    $('#graph-status').textContent = `Laying out ${data.nodes.length} tasks…`;
+    let laid;
+    try {
+      laid = await layout(data, gone.signal);
+    } catch (err) {
+      if (gone.signal.aborted) return;
+      throw err;
+    }
+    $('#graph-status').textContent = '';
+    const size = drawGraph(svg, data, name, laid);
     const pz = panZoom($('#graph'), $('#plane'), size, (n) => go(`/ui/tasks/${enc(n)}`));
     // Drawn once the browser painted it: what the bench reads (layout and draw together).
     requestAnimationFrame(() => requestAnimationFrame(() => { svg.dataset.drawnMs = String(Math.round(performance.now() - t0)); }));

@@ -26,7 +26,7 @@ function asset(path: string | URL, name: string, edit: (text: string) => string 
 function loadAssets(): Map<string, Asset> {
   const require = createRequire(import.meta.url);
   const assets = new Map<string, Asset>();
-  for (const name of ['index.html', 'app.js', 'app.css']) assets.set(name, asset(new URL(name, UI_DIR), name));
+  for (const name of ['index.html', 'app.js', 'app.css', 'layout.js']) assets.set(name, asset(new URL(name, UI_DIR), name));
   // The package exports no path to its browser build: found beside its package.json. Its source map is not served.
   const dagre = path.join(path.dirname(require.resolve('@dagrejs/dagre/package.json')), 'dist', 'dagre.min.js');
   assets.set('dagre.min.js', asset(dagre, 'dagre.min.js', (t) => t.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')));
