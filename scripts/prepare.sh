@@ -130,4 +130,9 @@ if [ "${TANGERINE_SKIP_DOCKER:-}" != 1 ]; then
     log "built image tangerine-test/busybox:latest"
   fi
 fi
+# --- A browser for the status page's tests (test/src/e2e/status-page.test.ts drives it headless) ----------------
+# Debian's chromium: no browser download is possible where the tests run. TANGERINE_SKIP_BROWSER=1 leaves it out.
+if [ "${TANGERINE_SKIP_BROWSER:-}" != 1 ]; then
+  have chromium || apt_install chromium
+fi
 log "ready"

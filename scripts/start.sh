@@ -24,6 +24,7 @@ cat >&2 <<EOF
 [start] HTTP API: http://127.0.0.1:${API_PORT:-8080}/v1 (token list: ${API_TOKENS_FILE:-API_TOKENS}); to submit with curl:
 [start]   curl -H "Authorization: Bearer ${API_TOKEN:-<token>}" -H 'Content-Type: application/json' \\
 [start]     -d '{"name":"hello-http","executor":"process","command":["echo","hi"]}' http://127.0.0.1:${API_PORT:-8080}/v1/tasks
+[start] status page: http://127.0.0.1:${API_PORT:-8080}/ (it asks for the token; API_READ_OPEN=true shows it without one)
 EOF
 cat >&2 <<EOF
 [start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)

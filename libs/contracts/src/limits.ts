@@ -39,6 +39,12 @@ export const Limits = {
   outputPreviewChars: 4096,
   /** Runs `hosts.list` names per host; `running_count` gives them all. */
   runsPerHost: 1000,
+  /** Tasks of one workflow graph (`GET /v1/tasks/<name>/graph`): the nearest ones, breadth first, beyond it. */
+  graphNodes: 5000,
+  /** Label sets the overview lists of ready tasks (the largest groups). */
+  overviewLabelSets: 50,
+  /** Tasks of one `GET /v1/schedule` answer; a larger `limit` is taken as this. */
+  scheduleItems: 1000,
   /** Characters of a template's `description`. */
   templateDescriptionChars: 1024,
   /** Templates in one `templates.list` page; a larger `limit` is taken as this. */

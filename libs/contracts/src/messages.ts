@@ -343,3 +343,62 @@ export const ErrorReply = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
 });
 export type ErrorReply = Static<typeof ErrorReply>;
+
+/** Ready tasks waiting for a host, grouped by the host labels they need (`constraints`, `{}` for none). */
+export const ReadyByLabels = Type.Object({ constraints: Type.Record(Type.String(), Type.String()), count: Type.Integer({ minimum: 0 }) });
+export type ReadyByLabels = Static<typeof ReadyByLabels>;
+
+/** Runs that ended in one minute: `succeeded` with exit code 0, `failed` otherwise (killed, lost, timed out too). */
+export const MinuteCount = Type.Object({ minute: Timestamp, succeeded: Type.Integer({ minimum: 0 }), failed: Type.Integer({ minimum: 0 }) });
+export type MinuteCount = Static<typeof MinuteCount>;
+
+/** `GET /v1/overview`: the queue at a glance, what the status page's first view shows. */
+export const Overview = Type.Object({
+  /** Tasks per state, every state present. */
+  counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** The largest groups first, at most Limits.overviewLabelSets of them. */
+  ready_by_labels: Type.Array(ReadyByLabels),
+  /** The last hour's ended runs per minute, oldest first, every minute present (60 of them). */
+  minutes: Type.Array(MinuteCount),
+  at: Timestamp,
+});
+export type Overview = Static<typeof Overview>;
+
+/** One task of a workflow graph; `state` null for a dependency named but not submitted. */
+export const GraphNode = Type.Object({ name: Type.String(), state: Type.Union([State, Type.Null()]) });
+export type GraphNode = Static<typeof GraphNode>;
+/** `to` depends on `from`: `from` runs first. */
+export const GraphEdge = Type.Object({ from: Type.String(), to: Type.String() });
+export type GraphEdge = Static<typeof GraphEdge>;
+
+/** `GET /v1/tasks/<name>/graph`: the task's workflow, every task upstream and downstream of it. */
+export const TaskGraph = Type.Object({
+  name: TaskName,
+  nodes: Type.Array(GraphNode),
+  edges: Type.Array(GraphEdge),
+  /** More tasks than Limits.graphNodes are connected: the nodes are the nearest ones, breadth first. */
+  truncated: Type.Boolean(),
+});
+export type TaskGraph = Static<typeof TaskGraph>;
+
+/** A task with a start still to come: a cron task's next fire time, or a `schedule_at` task's start. */
+export const UpcomingTask = Type.Object({
+  name: TaskName,
+  state: State,
+  next_run_at: Timestamp,
+  cron: Type.Union([Type.String(), Type.Null()]),
+  timezone: Type.Union([Type.String(), Type.Null()]),
+  schedule_at: Type.Union([Type.String(), Type.Null()]),
+});
+export type UpcomingTask = Static<typeof UpcomingTask>;
+
+/** `GET /v1/schedule`: tasks by their next start, soonest first, up to `until`. */
+export const Schedule = Type.Object({ tasks: Type.Array(UpcomingTask), until: Timestamp, truncated: Type.Boolean() });
+export type Schedule = Static<typeof Schedule>;
+
+export const ScheduleRequest = Type.Object({
+  /** Hours ahead to look, 1 to 720 (30 days); 24 unless given. */
+  hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 720 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+}, { additionalProperties: false });
+export type ScheduleRequest = Static<typeof ScheduleRequest>;

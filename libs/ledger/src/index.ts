@@ -32,3 +32,6 @@ export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './t
 export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';
 export { putTemplate, getTemplate, listTemplates, readTemplates, refKey } from './templates.js';
 export type { PutResult, ResolvedTemplate, Resolution } from './templates.js';
+export { readReadyByLabels, readEndedPerMinute, fillMinutes } from './tasks/overview.js';
+export { readWorkflow, edgesWithin } from './tasks/workflow.js';
+export { readUpcoming } from './tasks/upcoming.js';

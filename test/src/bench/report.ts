@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http]`: Tangerine measured
+// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,page]`: Tangerine measured
 // beside the peers a user would pick instead, on the same machine in the same run, and at fleet scale. Writes a
 // Markdown table and the JSON of every figure to bench-results/, and prints the path. `--quick` runs a small version
 // of each (CI runs it so the bench keeps working); its figures are printed, never judged.
@@ -8,6 +8,7 @@ import { createDatabase } from '../helpers/postgres.js';
 import { ROOT } from '../helpers/processes.js';
 import { runFleetBench } from './fleet/fleet-bench.js';
 import { runHttpBench, type HttpBenchSizes } from './http-bench.js';
+import { runPageBench, type PageBenchSizes } from './page-bench.js';
 import { runDockerLoop } from './peers/docker-loop.js';
 import { runGraphileWorker } from './peers/graphile-worker.js';
 import { runPgBoss } from './peers/pg-boss.js';
@@ -30,17 +31,20 @@ export interface Sizes {
   growth: number[];
   fleetGrowth: number[];
   http: HttpBenchSizes;
+  page: PageBenchSizes;
 }
 
 export const FULL: Sizes = {
   jobs: 20000, agents: 2, slots: 256, containers: 300, containerSamples: 50, fleetHosts: 10000, fleetTasks: 100000,
   chain: 2000, fanIn: 10000, growth: [2000, 20000, 100000], fleetGrowth: [10000, 100000, 500000],
   http: { submissions: 10000, clients: 16, listTasks: 100000, listSamples: 500, subscribers: 100, eventsPerSecond: 1000, eventSeconds: 10 },
+  page: { tasks: 10000, graphNodes: 2000, samples: 5 },
 };
 export const QUICK: Sizes = {
   jobs: 500, agents: 1, slots: 32, containers: 12, containerSamples: 5, fleetHosts: 200, fleetTasks: 2000,
   chain: 50, fanIn: 300, growth: [200, 500], fleetGrowth: [1000, 2000],
   http: { submissions: 300, clients: 16, listTasks: 2000, listSamples: 50, subscribers: 10, eventsPerSecond: 200, eventSeconds: 2 },
+  page: { tasks: 1000, graphNodes: 200, samples: 2 },
 };
 
 export interface Report {
@@ -57,9 +61,10 @@ export interface Report {
   dependencies?: Awaited<ReturnType<typeof runDependencies>>;
   growth?: { throughput: Awaited<ReturnType<typeof runThroughput>>[]; fleet: Awaited<ReturnType<typeof runFleetBench>>[] };
   http?: Awaited<ReturnType<typeof runHttpBench>>;
+  page?: Awaited<ReturnType<typeof runPageBench>>;
 }
 
-const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http'] as const;
+const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'page'] as const;
 /** Part (2) runs Tangerine's containers and the bare loop's in this many alternating rounds. */
 const CONTAINER_ROUNDS = 3;
 
@@ -129,6 +134,10 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
   if (want('http')) {
     log(`(6) HTTP API: ${s.http.submissions} submissions from ${s.http.clients} clients, a page at ${s.http.listTasks} tasks, ${s.http.subscribers} event streams`);
     report.http = await runHttpBench(s.http);
+  }
+  if (want('page')) {
+    log(`(7) status page: the tasks page at ${s.page.tasks} tasks, a ${s.page.graphNodes}-node graph, in chromium`);
+    report.page = await runPageBench(s.page);
   }
   return report;
 }
@@ -217,6 +226,18 @@ export function toMarkdown(r: Report): string {
       `| CPU ms per spec by NATS | ${cpuLine(h.natsCpuMsPerSpec)} | |`,
       `| GET /v1/tasks?limit=100 at ${h.sizes.listTasks} tasks, p50 / p99 | ${f0(h.listP50Ms)} / ${f0(h.listP99Ms)} ms | p99 ≤ 50 ms: ${verdict(h.listP99Ms <= 50)} |`,
       `| GET /v1/events: ${h.sizes.subscribers} subscribers, ${h.sizes.eventsPerSecond} events/s, delivery p50 / p99 | ${f0(h.eventP50Ms)} / ${f0(h.eventP99Ms)} ms (${h.eventsDelivered} of ${h.eventsExpected} delivered) | p99 ≤ 100 ms: ${verdict(h.eventP99Ms <= 100 && h.eventsDelivered === h.eventsExpected)} |`, '');
+  }
+  if (r.page) {
+    const p = r.page;
+    const max = (xs: number[]) => Math.max(...xs);
+    const bytes = Object.values(p.clientBytes).reduce((a, b) => a + b, 0);
+    out.push('## (7) Status page (chromium, headless)', '', '| figure | value | goal |', '|---|---|---|',
+      `| tasks page at ${p.sizes.tasks} tasks: navigation → first row, median / worst of ${p.tasksFirstContentMs.length} (first cold) | ${f0(percentile(p.tasksFirstContentMs, 50))} / ${f0(max(p.tasksFirstContentMs))} ms | ≤ 1,000 ms: ${verdict(max(p.tasksFirstContentMs) <= 1000)} |`,
+      `| graph of ${p.sizes.graphNodes} nodes, ${p.edges} edges: layout and draw, median / worst | ${f0(percentile(p.graphDrawMs, 50))} / ${f0(max(p.graphDrawMs))} ms | ≤ 2,000 ms: ${verdict(max(p.graphDrawMs) <= 2000)} |`,
+      `| GET /v1/tasks/{name}/graph of that workflow (from node), median / worst | ${f0(percentile(p.graphReadMs, 50))} / ${f0(max(p.graphReadMs))} ms | |`,
+      `| the same page: navigation → graph drawn, median / worst | ${f0(percentile(p.graphPageMs, 50))} / ${f0(max(p.graphPageMs))} ms | |`,
+      `| a zoom step of that graph → the frame after, p50 | ${f0(p.graphZoomFrameMs)} ms | |`,
+      `| bytes the page loads (${Object.entries(p.clientBytes).map(([k, v]) => `${k.replace('/ui/assets/', '')} ${v}`).join(', ')}) | ${bytes} | |`, '');
   }
   return out.join('\n');
 }

@@ -470,8 +470,9 @@ describe('HTTP API end to end', () => {
       assert.match(doc.openapi, /^3\./);
       const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
       assert.deepEqual(routes, [
-        'DELETE /task/{id}', 'DELETE /v1/tasks/{name}', 'GET /healthcheck', 'GET /healthz', 'GET /list', 'GET /metrics', 'GET /status/{id}', 'GET /task/',
+        'DELETE /task/{id}', 'DELETE /v1/tasks/{name}', 'GET /', 'GET /healthcheck', 'GET /healthz', 'GET /list', 'GET /metrics', 'GET /status/{id}', 'GET /task/',
         'GET /task/{id}', 'GET /v1/events', 'GET /v1/health', 'GET /v1/hosts', 'GET /v1/openapi.json',
+        'GET /v1/overview', 'GET /v1/schedule', 'GET /v1/tasks/{name}/graph',
         'GET /v1/tasks', 'GET /v1/tasks/{name}', 'GET /v1/tasks/{name}/runs', 'GET /v1/tasks/{name}/runs/{attempt}/output',
         'GET /v1/templates', 'GET /v1/templates/{name}',
         'POST /schedule', 'POST /task/', 'POST /v1/hosts/{id}/drain', 'POST /v1/hosts/{id}/undrain', 'POST /v1/tasks', 'POST /v1/templates',
