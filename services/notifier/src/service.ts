@@ -53,7 +53,7 @@ function decodeEvent(subject: string, data: Uint8Array): Incoming {
  */
 export async function start(ctx: ServiceContext): Promise<Stop> {
   const webhook = redactWebhook(ctx.config.webhook);
-  ctx.log.info({ webhook, notify: ctx.config.notify, group_window_s: ctx.config.groupWindowMs / 1000 }, 'notifying Slack');
+  ctx.log.info({ slack: webhook, notify: ctx.config.notify, group_window_s: ctx.config.groupWindowMs / 1000 }, 'notifying Slack');
   const own: readonly string[] = [Durables.notifier, Durables.notifierDead];
   const stops: Stop[] = [];
   try {
@@ -117,7 +117,7 @@ function startSender(ctx: ServiceContext, webhook: string): Stop {
   const deliver = async (n: PendingNotification): Promise<void> => {
     const content = await readNotificationContent(ctx.ledger, n.id, format.named);
     const message = formatMessage({ group_key: n.group_key, ...content, items: content.items as Item[] }, format);
-    const line = { notification: n.id, group: n.group_key, events: content.total, webhook };
+    const line = { notification: n.id, group: n.group_key, events: content.total, slack: webhook };
     const began = ctx.clock.now().getTime();
     for (let tries = 1; ; tries++) {
       const outcome = await queue.send(message, stopping.signal);
