@@ -32,5 +32,5 @@ export { prunePage, pruneHistory, PRUNE_PAGE_TASKS, PRUNE_BATCH_ROWS } from './t
 export type { RetentionPolicy, PrunePage, PruneResult } from './tasks/prune.js';
 export { putTemplate, getTemplate, listTemplates, readTemplates, refKey } from './templates.js';
 export type { PutResult, ResolvedTemplate, Resolution } from './templates.js';
-export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotifications, readNotificationContent, finishNotification, pruneNotifications } from './notifications.js';
-export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent } from './notifications.js';
+export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotifications, readNotificationContent, finishNotification, pruneNotifications, readSkippedFires } from './notifications.js';
+export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent, SkippedFire, FiresCursor } from './notifications.js';

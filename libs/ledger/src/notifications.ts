@@ -145,3 +145,34 @@ export async function pruneNotifications(ledger: Ledger, olderThanMs: number): P
   );
   return rows.length;
 }
+
+/** A cron fire time skipped because it was found past its starting deadline. */
+export interface SkippedFire {
+  task: string;
+  fire_time: Date;
+  missed_from: Date | null;
+  recorded_at: Date;
+}
+
+/** Where a reading of the skipped fires stopped: the last row's recorded_at, task and fire time. */
+export interface FiresCursor {
+  recorded_at: Date;
+  task: string;
+  fire_time: Date;
+}
+
+/**
+ * Fire times skipped past their deadline after `after`, in (recorded_at, task, fire_time) order (the partial index
+ * fires_skipped_deadline answers it): the cursor is a whole row's position, so a page of rows that share one
+ * recorded_at (one cron statement records up to 500) is never read again nor skipped. The caller starts each
+ * reading a little before where the last one ended: a fire committed late may carry an earlier recorded_at, and
+ * recording them again is idempotent.
+ */
+export async function readSkippedFires(ledger: Ledger, after: FiresCursor, limit: number): Promise<SkippedFire[]> {
+  return ledger.query<SkippedFire>(
+    `SELECT task, fire_time, missed_from, recorded_at FROM fires
+      WHERE outcome = 'skipped_deadline' AND (recorded_at, task, fire_time) > ($1::timestamptz, $2::text, $3::timestamptz)
+      ORDER BY recorded_at, task, fire_time LIMIT $4`,
+    [after.recorded_at, after.task, after.fire_time, limit],
+  );
+}

@@ -127,6 +127,18 @@ describe('formatMessage: digests', () => {
     assert.ok(texts(m).includes('`runs.h1.exited` #7 (invalid_message): payload: is not valid JSON'));
   });
 
+  it('cron fire times skipped past their deadline', () => {
+    const items: Item[] = [
+      { type: 'fire_skipped', task: 'nightly', state: 'skipped_deadline', fire_time: '2026-12-01T02:00:00.000Z', missed_from: '2026-11-30T02:00:00.000Z', at: AT },
+      { type: 'fire_skipped', task: 'hourly', state: 'skipped_deadline', fire_time: '2026-12-01T09:00:00.000Z', missed_from: null, at: AT },
+    ];
+    const m = formatMessage({ group_key: 'cron', items, total: 2, byState: { skipped_deadline: 2 }, first_at: new Date(AT), last_at: new Date(AT) });
+    assertWithinLimits(m);
+    assert.equal(m.blocks[0]?.type === 'header' && m.blocks[0].text.text, ':alarm_clock: 2 cron fire times skipped past the starting deadline');
+    assert.ok(texts(m).includes('• `nightly` 2026-12-01T02:00:00.000Z (missed since 2026-11-30T02:00:00.000Z)'));
+    assert.equal(m.text, ':alarm_clock: 2 cron fire times skipped past the starting deadline: nightly, hourly');
+  });
+
   it('more blocks than Slack takes: 49 kept and a note', () => {
     const items = Array.from({ length: 600 }, (_, i) => failed(`n${i}`));
     const m = formatMessage({ group_key: 'failed', items, total: 600, byState: { failed: 600 }, first_at: null, last_at: null }, { ...DEFAULT_FORMAT, named: 600 });

@@ -67,7 +67,7 @@ export function tail(output: string, lines: number): string {
 
 const ICONS: Record<string, string> = {
   failed: ':x:', blocked: ':no_entry:', cancelled: ':heavy_minus_sign:', success: ':white_check_mark:', host: ':rotating_light:',
-  fleet: ':satellite_antenna:', dead: ':skull:',
+  fleet: ':satellite_antenna:', dead: ':skull:', cron: ':alarm_clock:',
 };
 
 function header(text: string): Block {
@@ -158,6 +158,7 @@ function line(item: Item): string {
     }
     case 'task_lost': return `• \`${escape(item.task)}\` (attempt ${item.attempt}) → ${LOST_OUTCOME[item.state] ?? item.state}`;
     case 'host_down': return `• host ${escape(item.host)} down${item.reason ? `: ${escape(item.reason)}` : ''}`;
+    case 'fire_skipped': return `• \`${escape(item.task)}\` ${item.fire_time}${item.missed_from === null ? '' : ` (missed since ${item.missed_from})`}`;
     case 'fleet': return `• ${item.kind === 'silence_suspected' ? 'silence suspected' : 'silence cleared'}: ${item.silent} of ${item.total} hosts silent — ${escape(item.reason)}`;
     case 'dead_letter': return `• \`${escape(item.subject)}\` #${item.seq} (${escape(item.state)}): ${escape(item.reason)}`;
   }
@@ -172,6 +173,7 @@ function title(d: Digest): string {
       .map(([s, n]) => `${n.toLocaleString('en-US')} ${LOST_OUTCOME[s] ?? s}`);
     return `${ICONS['host']} host ${host} lost: ${lost === 0 ? 'it held no task' : `${plural(lost, 'task')} (${outcomes.join(', ')})`}`;
   }
+  if (key === 'cron') return `${ICONS['cron']} ${plural(d.total, 'cron fire time')} skipped past the starting deadline${window(d)}`;
   if (key === 'fleet') return `${ICONS['fleet']} the fleet: ${plural(d.total, 'change')}${window(d)}`;
   if (key.startsWith('dead:')) return `${ICONS['dead']} ${plural(d.total, 'message')} set aside by ${key.slice('dead:'.length)}${window(d)}`;
   return `${ICONS[key] ?? ''} ${plural(d.total, 'task')} ${key}${window(d)}`.trim();

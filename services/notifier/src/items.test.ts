@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TaskEvent } from '@tangerine/contracts';
 import type { TaskFacts } from '@tangerine/ledger';
-import { DEFAULT_NOTIFY, fromDeadLetter, fromFleetEvent, fromHostEvent, fromTaskEvent, groupKey, type NotifyKind } from './items.js';
+import { DEFAULT_NOTIFY, fromDeadLetter, fromFleetEvent, fromHostEvent, fromSkippedFire, fromTaskEvent, groupKey, type NotifyKind } from './items.js';
 
 const AT = '2026-12-01T10:00:00.000Z';
 function event(extra: Partial<TaskEvent>): TaskEvent {
@@ -79,12 +79,25 @@ describe('the other events', () => {
   });
 });
 
+describe('fromSkippedFire', () => {
+  const fire = { task: 'nightly', fire_time: new Date('2026-12-01T02:00:00Z'), missed_from: null, recorded_at: new Date(AT) };
+  it('a fire time skipped past its deadline is told under cron, once per task and fire time', () => {
+    const n = fromSkippedFire(fire, DEFAULT_NOTIFY);
+    assert.deepEqual(n, {
+      key: 'fire:nightly:2026-12-01T02:00:00.000Z', group_key: 'cron',
+      item: { type: 'fire_skipped', task: 'nightly', state: 'skipped_deadline', fire_time: '2026-12-01T02:00:00.000Z', missed_from: null, at: AT },
+    });
+  });
+  it('is silent without cron_skipped', () => assert.equal(fromSkippedFire(fire, ['failed']), null));
+});
+
 describe('groupKey', () => {
   const cases: [Parameters<typeof groupKey>[0], string][] = [
     [{ type: 'task', task: 'a', state: 'failed', attempt: 1, max_failures: 3, host: null, exit_code: 1, reason: null, output_tail: null, duration_s: null, at: AT }, 'failed'],
     [{ type: 'task', task: 'a', state: 'success', attempt: 1, max_failures: 3, host: null, exit_code: 0, reason: null, output_tail: null, duration_s: null, at: AT }, 'success'],
     [{ type: 'task_lost', task: 'a', state: 'ready', attempt: 1, host: 'h3', reason: null, at: AT }, 'host:h3'],
     [{ type: 'host_down', host: 'h3', state: 'down', reason: null, at: AT }, 'host:h3'],
+    [{ type: 'fire_skipped', task: 'a', state: 'skipped_deadline', fire_time: AT, missed_from: null, at: AT }, 'cron'],
     [{ type: 'fleet', kind: 'silence_cleared', state: 'silence_cleared', silent: 0, total: 3, reason: 'x', at: AT }, 'fleet'],
     [{ type: 'dead_letter', consumer: 'intake', stream: 'S', subject: 's', seq: 1, state: 'c', reason: 'r', at: AT }, 'dead:intake'],
   ];

@@ -1,15 +1,15 @@
 import { NOTIFY_STATES, ON_HOST_STATES, type DeadLetter, type FleetEvent, type HostEvent, type NotifyState, type TaskEvent } from '@tangerine/contracts';
-import type { TaskFacts } from '@tangerine/ledger';
+import type { SkippedFire, TaskFacts } from '@tangerine/ledger';
 
 /**
  * What the notifier may tell of (NOTIFY_EVENTS): a task's end (`failed` for good, `blocked`, `cancelled`,
  * `success`), a host lost with the tasks it held (`host_lost`), the fleet fallen silent (`fleet`), and a message set
- * aside as a dead letter (`dead_letter`).
+ * aside as a dead letter (`dead_letter`), a cron fire time skipped past its starting deadline (`cron_skipped`).
  */
-export const NOTIFY_KINDS = [...NOTIFY_STATES, 'host_lost', 'fleet', 'dead_letter'] as const;
+export const NOTIFY_KINDS = [...NOTIFY_STATES, 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 /** Successes and cancels are off unless a task's `notify` asks (or NOTIFY_EVENTS lists them). */
-export const DEFAULT_NOTIFY: readonly NotifyKind[] = ['failed', 'blocked', 'host_lost', 'fleet', 'dead_letter'];
+export const DEFAULT_NOTIFY: readonly NotifyKind[] = ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'];
 
 /** What a message says of one event; stored as JSON in the ledger (notification_items.item). */
 export type Item =
@@ -20,6 +20,7 @@ export type Item =
   /** A task a lost host held; `state` is what became of it (ready again, waiting for its next fire time, failed). */
   | { type: 'task_lost'; task: string; state: string; attempt: number; host: string; reason: string | null; at: string }
   | { type: 'host_down'; host: string; state: 'down'; reason: string | null; at: string }
+  | { type: 'fire_skipped'; task: string; state: 'skipped_deadline'; fire_time: string; missed_from: string | null; at: string }
   | { type: 'fleet'; kind: FleetEvent['kind']; state: FleetEvent['kind']; silent: number; total: number; reason: string; at: string }
   | { type: 'dead_letter'; consumer: string; stream: string; subject: string; seq: number; state: string; reason: string; at: string };
 
@@ -34,6 +35,7 @@ export interface Notifiable {
  * The digest key: events of one key that arrive within the grouping window become one message.
  * - a task's end: its state (`failed`, `blocked`, `cancelled`, `success`): "37 tasks failed in 60 s";
  * - a lost host and the tasks it held: `host:<host>`: "host h3 lost: 12 tasks requeued";
+ * - cron fire times skipped past their deadline: `cron`;
  * - the fleet: `fleet`; dead letters: `dead:<consumer>`.
  * Each key is bounded by something a stranger does not choose (4 states, the hosts, the consumers), so a storm of any
  * size gives at most one message per key per window.
@@ -43,6 +45,7 @@ export function groupKey(item: Item): string {
     case 'task': return item.state;
     case 'task_lost':
     case 'host_down': return `host:${item.host}`;
+    case 'fire_skipped': return 'cron';
     case 'fleet': return 'fleet';
     case 'dead_letter': return `dead:${item.consumer}`;
   }
@@ -108,5 +111,15 @@ export function fromDeadLetter(d: DeadLetter, kinds: readonly NotifyKind[], own:
   if (!kinds.includes('dead_letter') || own.includes(d.consumer)) return null;
   return notifiable(`dead:${d.stream}:${d.consumer}:${d.seq}`, {
     type: 'dead_letter', consumer: d.consumer, stream: d.stream, subject: d.subject, seq: d.seq, state: d.code, reason: d.reason, at: d.at,
+  });
+}
+
+/** A fire time the cron service skipped past its starting deadline → its message, under `cron`. */
+export function fromSkippedFire(f: SkippedFire, kinds: readonly NotifyKind[]): Notifiable | null {
+  if (!kinds.includes('cron_skipped')) return null;
+  const fire = f.fire_time.toISOString();
+  return notifiable(`fire:${f.task}:${fire}`, {
+    type: 'fire_skipped', task: f.task, state: 'skipped_deadline', fire_time: fire, missed_from: f.missed_from?.toISOString() ?? null,
+    at: f.recorded_at.toISOString(),
   });
 }

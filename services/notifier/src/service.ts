@@ -1,15 +1,17 @@
 import { decode } from '@tangerine/bus';
 import { Durables, Streams, Subjects, type DeadLetter, type FleetEvent, type HostEvent, type TaskEvent } from '@tangerine/contracts';
 import {
-  closeDueGroups, finishNotification, holdLeadership, pruneNotifications, readNotificationContent, readPendingNotifications, readTaskFacts,
-  recordNotifiable, type PendingNotification,
+  closeDueGroups, finishNotification, holdLeadership, pruneNotifications, readNotificationContent, readPendingNotifications, readSkippedFires,
+  readTaskFacts, recordNotifiable, type FiresCursor, type PendingNotification,
 } from '@tangerine/ledger';
 import { consumeService } from '@tangerine/platform';
 import type { Stop } from '@tangerine/runtime';
 import type { ServiceContext } from './config.js';
 import { WebhookQueue, nextStep, redactWebhook, sleep, type RetryPolicy } from './delivery.js';
 import { formatMessage, type FormatOptions } from './format.js';
-import { fromDeadLetter, fromFleetEvent, fromHostEvent, fromTaskEvent, isLost, mayNotify, type Item, type Notifiable } from './items.js';
+import {
+  fromDeadLetter, fromFleetEvent, fromHostEvent, fromSkippedFire, fromTaskEvent, isLost, mayNotify, type Item, type Notifiable,
+} from './items.js';
 
 /** One replica sends (an advisory lock): one webhook, one queue, at most one message a second, whatever the replicas. */
 const NOTIFIER_LOCK = 7_240_003;
@@ -22,6 +24,14 @@ const PENDING_PAGE = 20;
 /** Sent and refused messages, with the identities of their events, are kept a week against redeliveries. */
 const KEEP_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * How often the leader reads the cron fire times skipped past their deadline (cron publishes no event for them), and
+ * how far back it reads again each time: a fire committed late can carry an earlier recorded_at than one read before.
+ * On start it reads the last hour, so a restart loses none (and records none twice: the fire is the item's key).
+ */
+const SKIPPED_EVERY_MS = 5000;
+const SKIPPED_OVERLAP_MS = 60_000;
+const SKIPPED_PAGE = 500;
 
 type Incoming =
   | { kind: 'task'; event: TaskEvent }
@@ -111,6 +121,8 @@ function startSender(ctx: ServiceContext, webhook: string): Stop {
   const policy: RetryPolicy = { retryForMs: ctx.config.retryForMs, firstDelayMs: 1000, maxDelayMs: 60_000 };
   const format: FormatOptions = { statusUrl: ctx.config.statusUrl, named: 20, tailLines: 10 };
   let prunedAt = 0;
+  let skippedAt = 0;
+  let skippedSince = new Date(ctx.clock.now().getTime() - 3_600_000);
   let lastFailure: string | null = null;
   ctx.metrics.gauge('notifications_requests', () => queue.requests);
 
@@ -141,13 +153,32 @@ function startSender(ctx: ServiceContext, webhook: string): Stop {
     }
   };
 
+  const readSkipped = async (): Promise<void> => {
+    if (!ctx.config.notify.includes('cron_skipped')) return;
+    let after: FiresCursor = { recorded_at: new Date(skippedSince.getTime() - SKIPPED_OVERLAP_MS), task: '', fire_time: new Date(0) };
+    for (;;) {
+      const fires = await readSkippedFires(ctx.ledger, after, SKIPPED_PAGE);
+      const added = await recordNotifiable(ctx.ledger, fires.flatMap((f) => fromSkippedFire(f, ctx.config.notify) ?? []));
+      if (added > 0) ctx.metrics.inc('notifications_events_recorded', added);
+      const last = fires.at(-1);
+      if (last === undefined) return;
+      after = last;
+      if (last.recorded_at > skippedSince) skippedSince = last.recorded_at;
+      if (fires.length < SKIPPED_PAGE) return;
+    }
+  };
+
   const round = async (): Promise<void> => {
+    const now = ctx.clock.now().getTime();
+    if (now - skippedAt >= SKIPPED_EVERY_MS) {
+      skippedAt = now;
+      await readSkipped();
+    }
     await closeDueGroups(ctx.ledger, ctx.config.groupWindowMs);
     for (const n of await readPendingNotifications(ctx.ledger, PENDING_PAGE)) {
       if (stopping.signal.aborted || !leadership.isLeader()) return;
       await deliver(n);
     }
-    const now = ctx.clock.now().getTime();
     if (now - prunedAt > PRUNE_EVERY_MS) {
       prunedAt = now;
       const pruned = await pruneNotifications(ctx.ledger, KEEP_MS);

@@ -119,6 +119,14 @@ describe('notifier: events to Slack', { timeout: 180_000 }, () => {
     assert.equal(slack.delivered().filter((r) => messageText(r).includes('lost-3')).length, 1, 'a lost task is not told again as a failure');
   });
 
+  it('a cron fire time skipped past its deadline (recorded by cron in the ledger, no event): its message', async () => {
+    await db.query(`INSERT INTO tasks (name, spec, state) VALUES ('n-cron', '{"name": "n-cron"}', 'scheduled')`);
+    await db.query(`INSERT INTO fires (task, fire_time, outcome, missed_from) VALUES ('n-cron', '2026-12-01T02:00:00Z', 'skipped_deadline', '2026-11-30T02:00:00Z')`);
+    const m = await waitFor('the skipped fire\'s message', () => deliveredAbout('n-cron')[0], 20_000);
+    assert.equal(headerOf(m), ':alarm_clock: 1 cron fire time skipped past the starting deadline');
+    assert.ok(messageText(m).includes('`n-cron` 2026-12-01T02:00:00.000Z (missed since 2026-11-30T02:00:00.000Z)'), messageText(m));
+  });
+
   it('200 failures within a few seconds: a handful of messages, at most one a second, every task named or counted', async () => {
     const firstRequest = slack.requests.length;
     for (let burst = 0; burst < 4; burst++) {
