@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http]`: Tangerine measured
+// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,notifier]`: Tangerine measured
 // beside the peers a user would pick instead, on the same machine in the same run, and at fleet scale. Writes a
 // Markdown table and the JSON of every figure to bench-results/, and prints the path. `--quick` runs a small version
 // of each (CI runs it so the bench keeps working); its figures are printed, never judged.
@@ -8,6 +8,7 @@ import { createDatabase } from '../helpers/postgres.js';
 import { ROOT } from '../helpers/processes.js';
 import { runFleetBench } from './fleet/fleet-bench.js';
 import { runHttpBench, type HttpBenchSizes } from './http-bench.js';
+import { runNotifierBench } from './notifier-bench.js';
 import { runDockerLoop } from './peers/docker-loop.js';
 import { runGraphileWorker } from './peers/graphile-worker.js';
 import { runPgBoss } from './peers/pg-boss.js';
@@ -30,17 +31,21 @@ export interface Sizes {
   growth: number[];
   fleetGrowth: number[];
   http: HttpBenchSizes;
+  /** Failed-task events fed to the notifier while Slack rate-limits. */
+  notifierEvents: number;
 }
 
 export const FULL: Sizes = {
   jobs: 20000, agents: 2, slots: 256, containers: 300, containerSamples: 50, fleetHosts: 10000, fleetTasks: 100000,
   chain: 2000, fanIn: 10000, growth: [2000, 20000, 100000], fleetGrowth: [10000, 100000, 500000],
   http: { submissions: 10000, clients: 16, listTasks: 100000, listSamples: 500, subscribers: 100, eventsPerSecond: 1000, eventSeconds: 10 },
+  notifierEvents: 100_000,
 };
 export const QUICK: Sizes = {
   jobs: 500, agents: 1, slots: 32, containers: 12, containerSamples: 5, fleetHosts: 200, fleetTasks: 2000,
   chain: 50, fanIn: 300, growth: [200, 500], fleetGrowth: [1000, 2000],
   http: { submissions: 300, clients: 16, listTasks: 2000, listSamples: 50, subscribers: 10, eventsPerSecond: 200, eventSeconds: 2 },
+  notifierEvents: 2000,
 };
 
 export interface Report {
@@ -57,9 +62,10 @@ export interface Report {
   dependencies?: Awaited<ReturnType<typeof runDependencies>>;
   growth?: { throughput: Awaited<ReturnType<typeof runThroughput>>[]; fleet: Awaited<ReturnType<typeof runFleetBench>>[] };
   http?: Awaited<ReturnType<typeof runHttpBench>>;
+  notifier?: Awaited<ReturnType<typeof runNotifierBench>>;
 }
 
-const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http'] as const;
+const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'notifier'] as const;
 /** Part (2) runs Tangerine's containers and the bare loop's in this many alternating rounds. */
 const CONTAINER_ROUNDS = 3;
 
@@ -129,6 +135,10 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
   if (want('http')) {
     log(`(6) HTTP API: ${s.http.submissions} submissions from ${s.http.clients} clients, a page at ${s.http.listTasks} tasks, ${s.http.subscribers} event streams`);
     report.http = await runHttpBench(s.http);
+  }
+  if (want('notifier')) {
+    log(`(7) notifier: ${s.notifierEvents} failed and blocked events fed onto the events stream, Slack rate-limiting`);
+    report.notifier = await runNotifierBench({ events: s.notifierEvents, timeoutMs });
   }
   return report;
 }
@@ -215,6 +225,13 @@ export function toMarkdown(r: Report): string {
       `| HTTP / NATS | ${f2(ratio)} | ≥ 0.8: ${verdict(ratio >= 0.8)} |`,
       `| GET /v1/tasks?limit=100 at ${h.sizes.listTasks} tasks, p50 / p99 | ${f0(h.listP50Ms)} / ${f0(h.listP99Ms)} ms | p99 ≤ 50 ms: ${verdict(h.listP99Ms <= 50)} |`,
       `| GET /v1/events: ${h.sizes.subscribers} subscribers, ${h.sizes.eventsPerSecond} events/s, delivery p50 / p99 | ${f0(h.eventP50Ms)} / ${f0(h.eventP99Ms)} ms (${h.eventsDelivered} of ${h.eventsExpected} delivered) | p99 ≤ 100 ms: ${verdict(h.eventP99Ms <= 100 && h.eventsDelivered === h.eventsExpected)} |`, '');
+  }
+  if (r.notifier) {
+    const n = r.notifier;
+    out.push('## (7) Notifier', '', '| figure | value | goal |', '|---|---|---|',
+      `| ${n.events} failed and blocked events fed at once, Slack answering one message per 2 s (429 otherwise): recorded | ${f0(n.eventsPerSecond)} events/s (${f2(n.absorbSeconds)} s) | keeps up with the pipeline's events (section 1): compare |`,
+      `| peak RSS of the notifier | ${n.peakRssMb} MB | ≤ 200 MB: ${verdict(n.peakRssMb <= 200)} |`,
+      `| messages that told them all (429s meanwhile) | ${n.messages} (${n.rateLimited}) | every event told: ${verdict(n.allTold)} |`, '');
   }
   return out.join('\n');
 }

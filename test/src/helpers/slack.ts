@@ -25,6 +25,12 @@ export class SlackReceiver {
   readonly requests: SlackRequest[] = [];
   /** Answers to give first, in order, then 200 `ok`. */
   readonly answers: SlackAnswer[] = [];
+  /**
+   * Rate-limit as Slack does: a request within this many ms of the last one taken is answered 429 with a Retry-After
+   * of the seconds left (rounded up). Null: no limit.
+   */
+  limitEveryMs: number | null = null;
+  private lastTaken = 0;
   private server!: Server;
   url = '';
 
@@ -35,7 +41,12 @@ export class SlackReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const answer: SlackAnswer = req.method !== 'POST' || req.url !== this.secretPath ? { status: 404, body: 'no_service' } : this.answers.shift() ?? { status: 200, body: 'ok' };
+        const now = Date.now();
+        const wait = this.limitEveryMs === null ? 0 : this.lastTaken + this.limitEveryMs - now;
+        const answer: SlackAnswer = req.method !== 'POST' || req.url !== this.secretPath ? { status: 404, body: 'no_service' }
+          : wait > 0 ? { status: 429, body: 'rate_limited', headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } }
+            : this.answers.shift() ?? { status: 200, body: 'ok' };
+        if (answer.status === 200) this.lastTaken = now;
         let body: SlackRequest['body'] = {};
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackRequest['body'];
