@@ -152,13 +152,19 @@ export interface SkippedFire {
   fire_time: Date;
   missed_from: Date | null;
   recorded_at: Date;
+  /** Where this row is, to read on after it. */
+  position: FiresCursor;
 }
 
-/** Where a reading of the skipped fires stopped: the last row's recorded_at, task and fire time. */
+/**
+ * Where a reading of the skipped fires stopped: the last row's recorded_at, task and fire time, the times as
+ * PostgreSQL's text (microseconds: a JavaScript Date keeps milliseconds, and a cursor cut to them reads the same rows
+ * again forever).
+ */
 export interface FiresCursor {
-  recorded_at: Date;
+  recorded_at: string;
   task: string;
-  fire_time: Date;
+  fire_time: string;
 }
 
 /**
@@ -169,10 +175,11 @@ export interface FiresCursor {
  * recording them again is idempotent.
  */
 export async function readSkippedFires(ledger: Ledger, after: FiresCursor, limit: number): Promise<SkippedFire[]> {
-  return ledger.query<SkippedFire>(
-    `SELECT task, fire_time, missed_from, recorded_at FROM fires
+  const rows = await ledger.query<Omit<SkippedFire, 'position'> & { recorded_text: string; fire_text: string }>(
+    `SELECT task, fire_time, missed_from, recorded_at, recorded_at::text AS recorded_text, fire_time::text AS fire_text FROM fires
       WHERE outcome = 'skipped_deadline' AND (recorded_at, task, fire_time) > ($1::timestamptz, $2::text, $3::timestamptz)
       ORDER BY recorded_at, task, fire_time LIMIT $4`,
     [after.recorded_at, after.task, after.fire_time, limit],
   );
+  return rows.map(({ recorded_text, fire_text, ...f }) => ({ ...f, position: { recorded_at: recorded_text, task: f.task, fire_time: fire_text } }));
 }

@@ -80,7 +80,10 @@ describe('the other events', () => {
 });
 
 describe('fromSkippedFire', () => {
-  const fire = { task: 'nightly', fire_time: new Date('2026-12-01T02:00:00Z'), missed_from: null, recorded_at: new Date(AT) };
+  const fire = {
+    task: 'nightly', fire_time: new Date('2026-12-01T02:00:00Z'), missed_from: null, recorded_at: new Date(AT),
+    position: { recorded_at: AT, task: 'nightly', fire_time: '2026-12-01T02:00:00Z' },
+  };
   it('a fire time skipped past its deadline is told under cron, once per task and fire time', () => {
     const n = fromSkippedFire(fire, DEFAULT_NOTIFY);
     assert.deepEqual(n, {

@@ -155,14 +155,14 @@ function startSender(ctx: ServiceContext, webhook: string): Stop {
 
   const readSkipped = async (): Promise<void> => {
     if (!ctx.config.notify.includes('cron_skipped')) return;
-    let after: FiresCursor = { recorded_at: new Date(skippedSince.getTime() - SKIPPED_OVERLAP_MS), task: '', fire_time: new Date(0) };
+    let after: FiresCursor = { recorded_at: new Date(skippedSince.getTime() - SKIPPED_OVERLAP_MS).toISOString(), task: '', fire_time: new Date(0).toISOString() };
     for (;;) {
       const fires = await readSkippedFires(ctx.ledger, after, SKIPPED_PAGE);
       const added = await recordNotifiable(ctx.ledger, fires.flatMap((f) => fromSkippedFire(f, ctx.config.notify) ?? []));
       if (added > 0) ctx.metrics.inc('notifications_events_recorded', added);
       const last = fires.at(-1);
       if (last === undefined) return;
-      after = last;
+      after = last.position;
       if (last.recorded_at > skippedSince) skippedSince = last.recorded_at;
       if (fires.length < SKIPPED_PAGE) return;
     }
