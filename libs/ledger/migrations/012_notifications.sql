@@ -5,7 +5,7 @@
 
 CREATE TABLE notifications (
   id          bigserial   PRIMARY KEY,
-  -- The digest key of its events (services/notifier digest.ts groupKey), e.g. `failed`, `host:h3`.
+  -- The digest key of its events (services/notifier digest.ts groupKey), e.g. `failed`, `host/h3`.
   group_key   text        NOT NULL,
   -- pending: to be sent (or being sent); sent: Slack answered 200; refused: Slack said no (a 4xx other than 429),
   -- or the retries of a 5xx or an unreachable webhook ran out (NOTIFY_RETRY_FOR).
@@ -19,7 +19,7 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_pending ON notifications (id) WHERE state = 'pending';
 
 CREATE TABLE notification_items (
-  -- The event's identity: `task:<name>:<version>`, `host:<host>:<state>:<at>`, `dead:<stream>:<seq>`, ... A
+  -- The event's identity: `task/<name>/<version>`, `host/<host>/<state>/<at>`, `dead/<stream>/<consumer>/<seq>`, ... A
   -- redelivered event, or one two replicas both read, is kept once.
   key           text        PRIMARY KEY,
   group_key     text        NOT NULL,

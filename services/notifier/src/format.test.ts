@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FORMAT, SlackLimits, TRIMMED, escape, formatMessage, tail, trim, type Digest, type SlackMessage } from './format.js';
 import type { Item } from './items.js';
+import { Subjects } from '@tangerine/contracts';
 
 const AT = '2026-12-01T10:00:00.000Z';
 function failed(name: string, extra: Partial<Extract<Item, { type: 'task' }>> = {}): Item {
@@ -105,7 +106,7 @@ describe('formatMessage: digests', () => {
       { type: 'host_down', host: 'h3', state: 'down', reason: 'no heartbeat for 10 s', at: AT },
       ...Array.from({ length: 12 }, (_, i): Item => ({ type: 'task_lost', task: `t${i}`, state: i < 10 ? 'ready' : 'failed', attempt: 1, host: 'h3', reason: 'host_lost: host h3 stopped answering', at: AT })),
     ];
-    const m = formatMessage({ group_key: 'host:h3', items, total: 13, byState: { down: 1, ready: 10, failed: 2 }, first_at: new Date(AT), last_at: new Date(AT) });
+    const m = formatMessage({ group_key: 'host/h3', items, total: 13, byState: { down: 1, ready: 10, failed: 2 }, first_at: new Date(AT), last_at: new Date(AT) });
     assertWithinLimits(m);
     assert.equal(m.blocks[0]?.type === 'header' && m.blocks[0].text.text, ':rotating_light: host h3 lost: 12 tasks (2 failed, 10 requeued)');
     assert.ok(texts(m).includes('• `t0` (attempt 1) → requeued'));
@@ -121,10 +122,10 @@ describe('formatMessage: digests', () => {
   });
 
   it('dead letters: by consumer, each with its subject and reason', () => {
-    const item: Item = { type: 'dead_letter', consumer: 'monitor', stream: 'TANGERINE_REPORTS', subject: 'runs.h1.exited', seq: 7, state: 'invalid_message', reason: 'payload: is not valid JSON', at: AT };
-    const m = formatMessage({ group_key: 'dead:monitor', items: [item], total: 1, byState: { invalid_message: 1 }, first_at: new Date(AT), last_at: new Date(AT) });
+    const item: Item = { type: 'dead_letter', consumer: 'monitor', stream: 'TANGERINE_REPORTS', subject: Subjects.runExited.make('h1'), seq: 7, state: 'invalid_message', reason: 'payload: is not valid JSON', at: AT };
+    const m = formatMessage({ group_key: 'dead/monitor', items: [item], total: 1, byState: { invalid_message: 1 }, first_at: new Date(AT), last_at: new Date(AT) });
     assert.equal(m.blocks[0]?.type === 'header' && m.blocks[0].text.text, ':skull: 1 message set aside by monitor');
-    assert.ok(texts(m).includes('`runs.h1.exited` #7 (invalid_message): payload: is not valid JSON'));
+    assert.ok(texts(m).includes(`\`${Subjects.runExited.make('h1')}\` #7 (invalid_message): payload: is not valid JSON`));
   });
 
   it('cron fire times skipped past their deadline', () => {

@@ -166,8 +166,8 @@ function line(item: Item): string {
 
 function title(d: Digest): string {
   const key = d.group_key;
-  if (key.startsWith('host:')) {
-    const host = key.slice('host:'.length);
+  if (key.startsWith('host/')) {
+    const host = key.slice('host/'.length);
     const lost = d.total - (d.byState['down'] ?? 0);
     const outcomes = Object.entries(d.byState).filter(([s]) => s !== 'down').sort(([a], [b]) => a.localeCompare(b))
       .map(([s, n]) => `${n.toLocaleString('en-US')} ${LOST_OUTCOME[s] ?? s}`);
@@ -175,7 +175,7 @@ function title(d: Digest): string {
   }
   if (key === 'cron') return `${ICONS['cron']} ${plural(d.total, 'cron fire time')} skipped past the starting deadline${window(d)}`;
   if (key === 'fleet') return `${ICONS['fleet']} the fleet: ${plural(d.total, 'change')}${window(d)}`;
-  if (key.startsWith('dead:')) return `${ICONS['dead']} ${plural(d.total, 'message')} set aside by ${key.slice('dead:'.length)}${window(d)}`;
+  if (key.startsWith('dead/')) return `${ICONS['dead']} ${plural(d.total, 'message')} set aside by ${key.slice('dead/'.length)}${window(d)}`;
   return `${ICONS[key] ?? ''} ${plural(d.total, 'task')} ${key}${window(d)}`.trim();
 }
 

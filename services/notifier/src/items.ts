@@ -34,9 +34,9 @@ export interface Notifiable {
 /**
  * The digest key: events of one key that arrive within the grouping window become one message.
  * - a task's end: its state (`failed`, `blocked`, `cancelled`, `success`): "37 tasks failed in 60 s";
- * - a lost host and the tasks it held: `host:<host>`: "host h3 lost: 12 tasks requeued";
+ * - a lost host and the tasks it held: `host/<host>`: "host h3 lost: 12 tasks requeued";
  * - cron fire times skipped past their deadline: `cron`;
- * - the fleet: `fleet`; dead letters: `dead:<consumer>`.
+ * - the fleet: `fleet`; dead letters: `dead/<consumer>`.
  * Each key is bounded by something a stranger does not choose (4 states, the hosts, the consumers), so a storm of any
  * size gives at most one message per key per window.
  */
@@ -44,10 +44,10 @@ export function groupKey(item: Item): string {
   switch (item.type) {
     case 'task': return item.state;
     case 'task_lost':
-    case 'host_down': return `host:${item.host}`;
+    case 'host_down': return `host/${item.host}`;
     case 'fire_skipped': return 'cron';
     case 'fleet': return 'fleet';
-    case 'dead_letter': return `dead:${item.consumer}`;
+    case 'dead_letter': return `dead/${item.consumer}`;
   }
 }
 
@@ -73,7 +73,7 @@ export function mayNotify(e: TaskEvent): boolean {
  * (`["success", "failed"]`, or `[]` for none); a run lost with its host is told with the host when `host_lost` is on.
  */
 export function fromTaskEvent(e: TaskEvent, facts: TaskFacts | undefined, kinds: readonly NotifyKind[]): Notifiable | null {
-  const key = `task:${e.name}:${e.version}`;
+  const key = `task/${e.name}/${e.version}`;
   if (isLost(e)) {
     if (!kinds.includes('host_lost')) return null;
     return notifiable(key, { type: 'task_lost', task: e.name, state: e.state, attempt: e.attempt, host: e.host!, reason: e.reason, at: e.at });
@@ -95,12 +95,12 @@ export function fromTaskEvent(e: TaskEvent, facts: TaskFacts | undefined, kinds:
 /** A host marked down → its message (the tasks it held join it); other host changes are not told. */
 export function fromHostEvent(e: HostEvent, kinds: readonly NotifyKind[]): Notifiable | null {
   if (e.state !== 'down' || !kinds.includes('host_lost')) return null;
-  return notifiable(`host:${e.host}:down:${e.at}`, { type: 'host_down', host: e.host, state: 'down', reason: e.reason, at: e.at });
+  return notifiable(`host/${e.host}/down/${e.at}`, { type: 'host_down', host: e.host, state: 'down', reason: e.reason, at: e.at });
 }
 
 export function fromFleetEvent(e: FleetEvent, kinds: readonly NotifyKind[]): Notifiable | null {
   if (!kinds.includes('fleet')) return null;
-  return notifiable(`fleet:${e.kind}:${e.at}`, { type: 'fleet', kind: e.kind, state: e.kind, silent: e.silent, total: e.total, reason: e.reason, at: e.at });
+  return notifiable(`fleet/${e.kind}/${e.at}`, { type: 'fleet', kind: e.kind, state: e.kind, silent: e.silent, total: e.total, reason: e.reason, at: e.at });
 }
 
 /**
@@ -109,7 +109,7 @@ export function fromFleetEvent(e: FleetEvent, kinds: readonly NotifyKind[]): Not
  */
 export function fromDeadLetter(d: DeadLetter, kinds: readonly NotifyKind[], own: readonly string[]): Notifiable | null {
   if (!kinds.includes('dead_letter') || own.includes(d.consumer)) return null;
-  return notifiable(`dead:${d.stream}:${d.consumer}:${d.seq}`, {
+  return notifiable(`dead/${d.stream}/${d.consumer}/${d.seq}`, {
     type: 'dead_letter', consumer: d.consumer, stream: d.stream, subject: d.subject, seq: d.seq, state: d.code, reason: d.reason, at: d.at,
   });
 }
@@ -118,7 +118,7 @@ export function fromDeadLetter(d: DeadLetter, kinds: readonly NotifyKind[], own:
 export function fromSkippedFire(f: SkippedFire, kinds: readonly NotifyKind[]): Notifiable | null {
   if (!kinds.includes('cron_skipped')) return null;
   const fire = f.fire_time.toISOString();
-  return notifiable(`fire:${f.task}:${fire}`, {
+  return notifiable(`fire/${f.task}/${fire}`, {
     type: 'fire_skipped', task: f.task, state: 'skipped_deadline', fire_time: fire, missed_from: f.missed_from?.toISOString() ?? null,
     at: f.recorded_at.toISOString(),
   });

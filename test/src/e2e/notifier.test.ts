@@ -173,7 +173,7 @@ describe('notifier: events to Slack', { timeout: 180_000 }, () => {
     await feedFailed(e);
     await waitFor('sent', () => deliveredAbout('k-sent')[0], 20_000);
     await waitUntil('marked sent', async () => {
-      const rows = await db.query(`SELECT n.state FROM notification_items i JOIN notifications n ON n.id = i.notification WHERE i.key = $1`, [`task:k-sent:${e.version}`]);
+      const rows = await db.query(`SELECT n.state FROM notification_items i JOIN notifications n ON n.id = i.notification WHERE i.key = $1`, [`task/k-sent/${e.version}`]);
       return rows.rows[0]?.state === 'sent';
     });
     await killNotifier();
@@ -188,7 +188,7 @@ describe('notifier: events to Slack', { timeout: 180_000 }, () => {
   it('SIGKILLed before sending: the message is sent once after the restart', async () => {
     const e = failedEvent('k-pending');
     await feedFailed(e);
-    await waitUntil('recorded', async () => (await db.query(`SELECT 1 FROM notification_items WHERE key = $1`, [`task:k-pending:${e.version}`])).rows.length === 1);
+    await waitUntil('recorded', async () => (await db.query(`SELECT 1 FROM notification_items WHERE key = $1`, [`task/k-pending/${e.version}`])).rows.length === 1);
     await killNotifier();
     assert.equal(slack.requests.filter((r) => messageText(r).includes('k-pending')).length, 0, 'killed before its window closed');
     cluster.startService('notifier');
