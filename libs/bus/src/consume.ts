@@ -32,6 +32,12 @@ export interface BatchConsumerOptions<T> {
   /** Most messages handed to `handle` at once. */
   batchSize: number;
   ackWaitMs?: number;
+  /**
+   * Where a consumer created now starts: `all` (default) the stream's first message; `new` the next one to come (the
+   * notifier: a channel is not told of a year of history when the service is first deployed). A consumer that exists
+   * keeps its place either way.
+   */
+  deliver?: 'all' | 'new';
   /** JetStream removes the consumer once no client has read it for this long (a removed host's own consumer). */
   inactiveMs?: number;
   log: Logger;
@@ -81,7 +87,7 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    deliver_policy: opts.deliver === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
     ack_wait: ackWaitMs * 1_000_000,
     max_ack_pending: Math.max(1000, opts.batchSize * 4),
     max_deliver: MAX_DELIVER,

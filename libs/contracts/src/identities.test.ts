@@ -9,6 +9,7 @@ const placer: Role = { kind: 'service', service: 'placer' };
 const monitor: Role = { kind: 'service', service: 'monitor' };
 const intake: Role = { kind: 'service', service: 'intake' };
 const api: Role = { kind: 'service', service: 'api' };
+const notifier: Role = { kind: 'service', service: 'notifier' };
 
 describe('identities: who may publish what', () => {
   const cases: [string, Role, string, boolean][] = [
@@ -80,6 +81,16 @@ describe('identities: who may publish what', () => {
     ['an agent may not publish another host\'s live output', agentA, 'output.host-b.t1.1', false],
     ['a submitter may not forge live output', submitter, 'output.host-a.t1.1', false],
     ['the api may not forge live output', api, 'output.host-a.t1.1', false],
+    ['the notifier pulls its durable consumer of the events', notifier, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.notifier', true],
+    ['the notifier acks its events', notifier, '$JS.ACK.TANGERINE_EVENTS.notifier.1.2.3.4.5.6', true],
+    ['the notifier pulls its durable consumer of the dead letters', notifier, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_DEAD.notifier-dead', true],
+    ['the notifier may not pull a resolver durable', notifier, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.resolver-failed', false],
+    ['the notifier may not publish events', notifier, 'tasks.events.x.failed', false],
+    ['the notifier may not submit', notifier, 'tasks.submit', false],
+    ['the notifier may not dispatch', notifier, 'agents.host-a.run', false],
+    ['a submitter may not pull the notifier\'s durable consumer', submitter, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.notifier', false],
+    ['the api may not ack the notifier\'s events', api, '$JS.ACK.TANGERINE_EVENTS.notifier.1.2.3.4.5.6', false],
+    ['an operator may not pull the notifier\'s dead letters', operator, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_DEAD.notifier-dead', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
@@ -115,6 +126,8 @@ describe('identities: who may subscribe to what', () => {
     ['the api follows live output (HTTP follow)', api, 'output.*.t1.1', true],
     ['the api hears a followed task\'s events', api, 'tasks.events.t1.*', true],
     ['an agent may not hear live output', agentA, 'output.>', false],
+    ['the notifier hears nothing outside its consumers', notifier, 'tasks.events.>', false],
+    ['the notifier reads its own replies', notifier, '_INBOX_notifier.x', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
     it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));

@@ -19,12 +19,15 @@ export const Durables = {
   monitor: 'monitor',
   resolver: (state: TaskState): string => `resolver-${state}`,
   agent: (host: string): string => `agent-${host}`,
+  /** The notifier's: every event (tasks, hosts, fleet), and the dead letters. */
+  notifier: 'notifier',
+  notifierDead: 'notifier-dead',
 } as const;
 
 /** The JetStream KV bucket of the bus migrations (libs/bus migrations.ts), and its stream. */
 export const BUS_MIGRATIONS_BUCKET = 'tangerine_bus_migrations';
 
-export const SERVICE_ROLES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api'] as const;
+export const SERVICE_ROLES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 /**
@@ -152,6 +155,11 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
     case 'relay':
       g.pub.push(...taskChanges);
       break;
+    case 'notifier':
+      // Reads events through its own durable consumers only; it publishes nothing but its consumers' dead letters.
+      consumer(g, Streams.events.name, Durables.notifier, { readStored: true });
+      consumer(g, Streams.dead.name, Durables.notifierDead, { readStored: true });
+      break;
     case 'api':
       // Stores the files of an HTTP upload before it submits the task.
       filesWriter(g);
@@ -167,7 +175,7 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       // It puts templates (POST /v1/templates) and hears intake's answer, or the rejection.
       g.pub.push(Subjects.templatePut.subject);
       g.sub.push(Subjects.templateEvents.wildcard, Subjects.rejected.subject);
-      orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
+      orderedReader(g, Streams.events.name, serviceDurablesOfEvents());
       break;
   }
 }
@@ -198,7 +206,7 @@ function submitterGrants(g: Grants): void {
   orderedReader(g, Streams.output.name, []);
   // `watch` reads the events stream through ordered consumers of its own (names it cannot choose in advance), but
   // never a service's durable one: those are denied by name.
-  orderedReader(g, Streams.events.name, UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)));
+  orderedReader(g, Streams.events.name, serviceDurablesOfEvents());
   // putFile and getFile: store a task's files before submitting it, read them back; never delete one.
   filesWriter(g);
 }
@@ -206,7 +214,7 @@ function submitterGrants(g: Grants): void {
 function operatorGrants(g: Grants): void {
   g.pub.push(Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject);
   g.sub.push(Subjects.deadLetters.wildcard);
-  orderedReader(g, Streams.dead.name, []);
+  orderedReader(g, Streams.dead.name, [Durables.notifierDead]);
 }
 
 /**
@@ -263,6 +271,11 @@ function consumer(g: Grants, stream: string, durable: string, opts: { readStored
   );
   if (opts.readStored) g.pub.push(`${API}.STREAM.MSG.GET.${stream}`, `${API}.STREAM.MSG.DELETE.${stream}`);
   g.sub.push(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`);
+}
+
+/** The services' durable consumers of the events stream, which no reader of it may touch. */
+function serviceDurablesOfEvents(): string[] {
+  return [...UNSUCCESSFUL_STATES.map((s) => Durables.resolver(s)), Durables.notifier];
 }
 
 /** Ordered (ephemeral) consumers on a stream, for reading it from a point; never the durables named. */

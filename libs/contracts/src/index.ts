@@ -11,7 +11,8 @@ export { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 export type { ErrorCode, ErrorFamily, CodeOf, ValidationCode, ErrorJSON, ErrorOptions } from './errors.js';
 export { compile, fieldOf, quote } from './validate.js';
 export type { Validator } from './validate.js';
-export { TaskSpec, TaskName, Executor, parseTaskSpec, parseTemplateRef, MAX_TEMPLATE_VERSION, parseVolume, hideSecretValues, SECRET_SHOWN, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE } from './spec.js';
+export { TaskSpec, TaskName, Executor, parseTaskSpec, parseTemplateRef, MAX_TEMPLATE_VERSION, parseVolume, hideSecretValues, SECRET_SHOWN, TASK_NAME_PATTERN, TASK_NAME_RULE, CHILD_SUFFIX_LENGTH, TIMEOUT_EXIT_CODE, NOTIFY_STATES } from './spec.js';
+export type { NotifyState } from './spec.js';
 export type { ParseOptions, TemplateRef } from './spec.js';
 export {
   TemplateDefinition, TemplateView, TemplateGetRequest, TemplateListRequest, TemplateList, TemplateStored, applyTemplate,

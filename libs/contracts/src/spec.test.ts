@@ -7,7 +7,7 @@ const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, secret_env, volumes, datavolumes, dependencies, ' +
   'restartable, recoverable_exitcodes, max_failures, retry_delay, retry_max_delay, constraints, cpu, memory, cron, timezone, concurrency, ' +
-  'starting_deadline, schedule_at, timeout, template, files';
+  'starting_deadline, schedule_at, timeout, template, files, notify';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
 /** A minimal valid docker spec plus the given fields. */
@@ -585,6 +585,27 @@ describe('parseTaskSpec: timeout', () => {
   it('takes seconds, fractions too', () => assert.equal(parseTaskSpec(base({ timeout: 0.5 })).timeout, 0.5));
   it('rejects 0', () => assertInvalid(base({ timeout: 0 }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got 0)'));
   it('rejects a string', () => assertInvalid(base({ timeout: '10s' }), 'timeout', 'timeout: must be a number > 0 and <= 31536000, or null (got "10s")'));
+});
+
+describe('parseTaskSpec: notify', () => {
+  const accepted: [unknown, unknown][] = [
+    [undefined, undefined],
+    [[], []],
+    [['success', 'failed'], ['success', 'failed']],
+    [['success', 'failed', 'blocked', 'cancelled'], ['success', 'failed', 'blocked', 'cancelled']],
+  ];
+  for (const [given, kept] of accepted) {
+    it(`takes ${JSON.stringify(given)}`, () => assert.deepEqual(parseTaskSpec(base(given === undefined ? {} : { notify: given })).notify, kept));
+  }
+  const refused: [unknown, string, string][] = [
+    ['failed', 'notify', 'notify: must be a list (got "failed")'],
+    [['running'], 'notify[0]', 'notify[0]: must be one of "success", "failed", "blocked", "cancelled" (got "running")'],
+    [['failed', 'failed'], 'notify[1]', 'notify[1]: "failed" is listed twice'],
+    [['success', 'failed', 'blocked', 'cancelled', 'success'], 'notify', 'notify: must have at most 4 items'],
+  ];
+  for (const [given, field, message] of refused) {
+    it(`rejects ${JSON.stringify(given)}`, () => assertInvalid(base({ notify: given }), field, message));
+  }
 });
 
 describe('parseTaskSpec: limits', () => {

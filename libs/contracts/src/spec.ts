@@ -24,6 +24,11 @@ export const TaskName = Type.String({ pattern: TASK_NAME_PATTERN, description: '
 const Text = Type.String({ maxLength: Limits.stringChars });
 const Key = Type.String({ maxLength: Limits.keyChars });
 
+/** The task states a spec's `notify` may name: the ends of a task a person may want to hear of. */
+export const NOTIFY_STATES = ['success', 'failed', 'blocked', 'cancelled'] as const;
+export type NotifyState = (typeof NOTIFY_STATES)[number];
+const NotifyState = Type.Union(NOTIFY_STATES.map((s) => Type.Literal(s)), { description: NOTIFY_STATES.map((s) => `"${s}"`).join(', ') });
+
 /** The task spec after normalization: what the ledger stores and the agent receives. */
 export const TaskSpec = Type.Object(
   {
@@ -81,6 +86,11 @@ export const TaskSpec = Type.Object(
      * directory. Absent when the task has none (specs stored before files existed have none either).
      */
     files: Type.Optional(Type.Array(TaskFile, { maxItems: Limits.filesPerTask })),
+    /**
+     * The states of this task the notifier reports (services/notifier): replaces NOTIFY_EVENTS' task states for it,
+     * so `["success", "failed"]` opts in to successes and `[]` silences the task. Absent: the service's defaults.
+     */
+    notify: Type.Optional(Type.Array(NotifyState, { maxItems: NOTIFY_STATES.length })),
   },
   { additionalProperties: false },
 );
@@ -95,6 +105,7 @@ export const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'secret_env', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
   'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout', 'template', 'files',
+  'notify',
 ] as const;
 
 /** A template named by a spec: `"name"` (its latest version) or `"name:3"` (version 3). */
@@ -206,6 +217,7 @@ function parseSpec(input: unknown, options: ParseOptions): TaskSpec {
     schedule_at: raw['schedule_at'] ?? null,
     timeout: raw['timeout'] ?? null,
     ...(raw['files'] === undefined ? {} : { files: raw['files'] }),
+    ...(raw['notify'] === undefined ? {} : { notify: raw['notify'] }),
   };
   const parsed = taskSpec.parse(spec, 'invalid_spec');
   checkRules(parsed);
@@ -369,6 +381,11 @@ function checkRules(spec: TaskSpec): void {
   for (const key of Object.keys(spec.constraints)) {
     if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, `label name must match ${LABEL_KEY_RULE}`);
   }
+  const notified = new Set<string>();
+  spec.notify?.forEach((s, i) => {
+    if (notified.has(s)) throw invalid(`notify[${i}]`, `${quote(s)} is listed twice`);
+    notified.add(s);
+  });
 }
 
 /** The spec as the ledger stores it and every read shows it: each secret's name, with SECRET_SHOWN for its value. */

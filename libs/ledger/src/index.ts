@@ -35,3 +35,5 @@ export type { PutResult, ResolvedTemplate, Resolution } from './templates.js';
 export { readReadyByLabels, readEndedPerMinute, fillMinutes } from './tasks/overview.js';
 export { readWorkflow, edgesWithin } from './tasks/workflow.js';
 export { readUpcoming } from './tasks/upcoming.js';
+export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotifications, readNotificationContent, finishNotification, pruneNotifications, readSkippedFires } from './notifications.js';
+export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent, SkippedFire, FiresCursor } from './notifications.js';

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { TangerineError } from '@tangerine/contracts';
 import * as agent from '@tangerine/agent';
 import * as api from '@tangerine/api';
@@ -8,6 +10,7 @@ import * as cron from '@tangerine/cron-service';
 import * as hostHealth from '@tangerine/host-health';
 import * as intake from '@tangerine/intake';
 import * as monitor from '@tangerine/monitor';
+import * as notifier from '@tangerine/notifier';
 import * as placer from '@tangerine/placer';
 import { agentConnection, serviceConnection } from '@tangerine/platform';
 import * as relay from '@tangerine/relay';
@@ -308,6 +311,7 @@ describe('each service declares only what it reads', () => {
     ['resolver', resolver.config, ['BATCH_SIZE', 'ACK_WAIT', 'SWEEP_INTERVAL']],
     ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'SECRETS_KEY', 'SECRETS_KEY_FILE']],
     ['relay', relay.config, ['REPUBLISH_AFTER']],
+    ['notifier', notifier.config, ['BATCH_SIZE', 'ACK_WAIT', 'SLACK_WEBHOOK', 'SLACK_WEBHOOK_FILE', 'NOTIFY_EVENTS', 'NOTIFY_GROUP_WINDOW', 'NOTIFY_RETRY_FOR', 'STATUS_URL']],
   ];
   for (const [name, spec, variables] of expected) {
     it(`${name}: ${variables.join(', ') || 'nothing'}`, () => assert.deepEqual([...spec.variables].sort(), [...variables].sort()));
@@ -374,4 +378,47 @@ describe('parseLabels', () => {
       assertConfigError(() => parseLabels(text), 'HOST_LABELS',
         `HOST_LABELS: label "${key}" must match [A-Za-z0-9][A-Za-z0-9_./-]{0,62}`));
   }
+});
+
+describe('the notifier\'s settings (npm start runs it only with a webhook)', () => {
+  const HOOK = 'https://hooks.slack.com/services/T0/B0/secretpart1234';
+  it('takes the defaults with only SLACK_WEBHOOK', () => {
+    const c = notifier.config.compile({ SLACK_WEBHOOK: HOOK });
+    assert.deepEqual({ ...c, notify: [...c.notify] }, {
+      batchSize: 500, ackWaitMs: 30000, webhook: HOOK, notify: ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'],
+      groupWindowMs: 10_000, retryForMs: 600_000, statusUrl: null,
+    });
+  });
+  it('reads the webhook from SLACK_WEBHOOK_FILE, as a swarm secret is mounted', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'notifier-config-'));
+    try {
+      writeFileSync(path.join(dir, 'hook'), `${HOOK}\n`);
+      assert.equal(notifier.config.compile({ SLACK_WEBHOOK_FILE: path.join(dir, 'hook') }).webhook, HOOK);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const refused: [Env, string, string][] = [
+    [{}, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: is required by the notifier (or SLACK_WEBHOOK_FILE: a file holding the URL)'],
+    [{ SLACK_WEBHOOK: 'hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be a URL such as https://hooks.slack.com/services/…'],
+    [{ SLACK_WEBHOOK: 'ftp://hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be an https:// (or http://) URL'],
+    [{ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed,running' }, 'NOTIFY_EVENTS', 'NOTIFY_EVENTS: each item must be one of success, failed, blocked, cancelled, host_lost, cron_skipped, fleet, dead_letter (got "running")'],
+    [{ SLACK_WEBHOOK: HOOK, NOTIFY_GROUP_WINDOW: '0' }, 'NOTIFY_GROUP_WINDOW', ''],
+    [{ SLACK_WEBHOOK: HOOK, STATUS_URL: 'status' }, 'STATUS_URL', 'STATUS_URL: must be a URL such as https://tangerine.example.com (got "status")'],
+  ];
+  for (const [env, field, message] of refused) {
+    it(`refuses ${JSON.stringify(env).slice(0, 90)}, naming ${field}`, () => {
+      assert.throws(() => notifier.config.compile(env), (err: unknown) => {
+        assert.ok(err instanceof TangerineError, String(err));
+        assert.equal(err.field, field);
+        if (message !== '') assert.equal(err.message, message);
+        assert.ok(!err.message.includes('secretpart'), 'the webhook is never quoted');
+        return true;
+      });
+    });
+  }
+  it('takes a list of events and a window', () => {
+    const c = notifier.config.compile({ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed, success', NOTIFY_GROUP_WINDOW: '2.5', STATUS_URL: 'https://t.example.com/' });
+    assert.deepEqual([[...c.notify], c.groupWindowMs, c.statusUrl], [['failed', 'success'], 2500, 'https://t.example.com']);
+  });
 });

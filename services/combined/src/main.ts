@@ -4,11 +4,15 @@ import * as cron from '@tangerine/cron-service';
 import * as hostHealth from '@tangerine/host-health';
 import * as intake from '@tangerine/intake';
 import * as monitor from '@tangerine/monitor';
+import * as notifier from '@tangerine/notifier';
 import * as placer from '@tangerine/placer';
 import { connectServices, serviceConnection } from '@tangerine/platform';
 import * as relay from '@tangerine/relay';
 import * as resolver from '@tangerine/resolver';
 import { runProcess } from '@tangerine/runtime';
+
+/** The notifier runs only when a webhook is set: without one it has nothing to do (and would refuse to start). */
+const slack = Boolean(process.env['SLACK_WEBHOOK'] || process.env['SLACK_WEBHOOK_FILE']);
 
 /** Every service and one local agent in one process: `npm start` on a single machine. */
 await runProcess({
@@ -24,6 +28,7 @@ await runProcess({
     { name: 'host-health', config: hostHealth.config, start: hostHealth.start },
     { name: 'relay', config: relay.config, start: relay.start },
     { name: 'api', config: api.config, start: api.start },
+    ...(slack ? [{ name: 'notifier', config: notifier.config, start: notifier.start }] : []),
     { name: 'agent', config: agent.config, start: agent.start },
   ],
 });

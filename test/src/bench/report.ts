@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,page]`: Tangerine measured
+// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,page,notifier]`: Tangerine measured
 // beside the peers a user would pick instead, on the same machine in the same run, and at fleet scale. Writes a
 // Markdown table and the JSON of every figure to bench-results/, and prints the path. `--quick` runs a small version
 // of each (CI runs it so the bench keeps working); its figures are printed, never judged.
@@ -9,6 +9,7 @@ import { ROOT } from '../helpers/processes.js';
 import { runFleetBench } from './fleet/fleet-bench.js';
 import { runHttpBench, type HttpBenchSizes } from './http-bench.js';
 import { runPageBench, type PageBenchSizes } from './page-bench.js';
+import { runNotifierBench } from './notifier-bench.js';
 import { runDockerLoop } from './peers/docker-loop.js';
 import { runGraphileWorker } from './peers/graphile-worker.js';
 import { runPgBoss } from './peers/pg-boss.js';
@@ -32,6 +33,8 @@ export interface Sizes {
   fleetGrowth: number[];
   http: HttpBenchSizes;
   page: PageBenchSizes;
+  /** Failed-task events fed to the notifier while Slack rate-limits. */
+  notifierEvents: number;
 }
 
 export const FULL: Sizes = {
@@ -39,12 +42,14 @@ export const FULL: Sizes = {
   chain: 2000, fanIn: 10000, growth: [2000, 20000, 100000], fleetGrowth: [10000, 100000, 500000],
   http: { submissions: 10000, clients: 16, listTasks: 100000, listSamples: 500, subscribers: 100, eventsPerSecond: 1000, eventSeconds: 10 },
   page: { tasks: 10000, graphNodes: 2000, samples: 5 },
+  notifierEvents: 100_000,
 };
 export const QUICK: Sizes = {
   jobs: 500, agents: 1, slots: 32, containers: 12, containerSamples: 5, fleetHosts: 200, fleetTasks: 2000,
   chain: 50, fanIn: 300, growth: [200, 500], fleetGrowth: [1000, 2000],
   http: { submissions: 300, clients: 16, listTasks: 2000, listSamples: 50, subscribers: 10, eventsPerSecond: 200, eventSeconds: 2 },
   page: { tasks: 1000, graphNodes: 200, samples: 2 },
+  notifierEvents: 2000,
 };
 
 export interface Report {
@@ -62,9 +67,10 @@ export interface Report {
   growth?: { throughput: Awaited<ReturnType<typeof runThroughput>>[]; fleet: Awaited<ReturnType<typeof runFleetBench>>[] };
   http?: Awaited<ReturnType<typeof runHttpBench>>;
   page?: Awaited<ReturnType<typeof runPageBench>>;
+  notifier?: Awaited<ReturnType<typeof runNotifierBench>>;
 }
 
-const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'page'] as const;
+const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'page', 'notifier'] as const;
 /** Part (2) runs Tangerine's containers and the bare loop's in this many alternating rounds. */
 const CONTAINER_ROUNDS = 3;
 
@@ -138,6 +144,10 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
   if (want('page')) {
     log(`(7) status page: the tasks page at ${s.page.tasks} tasks, a ${s.page.graphNodes}-node graph, in chromium`);
     report.page = await runPageBench(s.page);
+  }
+  if (want('notifier')) {
+    log(`(8) notifier: ${s.notifierEvents} failed and blocked events fed onto the events stream, Slack rate-limiting`);
+    report.notifier = await runNotifierBench({ events: s.notifierEvents, timeoutMs });
   }
   return report;
 }
@@ -238,6 +248,13 @@ export function toMarkdown(r: Report): string {
       `| the same page: navigation → graph drawn, median / worst | ${f0(percentile(p.graphPageMs, 50))} / ${f0(max(p.graphPageMs))} ms | |`,
       `| a zoom step of that graph → the frame after, p50 | ${f0(p.graphZoomFrameMs)} ms | |`,
       `| bytes the page loads (${Object.entries(p.clientBytes).map(([k, v]) => `${k.replace('/ui/assets/', '')} ${v}`).join(', ')}) | ${bytes} | |`, '');
+  }
+  if (r.notifier) {
+    const n = r.notifier;
+    out.push('## (8) Notifier', '', '| figure | value | goal |', '|---|---|---|',
+      `| ${n.events} failed and blocked events fed at once, Slack answering one message per 2 s (429 otherwise): recorded | ${f0(n.eventsPerSecond)} events/s (${f2(n.absorbSeconds)} s) | keeps up with the pipeline's events (section 1): compare |`,
+      `| peak RSS of the notifier | ${n.peakRssMb} MB | ≤ 200 MB: ${verdict(n.peakRssMb <= 200)} |`,
+      `| messages that told them all (429s meanwhile) | ${n.messages} (${n.rateLimited}) | every event told: ${verdict(n.allTold)} |`, '');
   }
   return out.join('\n');
 }

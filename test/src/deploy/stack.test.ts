@@ -52,10 +52,10 @@ const IDENTITIES = path.join(DEPLOY, 'identities');
 /** The agent's seed on its node, bind-mounted: a global service cannot take a secret per node. */
 const AGENT_SEED = '/etc/tangerine/nats/agent.nk';
 
-const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api'] as const;
+const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier'] as const;
 const TANGERINE_SERVICES = [...LEDGER_SERVICES, 'agent'] as const;
 const ALL_SERVICES = [...TANGERINE_SERVICES, 'nats', 'postgres'] as const;
-const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, relay: 2, api: 2, nats: 1, postgres: 1 };
+const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, relay: 2, api: 2, notifier: 2, nats: 1, postgres: 1 };
 const PG_SECRET = 'tangerine_pg_password';
 const NKEY_SECRET = (service: string): string => `tangerine_nkey_${service}`;
 const serviceRole = (service: (typeof LEDGER_SERVICES)[number]): Role => ({ kind: 'service', service });

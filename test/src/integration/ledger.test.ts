@@ -40,12 +40,15 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     // 012: the status page's reads, the runs ended lately and the dependents of a task whatever their state.
     const [finished] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('runs_finished'::regclass) AS def");
     assert.match(finished?.def ?? '', /\(finished_at\) WHERE \(finished_at IS NOT NULL\)/);
     const [dependents] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('task_dependencies_dependency'::regclass) AS def");
     assert.match(dependents?.def ?? '', /\(dependency\)$/);
+    // 013: the notifier reads skipped fire times through a partial index of them alone.
+    const [skipped] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('fires_skipped_deadline'::regclass) AS def");
+    assert.match(skipped?.def ?? '', /\(recorded_at\) WHERE \(outcome = 'skipped_deadline'::text\)/);
     // 011: retention finds which digests a task names through a partial GIN index of the specs with files.
     const [files] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('tasks_files'::regclass) AS def");
     assert.match(files?.def ?? '', /USING gin \(\(\(spec -> 'files'::text\)\) jsonb_path_ops\) WHERE \(spec \? 'files'::text\)/);

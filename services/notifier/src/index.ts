@@ -1,0 +1,2 @@
+export { start } from './service.js';
+export { config } from './config.js';
