@@ -54,6 +54,8 @@ describe('stream limits', () => {
       [Streams.reports.name, false, ['discard', 'max_bytes'], []],
       // New since those streams were made: the dead letters' stream.
       [Streams.dead.name, true, [], []],
+      // The runs' live output.
+      [Streams.output.name, true, [], []],
       // And the files' object store.
       [FILES_STREAM, true, [], []],
     ]);
