@@ -354,7 +354,8 @@
       const running = !run.finished_at && t.attempt === run.attempt && (t.state === 'running' || t.state === 'placed');
       box.innerHTML = `<h2>Output of run ${run.attempt}${running ? ' <span class="badge s-running">live</span>' : ''}</h2><pre id="output-text"></pre>
         <p><a href="/ui/tasks/${enc(name)}/runs/${run.attempt}" id="full-output">Full output</a>${run.output_chars > run.output.length ? ` <span class="muted">(this is its last ${run.output.length} of ${run.output_chars} characters)</span>` : ''}
-        · <a href="/v1/tasks/${enc(name)}/runs/${run.attempt}/output" target="_blank" rel="noopener">as text</a></p>`;
+        · <a href="/v1/tasks/${enc(name)}/runs/${run.attempt}/output" target="_blank" rel="noopener" id="output-raw">as text</a></p>`;
+      rawWithToken($('#output-raw'));
       const pre = $('#output-text');
       pre.textContent = run.output;
       if (!running) return;
@@ -426,8 +427,23 @@
     $('#output-full').textContent = text;
   }
 
+  /**
+   * A plain link cannot send the Authorization header: with a token kept, the text is read with it and shown from a
+   * blob instead (a new tab on the raw route answered 401 where reading needs a token).
+   */
+  function rawWithToken(a) {
+    a.addEventListener('click', (e) => {
+      if (!token()) return;
+      e.preventDefault();
+      const tab = window.open('', '_blank');
+      void api(a.getAttribute('href'), { text: true })
+        .then((text) => { const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' })); if (tab) tab.location.href = url; else window.location.href = url; })
+        .catch((err) => { tab?.close(); toast(err.message, true); });
+    });
+  }
+
   // ---- the dependency graph ------------------------------------------------------------------------------------
-  /** Lays the graph out in a worker (ui/layout.js, dagre): the page answers while it works. */
+  /** Lays the graph out in a worker (ui/layout.js, d3-dag): the page answers while it works. */
   function layout(data, signal) {
     return new Promise((resolve, reject) => {
       const w = new Worker('/ui/assets/layout.js');
@@ -536,6 +552,7 @@
       throw err;
     }
     $('#graph-status').textContent = '';
+    svg.dataset.layoutMs = String(Math.round(performance.now() - t0));
     const size = drawGraph(svg, data, name, laid);
     const pz = panZoom($('#graph'), $('#plane'), size, (n) => go(`/ui/tasks/${enc(n)}`));
     // Drawn once the browser painted it: what the bench reads (layout and draw together).

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // Part (7) of `npm run bench` (`--only=page`): the status page in Debian's chromium, headless. Time to first content
 // of the tasks page with `tasks` tasks in the ledger, and layout and drawing of a workflow graph of `graphNodes`
-// tasks (dagre, lean SVG). Measured in the browser: performance.now() counts from the navigation's start.
+// tasks (d3-dag, lean SVG). Measured in the browser: performance.now() counts from the navigation's start.
 import { jetstream } from '@nats-io/jetstream';
 import type { Browser } from 'puppeteer-core';
 import { launchChromium } from '../helpers/browser.js';
@@ -21,14 +21,16 @@ export interface PageBenchRun {
   graphReadMs: number[];
   /** Navigation start → the first row of the tasks table in the DOM, per sample (the first one cold). */
   tasksFirstContentMs: number[];
-  /** The graph page: dagre's layout and the SVG drawn, to the frame after it was painted. */
+  /** The graph page: d3-dag's layout and the SVG drawn, to the frame after it was painted. */
   graphDrawMs: number[];
+  /** The graph page: of `graphDrawMs`, the layout alone (the worker's answer received). */
+  graphLayoutMs: number[];
   /** The graph page: navigation start → the graph drawn (the API's read of the workflow included). */
   graphPageMs: number[];
   /** One zoom step of the drawn graph (a wheel event) → the frame after the one it changed, p50 over 20 steps. */
   graphZoomFrameMs: number;
   edges: number;
-  /** Bytes the page loads: the shell, the script, the style sheet; the graph's layout worker and dagre. */
+  /** Bytes the page loads: the shell, the script, the style sheet; the graph's layout worker and d3-dag. */
   clientBytes: Record<string, number>;
 }
 
@@ -85,9 +87,9 @@ export async function runPageBench(s: PageBenchSizes): Promise<PageBenchRun> {
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(String(err)));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    // What the page loads, as served: the shell, its script and style sheet, and the layout worker with dagre.
+    // What the page loads, as served: the shell, its script and style sheet, and the layout worker with d3-dag.
     const clientBytes: Record<string, number> = {};
-    for (const p of ['/ui/tasks', '/ui/assets/app.js', '/ui/assets/app.css', '/ui/assets/layout.js', '/ui/assets/dagre.min.js']) {
+    for (const p of ['/ui/tasks', '/ui/assets/app.js', '/ui/assets/app.css', '/ui/assets/layout.js', '/ui/assets/d3-dag.min.js']) {
       clientBytes[p] = (await (await fetch(`${base}${p}`)).arrayBuffer()).byteLength;
     }
     const tasksFirstContentMs: number[] = [];
@@ -98,6 +100,7 @@ export async function runPageBench(s: PageBenchSizes): Promise<PageBenchRun> {
       tasksFirstContentMs.push(Number(await at.jsonValue()));
     }
     const graphDrawMs: number[] = [];
+    const graphLayoutMs: number[] = [];
     const graphPageMs: number[] = [];
     let edges = 0;
     for (let k = 0; k < s.samples; k++) {
@@ -105,13 +108,14 @@ export async function runPageBench(s: PageBenchSizes): Promise<PageBenchRun> {
       await page.goto(`${base}/ui/graph/${gname(0)}`, { waitUntil: 'domcontentloaded' });
       const at = await page.waitForFunction(() => {
         const svg = document.querySelector<SVGSVGElement>('#graph svg');
-        return svg?.dataset['drawnMs'] ? [Number(svg.dataset['drawnMs']), performance.now(), document.querySelectorAll('#graph .node').length, document.querySelectorAll('#graph .edge').length] : null;
+        return svg?.dataset['drawnMs'] ? [Number(svg.dataset['drawnMs']), performance.now(), Number(svg.dataset['layoutMs']), document.querySelectorAll('#graph .node').length, document.querySelectorAll('#graph .edge').length] : null;
       }, { polling: 'raf', timeout: 120_000 }).catch((err: unknown) => {
         throw new Error(`page bench: the graph was not drawn (${errors.join('; ') || 'no error in the page'})`, { cause: err });
       });
-      const [draw, total, nodes, e] = (await at.jsonValue()) as [number, number, number, number];
+      const [draw, total, layoutMs, nodes, e] = (await at.jsonValue()) as [number, number, number, number, number];
       if (nodes !== s.graphNodes) throw new Error(`page bench: the graph drew ${nodes} nodes, not ${s.graphNodes}`);
       graphDrawMs.push(draw);
+      graphLayoutMs.push(layoutMs);
       graphPageMs.push(total);
       edges = e;
     }
@@ -128,7 +132,7 @@ export async function runPageBench(s: PageBenchSizes): Promise<PageBenchRun> {
       }
       return times;
     });
-    return { sizes: s, graphReadMs, tasksFirstContentMs, graphDrawMs, graphPageMs, graphZoomFrameMs: percentile(zoom, 50), edges, clientBytes };
+    return { sizes: s, graphReadMs, tasksFirstContentMs, graphDrawMs, graphLayoutMs, graphPageMs, graphZoomFrameMs: percentile(zoom, 50), edges, clientBytes };
   } finally {
     await browser?.close();
     await stack.stop();

@@ -243,7 +243,7 @@ export function toMarkdown(r: Report): string {
     const bytes = Object.values(p.clientBytes).reduce((a, b) => a + b, 0);
     out.push('## (7) Status page (chromium, headless)', '', '| figure | value | goal |', '|---|---|---|',
       `| tasks page at ${p.sizes.tasks} tasks: navigation → first row, median / worst of ${p.tasksFirstContentMs.length} (first cold) | ${f0(percentile(p.tasksFirstContentMs, 50))} / ${f0(max(p.tasksFirstContentMs))} ms | ≤ 1,000 ms: ${verdict(max(p.tasksFirstContentMs) <= 1000)} |`,
-      `| graph of ${p.sizes.graphNodes} nodes, ${p.edges} edges: layout and draw, median / worst | ${f0(percentile(p.graphDrawMs, 50))} / ${f0(max(p.graphDrawMs))} ms | ≤ 2,000 ms: ${verdict(max(p.graphDrawMs) <= 2000)} |`,
+      `| graph of ${p.sizes.graphNodes} nodes, ${p.edges} edges: layout and draw, median / worst (the layout alone, median) | ${f0(percentile(p.graphDrawMs, 50))} / ${f0(max(p.graphDrawMs))} ms (${f0(percentile(p.graphLayoutMs, 50))} ms) | ≤ 2,000 ms: ${verdict(max(p.graphDrawMs) <= 2000)} |`,
       `| GET /v1/tasks/{name}/graph of that workflow (from node), median / worst | ${f0(percentile(p.graphReadMs, 50))} / ${f0(max(p.graphReadMs))} ms | |`,
       `| the same page: navigation → graph drawn, median / worst | ${f0(percentile(p.graphPageMs, 50))} / ${f0(max(p.graphPageMs))} ms | |`,
       `| a zoom step of that graph → the frame after, p50 | ${f0(p.graphZoomFrameMs)} ms | |`,

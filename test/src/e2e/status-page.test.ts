@@ -146,6 +146,27 @@ describe('the status page, in chromium', () => {
     await page.close();
   });
 
+  it('reads a failed run\'s output as text with the token where reading needs one', async () => {
+    // A second api of the same cluster whose reading is closed: a plain link to the raw route would answer 401.
+    cluster.startService('api', 'api-closed', { API_READ_OPEN: 'false' });
+    const closed = await cluster.httpUrl('api-closed');
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) consoleErrors.push(`${page.url()}: ${m.text()}`); });
+    await page.goto(`${closed}/ui/tasks/page-fails`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#token-dialog[open]');
+    await page.type('#token-input', cluster.apiTokens.read);
+    await page.click('#token-save');
+    await page.waitForSelector('#output-raw');
+    const opened = new Promise<Page | null>((resolve) => browser.once('targetcreated', (t: { page(): Promise<Page | null> }) => void t.page().then(resolve)));
+    await page.click('#output-raw');
+    const tab = await opened;
+    assert.ok(tab, 'the text opens in a new tab');
+    await tab.waitForFunction(() => /boom: the disk is full/.test(document.body?.innerText ?? ''), { timeout: 15_000 });
+    assert.match(tab.url(), /^blob:/, 'read with the token, shown from a blob');
+    await tab.close();
+    await page.close();
+  });
+
   it('cancels a running container from the page, asking for the token first', async () => {
     cluster.client.submit({ name: 'page-cancel', image: TEST_IMAGE, command: ['sh', '-c', 'echo started; sleep 300'] });
     await cluster.client.waitForState('page-cancel', 'running', 60_000);

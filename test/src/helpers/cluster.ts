@@ -100,8 +100,9 @@ export class Cluster {
     return this;
   }
 
-  startService(name: ServiceName, key: string = name): ServiceProcess {
-    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name) }).start();
+  /** `env` overrides the cluster's for this process alone (an api whose reading is closed, say). */
+  startService(name: ServiceName, key: string = name, env: Record<string, string> = {}): ServiceProcess {
+    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name), ...env }).start();
     this.services.set(key, p);
     this.started.push({ key, p });
     return p;

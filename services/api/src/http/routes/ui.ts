@@ -21,15 +21,15 @@ function asset(path: string | URL, name: string, edit: (text: string) => string 
 
 /**
  * Everything the page loads comes from here (CSP `default-src 'self'`): no CDN, nothing fetched from elsewhere at
- * run time. dagre's own browser build is served from its package, as published.
+ * run time. d3-dag's own browser build (the graph's layout) is served from its package, as published.
  */
 function loadAssets(): Map<string, Asset> {
   const require = createRequire(import.meta.url);
   const assets = new Map<string, Asset>();
   for (const name of ['index.html', 'app.js', 'app.css', 'layout.js']) assets.set(name, asset(new URL(name, UI_DIR), name));
-  // The package exports no path to its browser build: found beside its package.json. Its source map is not served.
-  const dagre = path.join(path.dirname(require.resolve('@dagrejs/dagre/package.json')), 'dist', 'dagre.min.js');
-  assets.set('dagre.min.js', asset(dagre, 'dagre.min.js', (t) => t.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')));
+  // The package exports no path to its browser build: found beside its main file. It names no source map.
+  const d3dag = path.join(path.dirname(require.resolve('d3-dag')), 'd3-dag.iife.min.js');
+  assets.set('d3-dag.min.js', asset(d3dag, 'd3-dag.min.js', (t) => t.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')));
   return assets;
 }
 
