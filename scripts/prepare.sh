@@ -35,7 +35,7 @@ have nats-server || apt_install nats-server
 # Tangerine's NATS identities (one nkey user per service, the local agent, submitter, operator, admin): made once,
 # kept in the state directory; the server started here checks them (TANGERINE_NATS_AUTH=off starts it open).
 IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
-auth_before=$(cksum <"$IDENTITIES/auth.conf" 2>/dev/null || true)
+auth_before=$( { cksum <"$IDENTITIES/auth.conf"; } 2>/dev/null || true)  # none yet on a new machine
 node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local}" >/dev/null
 # A newer Tangerine grants its identities more (a new stream, a new subject): the server this script started earlier
 # is told to read its configuration again, or it would refuse what the new code does.

@@ -2,7 +2,7 @@ export { connectBus } from './connection.js';
 export type { Bus } from './connection.js';
 export { natsAccess, accessOptions, describeIdentity } from './access.js';
 export type { NatsAccess, NatsAccessSettings, NatsAuth } from './access.js';
-export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_FILES_STORE_MAX_BYTES } from './streams.js';
+export { ensureStreams, waitForStreams, planStreamUpdate, streamSpecs, streamConfig, OUTPUT_MAX_CONSUMERS, DEFAULT_WORK_QUEUE_MAX_BYTES, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_FILES_STORE_MAX_BYTES } from './streams.js';
 export type { StreamLimits, StreamSpec, StreamPlan, StreamChange } from './streams.js';
 export { migrateBus, checkMigrations, BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET } from './migrations.js';
 export type { BusMigration, BusMigrationContext, MigrateBusOptions, MigrationRecord } from './migrations.js';

@@ -3,7 +3,8 @@ import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStr
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { BUS_MIGRATIONS_BUCKET, OutageError, Streams } from '@tangerine/contracts';
 import { sleep, type Logger } from '@tangerine/runtime';
-import { isConsumerNotFound } from './nats-errors.js';
+import { isConsumerNotFound, isStreamNameInUse, isStreamNotFound } from './nats-errors.js';
+import { streamConfig, streamSpecs } from './streams.js';
 
 /**
  * BUS_MIGRATIONS_BUCKET (named in libs/contracts, whose identities grant it) is the JetStream KV bucket that records
@@ -45,6 +46,14 @@ export const BUS_MIGRATIONS: readonly BusMigration[] = [
     // The resolver read success events through this durable until the monitor released dependents itself. The
     // resolver used to delete it on every start; it is deleted once, here.
     up: ({ jsm }) => deleteConsumer(jsm, Streams.events.name, 'resolver-success'),
+  },
+  {
+    version: 2,
+    name: 'remake_output_stream_with_max_consumers',
+    // The live output's stream was made without a bound on its consumers, which NATS will not add to a stream
+    // that exists: it is made again with it. What it held is lost (at most a day of running runs' output; a
+    // finished run's is in the ledger); a follower reading it meanwhile falls back to hearing the run from now on.
+    up: ({ jsm }) => remakeWithMaxConsumers(jsm, Streams.output.name),
   },
 ];
 
@@ -198,6 +207,28 @@ function readRecord(entry: KvEntry, m: Pick<BusMigration, 'version' | 'name'>): 
 }
 
 /** Deletes a durable consumer; one already gone is what was wanted. */
+/**
+ * Makes a stream again when its max_consumers is not what its spec says (the one setting NATS will not update).
+ * Idempotent: a process that died between the delete and the add leaves no stream, which this (or any service's
+ * ensureStreams) makes; one that finds it made by another process meanwhile leaves it.
+ */
+async function remakeWithMaxConsumers(jsm: JetStreamManager, name: string): Promise<void> {
+  const want = streamSpecs().find((s) => s.name === name);
+  if (!want) throw new Error(`bus migration: no stream spec named ${name}`);
+  try {
+    const info = await jsm.streams.info(name);
+    if ((info.config.max_consumers ?? -1) === want.max_consumers) return;
+    await jsm.streams.delete(name);
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+  }
+  try {
+    await jsm.streams.add(streamConfig(want));
+  } catch (err) {
+    if (!isStreamNameInUse(err)) throw err;
+  }
+}
+
 async function deleteConsumer(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
   try {
     await jsm.consumers.delete(stream, durable);

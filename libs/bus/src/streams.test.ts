@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamInfo } from '@nats-io/jetstream';
 import { FILES_STREAM, Streams, Subjects, subjectMatches } from '@tangerine/contracts';
-import { DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, planStreamUpdate, streamSpecs, type StreamSpec } from './streams.js';
+import { DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, OUTPUT_MAX_CONSUMERS, planStreamUpdate, streamSpecs, type StreamSpec } from './streams.js';
 
 const DAY_NS = 86400 * 1_000_000_000;
 const MiB = 1024 ** 2;
@@ -38,6 +38,7 @@ describe('streamSpecs: the limits each stream is given', () => {
     ]);
     assert.equal(DEFAULT_WORK_QUEUE_MAX_BYTES, 268435456);
     assert.equal(DEFAULT_EVENTS_MAX_BYTES, 2147483648);
+    assert.deepEqual(specs.map((s) => s.max_consumers), [undefined, undefined, undefined, undefined, undefined, 1000, undefined], 'only the live output, which any submitter may follow, bounds its consumers');
     const output = spec(Streams.output.name).subjects;
     assert.ok(output.some((f) => subjectMatches(f, Subjects.liveOutput.make('any-host', 'a-task', 3))), 'every run\'s live output, whichever host');
   });
@@ -54,6 +55,7 @@ describe('streamSpecs: the limits each stream is given', () => {
 describe('planStreamUpdate: what an existing stream gets', () => {
   const commands = spec(Streams.commands.name);
   const events = spec(Streams.events.name);
+  const output = spec(Streams.output.name);
   const cases: [string, Pick<StreamInfo, 'config' | 'state'>, StreamSpec, Record<string, unknown> | null, RegExp[]][] = [
     ['a stream as wanted: nothing', info(commands, {}), commands, null, []],
     ['a stream of the release before (no limit, discard old): limit and discard',
@@ -78,6 +80,9 @@ describe('planStreamUpdate: what an existing stream gets', () => {
       info(events, {}, DEFAULT_EVENTS_MAX_BYTES - 1), spec(Streams.events.name, { eventsMaxBytes: 64 * MiB }), { max_bytes: 64 * MiB }, []],
     ['a work queue raised however full it is', info(commands, { max_bytes: 5 * MiB }, 5 * MiB),
       spec(Streams.commands.name, { workQueueMaxBytes: 50 * MiB }), { max_bytes: 50 * MiB }, []],
+    ['the live output with its bound on consumers: nothing', info(output, { max_consumers: OUTPUT_MAX_CONSUMERS }), output, null, []],
+    ['the live output of the release before (no bound on consumers): noted, never updated (NATS refuses; bus migration 2 remakes it)',
+      info(output, { max_consumers: -1 }), output, null, [/max_consumers is unlimited, not 1000: NATS sets it only when a stream is made/]],
     ['retention and storage NATS cannot change: noted, never changed',
       info(commands, { retention: RetentionPolicy.Limits, storage: StorageType.Memory }), commands, null,
       [/retention is limits, not workqueue: NATS cannot change it/, /storage is memory, not file/]],

@@ -34,6 +34,15 @@ export const DEFAULT_FILES_STORE_MAX_BYTES = 1024 ** 3;
 export const OUTPUT_MAX_BYTES = 128 * 1024 ** 2;
 
 /**
+ * Consumers the live output's stream may have at once: 1,000 followers. A follower is anyone who may submit (the
+ * submitter identity reads this stream), so without a bound a stranger's loop of followers would each hold a
+ * consumer on the server. Past it a follower hears the run from then on, through a core subscription
+ * (client.follow), instead of from its start. nats-server 2.9 sets it only when the stream is made (an update is
+ * refused: "can not change MaxConsumers"), so bus migration 2 makes an older stream again.
+ */
+export const OUTPUT_MAX_CONSUMERS = 1000;
+
+/**
  * The size limits a process asks for. A limit left null (its variable unset) gives a new stream, or one without a
  * limit, the default, and leaves an existing limit as it is: a process without the variable (an agent deployed
  * with less of the environment) does not undo what an operator set on the others.
@@ -58,6 +67,8 @@ export interface StreamSpec {
   /** What an object store's stream needs (nats.js's Objm makes its streams so): set at creation. */
   allow_rollup_hdrs?: boolean;
   allow_direct?: boolean;
+  /** Set at creation only: NATS refuses to change it on an existing stream (a difference is noted). */
+  max_consumers?: number;
 }
 
 /**
@@ -90,7 +101,7 @@ export function streamSpecs(limits: StreamLimits = {}): StreamSpec[] {
     },
     {
       name: Streams.output.name, subjects: [...Streams.output.subjects], retention: RetentionPolicy.Limits,
-      max_age: DAY_NS, discard: DiscardPolicy.Old, max_bytes: OUTPUT_MAX_BYTES, explicit: false,
+      max_age: DAY_NS, discard: DiscardPolicy.Old, max_bytes: OUTPUT_MAX_BYTES, explicit: false, max_consumers: OUTPUT_MAX_CONSUMERS,
     },
     // The files' object store, made as nats.js's Objm makes one (so `Objm.open` takes it): chunks and metadata
     // subjects, rollups for the metadata, direct gets. Kept until host-health's retention deletes an object; a full
@@ -140,6 +151,10 @@ export function planStreamUpdate(info: Pick<StreamInfo, 'config' | 'state'>, wan
     notes.push(`retention is ${have.retention}, not ${want.retention}: NATS cannot change it (only a new stream can)`);
   }
   if (have.storage !== StorageType.File) notes.push(`storage is ${have.storage}, not file: NATS cannot change it`);
+  const consumers = (n: number | undefined) => (n !== undefined && n > 0 ? String(n) : 'unlimited');
+  if (want.max_consumers !== undefined && consumers(have.max_consumers) !== consumers(want.max_consumers)) {
+    notes.push(`max_consumers is ${consumers(have.max_consumers)}, not ${want.max_consumers}: NATS sets it only when a stream is made`);
+  }
   return { update: Object.keys(update).length > 0 ? update : null, notes };
 }
 
@@ -162,8 +177,7 @@ export interface StreamChange {
 export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits = {}): Promise<StreamChange[]> {
   const changes: StreamChange[] = [];
   for (const want of streamSpecs(limits)) {
-    const { explicit: _explicit, ...config } = want;
-    const full: Partial<StreamConfig> & { name: string } = { storage: StorageType.File, duplicate_window: 120 * SECOND_NS, ...config };
+    const full = streamConfig(want);
     let info: StreamInfo;
     try {
       info = await jsm.streams.info(want.name);
@@ -191,6 +205,12 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits 
     }
   }
   return changes;
+}
+
+/** The configuration a stream is made with. */
+export function streamConfig(want: StreamSpec): Partial<StreamConfig> & { name: string } {
+  const { explicit: _explicit, ...config } = want;
+  return { storage: StorageType.File, duplicate_window: 120 * SECOND_NS, ...config };
 }
 
 function refused(want: StreamSpec, what: string, cause: unknown): OutageError {

@@ -4,9 +4,10 @@ import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetS
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
-  BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET, connectBus, ensureStreams, migrateBus, type BusMigration, type MigrationRecord,
+  BUS_MIGRATIONS, BUS_MIGRATIONS_BUCKET, OUTPUT_MAX_CONSUMERS, connectBus, ensureStreams, migrateBus, streamConfig, streamSpecs,
+  type BusMigration, type MigrationRecord,
 } from '@tangerine/bus';
-import { Streams, isTangerineError } from '@tangerine/contracts';
+import { Streams, Subjects, isTangerineError } from '@tangerine/contracts';
 import { createLogger, sleep } from '@tangerine/runtime';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
@@ -77,6 +78,42 @@ describe('bus migrations: the real list, through connectBus', () => {
     await again.close();
     assert.equal((await admin.jsm.consumers.info(Streams.events.name, 'resolver-success')).name, 'resolver-success');
     assert.equal((await record(kv, 1))?.revision, first?.revision, 'the record is not written again');
+  });
+});
+
+describe('bus migration 2: the live output stream made again with its bound on consumers', () => {
+  let nats: NatsServer;
+  let admin: Peer;
+
+  before(async () => {
+    nats = await startNats();
+    admin = await peer(nats.url);
+  });
+  after(async () => {
+    await admin?.nc.close();
+    await nats?.stop();
+  });
+
+  it('remakes an output stream of the release before with max_consumers 1,000, once, and leaves the new one alone', async () => {
+    // As the release before made it: no bound on consumers, which NATS will not add by an update.
+    const old = streamSpecs().find((s) => s.name === Streams.output.name)!;
+    await admin.jsm.streams.add({ ...streamConfig(old), max_consumers: -1 });
+    admin.nc.publish(Subjects.liveOutput.make('h1', 'before', 1), new TextEncoder().encode('{}'));
+    await waitFor('the old stream holds the chunk', async () => ((await admin.jsm.streams.info(Streams.output.name)).state.messages === 1 ? true : undefined), 5000);
+    const bus = await connectBus({ url: nats.url, name: 'migration-2-test', log });
+    await bus.close();
+    const info = await admin.jsm.streams.info(Streams.output.name);
+    assert.equal(info.config.max_consumers, OUTPUT_MAX_CONSUMERS);
+    assert.equal(info.state.messages, 0, 'made again: what the old one held is gone');
+    assert.deepEqual(info.config.subjects, old.subjects);
+    const kv = await new Kvm(admin.js).open(BUS_MIGRATIONS_BUCKET);
+    assert.equal((await record(kv, 2))?.state, 'applied');
+    // Once: the stream made again keeps what it receives through the next start.
+    admin.nc.publish(Subjects.liveOutput.make('h1', 'after', 1), new TextEncoder().encode('{}'));
+    await waitFor('the new stream holds the chunk', async () => ((await admin.jsm.streams.info(Streams.output.name)).state.messages === 1 ? true : undefined), 5000);
+    const again = await connectBus({ url: nats.url, name: 'migration-2-test-2', log });
+    await again.close();
+    assert.equal((await admin.jsm.streams.info(Streams.output.name)).state.messages, 1);
   });
 });
 

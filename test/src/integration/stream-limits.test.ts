@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import {
-  connectBus, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, encode, ensureStreams, type Bus,
+  connectBus, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_WORK_QUEUE_MAX_BYTES, OUTPUT_MAX_CONSUMERS, encode, ensureStreams, type Bus,
 } from '@tangerine/bus';
 import { FILES_STREAM, Streams, isTangerineError } from '@tangerine/contracts';
 import { createLogger } from '@tangerine/runtime';
@@ -65,6 +65,7 @@ describe('stream limits', () => {
     }
     const events = await config(Streams.events.name);
     assert.deepEqual([events.max_bytes, events.discard], [DEFAULT_EVENTS_MAX_BYTES, DiscardPolicy.Old]);
+    assert.equal((await config(Streams.output.name)).max_consumers, OUTPUT_MAX_CONSUMERS, 'followers of live output are bounded');
     assert.equal((await state(Streams.commands.name)).messages, 3, 'the submissions waiting for intake are kept');
     assert.deepEqual(await ensureStreams(bus.jsm), [], 'a second start changes nothing');
   });
