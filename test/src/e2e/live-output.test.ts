@@ -7,7 +7,9 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TangerineClient } from '@tangerine/client';
-import { Subjects, type OutputChunk } from '@tangerine/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { OUTPUT_MAX_CONSUMERS } from '@tangerine/bus';
+import { Streams, Subjects, type OutputChunk } from '@tangerine/contracts';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
 import { ROOT } from '../helpers/processes.js';
 
@@ -122,6 +124,24 @@ describe('live output: logs -f and the HTTP follow show a running task\'s output
     assert.equal(stateAtFirstLine, 'running', `the first lines came while the ledger said running (stderr: ${stderr})`);
     assert.equal(stdout, ALL, 'every line once, from the first');
     assert.equal(code, 0, stderr);
+  });
+
+  it('a follow still hears a run when the output stream holds all the consumers it allows (1,000 followers)', async () => {
+    const jsm = await jetstreamManager(cluster.client.nc);
+    const held = (await jsm.streams.info(Streams.output.name)).state.consumer_count;
+    const names = Array.from({ length: OUTPUT_MAX_CONSUMERS - held }, (_, i) => `hold-${i}`);
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => jsm.consumers.add(Streams.output.name, { name: n, inactive_threshold: 120_000_000_000 })));
+    try {
+      await assert.rejects(jsm.consumers.add(Streams.output.name, { name: 'one-more' }), /maximum consumers limit reached/);
+      const name = 'live-at-limit';
+      cluster.client.submit({ name, executor: 'process', command: ['sh', '-c', SIX_LINES], restartable: false });
+      await cluster.client.waitForState(name, 'running', 30_000);
+      let text = '';
+      for await (const c of client.follow(name, 1)) text += c.data;
+      assert.equal(text, ALL, 'every line once: heard from a core subscription, or the stored output at the end');
+    } finally {
+      for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => jsm.consumers.delete(Streams.output.name, n)));
+    }
   });
 
   it('the HTTP follow of a run that never comes (its task is finished) is not_found, as the plain read', async () => {
