@@ -10,7 +10,7 @@
 # not built again, so a second run takes seconds. Each is also tagged :latest (the stack's default for TANGERINE_IMAGE).
 # Prints the stack's variables on stdout, one KEY=VALUE a line (logs go to stderr):
 #   eval "$(bash scripts/images.sh)" && docker stack deploy --resolve-image never -c deploy/docker-stack.yml tangerine
-# TANGERINE_IMAGES_REBUILD=1 builds all again (e.g. to take Debian's security updates into the base).
+# TANGERINE_IMAGES_REBUILD=1 builds all again, without docker's layer cache (e.g. to take Debian's security updates).
 set -euo pipefail
 # A failed build inside $(build ...) stops the script too.
 shopt -s inherit_errexit
@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 SUITE=bookworm
 log() { printf '\033[1;33m[images]\033[0m %s\n' "$*" >&2; }
 key() { sha256sum | cut -c1-16; }
+rebuild="${TANGERINE_IMAGES_REBUILD:-}"; [ "$rebuild" = 1 ] || rebuild=""
 exists() { [ "${TANGERINE_IMAGES_REBUILD:-}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
 size() { docker image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
 
@@ -77,8 +78,9 @@ build() {
     log "building $tag"
     local start=$SECONDS
     # The legacy builder reads the context from stdin; BuildKit would need the buildx plugin, which Debian's docker
-    # lacks. --pull=false: the base is local and no registry is reachable.
-    DOCKER_BUILDKIT=0 docker build --quiet --pull=false --build-arg "BASE_IMAGE=$base" -f "$file" -t "$tag" - <"$context" >/dev/null
+    # lacks. --pull=false: the base is local and no registry is reachable; --force-rm: no container of a failed step
+    # is left behind.
+    DOCKER_BUILDKIT=0 docker build --quiet --pull=false --force-rm ${rebuild:+--no-cache} --build-arg "BASE_IMAGE=$base" -f "$file" -t "$tag" - <"$context" >/dev/null
     log "built $tag in $((SECONDS - start)) s"
   fi
   docker tag "$tag" "$repo:latest"

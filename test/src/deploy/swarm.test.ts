@@ -103,6 +103,7 @@ describe('docker stack deploy on a one-node swarm', { timeout: 60 * MINUTE }, ()
   });
 
   before(async () => {
+    await docker(['image', 'inspect', TASK_IMAGE]).catch(() => { throw new Error(`the task image ${TASK_IMAGE} is missing: bash scripts/prepare.sh builds it`); });
     let t = Date.now();
     images = await buildImages();
     took('npm run images', t);
