@@ -232,6 +232,9 @@ function stack(): Rendered {
   return rendering.value;
 }
 
+/** HEALTH_PORT as the image sets it (ENV ... HEALTH_PORT=n in deploy/Dockerfile). */
+const finalHealthPort = (): string | undefined => /\bHEALTH_PORT=(\d+)/.exec(read(DOCKERFILE))?.[1];
+
 describe('deploy/docker-stack.yml', () => {
   const services = (): YamlMap => asMap(stack().config['services'], 'services');
   const svc = (name: string): YamlMap => asMap(services()[name], `service ${name}`);
@@ -257,6 +260,22 @@ describe('deploy/docker-stack.yml', () => {
       assert.ok(existsSync(repoPath(`services/${m[1]}/src/main.ts`)), `services/${m[1]}/src/main.ts exists`);
     }
     assert.match(read(STACK), /image: \$\{TANGERINE_IMAGE:-tangerine:latest\}/, 'the image comes from ${TANGERINE_IMAGE:-tangerine:latest}');
+  });
+
+  it('takes the NATS and PostgreSQL images from variables, the public ones by default, and reaches both without a virtual IP', () => {
+    assert.match(read(STACK), /image: \$\{TANGERINE_NATS_IMAGE:-nats:2\.10-alpine\}/);
+    assert.match(read(STACK), /image: \$\{TANGERINE_POSTGRES_IMAGE:-postgres:16\}/);
+    // A kernel without IPVS has no virtual IPs (the deployment test's): one task each needs none.
+    for (const name of ['nats', 'postgres']) assert.equal(deployOf(svc(name))['endpoint_mode'], 'dnsrr', `${name}: endpoint_mode`);
+  });
+
+  it("serves each container's health port apart from the api's HTTP port (two servers on one port: the api did not start)", () => {
+    const image = finalHealthPort();
+    for (const name of TANGERINE_SERVICES) {
+      const health = envOf(svc(name))['HEALTH_PORT'] ?? image;
+      if (name === 'api') assert.notEqual(health, envOf(svc(name))['API_PORT'] ?? '8080', 'api: HEALTH_PORT is not its API_PORT');
+      else assert.ok(health, `${name}: a health port`);
+    }
   });
 
   it('points every Tangerine service at the nats service, on its client port', () => {
