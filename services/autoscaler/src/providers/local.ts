@@ -125,7 +125,7 @@ export class LocalProvider implements Provider {
       if (this.isOurs(r)) await stopProcess(r.pid);
       r.terminatedAt = new Date().toISOString();
       this.write(r);
-      this.opts.log.info({ host: r.host, instance: id, pid: r.pid }, 'local agent stopped');
+      this.opts.log.info({ host: r.host, instance: id, agent_pid: r.pid }, 'local agent stopped');
     }));
   }
 
@@ -150,7 +150,7 @@ export class LocalProvider implements Provider {
       child.unref();
       if (child.pid === undefined) throw new ProviderError('SpawnFailed', `could not start an agent for ${host}`, true);
       this.write({ instanceId, host, pid: child.pid, launchedAt: new Date().toISOString() });
-      this.opts.log.info({ host, instance: instanceId, pid: child.pid }, 'local agent started');
+      this.opts.log.info({ host, instance: instanceId, agent_pid: child.pid }, 'local agent started');
     } finally {
       closeSync(log);
     }
