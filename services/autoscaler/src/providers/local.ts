@@ -139,7 +139,7 @@ export class LocalProvider implements Provider {
     const labels = Object.entries({ ...this.labels, [INSTANCE_LABEL]: instanceId }).map(([k, v]) => `${k}=${v}`).join(',');
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.opts.env)) if (v !== undefined && !NOT_FOR_AGENTS.test(k)) env[k] = v;
-    Object.assign(env, { HOST_ID: host, HOST_LABELS: labels, HOST_SLOTS: String(this.slotsPerHost) });
+    Object.assign(env, { HOST_ID: host, HOST_LABELS: labels, HOST_SLOTS: String(this.slotsPerHost), LOG_FORMAT: 'json' });
     if (this.opts.identities !== null) {
       Object.assign(env, { NATS_NKEY_FILE: this.seedOf(host), NATS_INBOX_PREFIX: inboxPrefix({ kind: 'agent', host }) });
     }
