@@ -391,7 +391,7 @@ describe('the notifier\'s settings (npm start runs it only with a webhook)', () 
   it('takes the defaults with only SLACK_WEBHOOK', () => {
     const c = notifier.config.compile({ SLACK_WEBHOOK: HOOK });
     assert.deepEqual({ ...c, notify: [...c.notify] }, {
-      batchSize: 500, ackWaitMs: 30000, webhook: HOOK, notify: ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'],
+      batchSize: 500, ackWaitMs: 30000, webhook: HOOK, notify: ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter', 'scaling_error'],
       groupWindowMs: 10_000, retryForMs: 600_000, statusUrl: null,
     });
   });
@@ -408,7 +408,7 @@ describe('the notifier\'s settings (npm start runs it only with a webhook)', () 
     [{}, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: is required by the notifier (or SLACK_WEBHOOK_FILE: a file holding the URL)'],
     [{ SLACK_WEBHOOK: 'hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be a URL such as https://hooks.slack.com/services/…'],
     [{ SLACK_WEBHOOK: 'ftp://hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be an https:// (or http://) URL'],
-    [{ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed,running' }, 'NOTIFY_EVENTS', 'NOTIFY_EVENTS: each item must be one of success, failed, blocked, cancelled, host_lost, cron_skipped, fleet, dead_letter (got "running")'],
+    [{ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed,running' }, 'NOTIFY_EVENTS', 'NOTIFY_EVENTS: each item must be one of success, failed, blocked, cancelled, host_lost, cron_skipped, fleet, dead_letter, scaling, scaling_error (got "running")'],
     [{ SLACK_WEBHOOK: HOOK, NOTIFY_GROUP_WINDOW: '0' }, 'NOTIFY_GROUP_WINDOW', ''],
     [{ SLACK_WEBHOOK: HOOK, STATUS_URL: 'status' }, 'STATUS_URL', 'STATUS_URL: must be a URL such as https://tangerine.example.com (got "status")'],
   ];
