@@ -2,6 +2,7 @@ import type { ScalingEvent } from '@tangerine/contracts';
 import {
   closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, readTerminatedDrains, recordScaling,
 } from '@tangerine/ledger';
+import { backoffDelay } from './backoff.js';
 import { askHost, tell } from './bus.js';
 import type { ServiceContext } from './config.js';
 import { INSTANCE_LABEL } from './demand.js';
@@ -185,7 +186,7 @@ async function failed(ctx: ServiceContext, p: Closable, memory: ScalerMemory, er
   const code = err instanceof ProviderError ? err.code : codeOf(err);
   const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
   const failures = (memory.backoff.get(p.name)?.failures ?? 0) + 1;
-  const delayMs = Math.min(ctx.config.backoffMaxMs, ctx.config.evaluationMs * 2 ** (failures - 1));
+  const delayMs = backoffDelay(failures, ctx.config.evaluationMs, ctx.config.backoffMaxMs);
   const now = ctx.clock.now();
   memory.backoff.set(p.name, { failures, untilMs: now.getTime() + delayMs, code });
   ctx.log.warn({ provider: p.name, code, step, failures, retry_in_ms: delayMs }, `scaling ${p.name}: the provider failed (${code}): ${message}; backing off`);
