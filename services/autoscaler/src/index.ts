@@ -1,0 +1,1 @@
+export { ProviderError, type Provider, type ProviderInstance } from './provider.js';
