@@ -55,7 +55,8 @@ const ACTIVE: readonly InstanceState[] = ['pending', 'running'];
  * A local HTTP server that speaks the EC2 Query protocol (form-encoded POST `Action=…&Version=2016-11-15`, XML
  * answers) for the calls a Spot Fleet autoscaler makes. It keeps fleets and their instances, records every request
  * for assertions, and answers injected errors for the next calls. Instances go pending → running after `pendingMs`
- * and shutting-down → terminated after `shutdownMs`, as EC2's do, checked at each request.
+ * and shutting-down → terminated after `shutdownMs` (as these were when the instance changed), as EC2's do, checked
+ * at each request.
  */
 export class Ec2Server {
   readonly requests: Ec2Request[] = [];
@@ -63,6 +64,8 @@ export class Ec2Server {
   readonly instances = new Map<string, FakeInstance>();
   pendingMs = 0;
   shutdownMs = 0;
+  /** Instances per page of DescribeSpotFleetInstances (EC2's MaxResults, up to 1000), to test a caller's paging. */
+  pageSize = 1000;
   private faults: Ec2Fault[] = [];
   private server!: Server;
   url = '';
@@ -148,9 +151,9 @@ export class Ec2Server {
     this.advance();
     switch (action) {
       case 'DescribeSpotFleetRequests': return this.describeFleets(listParam(p, 'SpotFleetRequestId'));
-      case 'DescribeSpotFleetInstances': return this.describeFleetInstances(this.fleet(required(p, 'SpotFleetRequestId')));
+      case 'DescribeSpotFleetInstances': return this.describeFleetInstances(this.fleet(required(p, 'SpotFleetRequestId')), p);
       case 'ModifySpotFleetRequest': return this.modifyFleet(p);
-      case 'DescribeInstances': return this.describeInstances(listParam(p, 'InstanceId'));
+      case 'DescribeInstances': return this.describeInstances(listParam(p, 'InstanceId'), filtersOf(p));
       case 'TerminateInstances': return this.terminate(listParam(p, 'InstanceId'));
       default: throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     }
@@ -171,9 +174,14 @@ export class Ec2Server {
     return `<spotFleetRequestConfigSet>${items}</spotFleetRequestConfigSet>`;
   }
 
-  private describeFleetInstances(fleet: FakeFleet): string {
-    const items = this.fleetInstances(fleet.id).map(fleetInstanceXml).join('');
-    return `<spotFleetRequestId>${fleet.id}</spotFleetRequestId><activeInstanceSet>${items}</activeInstanceSet>`;
+  /** A page of the fleet's active instances: `NextToken` is the offset of the next page. */
+  private describeFleetInstances(fleet: FakeFleet, p: Record<string, string>): string {
+    const size = Math.min(this.pageSize, Number(p.MaxResults ?? 1000));
+    const from = Number(p.NextToken ?? 0);
+    const active = this.fleetInstances(fleet.id);
+    const items = active.slice(from, from + size).map(fleetInstanceXml).join('');
+    const next = from + size < active.length ? `<nextToken>${from + size}</nextToken>` : '';
+    return `<spotFleetRequestId>${fleet.id}</spotFleetRequestId><activeInstanceSet>${items}</activeInstanceSet>${next}`;
   }
 
   private modifyFleet(p: Record<string, string>): string {
@@ -193,8 +201,14 @@ export class Ec2Server {
     return '<return>true</return>';
   }
 
-  private describeInstances(ids: string[]): string {
-    const found = ids.length === 0 ? [...this.instances.values()] : ids.map((id) => this.instance(id));
+  /** By InstanceId.N (an unknown id fails the call, as EC2's does) or by filters (which match what exists). */
+  private describeInstances(ids: string[], filters: Map<string, string[]>): string {
+    let found = ids.length === 0 ? [...this.instances.values()] : ids.map((id) => this.instance(id));
+    for (const [name, values] of filters) {
+      const field = FILTERS[name];
+      if (!field) throw new Ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`);
+      found = found.filter((i) => values.includes(field(i)));
+    }
     return `<reservationSet>${found.map(reservationXml).join('')}</reservationSet>`;
   }
 
@@ -212,8 +226,8 @@ export class Ec2Server {
   /** Moves instances on by the clock, and lets each `maintain` fleet replace what it lost. */
   private advance(now = Date.now()): void {
     for (const i of this.instances.values()) {
-      if (i.state === 'pending' && now - i.changedAt >= this.pendingMs) this.setState(i, 'running', now);
-      else if (i.state === 'shutting-down' && now - i.changedAt >= this.shutdownMs) this.setState(i, 'terminated', now);
+      if (i.state === 'pending' && now >= i.nextAt) this.setState(i, 'running', now);
+      else if (i.state === 'shutting-down' && now >= i.nextAt) this.setState(i, 'terminated', now);
     }
     for (const f of this.fleets.values()) if (f.type === 'maintain') this.fulfil(f);
   }
@@ -228,7 +242,7 @@ export class Ec2Server {
     const now = Date.now();
     const i: FakeInstance = {
       instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`, fleetId, instanceType: 'c5.large',
-      state: 'pending', launchedAt: new Date(now), changedAt: now,
+      state: 'pending', launchedAt: new Date(now), nextAt: now + this.pendingMs,
     };
     this.instances.set(i.instanceId, i);
     return i;
@@ -236,7 +250,7 @@ export class Ec2Server {
 
   private setState(i: FakeInstance, state: InstanceState, now = Date.now()): void {
     i.state = state;
-    i.changedAt = now;
+    i.nextAt = now + (state === 'shutting-down' ? this.shutdownMs : 0);
   }
 
   private fleet(id: string): FakeFleet {
@@ -257,6 +271,19 @@ export class Ec2Server {
 export function listParam(params: Record<string, string>, name: string): string[] {
   const out: string[] = [];
   for (let n = 1; params[`${name}.${n}`] !== undefined; n++) out.push(params[`${name}.${n}`]!);
+  return out;
+}
+
+const FILTERS: Record<string, (i: FakeInstance) => string> = {
+  'instance-id': (i) => i.instanceId,
+  'instance-state-name': (i) => i.state,
+  'tag:aws:ec2spot:fleet-request-id': (i) => i.fleetId ?? '',
+};
+
+/** `Filter.N.Name` and its `Filter.N.Value.M`. */
+function filtersOf(params: Record<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (let n = 1; params[`Filter.${n}.Name`] !== undefined; n++) out.set(params[`Filter.${n}.Name`]!, listParam(params, `Filter.${n}.Value`));
   return out;
 }
 

@@ -11,8 +11,8 @@ export interface FakeInstance {
   instanceType: string;
   state: InstanceState;
   launchedAt: Date;
-  /** When it left `pending` or `shutting-down` last: the next state follows after the server's delay. */
-  changedAt: number;
+  /** When a `pending` one runs, a `shutting-down` one is terminated (the server's delay as it was at the change). */
+  nextAt: number;
 }
 
 export interface FakeFleet {
