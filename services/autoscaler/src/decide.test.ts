@@ -101,7 +101,7 @@ describe('decide: scale-down', () => {
     ['cooldowns passed', { ...base, provider: { ...base.provider, lastUpMs: NOW - 120_000, lastDownMs: NOW - 130_000 } }, ['h1', 'h2']],
     ['a host drained by an operator is not the autoscaler\'s to drain', { ...base, hosts: fleet(3, { state: 'draining' }).hosts }, []],
     ['own drains under way count against the room', {
-      ...base, provider: { ...base.provider, drains: [{ host: 'h3', instanceId: 'i-3', atMs: NOW - 1000 }] },
+      ...base, hosts: idle.hosts.map((h) => (h.id === 'h3' ? { ...h, state: 'draining' as const } : h)), provider: { ...base.provider, drains: [{ host: 'h3', instanceId: 'i-3', atMs: NOW - 1000 }] },
     }, ['h1']],
   ];
   for (const [label, input, drained] of cases) {
@@ -150,6 +150,12 @@ describe('decide: own drains', () => {
       assert.equal(d.target, target);
     });
   }
+
+  it('a host up again (killed between the record and the drain, or undrained by hand): the drain lapses', () => {
+    const d = run({ hosts: [f.hosts[0]!, drained[1]!], provider: { target: 2, instances: f.instances, drains } });
+    assert.deepEqual(d.lapsed.map((r) => r.host), ['h1']);
+    assert.deepEqual(d.terminate, []);
+  });
 
   it('an orphan is reported with its instance', () => {
     const d = run({ hosts: drained, provider: { target: 1, instances: [{ ...f.instances[0]!, state: 'shutting-down' }, f.instances[1]!] } });

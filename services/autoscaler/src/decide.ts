@@ -77,6 +77,8 @@ export interface ProviderDecision {
   terminate: HostRef[];
   /** Own drains whose host or instance is gone already: the record is closed. */
   gone: HostRef[];
+  /** Own drains whose host is up again (undrained by someone, or the drain was never asked: killed in between): closed as undone. */
+  lapsed: HostRef[];
   /** Instances asked for that never joined within the deadline: terminated and reported. */
   giveUp: string[];
   /** Capacity asked for that the provider never launched within the deadline (taken off the target). */
@@ -101,7 +103,11 @@ const ALIVE: ReadonlySet<ProviderInstance['state']> = new Set(['pending', 'runni
  * holding no task, so a queue that alternates full and empty does not make the fleet flip-flop.
  */
 export function decide(input: DecisionInput): ProviderDecision[] {
-  const left = unplaced(input.ready, input.hosts.map((h) => ({ labels: h.labels, free: h.state === 'up' ? Math.max(0, h.slots - h.used) : 0 })));
+  // A host whose instance is gone gives no slot, though the ledger lists it until it times out.
+  const gone = new Set(input.providers.flatMap((p) => p.instances.filter((i) => !ALIVE.has(i.state)).map((i) => i.instanceId)));
+  const left = unplaced(input.ready, input.hosts.map((h) => ({
+    labels: h.labels, free: h.state === 'up' && !gone.has(h.labels[INSTANCE_LABEL] ?? '') ? Math.max(0, h.slots - h.used) : 0,
+  })));
   const waiting = new Map<string, number>();
   const readyFor = new Map<string, number>();
   input.ready.forEach((g, i) => {
@@ -164,20 +170,23 @@ function decideProvider(p: ProviderState, seen: Seen): ProviderDecision {
 
   return {
     provider: p.name, from: p.target, target, up, down: drain.length > 0, drain,
-    undrain: [...drains.busy.map((d) => ({ ...d, reason: 'busy' as const })), ...wanted], terminate, gone: drains.gone,
+    undrain: [...drains.busy.map((d) => ({ ...d, reason: 'busy' as const })), ...wanted], terminate, gone: drains.gone, lapsed: drains.lapsed,
     giveUp, unlaunchedGivenUp, orphans, waiting: seen.waiting, actual: joined.length, starting: starting.length - giveUp.length + pending,
     draining: joined.filter((j) => j.host.state === 'draining').length,
     reason: reasonOf({ need, upAllowed, target, remaining, drain: drain.length, terminate: terminate.length, waiting: seen.waiting }),
   };
 }
 
-/** Where each own drain stands: host gone, busy again (undo), empty long enough (terminate), or still settling. */
-function progressDrains(p: ProviderState, alive: readonly ProviderInstance[], seen: Seen): Record<'gone' | 'busy' | 'terminate' | 'waiting', HostRef[]> {
-  const out: Record<'gone' | 'busy' | 'terminate' | 'waiting', HostRef[]> = { gone: [], busy: [], terminate: [], waiting: [] };
+/** Where each own drain stands: host gone, up again, busy (undo), empty long enough (terminate), or still settling. */
+type DrainProgress = Record<'gone' | 'lapsed' | 'busy' | 'terminate' | 'waiting', HostRef[]>;
+
+function progressDrains(p: ProviderState, alive: readonly ProviderInstance[], seen: Seen): DrainProgress {
+  const out: DrainProgress = { gone: [], lapsed: [], busy: [], terminate: [], waiting: [] };
   for (const d of p.drains) {
     const ref = { host: d.host, instanceId: d.instanceId };
     const host = seen.byInstance.get(d.instanceId);
     if (!host || host.id !== d.host || !alive.some((i) => i.instanceId === d.instanceId)) out.gone.push(ref);
+    else if (host.state === 'up') out.lapsed.push(ref);
     else if (host.used > 0) out.busy.push(ref);
     else if (seen.nowMs - d.atMs >= seen.settings.drainSettleMs) out.terminate.push(ref);
     else out.waiting.push(ref);

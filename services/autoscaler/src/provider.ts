@@ -6,6 +6,8 @@ export interface Provider {
   readonly max: number;
   /** Labels every host of this provider carries: a ready task whose constraints these satisfy counts toward it. */
   readonly labels: Record<string, string>;
+  /** Task slots each of its hosts offers (its agents' HOST_SLOTS); without it, the most its joined hosts announce. */
+  readonly slotsPerHost?: number;
   /** The provider's view now. An instance maps to a Tangerine host by the host's label `instanceId`. */
   describe(): Promise<{ target: number; instances: ProviderInstance[] }>;
   /** The capacity wanted. A lower target terminates nothing by itself (Spot Fleet: ExcessCapacityTerminationPolicy=noTermination). */

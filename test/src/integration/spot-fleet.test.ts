@@ -44,7 +44,7 @@ describe('Spot Fleet provider', () => {
     ec2.pageSize = 1000;
   });
   after(async () => {
-    for (const p of providers) p.close();
+    for (const p of providers) await p.close();
     await ec2.stop();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

@@ -3,7 +3,7 @@ import {
   ModifySpotFleetRequestCommand, TerminateInstancesCommand, type Instance,
 } from '@aws-sdk/client-ec2';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { backoff, type Logger } from '@tangerine/runtime';
+import { backoff, configError, type Logger } from '@tangerine/runtime';
 import { ProviderError, type Provider, type ProviderInstance } from '../provider.js';
 import type { SpotFleetConfig } from './spot-fleet-config.js';
 import { toProviderError } from './spot-fleet-errors.js';
@@ -101,8 +101,9 @@ export class SpotFleetProvider implements Provider {
   }
 
   /** Closes the SDK's sockets. */
-  close(): void {
+  async close(): Promise<void> {
     this.client.destroy();
+    await Promise.resolve();
   }
 
   private async readTarget(): Promise<number> {
@@ -187,11 +188,14 @@ export class SpotFleetProvider implements Provider {
   }
 }
 
-/** The provider from the settings, or null when SPOT_FLEET_REQUEST_ID is unset. */
-export function spotFleetFromConfig(cfg: SpotFleetConfig, log?: Logger, labels: Record<string, string> = {}): SpotFleetProvider | null {
-  if (cfg.spotFleetRequestId === null) return null;
+/**
+ * The provider from its settings (AUTOSCALER_PROVIDER=spot-fleet): SPOT_FLEET_REQUEST_ID is required then. A bad
+ * value stops the start with the variable's name and rule.
+ */
+export function spotFleetFromConfig(cfg: SpotFleetConfig, log?: Logger): SpotFleetProvider {
+  if (cfg.spotFleetRequestId === null) throw configError('SPOT_FLEET_REQUEST_ID', 'is required when AUTOSCALER_PROVIDER=spot-fleet: the fleet to scale, sfr-<uuid>');
   return new SpotFleetProvider({
-    fleetId: cfg.spotFleetRequestId, limit: cfg.ec2ScaleLimit, labels,
+    fleetId: cfg.spotFleetRequestId, limit: cfg.ec2ScaleLimit, labels: { ...cfg.spotFleetLabels },
     region: cfg.awsRegion ?? cfg.awsDefaultRegion, maxAttempts: cfg.ec2MaxAttempts, ...(log ? { log } : {}),
   });
 }
