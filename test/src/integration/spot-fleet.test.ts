@@ -33,7 +33,7 @@ describe('Spot Fleet provider', () => {
     ec2.requests.slice(n).map((r) => ({ action: r.action, params: r.params }));
 
   before(async () => {
-    for (const [k, v] of Object.entries({ ...KEYS, AWS_EC2_METADATA_DISABLED: 'true' })) {
+    for (const [k, v] of Object.entries({ ...KEYS, AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' })) {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
