@@ -45,6 +45,7 @@ export class SpotFleetProvider implements Provider {
   private readonly client: EC2Client;
   private readonly fleetId: string;
   private readonly log: Logger | undefined;
+  private region: string | null = null;
 
   constructor(opts: SpotFleetOptions) {
     if (!Number.isInteger(opts.limit) || opts.limit < MIN_TARGET) throw new RangeError(`EC2_SCALE_LIMIT must be an integer >= 1, got ${opts.limit}`);
@@ -165,6 +166,7 @@ export class SpotFleetProvider implements Provider {
 
   /** One EC2 call, its failure as a ProviderError with the AWS code and a message free of the credentials in use. */
   private async call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    await this.regionKnown();
     const started = Date.now();
     try {
       const out = await send();
@@ -174,6 +176,19 @@ export class SpotFleetProvider implements Provider {
       const e = toProviderError(action, err, await this.secretsInUse());
       this.log?.debug({ provider: this.name, action, ms: Date.now() - started, code: e.code }, 'ec2 call failed');
       throw e;
+    }
+  }
+
+  /**
+   * The region, from the settings or the AWS profile: without one the SDK fails each call with a bare `Error`, so it
+   * is checked first and named (once it is known, the SDK keeps it).
+   */
+  private async regionKnown(): Promise<void> {
+    if (this.region) return;
+    try {
+      this.region = await this.client.config.region();
+    } catch {
+      throw new ProviderError('RegionMissing', 'no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a region in the AWS profile)', false);
     }
   }
 
