@@ -1,4 +1,4 @@
-import type { FleetEvent, HostEvent, TaskEvent } from './messages.js';
+import type { FleetEvent, HostEvent, ScalingEvent, TaskEvent } from './messages.js';
 
 declare const dedupe: unique symbol;
 
@@ -37,6 +37,9 @@ export const DedupeIds = {
   host: (e: Pick<HostEvent, 'host' | 'state' | 'at'>): DedupeId => id(`host:${e.host}:${e.state}:${e.at}`),
   /** A change in what host-health says of the fleet. */
   fleet: (e: Pick<FleetEvent, 'kind' | 'at'>): DedupeId => id(`fleet:${e.kind}:${e.at}`),
+  /** An autoscaler decision or outcome: one per provider, kind, host or instance and moment, whichever replica sends it. */
+  scaling: (e: Pick<ScalingEvent, 'provider' | 'kind' | 'host' | 'instance' | 'at'>): DedupeId =>
+    id(`scaling:${e.provider}:${e.kind}:${e.host ?? e.instance ?? ''}:${e.at}`),
   /** A message set aside: one dead letter per stream message, however often it is set aside. */
   dead: (stream: string, seq: number): DedupeId => id(`dead:${stream}:${seq}`),
   /** The answer to a `templates.put`: one per command, however often it is handled. */

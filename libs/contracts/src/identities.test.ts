@@ -10,6 +10,7 @@ const monitor: Role = { kind: 'service', service: 'monitor' };
 const intake: Role = { kind: 'service', service: 'intake' };
 const api: Role = { kind: 'service', service: 'api' };
 const notifier: Role = { kind: 'service', service: 'notifier' };
+const autoscaler: Role = { kind: 'service', service: 'autoscaler' };
 
 describe('identities: who may publish what', () => {
   const cases: [string, Role, string, boolean][] = [
@@ -91,6 +92,14 @@ describe('identities: who may publish what', () => {
     ['a submitter may not pull the notifier\'s durable consumer', submitter, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_EVENTS.notifier', false],
     ['the api may not ack the notifier\'s events', api, '$JS.ACK.TANGERINE_EVENTS.notifier.1.2.3.4.5.6', false],
     ['an operator may not pull the notifier\'s dead letters', operator, '$JS.API.CONSUMER.MSG.NEXT.TANGERINE_DEAD.notifier-dead', false],
+    ['the autoscaler drains hosts', autoscaler, 'hosts.drain', true],
+    ['the autoscaler undrains hosts', autoscaler, 'hosts.undrain', true],
+    ['the autoscaler tells what it did', autoscaler, 'scaling.events.local.drain', true],
+    ['the autoscaler may not publish host events', autoscaler, 'hosts.events.h1.down', false],
+    ['the autoscaler may not dispatch', autoscaler, 'agents.host-a.run', false],
+    ['the autoscaler may not submit', autoscaler, 'tasks.submit', false],
+    ['a submitter may not forge scaling events', submitter, 'scaling.events.local.drain', false],
+    ['an agent may not forge scaling events', agentA, 'scaling.events.local.terminate', false],
     ['admin may do anything', { kind: 'admin' }, '$JS.API.STREAM.DELETE.TANGERINE_DISPATCH', true],
   ];
   for (const [what, role, subject, allowed] of cases) {
@@ -128,6 +137,9 @@ describe('identities: who may subscribe to what', () => {
     ['an agent may not hear live output', agentA, 'output.>', false],
     ['the notifier hears nothing outside its consumers', notifier, 'tasks.events.>', false],
     ['the notifier reads its own replies', notifier, '_INBOX_notifier.x', true],
+    ['a submitter hears scaling events', submitter, 'scaling.events.>', true],
+    ['the autoscaler reads its own replies', autoscaler, '_INBOX_autoscaler.x', true],
+    ['the autoscaler hears no task events', autoscaler, 'tasks.events.>', false],
   ];
   for (const [what, role, subject, allowed] of cases) {
     it(what, () => assert.equal(permits(permissionsOf(role).subscribe, subject), allowed, subject));

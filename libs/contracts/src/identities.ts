@@ -27,7 +27,7 @@ export const Durables = {
 /** The JetStream KV bucket of the bus migrations (libs/bus migrations.ts), and its stream. */
 export const BUS_MIGRATIONS_BUCKET = 'tangerine_bus_migrations';
 
-export const SERVICE_ROLES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier'] as const;
+export const SERVICE_ROLES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier', 'autoscaler'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 /**
@@ -160,6 +160,10 @@ function serviceGrants(service: ServiceRole, g: Grants): void {
       consumer(g, Streams.events.name, Durables.notifier, { readStored: true });
       consumer(g, Streams.dead.name, Durables.notifierDead, { readStored: true });
       break;
+    case 'autoscaler':
+      // Reads the ledger; on the bus it only drains and undrains hosts (host-health answers) and tells what it did.
+      g.pub.push(Subjects.hostsDrain.subject, Subjects.hostsUndrain.subject, Subjects.scalingEvents.wildcard);
+      break;
     case 'api':
       // Stores the files of an HTTP upload before it submits the task.
       filesWriter(g);
@@ -200,7 +204,7 @@ function submitterGrants(g: Grants): void {
   );
   g.pub.push(Subjects.templatePut.subject, Subjects.templateGet.subject, Subjects.templateList.subject);
   g.sub.push(TASK_EVENTS, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard);
-  g.sub.push(Subjects.templateEvents.wildcard);
+  g.sub.push(Subjects.templateEvents.wildcard, Subjects.scalingEvents.wildcard);
   // `follow`: a running run's output, from its start (the output stream) and live; what tasks.output gives them at its end.
   g.sub.push(liveOutputWildcard());
   orderedReader(g, Streams.output.name, []);

@@ -31,7 +31,7 @@ export type { DedupeId } from './dedupe.js';
 export {
   TaskEvent, Rejection, CancelRequest, GetRequest, ListRequest, RunDispatch, RunStop, RunStarted, RunExited,
   HostAnnounce, HostState, HostEvent, HostRequest, HostDrained, HostView, RunView, TaskView, FireView, ErrorReply,
-  RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, OutputChunk, HostList, DeadLetter, FleetEvent,
+  RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, OutputChunk, HostList, DeadLetter, FleetEvent, ScalingEvent, ScalingEventKind,
   ReadyByLabels, MinuteCount, Overview, GraphNode, GraphEdge, TaskGraph, UpcomingTask, Schedule, ScheduleRequest,
 } from './messages.js';
 export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';

@@ -339,6 +339,34 @@ export const FleetEvent = Type.Object({
 });
 export type FleetEvent = Static<typeof FleetEvent>;
 
+/** What the autoscaler decided or what came of it, `scaling.events.<provider>.<kind>` (services/autoscaler README). */
+export const ScalingEventKind = Type.Union([
+  Type.Literal('target'), Type.Literal('drain'), Type.Literal('undrain'), Type.Literal('terminate'), Type.Literal('given_up'),
+  Type.Literal('orphan'), Type.Literal('error'), Type.Literal('reconciled'),
+], { description: '"target", "drain", "undrain", "terminate", "given_up", "orphan", "error" or "reconciled"' });
+export type ScalingEventKind = Static<typeof ScalingEventKind>;
+
+/**
+ * One autoscaler decision or outcome: `target` (the capacity asked of the provider, from → to), `drain` (an idle host
+ * drained for scale-down), `undrain` (that drain undone: the host took a task, or work came back), `terminate` (a drained,
+ * empty host's instance terminated), `given_up` (an instance asked for that never joined), `orphan` (a host still listed
+ * whose instance is gone), `error` (the provider failed, with its own code: scaling backs off), `reconciled` (a record put
+ * right at start).
+ */
+export const ScalingEvent = Type.Object({
+  provider: Type.String({ minLength: 1, maxLength: 64 }),
+  kind: ScalingEventKind,
+  from: Type.Optional(Type.Integer({ minimum: 0 })),
+  to: Type.Optional(Type.Integer({ minimum: 0 })),
+  host: Type.Optional(HostId),
+  instance: Type.Optional(Type.String({ maxLength: 256 })),
+  /** The provider's own error code (an AWS code such as RequestLimitExceeded), for `error`. */
+  code: Type.Optional(Type.String({ maxLength: 128 })),
+  reason: Type.String({ maxLength: 1000 }),
+  at: Timestamp,
+});
+export type ScalingEvent = Static<typeof ScalingEvent>;
+
 export const ErrorReply = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
 });

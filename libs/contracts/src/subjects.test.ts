@@ -51,7 +51,7 @@ describe('Subjects and Streams', () => {
     submit: 'commands', cancel: 'commands', rejected: 'events', events: 'events', agentRun: 'dispatch', agentStop: 'dispatch',
     runStarted: 'reports', runExited: 'reports', hostEvents: 'events', fleetEvents: 'events', deadLetters: 'dead',
     get: null, list: null, runs: null, output: null, hostAnnounce: null, hostsList: null, hostsDrain: null, hostsUndrain: null,
-    templatePut: 'commands', templateEvents: 'events', templateGet: null, templateList: null, liveOutput: 'output',
+    templatePut: 'commands', templateEvents: 'events', scalingEvents: 'events', templateGet: null, templateList: null, liveOutput: 'output',
   };
   const sample = (d: (typeof Subjects)[keyof typeof Subjects]): string | null => {
     if (typeof d === 'function') return null;
@@ -75,7 +75,7 @@ describe('Subjects and Streams', () => {
   it('a family makes subjects its wildcard takes, and its members parse with its schema', () => {
     for (const d of [
       Subjects.events, Subjects.agentRun, Subjects.agentStop, Subjects.runStarted, Subjects.runExited, Subjects.hostAnnounce, Subjects.hostEvents,
-      Subjects.fleetEvents, Subjects.deadLetters, Subjects.templateEvents, Subjects.liveOutput,
+      Subjects.fleetEvents, Subjects.deadLetters, Subjects.templateEvents, Subjects.liveOutput, Subjects.scalingEvents,
     ]) {
       const made = (d.make as (...a: string[]) => string)('x', 'success');
       assert.ok(subjectMatches(d.wildcard, made), `${d.wildcard} takes ${made}`);
@@ -112,6 +112,8 @@ describe('DedupeIds', () => {
     ['a rejection', DedupeIds.rejection(12), 'reject:12'],
     ['a rejection of one spec of a list', DedupeIds.rejection('12:3'), 'reject:12:3'],
     ['the answer to a templates.put', DedupeIds.template(12), 'template:12'],
+    ['a scaling drain', DedupeIds.scaling({ provider: 'local', kind: 'drain', host: 'h1', at }), `scaling:local:drain:h1:${at}`],
+    ['a scaling target', DedupeIds.scaling({ provider: 'local', kind: 'target', at }), `scaling:local:target::${at}`],
   ];
   for (const [label, id, expected] of cases) it(`${label}: ${expected}`, () => assert.equal(id, expected));
 });

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TaskState } from './states.js';
 import {
-  CancelRequest, DeadLetter, FleetEvent, GetRequest, HostAnnounce, HostDrained, HostEvent, HostList, HostRequest, HostsListRequest, ListRequest,
+  CancelRequest, DeadLetter, FleetEvent, ScalingEvent, GetRequest, HostAnnounce, HostDrained, HostEvent, HostList, HostRequest, HostsListRequest, ListRequest,
   OutputChunk, OutputRequest, Rejection, RunDispatch, RunExited, RunList, RunOutput, RunsRequest, RunStarted, RunStop, TaskEvent, TaskList, TaskView,
 } from './messages.js';
 import { TemplateGetRequest, TemplateList, TemplateListRequest, TemplateStored, TemplateView } from './templates.js';
@@ -127,6 +127,10 @@ export const Subjects = {
   hostsUndrain: defineRequest('hosts.undrain', HostRequest, HostDrained),
   /** Public: the fleet as a whole (host-health suspects the network), `fleet.events.<kind>`. */
   fleetEvents: defineFamily('fleet.events.>', FleetEvent, (kind: FleetEvent['kind']) => `fleet.events.${kind}`),
+  /** Public: what the autoscaler decided and what came of it, `scaling.events.<provider>.<kind>`. */
+  scalingEvents: defineFamily(
+    'scaling.events.>', ScalingEvent, (provider: string, kind: ScalingEvent['kind']) => `scaling.events.${provider}.${kind}`,
+  ),
   /** Public: messages set aside because they can never be handled, `deadletters.<consumer>`. */
   deadLetters: defineFamily('deadletters.>', DeadLetter, (consumer: string) => `deadletters.${consumer}`),
   /**
@@ -159,7 +163,7 @@ export const Streams = {
     name: 'TANGERINE_EVENTS',
     subjects: [
       Subjects.events.wildcard, Subjects.rejected.subject, Subjects.hostEvents.wildcard, Subjects.fleetEvents.wildcard,
-      Subjects.templateEvents.wildcard,
+      Subjects.templateEvents.wildcard, Subjects.scalingEvents.wildcard,
     ],
   },
   dispatch: { name: 'TANGERINE_DISPATCH', subjects: [under(Subjects.agentRun.wildcard)] },

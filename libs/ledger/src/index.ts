@@ -37,3 +37,5 @@ export { readWorkflow, edgesWithin } from './tasks/workflow.js';
 export { readUpcoming } from './tasks/upcoming.js';
 export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotifications, readNotificationContent, finishNotification, pruneNotifications, readSkippedFires } from './notifications.js';
 export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent, SkippedFire, FiresCursor } from './notifications.js';
+export { readScalingHosts, readBusyHosts, readReadyGroups, readScalingClocks, recordScaling, readOpenDrains, openDrain, closeDrain } from './scaling.js';
+export type { ScalingHost, ScalingClocks, OpenDrain } from './scaling.js';

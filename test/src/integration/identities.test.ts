@@ -20,7 +20,7 @@ describe('npm run identities', () => {
     const first = run('init', dir, '--host', 'local');
     assert.equal(first.status, 0, first.stderr);
     const names = registry().identities.map((e) => e.name);
-    assert.deepEqual(names, ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier', 'submitter', 'operator', 'admin', 'tangerine']);
+    assert.deepEqual(names, ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier', 'autoscaler', 'submitter', 'operator', 'admin', 'tangerine']);
     assert.equal(statSync(path.join(dir, 'seeds', 'submitter.nk')).mode & 0o777, 0o600);
     assert.match(readFileSync(path.join(dir, 'seeds', 'submitter.nk'), 'utf8'), /^SU[A-Z2-7]{56}\n$/);
     const keys = registry().identities.map((e) => e.public_key);

@@ -40,7 +40,10 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    // 014: the autoscaler keeps one open drain per host.
+    const [drains] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('scaling_drains_open'::regclass) AS def");
+    assert.match(drains?.def ?? '', /UNIQUE INDEX .*\(host\) WHERE \(state = 'open'::text\)/);
     // 012: the status page's reads, the runs ended lately and the dependents of a task whatever their state.
     const [finished] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('runs_finished'::regclass) AS def");
     assert.match(finished?.def ?? '', /\(finished_at\) WHERE \(finished_at IS NOT NULL\)/);
