@@ -37,3 +37,4 @@ export {
 export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';
 export { BUS_MIGRATIONS_BUCKET, Durables, SERVICE_ROLES, identityName, inboxPrefix, permissionsOf, permits } from './identities.js';
 export type { Permissions, Role, ServiceRole } from './identities.js';
+export { TASK_LABEL, TaskInstance, hostTakes, placementConstraints } from './task-instance.js';

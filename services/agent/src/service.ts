@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { consumeBatches, fileStore, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Durables, Streams, Subjects, type HostAnnounce } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, TASK_LABEL, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
@@ -46,12 +46,13 @@ export async function start(ctx: AgentContext): Promise<Stop> {
 
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
+  const labels = config.onlyTask === null ? { ...config.hostLabels } : { ...config.hostLabels, [TASK_LABEL]: config.onlyTask };
   const announce = (): void => {
     // A stopping agent offers no slot: a task its stop requeues must go to another host, not wait in this host's
     // dispatch stream for an agent that may not come back (until HOST_TIMEOUT).
     const slots = runs.accepting ? config.hostSlots : 0;
     const message: HostAnnounce = {
-      host, labels: { ...config.hostLabels }, slots, executors: [...executors.keys()], cpu, memory,
+      host, labels, slots, executors: [...executors.keys()], cpu, memory,
       running: runs.list(), free_slots: Math.max(0, slots - runs.count()), boot,
       at: ctx.clock.now().toISOString(),
     };
@@ -79,7 +80,7 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     handle: async (batch, control) => handOver(batch, runs, acks, control, ctx, host),
     ack: 'manual',
   });
-  log.info({ host, labels: config.hostLabels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
+  log.info({ host, labels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
 
   return async () => {
     // From here no dispatch is taken (one still handed over goes back to the stream), and the host announces no

@@ -1,3 +1,5 @@
+import { hostTakes } from '@tangerine/contracts';
+
 /** What placement knows of a live host. */
 export interface HostCapacity {
   id: string;
@@ -30,7 +32,7 @@ export interface Assignment {
 /** Can this host take this task now? */
 export function fits(host: HostCapacity, task: TaskNeeds): boolean {
   if (host.draining || host.used >= host.slots) return false;
-  if (!host.executors.includes(task.executor)) return false;
+  if (!host.executors.includes(task.executor) || !hostTakes(host.labels, task.constraints)) return false;
   for (const [key, value] of Object.entries(task.constraints)) {
     if (host.labels[key] !== value) return false;
   }
@@ -161,7 +163,8 @@ export class Fleet {
     }
     const matches = (i: number): boolean => {
       const h = this.hosts[i]!;
-      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v);
+      // Once per group and host view, not per pass: a host started for one task is no candidate of any other group.
+      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v) && hostTakes(h.labels, task.constraints);
     };
     found = smallest === null
       ? Int32Array.from(this.hosts.keys()).filter(matches)
