@@ -37,6 +37,13 @@ have nats-server || apt_install nats-server
 IDENTITIES="${TANGERINE_IDENTITIES:-$STATE_DIR/nats-identities}"
 auth_before=$(cksum <"$IDENTITIES/auth.conf" 2>/dev/null || true)
 node libs/bus/dist/identities-cli.js init "$IDENTITIES" --host "${HOST_ID:-local}" >/dev/null
+# Local autoscaling (AUTOSCALER_PROVIDER=local): the pool of host ids its agents take, each agent's identity made
+# here with the others, since the autoscaler never writes nats-server's configuration (services/autoscaler README).
+if [ "${AUTOSCALER_PROVIDER:-}" = local ]; then
+  for i in $(seq 1 "${LOCAL_SCALE_LIMIT:-4}"); do
+    node libs/bus/dist/identities-cli.js agent "$IDENTITIES" "${LOCAL_HOST_PREFIX:-auto}-$i" >/dev/null
+  done
+fi
 # A newer Tangerine grants its identities more (a new stream, a new subject): the server this script started earlier
 # is told to read its configuration again, or it would refuse what the new code does.
 nats_pid=$(cat "$STATE_DIR/nats.pid" 2>/dev/null || true)

@@ -26,6 +26,13 @@ cat >&2 <<EOF
 [start]     -d '{"name":"hello-http","executor":"process","command":["echo","hi"]}' http://127.0.0.1:${API_PORT:-8080}/v1/tasks
 [start] status page: http://127.0.0.1:${API_PORT:-8080}/ (it asks for the token; API_READ_OPEN=true shows it without one)
 EOF
+# AUTOSCALER_PROVIDER=local: the autoscaler starts and stops agent processes on this machine as the queue asks
+# (LOCAL_SCALE_LIMIT of them at most, LOCAL_AGENT_SLOTS slots each), with the pool's identities prepare.sh made.
+if [ "${AUTOSCALER_PROVIDER:-}" = local ]; then
+  [ "${TANGERINE_NATS_AUTH:-on}" = off ] || export LOCAL_AGENT_IDENTITIES="${LOCAL_AGENT_IDENTITIES:-$IDENTITIES}"
+  export LOCAL_STATE_DIR="${LOCAL_STATE_DIR:-$STATE_DIR/autoscaler-local}"
+  echo "[start] autoscaling: up to ${LOCAL_SCALE_LIMIT:-4} local agents (${LOCAL_HOST_PREFIX:-auto}-1…), their lines in $LOCAL_STATE_DIR/<host>.log" >&2
+fi
 cat >&2 <<EOF
 [start] NATS identities: $IDENTITIES (seeds in seeds/, nats-server's auth.conf beside them)
 [start] to submit with the nats CLI:  export NATS_NKEY=$IDENTITIES/seeds/submitter.nk

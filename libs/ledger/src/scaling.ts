@@ -115,3 +115,17 @@ export async function closeDrain(
   );
   return rows.length === 1;
 }
+
+/**
+ * The instance of each of these hosts' last drain that ended in a termination: a host id the local provider reuses
+ * for a new agent finds the host's row still draining (until host-health times it out), which that drain left.
+ */
+export async function readTerminatedDrains(ledger: Ledger, hosts: readonly string[]): Promise<Map<string, string>> {
+  if (hosts.length === 0) return new Map();
+  const rows = await ledger.query<{ host: string; instance_id: string }>(
+    `SELECT DISTINCT ON (host) host, instance_id FROM scaling_drains
+      WHERE host = ANY($1::text[]) AND state = 'terminated' ORDER BY host, closed_at DESC`,
+    [hosts],
+  );
+  return new Map(rows.map((r) => [r.host, r.instance_id]));
+}

@@ -1,6 +1,11 @@
 import { NAME_RE } from '@tangerine/contracts';
 import type { ServiceContext as PlatformContext } from '@tangerine/platform';
-import { Parse, configError, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
+import { Parse, RuleError, configError, defineConfig, setting, type ConfigOf, type Parser } from '@tangerine/runtime';
+
+const absolutePath: Parser<string> = (text) => {
+  if (!text.startsWith('/')) throw new RuleError(`must be an absolute path (got "${text}")`);
+  return text;
+};
 
 /** The providers this build knows; AUTOSCALER_PROVIDER names one. */
 export const PROVIDER_KINDS = ['local', 'spot-fleet'] as const;
@@ -40,9 +45,9 @@ export const config = defineConfig({
    * The NATS identities' directory (`npm run identities`), holding `seeds/agent-<host>.nk` for every host of the pool;
    * unset when nats-server takes connections without identities.
    */
-  localIdentities: setting<string | null>('LOCAL_AGENT_IDENTITIES', Parse.matching(/^\/.*$/), { fallback: null }),
+  localIdentities: setting<string | null>('LOCAL_AGENT_IDENTITIES', absolutePath, { fallback: null }),
   /** Where the local provider keeps one file per agent process it started, so a restarted autoscaler finds them. */
-  localStateDir: setting('LOCAL_STATE_DIR', Parse.matching(/^\/.*$/), { fallback: '/var/tmp/tangerine/autoscaler-local' }),
+  localStateDir: setting('LOCAL_STATE_DIR', absolutePath, { fallback: '/var/tmp/tangerine/autoscaler-local' }),
 });
 export type AutoscalerConfig = ConfigOf<typeof config>;
 /** What this service's code receives: the platform's connections and this config. */

@@ -1,6 +1,6 @@
 import type { ScalingEvent } from '@tangerine/contracts';
 import {
-  closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, recordScaling,
+  closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, readTerminatedDrains, recordScaling,
 } from '@tangerine/ledger';
 import { askHost, tell } from './bus.js';
 import type { ServiceContext } from './config.js';
@@ -45,6 +45,7 @@ export async function evaluate(ctx: ServiceContext, providers: readonly Closable
       await failed(ctx, p, memory, err, 'describe');
     }
   }
+  for (const s of states) await undoInheritedDrains(ctx, s.provider, s.state, hosts, now);
   const decisions = decide({ ready, hosts, providers: states.map((s) => s.state), nowMs, settings: settingsOf(ctx) });
   for (const [i, d] of decisions.entries()) {
     const p = states[i]!.provider;
@@ -96,6 +97,25 @@ async function readState(ctx: ServiceContext, p: Closable, memory: ScalerMemory,
     askedAtMs: clocks?.asked_at?.getTime() ?? null,
     drains: drains.map((d) => ({ host: d.host, instanceId: d.instance_id, atMs: d.drained_at.getTime() })),
   };
+}
+
+/**
+ * A host id used again (the local provider's pool) for a new instance keeps the draining state the drain of its last
+ * instance left, until host-health times that one out: the new instance is undrained, the drain being another's.
+ */
+async function undoInheritedDrains(ctx: ServiceContext, p: Closable, state: ProviderState, hosts: HostInput[], now: Date): Promise<void> {
+  const alive = new Set(state.instances.filter((i) => i.state === 'pending' || i.state === 'running').map((i) => i.instanceId));
+  const own = new Set(state.drains.map((d) => d.host));
+  const candidates = hosts.filter((h) => h.state === 'draining' && !own.has(h.id) && alive.has(h.labels[INSTANCE_LABEL] ?? ''));
+  const last = await readTerminatedDrains(ctx.ledger, candidates.map((h) => h.id));
+  for (const h of candidates) {
+    const before = last.get(h.id);
+    if (before === undefined || before === h.labels[INSTANCE_LABEL]) continue;
+    await askHost(ctx, 'undrain', h.id);
+    h.state = 'up';
+    const reason = `a new instance of host ${h.id} found it draining from the drain of ${before}, terminated`;
+    await tell(ctx, [event(p, 'reconciled', now, { host: h.id, instance: h.labels[INSTANCE_LABEL]!, reason })]);
+  }
 }
 
 /**

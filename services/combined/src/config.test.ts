@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TangerineError } from '@tangerine/contracts';
 import * as agent from '@tangerine/agent';
 import * as api from '@tangerine/api';
+import * as autoscaler from '@tangerine/autoscaler';
 import * as cron from '@tangerine/cron-service';
 import * as hostHealth from '@tangerine/host-health';
 import * as intake from '@tangerine/intake';
@@ -312,6 +313,11 @@ describe('each service declares only what it reads', () => {
     ['placer', placer.config, ['HOST_TIMEOUT', 'HEARTBEAT_INTERVAL', 'SECRETS_KEY', 'SECRETS_KEY_FILE']],
     ['relay', relay.config, ['REPUBLISH_AFTER']],
     ['notifier', notifier.config, ['BATCH_SIZE', 'ACK_WAIT', 'SLACK_WEBHOOK', 'SLACK_WEBHOOK_FILE', 'NOTIFY_EVENTS', 'NOTIFY_GROUP_WINDOW', 'NOTIFY_RETRY_FOR', 'STATUS_URL']],
+    ['autoscaler', autoscaler.config, [
+      'AUTOSCALER_PROVIDER', 'EVALUATION_INTERVAL', 'SCALE_DOWN_IDLE', 'SCALE_UP_COOLDOWN', 'SCALE_DOWN_COOLDOWN', 'SCALE_JOIN_DEADLINE',
+      'SCALE_DRAIN_SETTLE', 'SCALE_BACKOFF_MAX', 'LOCAL_SCALE_LIMIT', 'LOCAL_SCALE_MIN', 'LOCAL_AGENT_SLOTS', 'LOCAL_AGENT_LABELS',
+      'LOCAL_HOST_PREFIX', 'LOCAL_AGENT_IDENTITIES', 'LOCAL_STATE_DIR',
+    ]],
   ];
   for (const [name, spec, variables] of expected) {
     it(`${name}: ${variables.join(', ') || 'nothing'}`, () => assert.deepEqual([...spec.variables].sort(), [...variables].sort()));
@@ -385,7 +391,7 @@ describe('the notifier\'s settings (npm start runs it only with a webhook)', () 
   it('takes the defaults with only SLACK_WEBHOOK', () => {
     const c = notifier.config.compile({ SLACK_WEBHOOK: HOOK });
     assert.deepEqual({ ...c, notify: [...c.notify] }, {
-      batchSize: 500, ackWaitMs: 30000, webhook: HOOK, notify: ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'],
+      batchSize: 500, ackWaitMs: 30000, webhook: HOOK, notify: ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter', 'scaling_error'],
       groupWindowMs: 10_000, retryForMs: 600_000, statusUrl: null,
     });
   });
@@ -402,7 +408,7 @@ describe('the notifier\'s settings (npm start runs it only with a webhook)', () 
     [{}, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: is required by the notifier (or SLACK_WEBHOOK_FILE: a file holding the URL)'],
     [{ SLACK_WEBHOOK: 'hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be a URL such as https://hooks.slack.com/services/…'],
     [{ SLACK_WEBHOOK: 'ftp://hooks.slack.com/services/T0/B0/secretpart1234' }, 'SLACK_WEBHOOK', 'SLACK_WEBHOOK: must be an https:// (or http://) URL'],
-    [{ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed,running' }, 'NOTIFY_EVENTS', 'NOTIFY_EVENTS: each item must be one of success, failed, blocked, cancelled, host_lost, cron_skipped, fleet, dead_letter (got "running")'],
+    [{ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed,running' }, 'NOTIFY_EVENTS', 'NOTIFY_EVENTS: each item must be one of success, failed, blocked, cancelled, host_lost, cron_skipped, fleet, dead_letter, scaling, scaling_error (got "running")'],
     [{ SLACK_WEBHOOK: HOOK, NOTIFY_GROUP_WINDOW: '0' }, 'NOTIFY_GROUP_WINDOW', ''],
     [{ SLACK_WEBHOOK: HOOK, STATUS_URL: 'status' }, 'STATUS_URL', 'STATUS_URL: must be a URL such as https://tangerine.example.com (got "status")'],
   ];
@@ -421,4 +427,32 @@ describe('the notifier\'s settings (npm start runs it only with a webhook)', () 
     const c = notifier.config.compile({ SLACK_WEBHOOK: HOOK, NOTIFY_EVENTS: 'failed, success', NOTIFY_GROUP_WINDOW: '2.5', STATUS_URL: 'https://t.example.com/' });
     assert.deepEqual([[...c.notify], c.groupWindowMs, c.statusUrl], [['failed', 'success'], 2500, 'https://t.example.com']);
   });
+});
+
+describe('the autoscaler\'s settings (npm start runs it only with AUTOSCALER_PROVIDER)', () => {
+  it('takes the defaults with only AUTOSCALER_PROVIDER=local', () => {
+    const c = autoscaler.config.compile({ AUTOSCALER_PROVIDER: 'local' });
+    assert.deepEqual({ ...c, localLabels: { ...c.localLabels } }, {
+      provider: 'local', evaluationMs: 10_000, idleMs: 180_000, upCooldownMs: 15_000, downCooldownMs: 120_000, joinDeadlineMs: 600_000,
+      drainSettleMs: 5000, backoffMaxMs: 300_000, localLimit: 4, localMin: 0, localSlots: 2, localLabels: { autoscaled: 'local' },
+      localPrefix: 'auto', localIdentities: null, localStateDir: '/var/tmp/tangerine/autoscaler-local',
+    });
+  });
+  const refused: [Env, string, string][] = [
+    [{}, 'AUTOSCALER_PROVIDER', 'AUTOSCALER_PROVIDER: is required by the autoscaler: one of local, spot-fleet'],
+    [{ AUTOSCALER_PROVIDER: 'gce' }, 'AUTOSCALER_PROVIDER', 'AUTOSCALER_PROVIDER: must be one of local, spot-fleet (got "gce")'],
+    [{ AUTOSCALER_PROVIDER: 'local', LOCAL_SCALE_LIMIT: '0' }, 'LOCAL_SCALE_LIMIT', 'LOCAL_SCALE_LIMIT: must be an integer from 1 to 64 (got "0")'],
+    [{ AUTOSCALER_PROVIDER: 'local', SCALE_DOWN_IDLE: '-1' }, 'SCALE_DOWN_IDLE', 'SCALE_DOWN_IDLE: must be a positive number of seconds (got "-1")'],
+    [{ AUTOSCALER_PROVIDER: 'local', LOCAL_AGENT_IDENTITIES: 'ids' }, 'LOCAL_AGENT_IDENTITIES', 'LOCAL_AGENT_IDENTITIES: must be an absolute path (got "ids")'],
+  ];
+  for (const [env, field, message] of refused) {
+    it(`refuses ${JSON.stringify(env)}, naming ${field}`, () => {
+      assert.throws(() => autoscaler.config.compile(env), (err: unknown) => {
+        assert.ok(err instanceof TangerineError, String(err));
+        assert.equal(err.field, field);
+        assert.equal(err.message, message);
+        return true;
+      });
+    });
+  }
 });

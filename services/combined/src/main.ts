@@ -1,5 +1,6 @@
 import * as agent from '@tangerine/agent';
 import * as api from '@tangerine/api';
+import * as autoscaler from '@tangerine/autoscaler';
 import * as cron from '@tangerine/cron-service';
 import * as hostHealth from '@tangerine/host-health';
 import * as intake from '@tangerine/intake';
@@ -13,6 +14,8 @@ import { runProcess } from '@tangerine/runtime';
 
 /** The notifier runs only when a webhook is set: without one it has nothing to do (and would refuse to start). */
 const slack = Boolean(process.env['SLACK_WEBHOOK'] || process.env['SLACK_WEBHOOK_FILE']);
+/** The autoscaler runs only when a provider is named (AUTOSCALER_PROVIDER=local: agent processes on this machine). */
+const autoscale = Boolean(process.env['AUTOSCALER_PROVIDER']);
 
 /** Every service and one local agent in one process: `npm start` on a single machine. */
 await runProcess({
@@ -29,6 +32,7 @@ await runProcess({
     { name: 'relay', config: relay.config, start: relay.start },
     { name: 'api', config: api.config, start: api.start },
     ...(slack ? [{ name: 'notifier', config: notifier.config, start: notifier.start }] : []),
+    ...(autoscale ? [{ name: 'autoscaler', config: autoscaler.config, start: autoscaler.start }] : []),
     { name: 'agent', config: agent.config, start: agent.start },
   ],
 });

@@ -128,6 +128,19 @@ describe('formatMessage: digests', () => {
     assert.ok(texts(m).includes(`\`${Subjects.runExited.make('h1')}\` #7 (invalid_message): payload: is not valid JSON`));
   });
 
+  it('the autoscaler: by provider, each event with its hosts, code and reason', () => {
+    const items: Item[] = [
+      { type: 'scaling', provider: 'spot-fleet', kind: 'error', state: 'error', from: null, to: null, host: null, instance: null, code: 'RequestLimitExceeded', reason: 'describe: Request limit exceeded.', at: AT },
+      { type: 'scaling', provider: 'spot-fleet', kind: 'given_up', state: 'given_up', from: null, to: null, host: null, instance: 'i-0abc', code: null, reason: 'did not join within 600 s', at: AT },
+    ];
+    const m = formatMessage({ group_key: 'scaling/spot-fleet', items, total: 2, byState: { error: 1, given_up: 1 }, first_at: new Date(AT), last_at: new Date(AT) });
+    assertWithinLimits(m);
+    assert.equal(m.blocks[0]?.type === 'header' && m.blocks[0].text.text, ':chart_with_upwards_trend: autoscaler spot-fleet: 2 events');
+    assert.ok(texts(m).includes('• error (RequestLimitExceeded): describe: Request limit exceeded.'));
+    assert.ok(texts(m).includes('• given up i-0abc: did not join within 600 s'));
+    assert.equal(m.text, ':chart_with_upwards_trend: autoscaler spot-fleet: 2 events: error, i-0abc');
+  });
+
   it('cron fire times skipped past their deadline', () => {
     const items: Item[] = [
       { type: 'fire_skipped', task: 'nightly', state: 'skipped_deadline', fire_time: '2026-12-01T02:00:00.000Z', missed_from: '2026-11-30T02:00:00.000Z', at: AT },

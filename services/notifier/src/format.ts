@@ -67,7 +67,7 @@ export function tail(output: string, lines: number): string {
 
 const ICONS: Record<string, string> = {
   failed: ':x:', blocked: ':no_entry:', cancelled: ':heavy_minus_sign:', success: ':white_check_mark:', host: ':rotating_light:',
-  fleet: ':satellite_antenna:', dead: ':skull:', cron: ':alarm_clock:',
+  fleet: ':satellite_antenna:', dead: ':skull:', cron: ':alarm_clock:', scaling: ':chart_with_upwards_trend:',
 };
 
 function header(text: string): Block {
@@ -161,6 +161,11 @@ function line(item: Item): string {
     case 'fire_skipped': return `• \`${escape(item.task)}\` ${item.fire_time}${item.missed_from === null ? '' : ` (missed since ${item.missed_from})`}`;
     case 'fleet': return `• ${item.kind === 'silence_suspected' ? 'silence suspected' : 'silence cleared'}: ${item.silent} of ${item.total} hosts silent — ${escape(item.reason)}`;
     case 'dead_letter': return `• \`${escape(item.subject)}\` #${item.seq} (${escape(item.state)}): ${escape(item.reason)}`;
+    case 'scaling': {
+      const what = item.kind === 'target' ? `target ${item.from ?? '?'} → ${item.to ?? '?'}` : item.kind.replace('_', ' ');
+      const on = [item.host, item.instance].filter((x) => x !== null).map((x) => escape(x!)).join(' / ');
+      return `• ${what}${on === '' ? '' : ` ${on}`}${item.code === null ? '' : ` (${escape(item.code)})`}: ${escape(item.reason)}`;
+    }
   }
 }
 
@@ -175,6 +180,7 @@ function title(d: Digest): string {
   }
   if (key === 'cron') return `${ICONS['cron']} ${plural(d.total, 'cron fire time')} skipped past the starting deadline${window(d)}`;
   if (key === 'fleet') return `${ICONS['fleet']} the fleet: ${plural(d.total, 'change')}${window(d)}`;
+  if (key.startsWith('scaling/')) return `${ICONS['scaling']} autoscaler ${key.slice('scaling/'.length)}: ${plural(d.total, 'event')}${window(d)}`;
   if (key.startsWith('dead/')) return `${ICONS['dead']} ${plural(d.total, 'message')} set aside by ${key.slice('dead/'.length)}${window(d)}`;
   return `${ICONS[key] ?? ''} ${plural(d.total, 'task')} ${key}${window(d)}`.trim();
 }
@@ -189,7 +195,7 @@ function digestMessage(d: Digest, opts: FormatOptions): SlackMessage {
   // One section per 10 lines: a section holds 3,000 characters, and a line can be long.
   for (let i = 0; i < lines.length; i += 10) blocks.push(section(lines.slice(i, i + 10).join('\n')));
   if (opts.statusUrl !== null) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${opts.statusUrl}|Open the status page>` }] });
-  const names = shown.map((i) => ('task' in i ? i.task : 'host' in i ? i.host : 'subject' in i ? i.subject : i.kind));
+  const names = shown.map((i) => (i.type === 'scaling' ? i.host ?? i.instance ?? i.kind : 'task' in i ? i.task : 'host' in i ? i.host : 'subject' in i ? i.subject : i.kind));
   const text = `${head}: ${names.join(', ')}${more > 0 ? `, and ${more.toLocaleString('en-US')} more` : ''}`;
   return { text, blocks };
 }

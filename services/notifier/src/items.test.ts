@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Subjects, type TaskEvent } from '@tangerine/contracts';
 import type { TaskFacts } from '@tangerine/ledger';
-import { DEFAULT_NOTIFY, fromDeadLetter, fromFleetEvent, fromHostEvent, fromSkippedFire, fromTaskEvent, groupKey, type NotifyKind } from './items.js';
+import { DEFAULT_NOTIFY, fromDeadLetter, fromFleetEvent, fromHostEvent, fromScalingEvent, fromSkippedFire, fromTaskEvent, groupKey, type NotifyKind } from './items.js';
 
 const AT = '2026-12-01T10:00:00.000Z';
 function event(extra: Partial<TaskEvent>): TaskEvent {
@@ -77,6 +77,25 @@ describe('the other events', () => {
   it('the notifier\'s own dead letters are not told (they would feed on themselves)', () => {
     assert.equal(fromDeadLetter({ ...dead, consumer: 'notifier' }, DEFAULT_NOTIFY, ['notifier', 'notifier-dead']), null);
   });
+});
+
+describe('fromScalingEvent', () => {
+  const cases: [string, Parameters<typeof fromScalingEvent>[0], readonly NotifyKind[], string | null][] = [
+    ['a provider error is told by default', { provider: 'spot-fleet', kind: 'error', code: 'RequestLimitExceeded', reason: 'describe: throttled', at: AT }, DEFAULT_NOTIFY, `scaling/spot-fleet/error//${AT}`],
+    ['a launch given up is told by default', { provider: 'local', kind: 'given_up', instance: 'i-1', reason: 'did not join within 600 s', at: AT }, DEFAULT_NOTIFY, `scaling/local/given_up/i-1/${AT}`],
+    ['an orphan is told by default', { provider: 'local', kind: 'orphan', host: 'auto-1', instance: 'i-1', reason: 'listed', at: AT }, DEFAULT_NOTIFY, `scaling/local/orphan/auto-1/${AT}`],
+    ['a target change is off by default', { provider: 'local', kind: 'target', from: 0, to: 5, reason: '40 task slots wait', at: AT }, DEFAULT_NOTIFY, null],
+    ['a drain is off by default', { provider: 'local', kind: 'drain', host: 'auto-2', reason: 'idle', at: AT }, DEFAULT_NOTIFY, null],
+    ['a target change is told with scaling', { provider: 'local', kind: 'target', from: 0, to: 5, reason: 'r', at: AT }, ['scaling'], `scaling/local/target//${AT}`],
+    ['an error is not told with scaling alone', { provider: 'local', kind: 'error', code: 'X', reason: 'r', at: AT }, ['scaling'], null],
+  ];
+  for (const [what, e, kinds, key] of cases) {
+    it(what, () => {
+      const n = fromScalingEvent(e, kinds);
+      assert.equal(n?.key ?? null, key);
+      if (n) assert.equal(n.group_key, `scaling/${e.provider}`);
+    });
+  }
 });
 
 describe('fromSkippedFire', () => {

@@ -1,15 +1,19 @@
-import { NOTIFY_STATES, ON_HOST_STATES, type DeadLetter, type FleetEvent, type HostEvent, type NotifyState, type TaskEvent } from '@tangerine/contracts';
+import {
+  NOTIFY_STATES, ON_HOST_STATES, type DeadLetter, type FleetEvent, type HostEvent, type NotifyState, type ScalingEvent, type TaskEvent,
+} from '@tangerine/contracts';
 import type { SkippedFire, TaskFacts } from '@tangerine/ledger';
 
 /**
  * What the notifier may tell of (NOTIFY_EVENTS): a task's end (`failed` for good, `blocked`, `cancelled`,
  * `success`), a host lost with the tasks it held (`host_lost`), the fleet fallen silent (`fleet`), and a message set
- * aside as a dead letter (`dead_letter`), a cron fire time skipped past its starting deadline (`cron_skipped`).
+ * aside as a dead letter (`dead_letter`), a cron fire time skipped past its starting deadline (`cron_skipped`), the
+ * autoscaler's trouble (`scaling_error`: a provider error, a launch given up, an orphan) and its every decision
+ * (`scaling`: targets, drains, terminations).
  */
-export const NOTIFY_KINDS = [...NOTIFY_STATES, 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'] as const;
+export const NOTIFY_KINDS = [...NOTIFY_STATES, 'host_lost', 'cron_skipped', 'fleet', 'dead_letter', 'scaling', 'scaling_error'] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 /** Successes and cancels are off unless a task's `notify` asks (or NOTIFY_EVENTS lists them). */
-export const DEFAULT_NOTIFY: readonly NotifyKind[] = ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter'];
+export const DEFAULT_NOTIFY: readonly NotifyKind[] = ['failed', 'blocked', 'host_lost', 'cron_skipped', 'fleet', 'dead_letter', 'scaling_error'];
 
 /** What a message says of one event; stored as JSON in the ledger (notification_items.item). */
 export type Item =
@@ -22,7 +26,11 @@ export type Item =
   | { type: 'host_down'; host: string; state: 'down'; reason: string | null; at: string }
   | { type: 'fire_skipped'; task: string; state: 'skipped_deadline'; fire_time: string; missed_from: string | null; at: string }
   | { type: 'fleet'; kind: FleetEvent['kind']; state: FleetEvent['kind']; silent: number; total: number; reason: string; at: string }
-  | { type: 'dead_letter'; consumer: string; stream: string; subject: string; seq: number; state: string; reason: string; at: string };
+  | { type: 'dead_letter'; consumer: string; stream: string; subject: string; seq: number; state: string; reason: string; at: string }
+  | {
+    type: 'scaling'; provider: string; kind: ScalingEvent['kind']; state: ScalingEvent['kind']; from: number | null; to: number | null;
+    host: string | null; instance: string | null; code: string | null; reason: string; at: string;
+  };
 
 /** An event to record: its identity (one message per event, however often it is delivered), its digest key, the item. */
 export interface Notifiable {
@@ -36,7 +44,7 @@ export interface Notifiable {
  * - a task's end: its state (`failed`, `blocked`, `cancelled`, `success`): "37 tasks failed in 60 s";
  * - a lost host and the tasks it held: `host/<host>`: "host h3 lost: 12 tasks requeued";
  * - cron fire times skipped past their deadline: `cron`;
- * - the fleet: `fleet`; dead letters: `dead/<consumer>`.
+ * - the fleet: `fleet`; dead letters: `dead/<consumer>`; the autoscaler: `scaling/<provider>` (only it may publish them).
  * Each key is bounded by something a stranger does not choose (4 states, the hosts, the consumers), so a storm of any
  * size gives at most one message per key per window.
  */
@@ -48,6 +56,7 @@ export function groupKey(item: Item): string {
     case 'fire_skipped': return 'cron';
     case 'fleet': return 'fleet';
     case 'dead_letter': return `dead/${item.consumer}`;
+    case 'scaling': return `scaling/${item.provider}`;
   }
 }
 
@@ -111,6 +120,18 @@ export function fromDeadLetter(d: DeadLetter, kinds: readonly NotifyKind[], own:
   if (!kinds.includes('dead_letter') || own.includes(d.consumer)) return null;
   return notifiable(`dead/${d.stream}/${d.consumer}/${d.seq}`, {
     type: 'dead_letter', consumer: d.consumer, stream: d.stream, subject: d.subject, seq: d.seq, state: d.code, reason: d.reason, at: d.at,
+  });
+}
+
+/** What needs a person of the autoscaler's events: a provider's error, a launch given up, a host whose instance is gone. */
+const SCALING_ERRORS: ReadonlySet<ScalingEvent['kind']> = new Set(['error', 'given_up', 'orphan']);
+
+/** An autoscaler event → its message under `scaling/<provider>`: its trouble with `scaling_error`, the rest with `scaling`. */
+export function fromScalingEvent(e: ScalingEvent, kinds: readonly NotifyKind[]): Notifiable | null {
+  if (!kinds.includes(SCALING_ERRORS.has(e.kind) ? 'scaling_error' : 'scaling')) return null;
+  return notifiable(`scaling/${e.provider}/${e.kind}/${e.host ?? e.instance ?? ''}/${e.at}`, {
+    type: 'scaling', provider: e.provider, kind: e.kind, state: e.kind, from: e.from ?? null, to: e.to ?? null, host: e.host ?? null,
+    instance: e.instance ?? null, code: e.code ?? null, reason: e.reason, at: e.at,
   });
 }
 

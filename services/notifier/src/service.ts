@@ -1,5 +1,5 @@
 import { decode } from '@tangerine/bus';
-import { Durables, Streams, Subjects, type DeadLetter, type FleetEvent, type HostEvent, type TaskEvent } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, type DeadLetter, type FleetEvent, type HostEvent, type ScalingEvent, type TaskEvent } from '@tangerine/contracts';
 import {
   closeDueGroups, finishNotification, holdLeadership, pruneNotifications, readNotificationContent, readPendingNotifications, readSkippedFires,
   readTaskFacts, recordNotifiable, type FiresCursor, type PendingNotification,
@@ -10,7 +10,7 @@ import type { ServiceContext } from './config.js';
 import { WebhookQueue, nextStep, redactWebhook, sleep, type RetryPolicy } from './delivery.js';
 import { formatMessage, type FormatOptions } from './format.js';
 import {
-  fromDeadLetter, fromFleetEvent, fromHostEvent, fromSkippedFire, fromTaskEvent, isLost, mayNotify, type Item, type Notifiable,
+  fromDeadLetter, fromFleetEvent, fromHostEvent, fromScalingEvent, fromSkippedFire, fromTaskEvent, isLost, mayNotify, type Item, type Notifiable,
 } from './items.js';
 
 /** One replica sends (an advisory lock): one webhook, one queue, at most one message a second, whatever the replicas. */
@@ -38,6 +38,7 @@ type Incoming =
   | { kind: 'host'; event: HostEvent }
   | { kind: 'fleet'; event: FleetEvent }
   | { kind: 'dead'; event: DeadLetter }
+  | { kind: 'scaling'; event: ScalingEvent }
   | { kind: 'other' };
 
 /** Events of states no message is about are passed over unparsed: most of the stream (placed, running, ...). */
@@ -51,6 +52,7 @@ function decodeEvent(subject: string, data: Uint8Array): Incoming {
   }
   if (Subjects.hostEvents.match(subject) !== null) return { kind: 'host', event: decode(data, Subjects.hostEvents) };
   if (Subjects.fleetEvents.match(subject) !== null) return { kind: 'fleet', event: decode(data, Subjects.fleetEvents) };
+  if (Subjects.scalingEvents.match(subject) !== null) return { kind: 'scaling', event: decode(data, Subjects.scalingEvents) };
   return { kind: 'other' };
 }
 
@@ -107,6 +109,7 @@ async function record(ctx: ServiceContext, batch: readonly Incoming[], own: read
     else if (b.kind === 'host') n = fromHostEvent(b.event, kinds);
     else if (b.kind === 'fleet') n = fromFleetEvent(b.event, kinds);
     else if (b.kind === 'dead') n = fromDeadLetter(b.event, kinds, own);
+    else if (b.kind === 'scaling') n = fromScalingEvent(b.event, kinds);
     if (n !== null) rows.push(n);
   }
   const added = await recordNotifiable(ctx.ledger, rows);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,page,notifier]`: Tangerine measured
+// `npm run bench [-- --quick] [-- --only=throughput,containers,fleet,dependencies,growth,http,page,notifier,autoscaler]`: Tangerine measured
 // beside the peers a user would pick instead, on the same machine in the same run, and at fleet scale. Writes a
 // Markdown table and the JSON of every figure to bench-results/, and prints the path. `--quick` runs a small version
 // of each (CI runs it so the bench keeps working); its figures are printed, never judged.
@@ -10,6 +10,7 @@ import { runFleetBench } from './fleet/fleet-bench.js';
 import { runHttpBench, type HttpBenchSizes } from './http-bench.js';
 import { runPageBench, type PageBenchSizes } from './page-bench.js';
 import { runNotifierBench } from './notifier-bench.js';
+import { runAutoscalerBench, type AutoscalerBenchSizes } from './autoscaler-bench.js';
 import { runDockerLoop } from './peers/docker-loop.js';
 import { runGraphileWorker } from './peers/graphile-worker.js';
 import { runPgBoss } from './peers/pg-boss.js';
@@ -35,6 +36,8 @@ export interface Sizes {
   page: PageBenchSizes;
   /** Failed-task events fed to the notifier while Slack rate-limits. */
   notifierEvents: number;
+  /** The autoscaler's decision at fleet scale. */
+  autoscaler: AutoscalerBenchSizes;
 }
 
 export const FULL: Sizes = {
@@ -43,6 +46,7 @@ export const FULL: Sizes = {
   http: { submissions: 10000, clients: 16, listTasks: 100000, listSamples: 500, subscribers: 100, eventsPerSecond: 1000, eventSeconds: 10 },
   page: { tasks: 10000, graphNodes: 2000, samples: 5 },
   notifierEvents: 100_000,
+  autoscaler: { hosts: 10_000, tasks: 100_000, samples: 20 },
 };
 export const QUICK: Sizes = {
   jobs: 500, agents: 1, slots: 32, containers: 12, containerSamples: 5, fleetHosts: 200, fleetTasks: 2000,
@@ -50,6 +54,7 @@ export const QUICK: Sizes = {
   http: { submissions: 300, clients: 16, listTasks: 2000, listSamples: 50, subscribers: 10, eventsPerSecond: 200, eventSeconds: 2 },
   page: { tasks: 1000, graphNodes: 200, samples: 2 },
   notifierEvents: 2000,
+  autoscaler: { hosts: 1000, tasks: 10_000, samples: 5 },
 };
 
 export interface Report {
@@ -68,9 +73,10 @@ export interface Report {
   http?: Awaited<ReturnType<typeof runHttpBench>>;
   page?: Awaited<ReturnType<typeof runPageBench>>;
   notifier?: Awaited<ReturnType<typeof runNotifierBench>>;
+  autoscaler?: ReturnType<typeof runAutoscalerBench>;
 }
 
-const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'page', 'notifier'] as const;
+const PARTS = ['throughput', 'containers', 'fleet', 'dependencies', 'growth', 'http', 'page', 'notifier', 'autoscaler'] as const;
 /** Part (2) runs Tangerine's containers and the bare loop's in this many alternating rounds. */
 const CONTAINER_ROUNDS = 3;
 
@@ -148,6 +154,10 @@ export async function runReport(opts: { quick: boolean; only?: readonly string[]
   if (want('notifier')) {
     log(`(8) notifier: ${s.notifierEvents} failed and blocked events fed onto the events stream, Slack rate-limiting`);
     report.notifier = await runNotifierBench({ events: s.notifierEvents, timeoutMs });
+  }
+  if (want('autoscaler')) {
+    log(`(9) autoscaler: one decision at ${s.autoscaler.hosts} hosts and ${s.autoscaler.tasks} queued tasks`);
+    report.autoscaler = runAutoscalerBench(s.autoscaler);
   }
   return report;
 }
@@ -255,6 +265,13 @@ export function toMarkdown(r: Report): string {
       `| ${n.events} failed and blocked events fed at once, Slack answering one message per 2 s (429 otherwise): recorded | ${f0(n.eventsPerSecond)} events/s (${f2(n.absorbSeconds)} s) | keeps up with the pipeline's events (section 1): compare |`,
       `| peak RSS of the notifier | ${n.peakRssMb} MB | ≤ 200 MB: ${verdict(n.peakRssMb <= 200)} |`,
       `| messages that told them all (429s meanwhile) | ${n.messages} (${n.rateLimited}) | every event told: ${verdict(n.allTold)} |`, '');
+  }
+  if (r.autoscaler) {
+    const a = r.autoscaler;
+    out.push('## (9) Autoscaler', '', '| figure | value | goal |', '|---|---|---|',
+      `| decide() at ${a.sizes.hosts} hosts and ${a.sizes.tasks} queued tasks, grouped by label set in it: p50 / worst of ${a.sizes.samples} | ${f2(a.p50Ms)} / ${f2(a.worstMs)} ms | ≤ 100 ms: ${verdict(a.worstMs <= 100)} |`,
+      `| the same, the tasks read already grouped (the service's case): p50 | ${f2(a.groupedP50Ms)} ms | |`,
+      `| what it decided | target ${a.target}, ${a.drained} drained | |`, '');
   }
   return out.join('\n');
 }

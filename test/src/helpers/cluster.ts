@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -12,6 +12,20 @@ import { createDatabase, startPostgres, type PostgresServer } from './postgres.j
 import { ServiceProcess, type ServiceName } from './processes.js';
 
 export const TEST_IMAGE = 'tangerine-test/busybox:latest';
+
+/**
+ * The local provider's pool for an autoscaler of this cluster (services/autoscaler providers/local.ts): host ids
+ * `<prefix>-1` … `<prefix>-<size>`, whose NATS identities the cluster makes at start, as scripts/prepare.sh does for
+ * `npm start`; the agents the autoscaler starts write their lines to `<stateDir>/<host>.log`.
+ */
+export interface LocalPool {
+  prefix: string;
+  size: number;
+  stateDir: string;
+}
+
+/** One agent process the local provider started, as its state file records it. */
+export interface LocalAgentRecord { instanceId: string; host: string; pid: number; launchedAt: string; terminatedAt?: string }
 
 export interface AgentOptions {
   host: string;
@@ -42,6 +56,8 @@ export class Cluster {
    * what no user could, such as forged reports). Null when started with `auth: false`.
    */
   identities: TestIdentities | null = null;
+  /** Set when started with `localPool`: an autoscaler started in this cluster scales agents of these host ids. */
+  localPool: LocalPool | null = null;
 
   constructor(readonly id: string, readonly extraEnv: Record<string, string> = {}) {}
 
@@ -71,8 +87,15 @@ export class Cluster {
    */
   async start(opts: {
     services?: string[]; agents?: AgentOptions[]; ownPostgres?: boolean | { password: string; pgpass?: boolean }; auth?: boolean;
+    localPool?: { size: number; prefix?: string };
   } = {}): Promise<this> {
-    if (opts.auth !== false) this.identities = TestIdentities.create((opts.agents ?? []).map((a) => a.host));
+    if (opts.localPool) {
+      // A prefix of its own: the agents' containers are told apart by host id, and other files' clusters run at once.
+      const prefix = opts.localPool.prefix ?? `as${randomBytes(3).toString('hex')}`;
+      this.localPool = { prefix, size: opts.localPool.size, stateDir: mkdtempSync(path.join(os.tmpdir(), 'tangerine-local-pool-')) };
+      trackHosts(...this.poolHosts());
+    }
+    if (opts.auth !== false) this.identities = TestIdentities.create([...(opts.agents ?? []).map((a) => a.host), ...this.poolHosts()]);
     this.nats = await startNats(this.identities ? { config: this.identities.serverConfig } : {});
     if (opts.ownPostgres) {
       const own = typeof opts.ownPostgres === 'object' ? opts.ownPostgres : null;
@@ -102,7 +125,7 @@ export class Cluster {
 
   /** `env` overrides the cluster's for this process alone (an api whose reading is closed, say). */
   startService(name: ServiceName, key: string = name, env: Record<string, string> = {}): ServiceProcess {
-    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name), ...env }).start();
+    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name), ...(name === 'autoscaler' ? this.autoscalerEnv() : {}), ...env }).start();
     this.services.set(key, p);
     this.started.push({ key, p });
     return p;
@@ -129,6 +152,60 @@ export class Cluster {
       } catch (err) {
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** The pool's host ids, none without a pool. */
+  poolHosts(): string[] {
+    const pool = this.localPool;
+    return pool ? Array.from({ length: pool.size }, (_, i) => `${pool.prefix}-${i + 1}`) : [];
+  }
+
+  /** What an autoscaler of this cluster scales: the local provider over the pool (the test's extraEnv may add to it). */
+  private autoscalerEnv(): Record<string, string> {
+    const pool = this.localPool;
+    if (!pool) return {};
+    return {
+      AUTOSCALER_PROVIDER: 'local', LOCAL_HOST_PREFIX: pool.prefix, LOCAL_SCALE_LIMIT: String(pool.size), LOCAL_STATE_DIR: pool.stateDir,
+      ...(this.identities ? { LOCAL_AGENT_IDENTITIES: this.identities.dir } : {}), ...this.extraEnv,
+    };
+  }
+
+  /** Every agent process the local provider started, alive or not, from its state files. */
+  localAgents(): LocalAgentRecord[] {
+    const dir = this.localPool?.stateDir;
+    if (!dir || !existsSync(dir)) return [];
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as LocalAgentRecord];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** The pino lines a local agent of the pool wrote (every process that had that host id, in order). */
+  localAgentLines(host: string): Record<string, unknown>[] {
+    const file = path.join(this.localPool?.stateDir ?? '', `${host}.log`);
+    if (!this.localPool || !existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return { raw: l };
+      }
+    });
+  }
+
+  /** Kills the local provider's agents still alive (the autoscaler was killed, or the test ends). */
+  private killLocalAgents(): void {
+    for (const r of this.localAgents()) {
+      try {
+        const environ = readFileSync(`/proc/${r.pid}/environ`, 'utf8');
+        if (environ.split('\0').includes(`HOST_ID=${r.host}`)) process.kill(r.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
       }
     }
   }
@@ -211,7 +288,7 @@ export class Cluster {
 
   /** Containers that agents of this cluster made and that still exist. */
   async containers(): Promise<Docker.ContainerInfo[]> {
-    const hosts = [...this.agents.keys()];
+    const hosts = [...this.agents.keys(), ...this.poolHosts()];
     if (hosts.length === 0) return [];
     const all = await this.docker.listContainers({ all: true, filters: { label: ['tangerine.host'] } });
     return all.filter((c) => hosts.includes(c.Labels['tangerine.host'] ?? ''));
@@ -253,6 +330,8 @@ export class Cluster {
         const lines = p.lines.map((l) => JSON.stringify(l));
         writeFileSync(path.join(dir, `${String(i).padStart(2, '0')}-${key}.log`), `${lines.join('\n')}\n# stderr${exit}\n${p.stderrTail.join('\n')}\n`);
       });
+      const pool = this.localPool?.stateDir;
+      for (const f of pool && existsSync(pool) ? readdirSync(pool).filter((n) => n.endsWith('.log')) : []) copyFileSync(path.join(pool!, f), path.join(dir, `local-${f}`));
     } catch {
       // A post-mortem aid only: a full or read-only disk must not fail the suite.
     }
@@ -262,6 +341,7 @@ export class Cluster {
     const violations = this.serviceViolations();
     await this.client?.close();
     for (const p of [...this.agents.values(), ...this.services.values()]) await p.kill();
+    this.killLocalAgents();
     for (const c of await this.containers().catch(() => [])) {
       await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     }
@@ -269,6 +349,7 @@ export class Cluster {
     this.identities?.remove();
     await this.dropDb().catch(() => undefined);
     this.keepLogs();
+    if (this.localPool) rmSync(this.localPool.stateDir, { recursive: true, force: true });
     if (violations.length > 0) throw new Error(`the cluster's processes were refused permissions:\n${violations.slice(0, 20).join('\n')}`);
   }
 }

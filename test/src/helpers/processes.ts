@@ -5,7 +5,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '../../..');
 
-export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' | 'host-health' | 'relay' | 'notifier' | 'agent' | 'api' | 'combined';
+export type ServiceName = 'intake' | 'resolver' | 'placer' | 'monitor' | 'cron' | 'host-health' | 'relay' | 'notifier' | 'autoscaler' | 'agent' | 'api' | 'combined';
 
 /**
  * What a process that runs the HTTP API (api, combined) needs beside its connections: a free port (many test

@@ -41,6 +41,8 @@ const NOT_FOR_AGENTS = /^(DATABASE_URL|PG[A-Z_]*|NATS_(NKEY|NKEY_FILE|INBOX_PREF
 const KEEP_TERMINATED_MS = 600_000;
 /** An agent told to stop (SIGTERM) gets this long before SIGKILL: it is drained and empty, so it only says goodbye. */
 const STOP_WAIT_MS = 15_000;
+/** Agents that died are replaced at most this often: one that cannot start (a bad setting) does not respawn in a loop. */
+const REPLACE_EVERY_MS = 30_000;
 
 const DEFAULT_AGENT_MAIN = fileURLToPath(new URL('../../../agent/dist/main.js', import.meta.url));
 
@@ -60,6 +62,7 @@ export class LocalProvider implements Provider {
   readonly labels: Record<string, string>;
   readonly slotsPerHost: number;
   private target = 0;
+  private replacedAt = Number.NEGATIVE_INFINITY;
   private readonly agentMain: string;
 
   constructor(private readonly opts: LocalOptions) {
@@ -89,13 +92,22 @@ export class LocalProvider implements Provider {
     const now = Date.now();
     const instances: ProviderInstance[] = [];
     for (const r of this.records()) {
-      if (r.terminatedAt === undefined && !this.isOurs(r)) r.terminatedAt = new Date(now).toISOString();
+      if (r.terminatedAt === undefined && !this.isOurs(r)) {
+        r.terminatedAt = new Date(now).toISOString();
+        this.opts.log.warn({ host: r.host, instance: r.instanceId, agent_pid: r.pid }, `local agent ${r.host} exited by itself (its lines: ${r.host}.log)`);
+      }
       if (r.terminatedAt !== undefined && now - Date.parse(r.terminatedAt) > KEEP_TERMINATED_MS) {
         rmSync(this.fileOf(r.instanceId), { force: true });
         continue;
       }
       this.write(r);
       instances.push({ instanceId: r.instanceId, state: r.terminatedAt === undefined ? 'running' : 'terminated', launchedAt: new Date(r.launchedAt) });
+    }
+    // As a Spot Fleet keeps its target capacity: an agent that died is replaced (its host id taken again).
+    const running = instances.filter((i) => i.state === 'running').length;
+    if (running < this.target && now - this.replacedAt >= REPLACE_EVERY_MS) {
+      this.replacedAt = now;
+      for (const id of this.launchUpTo(this.target, running)) instances.push({ instanceId: id, state: 'pending', launchedAt: new Date() });
     }
     return { target: this.target, instances };
   }
@@ -107,14 +119,20 @@ export class LocalProvider implements Provider {
     }
     this.target = target;
     writeAtomic(path.join(this.opts.stateDir, 'target'), `${target}\n`);
-    const alive = this.alive();
-    const taken = new Set(alive.map((r) => r.host));
+    this.launchUpTo(target, this.alive().length);
+  }
+
+  /** Starts agents until `target` run, on host ids of the pool no live agent has; their instance ids. */
+  private launchUpTo(target: number, running: number): string[] {
+    const taken = new Set(this.alive().map((r) => r.host));
     const free = this.pool().filter((h) => !taken.has(h));
-    for (let n = alive.length; n < target; n++) {
+    const started: string[] = [];
+    for (let n = running; n < target; n++) {
       const host = free.shift();
       if (host === undefined) throw new ProviderError('PoolExhausted', `every host id of the pool (${this.opts.limit}) has an agent`, false);
-      this.launch(host);
+      started.push(this.launch(host));
     }
+    return started;
   }
 
   async terminate(instanceIds: string[]): Promise<void> {
@@ -125,21 +143,24 @@ export class LocalProvider implements Provider {
       if (this.isOurs(r)) await stopProcess(r.pid);
       r.terminatedAt = new Date().toISOString();
       this.write(r);
-      this.opts.log.info({ host: r.host, instance: id, pid: r.pid }, 'local agent stopped');
+      this.opts.log.info({ host: r.host, instance: id, agent_pid: r.pid }, 'local agent stopped');
     }));
   }
 
   /** A graceful stop of the autoscaler stops its agents: `npm start`'s Ctrl-C leaves no agent behind. */
   async close(): Promise<void> {
+    // Target 0 first: the next start begins with none, not with the agents stopped here started again.
+    this.target = 0;
+    writeAtomic(path.join(this.opts.stateDir, 'target'), '0\n');
     await this.terminate(this.alive().map((r) => r.instanceId));
   }
 
-  private launch(host: string): void {
+  private launch(host: string): string {
     const instanceId = `${host}-${Date.now().toString(36)}`;
     const labels = Object.entries({ ...this.labels, [INSTANCE_LABEL]: instanceId }).map(([k, v]) => `${k}=${v}`).join(',');
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.opts.env)) if (v !== undefined && !NOT_FOR_AGENTS.test(k)) env[k] = v;
-    Object.assign(env, { HOST_ID: host, HOST_LABELS: labels, HOST_SLOTS: String(this.slotsPerHost) });
+    Object.assign(env, { HOST_ID: host, HOST_LABELS: labels, HOST_SLOTS: String(this.slotsPerHost), LOG_FORMAT: 'json' });
     if (this.opts.identities !== null) {
       Object.assign(env, { NATS_NKEY_FILE: this.seedOf(host), NATS_INBOX_PREFIX: inboxPrefix({ kind: 'agent', host }) });
     }
@@ -150,7 +171,8 @@ export class LocalProvider implements Provider {
       child.unref();
       if (child.pid === undefined) throw new ProviderError('SpawnFailed', `could not start an agent for ${host}`, true);
       this.write({ instanceId, host, pid: child.pid, launchedAt: new Date().toISOString() });
-      this.opts.log.info({ host, instance: instanceId, pid: child.pid }, 'local agent started');
+      this.opts.log.info({ host, instance: instanceId, agent_pid: child.pid }, 'local agent started');
+      return instanceId;
     } finally {
       closeSync(log);
     }
