@@ -1,8 +1,20 @@
 import os from 'node:os';
 import { NAME_RE } from '@tangerine/contracts';
 import type { AgentContext as PlatformContext } from '@tangerine/platform';
-import { Parse, Settings, defineConfig, setting, type ConfigOf } from '@tangerine/runtime';
+import { Parse, RuleError, Settings, defineConfig, setting, type ConfigOf, type Parser } from '@tangerine/runtime';
 import { DEFAULT_CAPABILITIES, PROCESS_USER_RE, parseCapabilities } from './sandbox.js';
+
+/** The instance metadata service's address: an http(s) origin (IMDS answers at its root). */
+const metadataUrl: Parser<string> = (text) => {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new RuleError(`must be a URL such as http://169.254.169.254 (got "${text}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RuleError(`must be an http:// URL such as http://169.254.169.254 (got "${text}")`);
+  return url.origin;
+};
 
 /** The executors an agent knows. */
 const EXECUTORS = ['docker', 'process'] as const;
@@ -42,6 +54,13 @@ export const config = defineConfig({
   batchSize: Settings.batchSize,
   ackWaitMs: Settings.ackWaitMs,
   stopGraceMs: Settings.stopGraceMs,
+  /**
+   * EC2 instance metadata (IMDSv2), off by default; on EC2 http://169.254.169.254. When set, the host announces its
+   * instance id as the label `instanceId` and drains itself on a spot interruption notice.
+   */
+  ec2MetadataUrl: setting<string | null>('EC2_METADATA_URL', metadataUrl, { fallback: null }),
+  /** How often the spot interruption notice is read (5 s, as AWS advises: the notice comes 2 minutes ahead). */
+  spotPollMs: setting('SPOT_INTERRUPTION_POLL', Parse.seconds(60), { fallback: 5000 }),
   /** A run that ends within this time is reported once, start and end together: half the messages for short runs. */
   startReportDelayMs: setting('START_REPORT_DELAY', Parse.secondsOrOff(), { fallback: 50, emptyIsUnset: false }),
 });

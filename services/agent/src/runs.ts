@@ -172,22 +172,36 @@ export class Runs {
    * that outlive the agent (containers) go on and are adopted, timeout included, by the next agent of this host.
    */
   async shutdown(): Promise<void> {
+    await this.endRuns(`run_lost: the agent of ${this.opts.host} stopped`, false);
+  }
+
+  /**
+   * The host itself is going away (a spot interruption notice: EC2 takes the instance in 2 minutes). As `shutdown`,
+   * but every run is stopped, containers too, since no next agent of this host will adopt them: each is reported lost
+   * with `reason`, so that its task is ready again elsewhere (a restartable one, without a failure counted) before
+   * the instance dies, not when host health misses its heartbeats.
+   */
+  async evacuate(reason: string): Promise<void> {
+    await this.endRuns(reason, true);
+  }
+
+  private async endRuns(reason: string, containersToo: boolean): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.starting]);
-    const reason = `run_lost: the agent of ${this.opts.host} stopped`;
-    // Not one already ending for a reason of its own (its timeout, a cancel): that reason is its report's.
-    const ending = [...this.active.values()].filter((e) => e.started !== null && !e.outlivesAgent && !e.ended && !e.timedOut && !e.stopAsked);
+    // Not one already ending for a reason of its own (its timeout, a cancel, an earlier stop): that reason is its report's.
+    const ending = [...this.active.values()].filter((e) => e.started !== null && (containersToo || !e.outlivesAgent)
+      && !e.ended && !e.timedOut && !e.stopAsked && e.endedByStop === null);
     for (const entry of ending) {
       entry.endedByStop = reason;
       clearTimers(entry);
     }
-    if (ending.length > 0) this.opts.log.info({ host: this.opts.host, runs: ending.length }, 'agent stopping: ending its process runs');
+    if (ending.length > 0) this.opts.log.info({ host: this.opts.host, runs: ending.length, reason }, containersToo ? 'host going away: ending every run' : 'agent stopping: ending its process runs');
     await Promise.all(ending.map(async (entry) => {
       this.opts.log.info({ ...this.line(entry), reason }, 'stopping run');
       await entry.started!.stop(reason).catch((err: unknown) => this.opts.log.warn({ ...this.line(entry), err }, 'stop failed'));
     }));
-    // Every process run is ending now; a container that has ended is being reported and removed.
-    const settling = [...this.active.values()].filter((e) => !e.outlivesAgent || e.ended);
+    // Every run being ended is ending now; a container that has ended is being reported and removed.
+    const settling = [...this.active.values()].filter((e) => containersToo || !e.outlivesAgent || e.ended);
     await Promise.all(settling.flatMap((e) => (e.settled ? [e.settled] : [])));
     for (const entry of this.active.values()) {
       clearTimers(entry);

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { consumeBatches, fileStore, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
 import { Durables, Streams, Subjects, TASK_LABEL, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
-import { TurnBatch, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
+import { TurnBatch, backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
 import { DockerExecutor } from './docker-executor.js';
+import { Ec2Metadata, type SpotNotice } from './ec2-metadata.js';
 import type { Executor } from './executor.js';
 import { RunFiles } from './files.js';
 import { Launcher } from './launcher.js';
@@ -14,6 +15,7 @@ import { readAgentMessage, type AgentMessage } from './messages.js';
 import { ProcessExecutor, runDirectory } from './process-executor.js';
 import { Runs } from './runs.js';
 import { resolveUser, type RunUser } from './sandbox.js';
+import { watchSpotInterruption } from './spot-interruption.js';
 
 /**
  * agent: one per host. Announces its host id, labels and slots; takes the runs the placer sends to its host;
@@ -24,6 +26,10 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const boot = ctx.clock.now().toISOString();
   const { config, log } = ctx;
   const host = config.hostId;
+  const metadata = config.ec2MetadataUrl === null ? null : new Ec2Metadata(config.ec2MetadataUrl);
+  const labels: Record<string, string> = metadata ? await withInstanceId(metadata, ctx) : { ...config.hostLabels };
+  // An agent started for one task (AGENT_ONLY_TASK) says so: the placer gives its host that task and nothing else.
+  if (config.onlyTask !== null) labels[TASK_LABEL] = config.onlyTask;
   const { executors, launcher, cgroups, user } = await openExecutors(ctx);
   const files = new RunFiles(
     config.workDir ?? path.join(os.tmpdir(), `tangerine-work-${host}`), fileStore(ctx.bus.js),
@@ -46,7 +52,6 @@ export async function start(ctx: AgentContext): Promise<Stop> {
 
   const cpu = os.cpus().length;
   const memory = Math.floor(os.totalmem() / 1024 / 1024);
-  const labels = config.onlyTask === null ? { ...config.hostLabels } : { ...config.hostLabels, [TASK_LABEL]: config.onlyTask };
   const announce = (): void => {
     // A stopping agent offers no slot: a task its stop requeues must go to another host, not wait in this host's
     // dispatch stream for an agent that may not come back (until HOST_TIMEOUT).
@@ -80,9 +85,13 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     handle: async (batch, control) => handOver(batch, runs, acks, control, ctx, host),
     ack: 'manual',
   });
+  const stopSpotWatch = metadata ? watchSpotInterruption({
+    metadata, intervalMs: config.spotPollMs, host, log, onNotice: (n) => evacuate(n, runs, announce, labels['instanceId'] ?? '?', host),
+  }) : null;
   log.info({ host, labels, slots: config.hostSlots, executors: [...executors.keys()] }, 'agent ready');
 
   return async () => {
+    await stopSpotWatch?.();
     // From here no dispatch is taken (one still handed over goes back to the stream), and the host announces no
     // slot before its process runs are ended and reported lost, so the placer puts their tasks elsewhere.
     // Heartbeats go on meanwhile: the host still holds those runs.
@@ -96,6 +105,35 @@ export async function start(ctx: AgentContext): Promise<Stop> {
     launcher?.close();
     tearDownCgroups(cgroups);
   };
+}
+
+/**
+ * The host's labels with its EC2 instance id as `instanceId` (Tangerine's label: the autoscaler maps an instance to
+ * its host by it). Asked a few times: at boot, the metadata service may answer a moment after the agent starts.
+ */
+async function withInstanceId(metadata: Ec2Metadata, { config, log }: AgentContext): Promise<Record<string, string>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const instanceId = await metadata.instanceId();
+      const given = (config.hostLabels as Readonly<Record<string, string>>)['instanceId'];
+      if (given !== undefined && given !== instanceId) log.warn({ host: config.hostId, given, instanceId }, 'HOST_LABELS instanceId replaced by the instance\'s own');
+      return { ...config.hostLabels, instanceId };
+    } catch (err) {
+      if (attempt >= 4) throw new Error(`agent ${config.hostId}: EC2_METADATA_URL is set, but the instance id could not be read: ${(err as Error).message}`, { cause: err });
+      await sleep(backoff(attempt, 500, 4000));
+    }
+  }
+}
+
+/**
+ * A spot interruption notice: the host stops taking runs (it announces no slot at once), and every run it holds is
+ * stopped and reported lost, so its task is placed elsewhere within the 2 minutes before EC2 takes the instance.
+ */
+async function evacuate(notice: SpotNotice, runs: Runs, announce: () => void, instanceId: string, host: string): Promise<void> {
+  const ending = runs.evacuate(`run_lost: spot interruption of ${host} (instance ${instanceId}, ${notice.action} at ${notice.time})`);
+  announce();
+  await ending;
+  announce();
 }
 
 /** The executors this host offers: process when asked for, docker when asked for and an engine answers. */

@@ -32,6 +32,8 @@ export interface AgentOptions {
   labels?: string;
   slots?: number;
   executors?: string;
+  /** Variables of this agent alone (EC2_METADATA_URL), over the cluster's. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -223,7 +225,7 @@ export class Cluster {
     }
     const p = new ServiceProcess('agent', {
       ...this.env(), ...this.identityEnv('agent', a.host), HOST_ID: a.host, HOST_LABELS: a.labels ?? '', HOST_SLOTS: String(a.slots ?? 4),
-      AGENT_EXECUTORS: a.executors ?? 'docker,process',
+      AGENT_EXECUTORS: a.executors ?? 'docker,process', ...a.env,
     }).start();
     this.agents.set(a.host, p);
     this.started.push({ key: `agent-${a.host}`, p });

@@ -33,9 +33,16 @@ describe('Spot Fleet provider', () => {
     ec2.requests.slice(n).map((r) => ({ action: r.action, params: r.params }));
 
   before(async () => {
-    for (const [k, v] of Object.entries({ ...KEYS, AWS_EC2_METADATA_DISABLED: 'true' })) {
+    // The keys, and no region nor profile but the test's own.
+    const env = {
+      ...KEYS, AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+      AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined,
+    };
+    for (const [k, v] of Object.entries(env)) {
       saved[k] = process.env[k];
-      process.env[k] = v;
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
     await ec2.start();
   });
@@ -44,7 +51,7 @@ describe('Spot Fleet provider', () => {
     ec2.pageSize = 1000;
   });
   after(async () => {
-    for (const p of providers) p.close();
+    for (const p of providers) await p.close();
     await ec2.stop();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -152,6 +159,11 @@ describe('Spot Fleet provider', () => {
     const first = ec2.requests.length;
     await assert.rejects(unknown.describe(), (e: ProviderError) => e.code === 'InvalidSpotFleetRequestId.NotFound' && !e.retryable && /does not exist/.test(e.message));
     assert.equal(ec2.requests.length - first, 1, 'a client error is not retried');
+
+    const nowhere = provider(fleet.id, { region: null });
+    const before = ec2.requests.length;
+    await assert.rejects(nowhere.describe(), { code: 'RegionMissing', retryable: false, message: /set AWS_REGION or AWS_DEFAULT_REGION/ });
+    assert.equal(ec2.requests.length, before, 'nothing sent without a region');
 
     const closed = await freePort();
     const away = provider(fleet.id, { endpoint: `http://127.0.0.1:${closed}`, maxAttempts: 1 });

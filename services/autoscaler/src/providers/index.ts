@@ -1,7 +1,8 @@
 import type { Provider } from '../provider.js';
-import { ProviderError } from '../provider.js';
 import type { ServiceContext } from '../config.js';
 import { LocalProvider } from './local.js';
+import { spotFleetConfig } from './spot-fleet-config.js';
+import { spotFleetFromConfig } from './spot-fleet.js';
 
 /** A provider the service may close when it stops (the local one stops its agents). */
 export type Closable = Provider & { close?(): Promise<void> };
@@ -16,7 +17,7 @@ export function createProvider(ctx: ServiceContext): Closable {
         identities: c.localIdentities, stateDir: c.localStateDir, env: process.env, log: ctx.log.child({ provider: 'local' }),
       });
     case 'spot-fleet':
-      // Lane i15-ec2 (src/providers/spot-fleet*) builds it here.
-      throw new ProviderError('NotBuilt', 'AUTOSCALER_PROVIDER=spot-fleet: this build has no Spot Fleet provider', false);
+      // Its settings (src/providers/spot-fleet-config.ts) are read here, once, at the start.
+      return spotFleetFromConfig(spotFleetConfig.compile(process.env), ctx.log.child({ provider: 'spot-fleet' }));
   }
 }

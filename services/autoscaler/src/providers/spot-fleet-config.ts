@@ -14,6 +14,8 @@ export const spotFleetSettings = {
   spotFleetRequestId: setting<string | null>(
     'SPOT_FLEET_REQUEST_ID', Parse.matching(/^sfr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), { fallback: null },
   ),
+  /** The labels the fleet's agents carry (their HOST_LABELS, besides instanceId): tasks constrained to them count toward it. */
+  spotFleetLabels: setting('SPOT_FLEET_LABELS', Parse.labels(), { fallback: Object.freeze({}) as Readonly<Record<string, string>> }),
   /** The most instances the autoscaler asks of the fleet (Tangerine's EC2_SCALE_LIMIT, 20). */
   ec2ScaleLimit: setting('EC2_SCALE_LIMIT', Parse.integer(1, 1000), { fallback: 20 }),
   /** The region (the SDK v3 reads only AWS_REGION; Tangerine documents AWS_DEFAULT_REGION, taken when it is unset). */

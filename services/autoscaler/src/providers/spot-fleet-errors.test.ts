@@ -49,7 +49,7 @@ describe('toProviderError', () => {
 describe('Spot Fleet settings', () => {
   it('defaults: no fleet, a limit of 20, three tries', () => {
     const cfg = spotFleetConfig.compile({});
-    assert.deepEqual(cfg, { spotFleetRequestId: null, ec2ScaleLimit: 20, awsRegion: null, awsDefaultRegion: null, ec2MaxAttempts: 3 });
+    assert.deepEqual(cfg, { spotFleetRequestId: null, spotFleetLabels: {}, ec2ScaleLimit: 20, awsRegion: null, awsDefaultRegion: null, ec2MaxAttempts: 3 });
   });
 
   const bad: [string, string, RegExp][] = [

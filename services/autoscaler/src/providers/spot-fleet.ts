@@ -3,7 +3,7 @@ import {
   ModifySpotFleetRequestCommand, TerminateInstancesCommand, type Instance,
 } from '@aws-sdk/client-ec2';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { backoff, type Logger } from '@tangerine/runtime';
+import { backoff, configError, type Logger } from '@tangerine/runtime';
 import { ProviderError, type Provider, type ProviderInstance } from '../provider.js';
 import type { SpotFleetConfig } from './spot-fleet-config.js';
 import { toProviderError } from './spot-fleet-errors.js';
@@ -45,6 +45,7 @@ export class SpotFleetProvider implements Provider {
   private readonly client: EC2Client;
   private readonly fleetId: string;
   private readonly log: Logger | undefined;
+  private region: string | null = null;
 
   constructor(opts: SpotFleetOptions) {
     if (!Number.isInteger(opts.limit) || opts.limit < MIN_TARGET) throw new RangeError(`EC2_SCALE_LIMIT must be an integer >= 1, got ${opts.limit}`);
@@ -101,8 +102,9 @@ export class SpotFleetProvider implements Provider {
   }
 
   /** Closes the SDK's sockets. */
-  close(): void {
+  async close(): Promise<void> {
     this.client.destroy();
+    await Promise.resolve();
   }
 
   private async readTarget(): Promise<number> {
@@ -164,6 +166,7 @@ export class SpotFleetProvider implements Provider {
 
   /** One EC2 call, its failure as a ProviderError with the AWS code and a message free of the credentials in use. */
   private async call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    await this.regionKnown();
     const started = Date.now();
     try {
       const out = await send();
@@ -173,6 +176,19 @@ export class SpotFleetProvider implements Provider {
       const e = toProviderError(action, err, await this.secretsInUse());
       this.log?.debug({ provider: this.name, action, ms: Date.now() - started, code: e.code }, 'ec2 call failed');
       throw e;
+    }
+  }
+
+  /**
+   * The region, from the settings or the AWS profile: without one the SDK fails each call with a bare `Error`, so it
+   * is checked first and named (once it is known, the SDK keeps it).
+   */
+  private async regionKnown(): Promise<void> {
+    if (this.region) return;
+    try {
+      this.region = await this.client.config.region();
+    } catch {
+      throw new ProviderError('RegionMissing', 'no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a region in the AWS profile)', false);
     }
   }
 
@@ -187,11 +203,14 @@ export class SpotFleetProvider implements Provider {
   }
 }
 
-/** The provider from the settings, or null when SPOT_FLEET_REQUEST_ID is unset. */
-export function spotFleetFromConfig(cfg: SpotFleetConfig, log?: Logger, labels: Record<string, string> = {}): SpotFleetProvider | null {
-  if (cfg.spotFleetRequestId === null) return null;
+/**
+ * The provider from its settings (AUTOSCALER_PROVIDER=spot-fleet): SPOT_FLEET_REQUEST_ID is required then. A bad
+ * value stops the start with the variable's name and rule.
+ */
+export function spotFleetFromConfig(cfg: SpotFleetConfig, log?: Logger): SpotFleetProvider {
+  if (cfg.spotFleetRequestId === null) throw configError('SPOT_FLEET_REQUEST_ID', 'is required when AUTOSCALER_PROVIDER=spot-fleet: the fleet to scale, sfr-<uuid>');
   return new SpotFleetProvider({
-    fleetId: cfg.spotFleetRequestId, limit: cfg.ec2ScaleLimit, labels,
+    fleetId: cfg.spotFleetRequestId, limit: cfg.ec2ScaleLimit, labels: { ...cfg.spotFleetLabels },
     region: cfg.awsRegion ?? cfg.awsDefaultRegion, maxAttempts: cfg.ec2MaxAttempts, ...(log ? { log } : {}),
   });
 }
