@@ -26,12 +26,3 @@ export function userData(o: { host: string; task: string; start: string }): stri
     '',
   ].join('\n');
 }
-
-/** The variables a user data script writes (what the tests' fake EC2 starts an agent with). */
-export function readUserDataEnv(script: string): Record<string, string> {
-  const start = script.indexOf(`<<'${ENV_END}'\n`);
-  const end = script.indexOf(`\n${ENV_END}\n`, start);
-  if (start < 0 || end < 0) throw new Error('no Tangerine environment in this user data');
-  const body = script.slice(script.indexOf('\n', start) + 1, end);
-  return Object.fromEntries(body.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
