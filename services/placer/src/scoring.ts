@@ -1,4 +1,4 @@
-import { hostTakes } from '@tangerine/contracts';
+import { TASK_LABEL, hostTakes } from '@tangerine/contracts';
 
 /** What placement knows of a live host. */
 export interface HostCapacity {
@@ -79,6 +79,8 @@ export class Fleet {
   private readonly index = new Map<string, number>();
   private readonly byLabel = new Map<string, number[]>();
   private readonly groups = new Map<string, Int32Array>();
+  /** Does any host carry the label of a task's own instance? Without one, `hostTakes` is not asked at all. */
+  private ownHosts = false;
   /** What the capacities passed in hold already, by index: a pass starts from a copy. */
   private readonly base: { used: Float64Array; cpuUsed: Float64Array; memoryUsed: Float64Array };
 
@@ -91,6 +93,7 @@ export class Fleet {
       this.base.used[i] = h.used;
       this.base.cpuUsed[i] = h.cpuUsed;
       this.base.memoryUsed[i] = h.memoryUsed;
+      if (h.labels[TASK_LABEL] !== undefined) this.ownHosts = true;
       for (const k in h.labels) {
         const key = `${k}\u0000${h.labels[k]}`;
         const list = this.byLabel.get(key);
@@ -164,7 +167,7 @@ export class Fleet {
     const matches = (i: number): boolean => {
       const h = this.hosts[i]!;
       // Once per group and host view, not per pass: a host started for one task is no candidate of any other group.
-      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v) && hostTakes(h.labels, task.constraints);
+      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v) && (!this.ownHosts || hostTakes(h.labels, task.constraints));
     };
     found = smallest === null
       ? Int32Array.from(this.hosts.keys()).filter(matches)
