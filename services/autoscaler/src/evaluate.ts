@@ -2,6 +2,7 @@ import type { ScalingEvent } from '@tangerine/contracts';
 import {
   closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, readTerminatedDrains, recordScaling,
 } from '@tangerine/ledger';
+import { backoffDelay } from './backoff.js';
 import { askHost, tell } from './bus.js';
 import type { ServiceContext } from './config.js';
 import { INSTANCE_LABEL } from './demand.js';
@@ -16,13 +17,14 @@ const READY_GROUPS = 10_000;
 export interface ScalerMemory {
   idleSince: Map<string, number>;
   firstSeen: Map<string, number>;
-  told: Set<string>;
+  /** Orphans told, per provider. */
+  told: Map<string, Set<string>>;
   backoff: Map<string, { failures: number; untilMs: number; code: string }>;
   last: Map<string, Pick<ProviderDecision, 'target' | 'actual' | 'starting' | 'draining' | 'waiting'>>;
 }
 
 export function newMemory(): ScalerMemory {
-  return { idleSince: new Map(), firstSeen: new Map(), told: new Set(), backoff: new Map(), last: new Map() };
+  return { idleSince: new Map(), firstSeen: new Map(), told: new Map(), backoff: new Map(), last: new Map() };
 }
 
 /**
@@ -53,15 +55,22 @@ export async function evaluate(ctx: ServiceContext, providers: readonly Closable
       await apply(ctx, p, d, now);
       memory.backoff.delete(p.name);
       memory.last.set(p.name, d);
-      for (const o of d.orphans) {
-        if (memory.told.has(o.instanceId)) continue;
-        memory.told.add(o.instanceId);
-        await tell(ctx, [event(p, 'orphan', now, { host: o.host, instance: o.instanceId, reason: 'listed, but its instance is terminated' })]);
-      }
+      await tellOrphans(ctx, p, d, memory, now);
     } catch (err) {
       await failed(ctx, p, memory, err, 'apply');
     }
   }
+}
+
+/** Each orphan told once while it lasts: the memory keeps only the provider's orphans of now (bounded by its hosts). */
+async function tellOrphans(ctx: ServiceContext, p: Closable, d: ProviderDecision, memory: ScalerMemory, now: Date): Promise<void> {
+  const told = memory.told.get(p.name) ?? new Set<string>();
+  const current = new Set(d.orphans.map((o) => o.instanceId));
+  for (const id of told) if (!current.has(id)) told.delete(id);
+  memory.told.set(p.name, told);
+  const fresh = d.orphans.filter((o) => !told.has(o.instanceId));
+  for (const o of fresh) told.add(o.instanceId);
+  await tell(ctx, fresh.map((o) => event(p, 'orphan', now, { host: o.host, instance: o.instanceId, reason: 'listed, but its instance is terminated' })));
 }
 
 function settingsOf(ctx: ServiceContext): DecisionSettings {
@@ -185,7 +194,7 @@ async function failed(ctx: ServiceContext, p: Closable, memory: ScalerMemory, er
   const code = err instanceof ProviderError ? err.code : codeOf(err);
   const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
   const failures = (memory.backoff.get(p.name)?.failures ?? 0) + 1;
-  const delayMs = Math.min(ctx.config.backoffMaxMs, ctx.config.evaluationMs * 2 ** (failures - 1));
+  const delayMs = backoffDelay(failures, ctx.config.evaluationMs, ctx.config.backoffMaxMs);
   const now = ctx.clock.now();
   memory.backoff.set(p.name, { failures, untilMs: now.getTime() + delayMs, code });
   ctx.log.warn({ provider: p.name, code, step, failures, retry_in_ms: delayMs }, `scaling ${p.name}: the provider failed (${code}): ${message}; backing off`);

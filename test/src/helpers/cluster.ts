@@ -127,7 +127,7 @@ export class Cluster {
 
   /** `env` overrides the cluster's for this process alone (an api whose reading is closed, say). */
   startService(name: ServiceName, key: string = name, env: Record<string, string> = {}): ServiceProcess {
-    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name), ...(name === 'autoscaler' ? this.autoscalerEnv() : {}), ...env }).start();
+    const p = new ServiceProcess(name, { ...this.env(), ...this.identityEnv(name), ...env }).start();
     this.services.set(key, p);
     this.started.push({ key, p });
     return p;
@@ -222,9 +222,9 @@ export class Cluster {
     }
   }
 
-  /** The environment that makes a process connect as its identity. */
+  /** The environment that makes a process connect as its identity (and makes an autoscaler scale the cluster's pool). */
   private identityEnv(name: ServiceName, host?: string): Record<string, string> {
-    return this.identities?.env(roleOf(name, host)) ?? {};
+    return { ...this.identities?.env(roleOf(name, host)) ?? {}, ...(name === 'autoscaler' ? this.autoscalerEnv() : {}) };
   }
 
   /** An agent of a host the cluster's identities know (started with it, or added by `addAgent`). */
