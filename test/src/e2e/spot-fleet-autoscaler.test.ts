@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Cluster } from '../helpers/cluster.js';
 import { Ec2Server, listParam } from '../helpers/ec2-server.js';
-import { waitUntil } from '../helpers/wait.js';
+import { ImdsServer } from '../helpers/imds-server.js';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const LIMIT = 3;
 const TASKS = Array.from({ length: 8 }, (_, i) => `sf-task-${i}`);
@@ -10,14 +11,16 @@ const TASKS = Array.from({ length: 8 }, (_, i) => `sf-task-${i}`);
 /**
  * The autoscaler service with AUTOSCALER_PROVIDER=spot-fleet, its real @aws-sdk/client-ec2 pointed at the local EC2
  * server. The fake's instances cannot run agents, so the test starts a real local agent for each one the fleet
- * launches, labelled instanceId=<its id>, and stops that agent when its instance is terminated, as EC2 would.
+ * launches, with a local instance metadata server of its own that gives it that instance's id (the agent announces
+ * it as its label instanceId), and stops that agent when its instance is terminated, as EC2 would.
  */
 describe('autoscaler with the Spot Fleet provider, against the local EC2 server', () => {
   const ec2 = new Ec2Server();
   let fleetId = '';
   let cluster: Cluster;
-  /** The agent host of each instance id. */
+  /** The agent host of each instance id, and its metadata server. */
   const hostOf = new Map<string, string>();
+  const imdsOf = new Map<string, ImdsServer>();
   let watching = true;
   let watcher: Promise<void> = Promise.resolve();
   let watchError: unknown = null;
@@ -31,7 +34,9 @@ describe('autoscaler with the Spot Fleet provider, against the local EC2 server'
           if (hostOf.has(id)) continue;
           const host = `sf-${hostOf.size}`;
           hostOf.set(id, host);
-          await cluster.addAgent({ host, labels: `instanceId=${id}`, executors: 'process', slots: 2 });
+          const imds = await new ImdsServer(id).start();
+          imdsOf.set(id, imds);
+          await cluster.addAgent({ host, executors: 'process', slots: 2, env: { EC2_METADATA_URL: imds.url, SPOT_INTERRUPTION_POLL: '0.5' } });
         }
         for (const [id, host] of hostOf) {
           const agent = cluster.agents.get(host);
@@ -57,6 +62,9 @@ describe('autoscaler with the Spot Fleet provider, against the local EC2 server'
       HOST_TIMEOUT: '30',
     });
     await cluster.start({ services: ['intake', 'resolver', 'placer', 'monitor', 'host-health', 'relay', 'api', 'autoscaler'] });
+    // The NATS identities of every agent the test may start, in the one reload of the first agent's addAgent: a reload
+    // later, while the test reads tasks, would drop the api's pending reply permissions (a publish violation).
+    for (let n = 1; n < 10; n++) cluster.identities!.addAgent(`sf-${n}`);
     watcher = mirror();
     await waitUntil('the first instance\'s agent', () => cluster.agents.has('sf-0'), 30_000);
     await cluster.waitForAgent('sf-0');
@@ -64,8 +72,12 @@ describe('autoscaler with the Spot Fleet provider, against the local EC2 server'
   after(async () => {
     watching = false;
     await watcher;
-    await cluster.stop();
-    await ec2.stop();
+    try {
+      await cluster.stop();
+    } finally {
+      await ec2.stop();
+      for (const imds of imdsOf.values()) await imds.stop();
+    }
   });
 
   const modifies = (): Record<string, string>[] => ec2.calls('ModifySpotFleetRequest').filter((r) => r.errorCode === null).map((r) => r.params);
@@ -107,10 +119,12 @@ describe('autoscaler with the Spot Fleet provider, against the local EC2 server'
     const kept = ec2.fleetInstances(fleetId).map((i) => i.instanceId);
     assert.deepEqual(terminated, [...hostOf.keys()].filter((id) => !kept.includes(id)).sort(), 'exactly the instances gone, by id');
     assert.equal(terminated.length, LIMIT - 1);
-    // The target came down (noTermination) before the first termination: a maintain fleet would replace them otherwise.
-    const firstTerminate = ec2.requests.indexOf(terminations[0]!);
-    const lowered = ec2.requests.findIndex((r) => r.action === 'ModifySpotFleetRequest' && r.params.TargetCapacity === '1');
-    assert.ok(lowered >= 0 && lowered < firstTerminate, 'the target was lowered first');
+    // Before each termination the target came down (noTermination): a maintain fleet would replace them otherwise.
+    const ok = ec2.requests.filter((r) => r.errorCode === null);
+    for (const t of terminations) {
+      const targets = ok.slice(0, ok.indexOf(t)).filter((r) => r.action === 'ModifySpotFleetRequest').map((r) => Number(r.params.TargetCapacity));
+      assert.ok(targets.length >= 2 && targets.at(-1)! < targets.at(-2)!, `lowered before terminating (targets so far ${targets.join(', ')})`);
+    }
     assert.equal(ec2.fleets.get(fleetId)!.targetCapacity, 1);
     assert.ok(modifies().every((p) => Number(p.TargetCapacity) >= 1), 'never below 1');
     // Each terminated host had been drained by the autoscaler (hosts.drain through host-health) first.
@@ -120,6 +134,29 @@ describe('autoscaler with the Spot Fleet provider, against the local EC2 server'
     }
     // No task was lost to a termination: each ran once and succeeded (checked above), and none is left.
     for (const name of TASKS) assert.equal((await cluster.client.waitForState(name, 'success', 5000)).runs?.length, 1);
+  });
+
+  it('on a spot interruption, the host drains itself, the fleet replaces the instance, and the task runs there', async () => {
+    const c = cluster.client;
+    const [old] = ec2.fleetInstances(fleetId);
+    const oldHost = hostOf.get(old!.instanceId)!;
+    c.submit({ name: 'sf-interrupted', executor: 'process', command: ['sh', '-c', 'if [ "$TANGERINE_ATTEMPT" = 1 ]; then sleep 120; fi; echo done'] });
+    const running = await c.waitForState('sf-interrupted', 'running', 30_000);
+    assert.equal(running.runs?.at(-1)?.host, oldHost);
+    imdsOf.get(old!.instanceId)!.notice = { action: 'terminate', time: new Date(Date.now() + 120_000).toISOString() };
+    await c.waitForEvent((e) => e.name === 'sf-interrupted' && e.state === 'ready' && e.from === 'running', 30_000);
+    // Two minutes later EC2 takes it; the maintain fleet launches another, whose agent joins and takes the task.
+    ec2.interrupt(old!.instanceId);
+    const t = await c.waitForState('sf-interrupted', 'success', 90_000);
+    await waitFor('a replacement instance', () => ec2.fleetInstances(fleetId).find((i) => i.instanceId !== old!.instanceId));
+    assert.equal(t.runs?.length, 2);
+    assert.equal(t.runs?.[0]?.host, oldHost);
+    // On the agent of an instance launched since (the replacement, or one the waiting task asked for).
+    const since = [...hostOf].filter(([id]) => ec2.instances.get(id)!.launchedAt.getTime() > old!.launchedAt.getTime()).map(([, h]) => h);
+    assert.ok(since.includes(t.runs?.[1]?.host ?? ''), `ran again on ${t.runs?.[1]?.host}, not on a new instance's agent (${since.join(', ')})`);
+    assert.equal(t.failures, 0);
+    assert.match(t.runs?.[1]?.output ?? '', /done/);
+    assert.ok(modifies().every((p) => Number(p.TargetCapacity) >= 1 && Number(p.TargetCapacity) <= LIMIT));
   });
 
   it('never logs the AWS keys', () => {

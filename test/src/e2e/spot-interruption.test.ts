@@ -35,8 +35,11 @@ describe('spot interruption: the agent drains its host and its tasks run elsewhe
     await cluster.client.nc.flush();
   });
   after(async () => {
-    await cluster.stop();
-    await imds.stop();
+    try {
+      await cluster.stop();
+    } finally {
+      await imds.stop();
+    }
   });
 
   it('announces the instance id as the host label instanceId', async () => {
