@@ -235,6 +235,30 @@ export const FireView = Type.Object({
 export type FireView = Static<typeof FireView>;
 
 /** What `tasks.get` replies, and what `tasks.list` replies for each task (without runs). */
+/**
+ * The EC2 instance launched for a task with `instance` (its latest), as job-scheduler's `/status` showed its `aws`
+ * part: the instance id (null until EC2 answered the launch), EC2's state (`launching` before that), its addresses.
+ */
+export const TaskInstanceView = Type.Object({
+  instance_id: Type.Union([Type.String(), Type.Null()]),
+  state: Type.String(),
+  type: Type.String(),
+  spot: Type.Boolean(),
+  /** The host id its agent announces. */
+  host: Type.String(),
+  address: Type.Union([Type.String(), Type.Null()]),
+  private_address: Type.Union([Type.String(), Type.Null()]),
+  dns_name: Type.Union([Type.String(), Type.Null()]),
+  /** The AWS error code of the last failed call for it (InsufficientInstanceCapacity, …); null after a success. */
+  error_code: Type.Union([Type.String(), Type.Null()]),
+  /** Why it was ended (terminated: the task ended; lost: EC2 ended it); null while it serves the task. */
+  reason: Type.Union([Type.String(), Type.Null()]),
+  asked_at: Timestamp,
+  launched_at: Type.Union([Timestamp, Type.Null()]),
+  ended_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type TaskInstanceView = Static<typeof TaskInstanceView>;
+
 export const TaskView = Type.Object({
   name: TaskName,
   state: State,
@@ -257,6 +281,8 @@ export const TaskView = Type.Object({
   runs_total: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The latest 20 fire times of a cron or scheduled task, newest first (tasks.get only). */
   fires: Type.Optional(Type.Array(FireView)),
+  /** Its own EC2 instance, for a task with `instance` that has had one (tasks.get only). */
+  instance: Type.Optional(TaskInstanceView),
   /** The template the spec named (its name), merged into `spec`; null for a spec that named none. */
   template: Type.Union([Type.String(), Type.Null()]),
   /** The version of that template that was merged (the latest when the spec named no version). */
@@ -342,8 +368,8 @@ export type FleetEvent = Static<typeof FleetEvent>;
 /** What the autoscaler decided or what came of it, `scaling.events.<provider>.<kind>` (services/autoscaler README). */
 export const ScalingEventKind = Type.Union([
   Type.Literal('target'), Type.Literal('drain'), Type.Literal('undrain'), Type.Literal('terminate'), Type.Literal('given_up'),
-  Type.Literal('orphan'), Type.Literal('error'), Type.Literal('reconciled'),
-], { description: '"target", "drain", "undrain", "terminate", "given_up", "orphan", "error" or "reconciled"' });
+  Type.Literal('orphan'), Type.Literal('error'), Type.Literal('reconciled'), Type.Literal('launch'),
+], { description: '"target", "drain", "undrain", "terminate", "given_up", "orphan", "error", "reconciled" or "launch"' });
 export type ScalingEventKind = Static<typeof ScalingEventKind>;
 
 /**
@@ -351,7 +377,8 @@ export type ScalingEventKind = Static<typeof ScalingEventKind>;
  * drained for scale-down), `undrain` (that drain undone: the host took a task, or work came back), `terminate` (a drained,
  * empty host's instance terminated), `given_up` (an instance asked for that never joined), `orphan` (a host still listed
  * whose instance is gone), `error` (the provider failed, with its own code: scaling backs off), `reconciled` (a record put
- * right at start).
+ * right at start), `launch` (an instance launched for one task: provider `task-instance`, whose `terminate` is that
+ * instance terminated once its task ended, or a stray one swept).
  */
 export const ScalingEvent = Type.Object({
   provider: Type.String({ minLength: 1, maxLength: 64 }),

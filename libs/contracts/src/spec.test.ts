@@ -7,7 +7,7 @@ const NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
 const ALLOWED =
   'name, executor, image, imageuuid, command, entrypoint, env, environment, secret_env, volumes, datavolumes, dependencies, ' +
   'restartable, recoverable_exitcodes, max_failures, retry_delay, retry_max_delay, constraints, cpu, memory, cron, timezone, concurrency, ' +
-  'starting_deadline, schedule_at, timeout, template, files, notify';
+  'starting_deadline, schedule_at, timeout, template, files, notify, instance';
 const VOLUME_RULE = 'must be "/host/path:/container/path[:ro|rw]"';
 
 /** A minimal valid docker spec plus the given fields. */
@@ -606,6 +606,35 @@ describe('parseTaskSpec: notify', () => {
   for (const [given, field, message] of refused) {
     it(`rejects ${JSON.stringify(given)}`, () => assertInvalid(base({ notify: given }), field, message));
   }
+});
+
+describe('parseTaskSpec: instance', () => {
+  const TYPE_RULE = '^[a-z][a-z0-9-]{0,30}\\.[a-z0-9]{1,31}$';
+  const accepted: [unknown, unknown][] = [
+    [undefined, undefined],
+    [{ type: 'c5.large' }, { type: 'c5.large', spot: true }],
+    [{ type: 'm6i.2xlarge', spot: false }, { type: 'm6i.2xlarge', spot: false }],
+    [{ type: 'u-6tb1.metal' }, { type: 'u-6tb1.metal', spot: true }],
+  ];
+  for (const [given, kept] of accepted) {
+    it(`takes ${JSON.stringify(given)}`, () => assert.deepEqual(parseTaskSpec(base(given === undefined ? {} : { instance: given })).instance, kept));
+  }
+  const refused: [unknown, string, string][] = [
+    ['c5.large', 'instance', 'instance: must be an object (got "c5.large")'],
+    [{}, 'instance.type', 'instance.type: is required'],
+    [{ type: 'C5.LARGE' }, 'instance.type', `instance.type: must match ${TYPE_RULE} (got "C5.LARGE")`],
+    [{ type: 'c5' }, 'instance.type', `instance.type: must match ${TYPE_RULE} (got "c5")`],
+    [{ type: `c5.${'x'.repeat(40)}` }, 'instance.type', `instance.type: must match ${TYPE_RULE} (got "c5.${'x'.repeat(40)}")`],
+    [{ type: 'c5.large', spot: 'yes' }, 'instance.spot', 'instance.spot: must be true or false (got "yes")'],
+    [{ type: 'c5.large', ami: 'ami-1' }, 'instance.ami', 'instance.ami: unknown field'],
+  ];
+  for (const [given, field, message] of refused) {
+    it(`rejects ${JSON.stringify(given)}`, () => assertInvalid(base({ instance: given }), field, message));
+  }
+  it('refuses the task label as a constraint: Tangerine sets it', () => assertInvalid(
+    base({ constraints: { task: 'job' } }), 'constraints.task',
+    'constraints.task: is the label of a task\'s own instance, set by Tangerine: give "instance" to run a task on one',
+  ));
 });
 
 describe('parseTaskSpec: limits', () => {

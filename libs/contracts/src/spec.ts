@@ -5,6 +5,7 @@ import { DEFAULT_FILE_LIMITS, TaskFile, checkFiles, type FileLimits } from './fi
 import { Limits, nestsDeeper, utf8Bytes } from './limits.js';
 import { LABEL_KEY_RE, LABEL_KEY_RULE, NAME_PATTERN, NAME_RE, NAME_RULE } from './names.js';
 import { RETRY_DELAY_S, RETRY_MAX_DELAY_S } from './retry.js';
+import { TASK_LABEL, TaskInstance } from './task-instance.js';
 import { compile, quote, shortKey } from './validate.js';
 
 /** Task names are unique and usable as a NATS subject token. */
@@ -91,6 +92,12 @@ export const TaskSpec = Type.Object(
      * so `["success", "failed"]` opts in to successes and `[]` silences the task. Absent: the service's defaults.
      */
     notify: Type.Optional(Type.Array(NotifyState, { maxItems: NOTIFY_STATES.length })),
+    /**
+     * A fresh EC2 instance of its own (`{"type": "c5.large", "spot": true}`): the autoscaler launches it when the
+     * task is ready, the task runs there and nowhere else, and the instance is terminated when the task ends.
+     * Absent: the task runs on the fleet's hosts.
+     */
+    instance: Type.Optional(TaskInstance),
   },
   { additionalProperties: false },
 );
@@ -105,7 +112,7 @@ export const ACCEPTED_FIELDS = [
   'name', 'executor', 'image', 'imageuuid', 'command', 'entrypoint', 'env', 'environment', 'secret_env', 'volumes',
   'datavolumes', 'dependencies', 'restartable', 'recoverable_exitcodes', 'max_failures', 'retry_delay', 'retry_max_delay', 'constraints',
   'cpu', 'memory', 'cron', 'timezone', 'concurrency', 'starting_deadline', 'schedule_at', 'timeout', 'template', 'files',
-  'notify',
+  'notify', 'instance',
 ] as const;
 
 /** A template named by a spec: `"name"` (its latest version) or `"name:3"` (version 3). */
@@ -218,6 +225,7 @@ function parseSpec(input: unknown, options: ParseOptions): TaskSpec {
     timeout: raw['timeout'] ?? null,
     ...(raw['files'] === undefined ? {} : { files: raw['files'] }),
     ...(raw['notify'] === undefined ? {} : { notify: raw['notify'] }),
+    ...(raw['instance'] === undefined ? {} : { instance: normalizeInstance(raw['instance']) }),
   };
   const parsed = taskSpec.parse(spec, 'invalid_spec');
   checkRules(parsed);
@@ -313,6 +321,12 @@ function normalizeArgv(value: unknown, field: string): unknown {
   return value;
 }
 
+/** `spot` defaults to true (job-scheduler's spot instances); anything but an object is left for the schema to refuse. */
+function normalizeInstance(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return { spot: true, ...(value as Record<string, unknown>) };
+}
+
 function pickAlias(raw: Record<string, unknown>, field: string, alias: string): unknown {
   if (raw[field] !== undefined && raw[alias] !== undefined) {
     throw invalid(alias, `conflicts with ${field}: give one of them`);
@@ -380,6 +394,9 @@ function checkRules(spec: TaskSpec): void {
   });
   for (const key of Object.keys(spec.constraints)) {
     if (!LABEL_KEY_RE.test(key)) throw invalid(`constraints.${shortKey(key)}`, `label name must match ${LABEL_KEY_RULE}`);
+  }
+  if (Object.hasOwn(spec.constraints, TASK_LABEL)) {
+    throw invalid(`constraints.${TASK_LABEL}`, `is the label of a task's own instance, set by Tangerine: give "instance" to run a task on one`);
   }
   const notified = new Set<string>();
   spec.notify?.forEach((s, i) => {

@@ -39,3 +39,7 @@ export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotificatio
 export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent, SkippedFire, FiresCursor } from './notifications.js';
 export { readScalingHosts, readBusyHosts, readReadyGroups, readScalingClocks, recordScaling, readOpenDrains, openDrain, closeDrain, readTerminatedDrains } from './scaling.js';
 export type { ScalingHost, ScalingClocks, OpenDrain } from './scaling.js';
+export {
+  claimTaskInstance, endTaskInstance, readOpenTaskInstances, readTaskInstance, readTasksWantingInstance, recordTaskInstance, recordTaskInstanceError,
+} from './task-instances.js';
+export type { OpenTaskInstance, TaskInstanceRow } from './task-instances.js';

@@ -2,7 +2,10 @@ import { ON_HOST_STATES, TaskState } from '@tangerine/contracts';
 import type { Ledger } from './db.js';
 import { sqlState, sqlStates } from './tasks/states-sql.js';
 
-/** A host the autoscaler weighs: not down, with the tasks the ledger puts there (placed or running). */
+/**
+ * A host the autoscaler weighs: not down, not started for one task (the label `task`: the per-task instances are
+ * launched and ended by their tasks, never scaled), with the tasks the ledger puts there (placed or running).
+ */
 export interface ScalingHost {
   id: string;
   labels: Record<string, string>;
@@ -21,7 +24,7 @@ export async function readScalingHosts(ledger: Ledger): Promise<ScalingHost[]> {
        FROM hosts h
        LEFT JOIN (SELECT host, count(*) AS used FROM tasks WHERE state IN ${sqlStates(ON_HOST_STATES)} AND host IS NOT NULL GROUP BY host) u
          ON u.host = h.id
-      WHERE h.state <> 'down'
+      WHERE h.state <> 'down' AND NOT (h.labels ? 'task')
       ORDER BY h.id`,
   );
 }
@@ -37,13 +40,14 @@ export async function readBusyHosts(ledger: Ledger, hosts: readonly string[]): P
 }
 
 /**
- * Ready tasks grouped by the labels they need (their constraints), at most `limit` groups, the largest first: a pass
+ * Ready tasks grouped by the labels they need (their constraints), those with an instance of their own left out (they
+ * wait for it, not for a fleet), at most `limit` groups, the largest first: a pass
  * over the ready queue's partial index (tasks_ready). The status page's read is the same with a smaller limit.
  */
 export async function readReadyGroups(ledger: Ledger, limit: number): Promise<Array<{ constraints: Record<string, string>; count: number }>> {
   const rows = await ledger.query<{ constraints: Record<string, string> | null; count: number }>(
     `SELECT t.spec -> 'constraints' AS constraints, count(*)::int AS count FROM tasks t
-      WHERE t.state = ${sqlState(TaskState.ready)}
+      WHERE t.state = ${sqlState(TaskState.ready)} AND NOT (t.spec ? 'instance')
       GROUP BY t.spec -> 'constraints' ORDER BY count(*) DESC, 1 LIMIT $1`,
     [limit],
   );

@@ -25,6 +25,11 @@ export const config = defineConfig({
     fallback: () => os.hostname().replace(/[^A-Za-z0-9_-]/g, '-'), emptyIsUnset: false,
   }),
   hostLabels: setting('HOST_LABELS', Parse.labels(), { fallback: Object.freeze({}) }),
+  /**
+   * The one task this host takes (an instance launched for it, services/autoscaler's per-task provider): announced
+   * as the label `task=<name>`, and the placer gives the host nothing else. Unset: any task its labels fit.
+   */
+  onlyTask: setting<string | null>('AGENT_ONLY_TASK', Parse.matching(NAME_RE), { fallback: null }),
   hostSlots: setting('HOST_SLOTS', Parse.integer(0, 100000), { fallback: () => Math.max(2, os.cpus().length) }),
   /** The process executor runs commands on the host itself: off unless the operator turns it on. */
   executors: setting('AGENT_EXECUTORS', Parse.list(EXECUTORS), { fallback: Object.freeze(['docker'] as const) }),

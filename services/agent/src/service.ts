@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { consumeBatches, fileStore, publishCore, type ConsumerControl, type Delivered, type JsMsg } from '@tangerine/bus';
-import { Durables, Streams, Subjects, type HostAnnounce } from '@tangerine/contracts';
+import { Durables, Streams, Subjects, TASK_LABEL, type HostAnnounce } from '@tangerine/contracts';
 import type { AgentContext } from './config.js';
 import { TurnBatch, backoff, sleep, type Logger, type Metrics, type Stop } from '@tangerine/runtime';
 import { setUpCgroups, tearDownCgroups, type CgroupPlan } from './cgroups.js';
@@ -28,6 +28,8 @@ export async function start(ctx: AgentContext): Promise<Stop> {
   const host = config.hostId;
   const metadata = config.ec2MetadataUrl === null ? null : new Ec2Metadata(config.ec2MetadataUrl);
   const labels: Record<string, string> = metadata ? await withInstanceId(metadata, ctx) : { ...config.hostLabels };
+  // An agent started for one task (AGENT_ONLY_TASK) says so: the placer gives its host that task and nothing else.
+  if (config.onlyTask !== null) labels[TASK_LABEL] = config.onlyTask;
   const { executors, launcher, cgroups, user } = await openExecutors(ctx);
   const files = new RunFiles(
     config.workDir ?? path.join(os.tmpdir(), `tangerine-work-${host}`), fileStore(ctx.bus.js),

@@ -3,6 +3,7 @@ import type { Stop } from '@tangerine/runtime';
 import type { ServiceContext } from './config.js';
 import { evaluate, newMemory, type ScalerMemory } from './evaluate.js';
 import { createProvider, type Closable } from './providers/index.js';
+import { startTaskInstances } from './per-task/index.js';
 
 /** One replica acts (an advisory lock of its own): two autoscalers would each ask for the hosts the queue needs. */
 const AUTOSCALER_LOCK = 7_240_004;
@@ -43,8 +44,10 @@ export async function start(ctx: ServiceContext): Promise<Stop> {
     }
   };
   const looping = loop();
+  const stopTaskInstances = startTaskInstances(ctx, () => leadership.isLeader());
   return async () => {
     stopped = true;
+    await stopTaskInstances();
     await looping;
     await leadership.release();
     for (const p of providers) await p.close?.();

@@ -45,6 +45,12 @@ describe('fits', () => {
     ['memory 0 on the host means unlimited', { memory: 0 }, { memory: 1_000_000 }, true],
     ['no memory reservation on a full-memory host', { memory: 64, memoryUsed: 64 }, { memory: null }, true],
     ['cpu fits but memory does not', { cpu: 8, memory: 100 }, { cpu: 1, memory: 200 }, false],
+    // a task's own instance (contracts' task-instance.ts): its host takes it and nothing else, it goes nowhere else
+    ["a task's own host takes its task", { labels: { task: 'job' } }, { constraints: { task: 'job' } }, true],
+    ["a task's own host takes no unconstrained task", { labels: { task: 'job' } }, {}, false],
+    ["a task's own host takes no other task's", { labels: { task: 'job' } }, { constraints: { task: 'job2' } }, false],
+    ["a task's own host takes no task of its other labels", { labels: { task: 'job', zone: 'a' } }, { constraints: { zone: 'a' } }, false],
+    ['a task with its own instance goes to no ordinary host', { labels: { zone: 'a' } }, { constraints: { task: 'job' } }, false],
   ];
   for (const [label, h, t, expected] of cases) {
     it(`${label} → ${expected}`, () => assert.equal(fits(host('h', h), task('t', t)), expected));
@@ -239,7 +245,7 @@ describe('assign agrees with the plain rule (label index and heaps)', () => {
       const rnd = random(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
       const hosts = Array.from({ length: 1 + Math.floor(rnd() * 40) }, (_, i) => host(`h${Math.floor(rnd() * 1000)}-${i}`, {
-        labels: { zone: pick(['a', 'b', 'c']), ...(rnd() < 0.5 ? { size: pick(['small', 'large']) } : {}), ...(rnd() < 0.2 ? { gpu: 'true' } : {}) },
+        labels: { zone: pick(['a', 'b', 'c']), ...(rnd() < 0.5 ? { size: pick(['small', 'large']) } : {}), ...(rnd() < 0.2 ? { gpu: 'true' } : {}), ...(rnd() < 0.1 ? { task: pick(['t1', 't2']) } : {}) },
         executors: pick([['docker', 'process'], ['process'], ['docker']]),
         slots: Math.floor(rnd() * 6), used: Math.floor(rnd() * 4),
         cpu: pick([0, 2, 4]), cpuUsed: pick([0, 1]), memory: pick([0, 1024]), memoryUsed: pick([0, 256]),
@@ -248,13 +254,21 @@ describe('assign agrees with the plain rule (label index and heaps)', () => {
       const tasks = Array.from({ length: Math.floor(rnd() * 120) }, (_, i) => task(`t${i}`, {
         attempt: Math.floor(rnd() * 3),
         executor: pick(['docker', 'process']),
-        constraints: pick<Record<string, string>>([{}, { zone: 'a' }, { zone: 'b' }, { zone: 'a', size: 'small' }, { size: 'large' }, { gpu: 'true' }, { zone: 'z' }]),
+        constraints: pick<Record<string, string>>([{}, { zone: 'a' }, { zone: 'b' }, { zone: 'a', size: 'small' }, { size: 'large' }, { gpu: 'true' }, { zone: 'z' }, { task: 't1' }, { task: 't2', zone: 'a' }]),
         cpu: rnd() < 0.2 ? pick([0.5, 1, 3]) : null,
         memory: rnd() < 0.2 ? pick([100, 800]) : null,
       }));
       assert.deepEqual(assign(tasks, hosts), reference(tasks, hosts));
     });
   }
+
+  it("keeps a task's own host for that task, with the fleet's other hosts emptier", () => {
+    const hosts = [host('own', { labels: { task: 't1' }, slots: 1 }), host('h1', { slots: 8 }), host('h2', { slots: 8 })];
+    const tasks = [task('t0'), task('t1', { constraints: { task: 't1' } }), task('t2'), task('t3', { constraints: { task: 't3' } })];
+    assert.deepEqual(assign(tasks, hosts), [
+      { name: 't0', attempt: 1, host: 'h1' }, { name: 't1', attempt: 1, host: 'own' }, { name: 't2', attempt: 1, host: 'h2' },
+    ]);
+  });
 
   it('places 5,000 tasks on 10,000 hosts in well under a second', () => {
     const hosts = Array.from({ length: 10000 }, (_, i) => host(`sim-${String(i).padStart(5, '0')}`, {

@@ -1,3 +1,5 @@
+import { TASK_LABEL, hostTakes } from '@tangerine/contracts';
+
 /** What placement knows of a live host. */
 export interface HostCapacity {
   id: string;
@@ -30,7 +32,7 @@ export interface Assignment {
 /** Can this host take this task now? */
 export function fits(host: HostCapacity, task: TaskNeeds): boolean {
   if (host.draining || host.used >= host.slots) return false;
-  if (!host.executors.includes(task.executor)) return false;
+  if (!host.executors.includes(task.executor) || !hostTakes(host.labels, task.constraints)) return false;
   for (const [key, value] of Object.entries(task.constraints)) {
     if (host.labels[key] !== value) return false;
   }
@@ -77,6 +79,8 @@ export class Fleet {
   private readonly index = new Map<string, number>();
   private readonly byLabel = new Map<string, number[]>();
   private readonly groups = new Map<string, Int32Array>();
+  /** Does any host carry the label of a task's own instance? Without one, `hostTakes` is not asked at all. */
+  private ownHosts = false;
   /** What the capacities passed in hold already, by index: a pass starts from a copy. */
   private readonly base: { used: Float64Array; cpuUsed: Float64Array; memoryUsed: Float64Array };
 
@@ -89,6 +93,7 @@ export class Fleet {
       this.base.used[i] = h.used;
       this.base.cpuUsed[i] = h.cpuUsed;
       this.base.memoryUsed[i] = h.memoryUsed;
+      if (h.labels[TASK_LABEL] !== undefined) this.ownHosts = true;
       for (const k in h.labels) {
         const key = `${k}\u0000${h.labels[k]}`;
         const list = this.byLabel.get(key);
@@ -161,7 +166,8 @@ export class Fleet {
     }
     const matches = (i: number): boolean => {
       const h = this.hosts[i]!;
-      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v);
+      // Once per group and host view, not per pass: a host started for one task is no candidate of any other group.
+      return h.executors.includes(task.executor) && entries.every(([k, v]) => h.labels[k] === v) && (!this.ownHosts || hostTakes(h.labels, task.constraints));
     };
     found = smallest === null
       ? Int32Array.from(this.hosts.keys()).filter(matches)

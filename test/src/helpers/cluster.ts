@@ -142,6 +142,16 @@ export class Cluster {
     return this.startAgent(a);
   }
 
+  /**
+   * Identities for agents of hosts to come, made at once with one reload before a test asks anything: a reload while
+   * a request is in flight can refuse its reply (nats-server rebuilds the responder's permissions).
+   */
+  async addAgentIdentities(hosts: readonly string[]): Promise<void> {
+    let added = false;
+    for (const host of hosts) if (this.identities?.addAgent(host)) added = true;
+    if (added) await this.reloaded({ kind: 'agent', host: hosts[0]! });
+  }
+
   /** Waits until a new identity connects: nats-server applies a reload a moment after its signal. */
   private async reloaded(role: Parameters<TestIdentities['options']>[0]): Promise<void> {
     this.nats.reload();

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  envelope, errorBody, fleetConfigXml, fleetInstanceXml, reservationXml, stateChangeXml,
+  envelope, errorBody, fleetConfigXml, fleetInstanceXml, instanceXml, reservationXml, stateChangeXml,
   type FakeFleet, type FakeInstance, type InstanceState,
 } from './ec2-xml.js';
 
@@ -66,6 +66,14 @@ export class Ec2Server {
   shutdownMs = 0;
   /** Instances per page of DescribeSpotFleetInstances (EC2's MaxResults, up to 1000), to test a caller's paging. */
   pageSize = 1000;
+  /**
+   * Called when RunInstances launches an instance (not when its ClientToken returns one launched before), with the
+   * request's parameters: a test starts the agent its user data would. `onTerminate` when one begins to shut down.
+   */
+  onLaunch: ((i: FakeInstance, params: Record<string, string>) => void) | null = null;
+  onTerminate: ((i: FakeInstance) => void) | null = null;
+  /** RunInstances' ClientToken → the instance it launched (EC2 answers the same one again for the same token). */
+  private readonly tokens = new Map<string, string>();
   private faults: Ec2Fault[] = [];
   private server!: Server;
   url = '';
@@ -155,6 +163,7 @@ export class Ec2Server {
       case 'ModifySpotFleetRequest': return this.modifyFleet(p);
       case 'DescribeInstances': return this.describeInstances(listParam(p, 'InstanceId'), filtersOf(p));
       case 'TerminateInstances': return this.terminate(listParam(p, 'InstanceId'));
+      case 'RunInstances': return this.runInstances(p);
       default: throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     }
   }
@@ -205,6 +214,15 @@ export class Ec2Server {
   private describeInstances(ids: string[], filters: Map<string, string[]>): string {
     let found = ids.length === 0 ? [...this.instances.values()] : ids.map((id) => this.instance(id));
     for (const [name, values] of filters) {
+      // Tag filters (the per-task sweep's): `tag-key` has any of these keys, `tag:<key>` that key with one of these values.
+      if (name === 'tag-key') {
+        found = found.filter((i) => values.some((k) => i.tags?.[k] !== undefined));
+        continue;
+      }
+      if (name.startsWith('tag:') && FILTERS[name] === undefined) {
+        found = found.filter((i) => values.includes(i.tags?.[name.slice(4)] ?? '\u0000'));
+        continue;
+      }
       const field = FILTERS[name];
       if (!field) throw new Ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`);
       found = found.filter((i) => values.includes(field(i)));
@@ -212,12 +230,41 @@ export class Ec2Server {
     return `<reservationSet>${found.map(reservationXml).join('')}</reservationSet>`;
   }
 
+  /**
+   * One instance (MinCount = MaxCount = 1, as the per-task launcher asks), with its tags, spot when
+   * InstanceMarketOptions says so; a ClientToken seen before answers the instance it launched then, launching nothing.
+   */
+  private runInstances(p: Record<string, string>): string {
+    const image = required(p, 'ImageId');
+    const type = required(p, 'InstanceType');
+    if (p.MinCount !== '1' || p.MaxCount !== '1') throw new Ec2Error('InvalidParameterValue', 'this fake launches one instance at a time (MinCount = MaxCount = 1)');
+    const token = p.ClientToken;
+    const known = token === undefined ? undefined : this.tokens.get(token);
+    let i = known === undefined ? undefined : this.instances.get(known);
+    if (!i) {
+      i = this.launch(null);
+      i.instanceType = type;
+      i.imageId = image;
+      i.spot = p['InstanceMarketOptions.MarketType'] === 'spot';
+      i.tags = tagsOf(p);
+      const n = this.instances.size;
+      i.privateIpAddress = `10.0.${(n >> 8) & 255}.${n & 255}`;
+      i.publicIpAddress = `203.0.113.${n & 255}`;
+      if (token !== undefined) this.tokens.set(token, i.instanceId);
+      this.onLaunch?.(i, p);
+    }
+    return `<reservationId>r-${i.instanceId.slice(2)}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet>${instanceXml(i)}</instancesSet>`;
+  }
+
   private terminate(ids: string[]): string {
     if (ids.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
     const found = ids.map((id) => this.instance(id));
     const changes = found.map((i) => {
       const previous = i.state;
-      if (ACTIVE.includes(i.state)) this.setState(i, 'shutting-down');
+      if (ACTIVE.includes(i.state)) {
+        this.setState(i, 'shutting-down');
+        this.onTerminate?.(i);
+      }
       return stateChangeXml(i, previous);
     });
     return `<instancesSet>${changes.join('')}</instancesSet>`;
@@ -279,6 +326,18 @@ const FILTERS: Record<string, (i: FakeInstance) => string> = {
   'instance-state-name': (i) => i.state,
   'tag:aws:ec2spot:fleet-request-id': (i) => i.fleetId ?? '',
 };
+
+/** RunInstances' `TagSpecification.N.Tag.M.{Key,Value}` of the instance's specifications. */
+function tagsOf(params: Record<string, string>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (let n = 1; params[`TagSpecification.${n}.ResourceType`] !== undefined; n++) {
+    if (params[`TagSpecification.${n}.ResourceType`] !== 'instance') continue;
+    for (let m = 1; params[`TagSpecification.${n}.Tag.${m}.Key`] !== undefined; m++) {
+      tags[params[`TagSpecification.${n}.Tag.${m}.Key`]!] = params[`TagSpecification.${n}.Tag.${m}.Value`] ?? '';
+    }
+  }
+  return tags;
+}
 
 /** `Filter.N.Name` and its `Filter.N.Value.M`. */
 function filtersOf(params: Record<string, string>): Map<string, string[]> {

@@ -13,6 +13,12 @@ export interface FakeInstance {
   launchedAt: Date;
   /** When a `pending` one runs, a `shutting-down` one is terminated (the server's delay as it was at the change). */
   nextAt: number;
+  /** RunInstances' (the per-task instances'): its tags, image, addresses and whether it is spot. */
+  tags?: Record<string, string>;
+  imageId?: string;
+  privateIpAddress?: string;
+  publicIpAddress?: string;
+  spot?: boolean;
 }
 
 export interface FakeFleet {
@@ -59,11 +65,20 @@ export function fleetInstanceXml(i: FakeInstance): string {
 }
 
 export function reservationXml(i: FakeInstance): string {
-  const tags = i.fleetId === null ? '' : `<tagSet><item><key>aws:ec2spot:fleet-request-id</key><value>${i.fleetId}</value></item></tagSet>`;
-  return `<item><reservationId>r-${i.instanceId.slice(2)}</reservationId><ownerId>123456789012</ownerId><instancesSet><item>`
-    + `<instanceId>${i.instanceId}</instanceId><imageId>ami-0abcdef1234567890</imageId>${stateXml('instanceState', i.state)}`
+  return `<item><reservationId>r-${i.instanceId.slice(2)}</reservationId><ownerId>123456789012</ownerId><instancesSet>${instanceXml(i)}</instancesSet></item>`;
+}
+
+/** One instance's `item`, as DescribeInstances and RunInstances give it. */
+export function instanceXml(i: FakeInstance): string {
+  const all = { ...(i.fleetId === null ? {} : { 'aws:ec2spot:fleet-request-id': i.fleetId }), ...i.tags };
+  const items = Object.entries(all).map(([k, v]) => `<item><key>${escapeXml(k)}</key><value>${escapeXml(v)}</value></item>`).join('');
+  const tags = items === '' ? '' : `<tagSet>${items}</tagSet>`;
+  const addresses = (i.privateIpAddress ? `<privateIpAddress>${i.privateIpAddress}</privateIpAddress><privateDnsName>ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal</privateDnsName>` : '')
+    + (i.publicIpAddress && i.state === 'running' ? `<ipAddress>${i.publicIpAddress}</ipAddress><dnsName>ec2-${i.publicIpAddress.replace(/\./g, '-')}.compute-1.amazonaws.com</dnsName>` : '');
+  return '<item>'
+    + `<instanceId>${i.instanceId}</instanceId><imageId>${i.imageId ?? 'ami-0abcdef1234567890'}</imageId>${stateXml('instanceState', i.state)}${addresses}`
     + `<instanceType>${i.instanceType}</instanceType><launchTime>${i.launchedAt.toISOString()}</launchTime>`
-    + `<instanceLifecycle>spot</instanceLifecycle>${tags}</item></instancesSet></item>`;
+    + `${i.spot === false ? '' : '<instanceLifecycle>spot</instanceLifecycle>'}${tags}</item>`;
 }
 
 export function stateChangeXml(i: FakeInstance, previous: InstanceState): string {

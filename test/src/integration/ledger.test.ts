@@ -40,7 +40,10 @@ describe('ledger against a real PostgreSQL', () => {
 
   it('records each migration once, and refuses a database newer than the binary', async () => {
     const rows = await ledger.query<{ version: number }>('SELECT version FROM tangerine_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    // 015: one open instance per task (the per-task instances' compare-and-set).
+    const [instances] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('task_instances_open'::regclass) AS def");
+    assert.match(instances?.def ?? '', /UNIQUE INDEX .*\(task\) WHERE \(ended_at IS NULL\)/);
     // 014: the autoscaler keeps one open drain per host.
     const [drains] = await ledger.query<{ def: string }>("SELECT pg_get_indexdef('scaling_drains_open'::regclass) AS def");
     assert.match(drains?.def ?? '', /UNIQUE INDEX .*\(host\) WHERE \(state = 'open'::text\)/);

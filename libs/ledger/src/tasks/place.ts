@@ -1,4 +1,4 @@
-import { ON_HOST_STATES, RowError, type TaskEvent, type TaskSpec, TaskState, isRowError } from '@tangerine/contracts';
+import { ON_HOST_STATES, RowError, type TaskEvent, type TaskSpec, TaskState, isRowError, placementConstraints } from '@tangerine/contracts';
 import type { SecretsKey } from '@tangerine/runtime';
 import type { Ledger } from '../db.js';
 import { openSecrets } from '../secrets.js';
@@ -38,12 +38,15 @@ export interface ReadyTask {
  * readiness, a chain's every step queued behind all the tasks submitted after the chain).
  */
 export async function readReadyTasks(ledger: Ledger, limit: number): Promise<ReadyTask[]> {
-  return ledger.query<ReadyTask>(
+  const rows = await ledger.query<ReadyTask & { own: boolean }>(
     `SELECT name, attempt, spec->>'executor' AS executor, spec->'constraints' AS constraints,
-            (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory
+            (spec->>'cpu')::real AS cpu, (spec->>'memory')::int AS memory, spec ? 'instance' AS own
        FROM tasks WHERE state = ${sqlState(TaskState.ready)} AND (retry_at IS NULL OR retry_at <= now()) ORDER BY submit_seq, name LIMIT $1`,
     [limit],
   );
+  // A task with its own instance is placed there only (task=<name>, see contracts' task-instance.ts).
+  for (const r of rows) if (r.own) r.constraints = placementConstraints(r.name, r.constraints, true) as Record<string, string>;
+  return rows;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { Limits, TaskState, type ListRequest, type RunView, type TaskView } from '@tangerine/contracts';
+import { Limits, TaskState, type ListRequest, type RunView, type TaskInstanceView, type TaskView } from '@tangerine/contracts';
 import type { Ledger } from '../db.js';
+import { readTaskInstance } from '../task-instances.js';
 import { readFires } from './fires.js';
 import { sqlState } from './states-sql.js';
 
@@ -51,8 +52,10 @@ export async function getTask(ledger: Ledger, name: string): Promise<TaskView | 
   if (!row) return null;
   const { runs } = await readRuns(ledger, name, { limit: Limits.runsPerTask });
   const fires = await readFires(ledger, name);
+  const instance = row.spec.instance === undefined ? undefined : await readInstanceView(ledger, name);
   return {
     ...toView(row),
+    ...(instance ? { instance } : {}),
     runs_total: row.runs_total,
     fires: fires.map((f) => ({
       fire_time: f.fire_time.toISOString(), outcome: f.outcome, missed_from: f.missed_from?.toISOString() ?? null,
@@ -95,4 +98,14 @@ export async function listTasks(ledger: Ledger, req: Omit<ListRequest, 'limit'> 
     [req.state ?? null, req.after ?? null, req.limit + 1, req.prefix ?? null],
   );
   return rows.map(toView);
+}
+
+async function readInstanceView(ledger: Ledger, name: string): Promise<TaskInstanceView | undefined> {
+  const i = await readTaskInstance(ledger, name);
+  if (!i) return undefined;
+  return {
+    instance_id: i.instance_id, state: i.state, type: i.instance_type, spot: i.spot, host: i.host, address: i.address,
+    private_address: i.private_address, dns_name: i.dns_name, error_code: i.error_code, reason: i.reason,
+    asked_at: i.asked_at.toISOString(), launched_at: i.launched_at?.toISOString() ?? null, ended_at: i.ended_at?.toISOString() ?? null,
+  };
 }
