@@ -32,7 +32,7 @@ export {
   TaskEvent, Rejection, CancelRequest, GetRequest, ListRequest, RunDispatch, RunStop, RunStarted, RunExited,
   HostAnnounce, HostState, HostEvent, HostRequest, HostDrained, HostView, RunView, TaskView, FireView, ErrorReply,
   RunsRequest, OutputRequest, HostsListRequest, TaskList, RunList, RunOutput, OutputChunk, HostList, DeadLetter, FleetEvent, ScalingEvent, ScalingEventKind,
-  ReadyByLabels, MinuteCount, TaskInstanceView, Overview, GraphNode, GraphEdge, TaskGraph, UpcomingTask, Schedule, ScheduleRequest,
+  ReadyByLabels, MinuteCount, TaskInstanceView, ScalingSummary, Overview, GraphNode, GraphEdge, TaskGraph, UpcomingTask, Schedule, ScheduleRequest,
 } from './messages.js';
 export { NAME_RULE, NAME_PATTERN, NAME_RE, LABEL_KEY_RULE, LABEL_KEY_RE } from './names.js';
 export { BUS_MIGRATIONS_BUCKET, Durables, SERVICE_ROLES, identityName, inboxPrefix, permissionsOf, permits } from './identities.js';

@@ -408,6 +408,20 @@ export const MinuteCount = Type.Object({ minute: Timestamp, succeeded: Type.Inte
 export type MinuteCount = Static<typeof MinuteCount>;
 
 /** `GET /v1/overview`: the queue at a glance, what the status page's first view shows. */
+/** One provider the autoscaler scales: the capacity it asked for, and what its last evaluation saw. */
+export const ScalingSummary = Type.Object({
+  provider: Type.String(),
+  /** The target the autoscaler last set. */
+  desired: Type.Integer({ minimum: 0 }),
+  /** Instances the provider has, joined or not; `starting`: of them, not joined yet; `draining`: drained to go. */
+  actual: Type.Integer({ minimum: 0 }),
+  starting: Type.Integer({ minimum: 0 }),
+  draining: Type.Integer({ minimum: 0 }),
+  /** When the last evaluation saw them; null before the first one. */
+  seen_at: Type.Union([Timestamp, Type.Null()]),
+});
+export type ScalingSummary = Static<typeof ScalingSummary>;
+
 export const Overview = Type.Object({
   /** Tasks per state, every state present. */
   counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
@@ -415,6 +429,8 @@ export const Overview = Type.Object({
   ready_by_labels: Type.Array(ReadyByLabels),
   /** The last hour's ended runs per minute, oldest first, every minute present (60 of them). */
   minutes: Type.Array(MinuteCount),
+  /** The autoscaler's providers (none when no autoscaler runs). */
+  scaling: Type.Array(ScalingSummary),
   at: Timestamp,
 });
 export type Overview = Static<typeof Overview>;

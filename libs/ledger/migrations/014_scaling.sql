@@ -11,7 +11,13 @@ CREATE TABLE scaling_providers (
   asked_at    timestamptz,
   last_up     timestamptz,
   last_down   timestamptz,
-  updated_at  timestamptz NOT NULL DEFAULT now()
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  -- What the last evaluation saw, for the status page: instances the provider has (actual), of them not yet joined
+  -- (starting), and hosts draining for scale-down; seen_at is when.
+  actual      integer     NOT NULL DEFAULT 0 CHECK (actual >= 0),
+  starting    integer     NOT NULL DEFAULT 0 CHECK (starting >= 0),
+  draining    integer     NOT NULL DEFAULT 0 CHECK (draining >= 0),
+  seen_at     timestamptz
 );
 
 CREATE TABLE scaling_drains (

@@ -37,7 +37,7 @@ export { readWorkflow, edgesWithin } from './tasks/workflow.js';
 export { readUpcoming } from './tasks/upcoming.js';
 export { recordNotifiable, readTaskFacts, closeDueGroups, readPendingNotifications, readNotificationContent, finishNotification, pruneNotifications, readSkippedFires } from './notifications.js';
 export type { NotifiableRow, TaskFacts, PendingNotification, NotificationContent, SkippedFire, FiresCursor } from './notifications.js';
-export { readScalingHosts, readBusyHosts, readReadyGroups, readScalingClocks, recordScaling, readOpenDrains, openDrain, closeDrain, readTerminatedDrains } from './scaling.js';
+export { readScalingHosts, readBusyHosts, readReadyGroups, readScalingClocks, recordScaling, recordScalingSeen, readScalingSummary, readOpenDrains, openDrain, closeDrain, readTerminatedDrains } from './scaling.js';
 export type { ScalingHost, ScalingClocks, OpenDrain } from './scaling.js';
 export {
   claimTaskInstance, endTaskInstance, readOpenTaskInstances, readTaskInstance, readTasksWantingInstance, recordTaskInstance, recordTaskInstanceError,

@@ -1,4 +1,4 @@
-import { ON_HOST_STATES, TaskState } from '@tangerine/contracts';
+import { ON_HOST_STATES, TaskState, type ScalingSummary } from '@tangerine/contracts';
 import type { Ledger } from './db.js';
 import { sqlState, sqlStates } from './tasks/states-sql.js';
 
@@ -79,6 +79,27 @@ export async function recordScaling(
        last_down = coalesce(EXCLUDED.last_down, p.last_down)`,
     [provider, change.target, change.at, change.asked === true, change.up === true, change.down === true],
   );
+}
+
+/** The counts one evaluation saw (for the status page), recorded beside the target it set. */
+export async function recordScalingSeen(
+  ledger: Ledger, provider: string, seen: { target: number; actual: number; starting: number; draining: number; at: Date },
+): Promise<void> {
+  await ledger.query(
+    `INSERT INTO scaling_providers AS p (provider, target, actual, starting, draining, seen_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $6)
+     ON CONFLICT (provider) DO UPDATE SET actual = EXCLUDED.actual, starting = EXCLUDED.starting,
+       draining = EXCLUDED.draining, seen_at = EXCLUDED.seen_at`,
+    [provider, seen.target, seen.actual, seen.starting, seen.draining, seen.at],
+  );
+}
+
+/** Every provider the autoscaler has scaled: its target (desired) and what its last evaluation saw, by name. */
+export async function readScalingSummary(ledger: Ledger): Promise<ScalingSummary[]> {
+  const rows = await ledger.query<{ provider: string; desired: number; actual: number; starting: number; draining: number; seen_at: Date | null }>(
+    'SELECT provider, target AS desired, actual, starting, draining, seen_at FROM scaling_providers ORDER BY provider LIMIT 100',
+  );
+  return rows.map((r) => ({ ...r, seen_at: r.seen_at?.toISOString() ?? null }));
 }
 
 export interface OpenDrain {

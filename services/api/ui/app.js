@@ -245,6 +245,8 @@
             ${['up', 'draining', 'down'].map((s) => `<tr><td>${s}</td><td data-hosts="${s}">${byState[s].length}</td><td class="muted">${s === 'down' ? '' : slots(byState[s])}</td></tr>`).join('')}
             </table><p><a href="/ui/hosts">All hosts</a></p></section>
         </div>
+        ${o.scaling.length === 0 ? '' : `<section class="panel" id="scaling"><h2>Autoscaling</h2><table><tr><th>provider</th><th>desired</th><th>actual</th><th>starting</th><th>draining</th><th class="hide-sm">seen</th></tr>
+          ${o.scaling.map((p) => `<tr data-provider="${esc(p.provider)}"><td>${esc(p.provider)}</td><td data-field="desired">${p.desired}</td><td data-field="actual">${p.actual}</td><td>${p.starting}</td><td>${p.draining}</td><td class="muted hide-sm">${p.seen_at ? esc(when(p.seen_at)) : '—'}</td></tr>`).join('')}</table></section>`}
         <div class="grid2">
           <section class="panel"><h2>Runs succeeded, last hour: ${sum('succeeded')}</h2>${bars(o.minutes, 'succeeded', 'ok')}</section>
           <section class="panel"><h2>Runs failed, last hour: ${sum('failed')}</h2>${bars(o.minutes, 'failed', 'bad')}</section>

@@ -1,6 +1,6 @@
 import type { ScalingEvent } from '@tangerine/contracts';
 import {
-  closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, readTerminatedDrains, recordScaling,
+  closeDrain, openDrain, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts, readTerminatedDrains, recordScaling, recordScalingSeen,
 } from '@tangerine/ledger';
 import { backoffDelay } from './backoff.js';
 import { askHost, tell } from './bus.js';
@@ -55,6 +55,7 @@ export async function evaluate(ctx: ServiceContext, providers: readonly Closable
       await apply(ctx, p, d, now);
       memory.backoff.delete(p.name);
       memory.last.set(p.name, d);
+      await recordScalingSeen(ctx.ledger, p.name, { target: d.target, actual: d.actual, starting: d.starting, draining: d.draining, at: now });
       await tellOrphans(ctx, p, d, memory, now);
     } catch (err) {
       await failed(ctx, p, memory, err, 'apply');

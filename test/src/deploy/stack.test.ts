@@ -52,7 +52,7 @@ const IDENTITIES = path.join(DEPLOY, 'identities');
 /** The agent's seed on its node, bind-mounted: a global service cannot take a secret per node. */
 const AGENT_SEED = '/etc/tangerine/nats/agent.nk';
 
-const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier'] as const;
+const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'api', 'notifier', 'autoscaler'] as const;
 const TANGERINE_SERVICES = [...LEDGER_SERVICES, 'agent'] as const;
 const ALL_SERVICES = [...TANGERINE_SERVICES, 'nats', 'postgres'] as const;
 const REPLICAS: Record<string, number> = { intake: 2, resolver: 2, placer: 2, monitor: 2, cron: 2, 'host-health': 2, relay: 2, api: 2, notifier: 2, nats: 1, postgres: 1 };
@@ -71,9 +71,12 @@ interface Rendered {
 }
 
 /** The environment docker sees: none of the stack's own variables, so every ${VAR:-default} takes its default. */
+/** The fleet the stack is rendered with: the autoscaler's SPOT_FLEET_REQUEST_ID has no default. */
+const FLEET = 'sfr-00000000-0000-4000-8000-000000000001';
+
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('TANGERINE_')) delete env[key];
+  const env: NodeJS.ProcessEnv = { ...process.env, SPOT_FLEET_REQUEST_ID: FLEET };
+  for (const key of Object.keys(env)) if (key.startsWith('TANGERINE_') || key === 'AWS_DEFAULT_REGION' || key === 'EC2_SCALE_LIMIT') delete env[key];
   return env;
 }
 
@@ -118,10 +121,11 @@ function findRenderer(): Renderer | null {
 
 /** What docker does before parsing: ${VAR}, ${VAR:-default}, ${VAR-default} and $$. */
 function interpolate(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (all, name: string | undefined, op?: string, def?: string) => {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-|:\?)([^}]*))?\}/g, (all, name: string | undefined, op?: string, def?: string) => {
     if (all === '$$') return '$';
     const v = env[name!];
     if (op === ':-') return v ? v : def ?? '';
+    if (op === ':?') { if (!v) throw new Error(`required variable ${name!} is missing a value: ${def ?? ''}`); return v; }
     if (op === '-') return v !== undefined ? v : def ?? '';
     return v ?? '';
   });
@@ -319,6 +323,16 @@ describe('deploy/docker-stack.yml', () => {
     }
   });
 
+  it('runs the autoscaler on the Spot Fleet the deployer names, and refuses to render without one', () => {
+    const env = envOf(svc('autoscaler'));
+    assert.equal(env['AUTOSCALER_PROVIDER'], 'spot-fleet');
+    assert.equal(env['SPOT_FLEET_REQUEST_ID'], FLEET);
+    assert.equal(env['EC2_SCALE_LIMIT'], '20', 'Tangerine\'s default limit');
+    assert.equal(env['AWS_DEFAULT_REGION'], 'us-east-1');
+    for (const key of Object.keys(env)) assert.ok(!/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/.test(key), `no AWS key in the stack: ${key}`);
+    assert.throws(() => interpolate(read(STACK), { ...cleanEnv(), SPOT_FLEET_REQUEST_ID: '' }), /SPOT_FLEET_REQUEST_ID is missing a value: set SPOT_FLEET_REQUEST_ID/);
+  });
+
   it('runs the agent on every node with the Docker socket, as root, named after the node', () => {
     const agent = svc('agent');
     assert.equal(deployOf(agent)['mode'], 'global');
@@ -336,9 +350,7 @@ describe('deploy/docker-stack.yml', () => {
   });
 
   it('gives every ledger service exactly its own NATS identity: its seed as a swarm secret, and its inbox prefix', () => {
-    // The autoscaler (issue 15) has its identity; the stack gets it in the lane that owns deploy/ (its env: services/autoscaler/README.md).
-    const notInStackYet = new Set(['autoscaler']);
-    assert.deepEqual([...LEDGER_SERVICES].sort(), SERVICE_ROLES.filter((r) => !notInStackYet.has(r)).sort(), 'the ledger services are the service identities');
+    assert.deepEqual([...LEDGER_SERVICES].sort(), [...SERVICE_ROLES].sort(), 'the ledger services are the service identities');
     const imageUid = /useradd\b[^\n]*--uid\s+(\d+)/.exec(read(DOCKERFILE))?.[1];
     assert.ok(imageUid, 'the Dockerfile makes its user with a fixed uid');
     const secrets = asMap(stack().config['secrets'], 'secrets');

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { trackHosts } from '../helpers/leak-check.js';
@@ -27,7 +27,20 @@ import { StackLedger, addressOn, containersOf, docker, lines, run, tryDocker } f
 
 const STACK = 'tgdeploy';
 const NETWORK = `${STACK}_tangerine`;
-const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'notifier', 'api'] as const;
+const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'host-health', 'relay', 'notifier', 'api', 'autoscaler'] as const;
+/**
+ * The autoscaler's Spot Fleet, which no EC2 here answers: its endpoint is the container's own loopback (refused at
+ * once), with keys that must never show in its logs. It keeps running, backing off with the error's code.
+ */
+const FLEET = 'sfr-00000000-0000-4000-8000-00000000d3f1';
+const FAKE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIADEPLOYTEST0000001', AWS_SECRET_ACCESS_KEY: 'deploy-test-secret-do-not-log-0000000000' };
+const AUTOSCALER_OVERRIDE = `services:
+  autoscaler:
+    environment:
+      AWS_ENDPOINT_URL_EC2: http://127.0.0.1:9
+      AWS_ACCESS_KEY_ID: ${FAKE_KEYS.AWS_ACCESS_KEY_ID}
+      AWS_SECRET_ACCESS_KEY: ${FAKE_KEYS.AWS_SECRET_ACCESS_KEY}
+`;
 const TANGERINE_SERVICES = [...LEDGER_SERVICES, 'agent'] as const;
 const ALL_SERVICES = [...TANGERINE_SERVICES, 'nats', 'postgres'] as const;
 const EXTERNAL_SECRETS = ['tangerine_pg_password', 'tangerine_secrets_key', 'tangerine_api_tokens', 'tangerine_slack_webhook'] as const;
@@ -99,7 +112,7 @@ describe('docker stack deploy on a one-node swarm', { timeout: 60 * MINUTE }, ()
 
   const stackEnv = (): NodeJS.ProcessEnv => ({
     ...process.env, ...images, TANGERINE_API_PORT: String(apiPort),
-    TANGERINE_AGENT_SEED: path.join(dir, 'agent.nk'), TANGERINE_AGENT_WORK_DIR: work,
+    TANGERINE_AGENT_SEED: path.join(dir, 'agent.nk'), TANGERINE_AGENT_WORK_DIR: work, SPOT_FLEET_REQUEST_ID: FLEET,
   });
 
   before(async () => {
@@ -126,6 +139,7 @@ describe('docker stack deploy on a one-node swarm', { timeout: 60 * MINUTE }, ()
     copyFileSync(path.join(ROOT, 'deploy/docker-stack.yml'), path.join(dir, 'docker-stack.yml'));
     copyFileSync(path.join(ROOT, 'deploy/docker-stack.host-port.yml'), path.join(dir, 'docker-stack.host-port.yml'));
     copyFileSync(path.join(ROOT, 'deploy/nats.conf'), path.join(dir, 'nats.conf'));
+    writeFileSync(path.join(dir, 'docker-stack.test.yml'), AUTOSCALER_OVERRIDE);
     const identities = path.join(ROOT, 'libs/bus/dist/identities-cli.js');
     await run(process.execPath, [identities, 'init', ids]);
     await run(process.execPath, [identities, 'agent', ids, host]);
@@ -159,7 +173,7 @@ describe('docker stack deploy on a one-node swarm', { timeout: 60 * MINUTE }, ()
     api = new HttpApi(`http://127.0.0.1:${apiPort}`, token);
 
     t = Date.now();
-    await docker(['stack', 'deploy', '--resolve-image', 'never', '-c', path.join(dir, 'docker-stack.yml'), ...(hostPort ? ['-c', path.join(dir, 'docker-stack.host-port.yml')] : []), STACK],
+    await docker(['stack', 'deploy', '--resolve-image', 'never', '-c', path.join(dir, 'docker-stack.yml'), ...(hostPort ? ['-c', path.join(dir, 'docker-stack.host-port.yml')] : []), '-c', path.join(dir, 'docker-stack.test.yml'), STACK],
       { env: stackEnv(), cwd: dir });
     await waitFor('every service of the stack with its replicas, healthy', () => allUp(want), 10 * MINUTE);
     took('deploy to healthy', t);
@@ -249,6 +263,16 @@ describe('docker stack deploy on a one-node swarm', { timeout: 60 * MINUTE }, ()
     assert.equal(output.status, 200, output.text);
     assert.match(output.text, new RegExp(`extract ${prefix}-http`));
     took('diamond over HTTP', t);
+  });
+
+  it('keeps the autoscaler running when no EC2 answers: it backs off with the error\'s code and logs no key', async () => {
+    let logs = '';
+    await waitUntil('the autoscaler reports its provider failing', async () => {
+      logs = await docker(['service', 'logs', '--raw', svc('autoscaler')]).catch(() => '');
+      return /the provider failed \([A-Za-z.]+\)/.test(logs) && /backing off/.test(logs);
+    }, 2 * MINUTE);
+    for (const key of Object.values(FAKE_KEYS)) assert.ok(!logs.includes(key), 'no AWS key in the autoscaler\'s logs');
+    assert.equal((await replicas()).get(svc('autoscaler')), '2/2', 'both replicas still run');
   });
 
   it('scales intake to 3', async () => {

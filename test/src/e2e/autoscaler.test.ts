@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Subscription } from '@nats-io/transport-node';
-import { Subjects, type ScalingEvent } from '@tangerine/contracts';
+import { Subjects, type Overview, type ScalingEvent } from '@tangerine/contracts';
 import pg from 'pg';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
+import { HttpApi } from '../helpers/http.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const LIMIT = 5;
@@ -52,6 +53,13 @@ describe('autoscaling with the local provider', () => {
     const watching = setInterval(() => { most = Math.max(most, alive()); }, 100);
     try {
       await waitFor(`${LIMIT} hosts up`, async () => ((await upHosts()) === LIMIT ? true : undefined), 120_000);
+      // The status page's overview shows what the evaluation saw: the desired and actual counts of the pool.
+      const api = new HttpApi(await cluster.httpUrl(), cluster.apiTokens.read);
+      await waitFor('the overview shows the pool at its limit', async () => {
+        const o = (await api.get('/v1/overview')).json as Overview;
+        const local = o.scaling.find((p) => p.provider === 'local');
+        return local && local.desired === LIMIT && local.actual === LIMIT ? local : undefined;
+      }, 60_000);
       for (const name of names) {
         const t = await c.waitForState(name, 'success', 240_000);
         assert.equal(t.attempt, 1, `${name} ran once`);

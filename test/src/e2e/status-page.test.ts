@@ -6,6 +6,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ErrorReply, Overview, Schedule, TaskGraph, compile } from '@tangerine/contracts';
+import { openLedger, recordScalingSeen } from '@tangerine/ledger';
+import { createLogger } from '@tangerine/runtime';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchChromium } from '../helpers/browser.js';
 import { Cluster, TEST_IMAGE } from '../helpers/cluster.js';
@@ -208,6 +210,7 @@ describe('the status page, in chromium', () => {
     await shoot('cron', '/ui/cron', '#timeline');
     const page = await open('/ui/');
     await page.waitForSelector('#counts');
+    assert.equal(await page.$eval('#scaling', () => 'shown').catch(() => 'none'), 'none', 'no autoscaling panel without an autoscaler');
     assert.equal(await page.$eval('[data-count=success] b', (e) => e.textContent), '5', 'the diamond and etl-extract succeeded');
     assert.equal(await page.$eval('[data-count=running] b', (e) => e.textContent), '1');
     assert.equal(await page.$eval('[data-hosts=up]', (e) => e.textContent), '1');
@@ -220,6 +223,21 @@ describe('the status page, in chromium', () => {
     for (const view of ['overview', 'tasks', 'task', 'graph', 'hosts', 'cron']) {
       for (const size of SIZES) assert.ok(existsSync(path.join(SHOTS, `${view}-${size.label}.png`)), `${view} at ${size.width}`);
     }
+  });
+
+  it('shows the autoscaler\'s desired and actual counts on the overview', async () => {
+    // What an autoscaler's evaluation records (services/autoscaler evaluate.ts, recordScalingSeen).
+    const ledger = openLedger({ databaseUrl: cluster.databaseUrl, log: createLogger('test', { level: 'silent', pretty: false }) });
+    try {
+      await recordScalingSeen(ledger, 'spot-fleet', { target: 4, actual: 3, starting: 1, draining: 0, at: new Date() });
+    } finally {
+      await ledger.close();
+    }
+    const page = await open('/ui/');
+    await page.waitForSelector('#scaling tr[data-provider="spot-fleet"]');
+    assert.equal(await page.$eval('#scaling [data-provider="spot-fleet"] [data-field=desired]', (e) => e.textContent), '4');
+    assert.equal(await page.$eval('#scaling [data-provider="spot-fleet"] [data-field=actual]', (e) => e.textContent), '3');
+    await page.close();
   });
 
   it('answers the routes the page reads by their schemas, and their bad requests by the error body', async () => {

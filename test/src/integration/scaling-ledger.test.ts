@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseTaskSpec } from '@tangerine/contracts';
 import {
   closeDrain, migrate, openDrain, openLedger, readBusyHosts, readOpenDrains, readReadyGroups, readScalingClocks, readScalingHosts,
-  readTerminatedDrains, recordScaling, submitTasks, type Ledger,
+  readTerminatedDrains, readScalingSummary, recordScaling, recordScalingSeen, submitTasks, type Ledger,
 } from '@tangerine/ledger';
 import { createLogger } from '@tangerine/runtime';
 import { createDatabase } from '../helpers/postgres.js';
@@ -64,5 +64,17 @@ describe('the autoscaler\'s ledger record', () => {
     const later = new Date(at.getTime() + 60_000);
     await recordScaling(ledger, 'local', { target: 2, at: later, down: true });
     assert.deepEqual(await readScalingClocks(ledger, 'local'), { target: 2, asked_at: at, last_up: at, last_down: later });
+  });
+
+  it('gives the status page each provider\'s desired and last seen counts, leaving the clocks alone', async () => {
+    const seen = new Date(at.getTime() + 120_000);
+    await recordScalingSeen(ledger, 'local', { target: 2, actual: 3, starting: 1, draining: 1, at: seen });
+    await recordScalingSeen(ledger, 'spot-fleet', { target: 4, actual: 2, starting: 2, draining: 0, at: seen });
+    assert.deepEqual(await readScalingSummary(ledger), [
+      { provider: 'local', desired: 2, actual: 3, starting: 1, draining: 1, seen_at: seen.toISOString() },
+      { provider: 'spot-fleet', desired: 4, actual: 2, starting: 2, draining: 0, seen_at: seen.toISOString() },
+    ]);
+    const later = new Date(at.getTime() + 60_000);
+    assert.deepEqual(await readScalingClocks(ledger, 'local'), { target: 2, asked_at: at, last_up: at, last_down: later }, 'the cooldowns\' clocks as they were');
   });
 });

@@ -1,5 +1,5 @@
 import { Limits, Overview, Schedule, ScheduleRequest, TaskGraph } from '@tangerine/contracts';
-import { countTasksByState, fillMinutes, readEndedPerMinute, readReadyByLabels, readUpcoming, readWorkflow } from '@tangerine/ledger';
+import { countTasksByState, fillMinutes, readEndedPerMinute, readReadyByLabels, readScalingSummary, readUpcoming, readWorkflow } from '@tangerine/ledger';
 import type { FastifyInstance } from 'fastify';
 import { noTask } from '../../reads.js';
 import type { HttpDeps } from '../deps.js';
@@ -15,15 +15,16 @@ export function statusRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/v1/overview', {
     config: { access: 'read' },
     schema: {
-      summary: 'Tasks per state, ready tasks per label set, and the last hour\'s ended runs per minute', tags: ['status'],
+      summary: 'Tasks per state, ready tasks per label set, the last hour\'s ended runs per minute, and the autoscaler\'s desired and actual counts', tags: ['status'],
       response: { 200: Overview, ...failures(401, 503) },
     },
   }, async (): Promise<Overview> => {
     const now = new Date();
-    const [counts, ready, ended] = await Promise.all([
+    const [counts, ready, ended, scaling] = await Promise.all([
       countTasksByState(deps.ledger), readReadyByLabels(deps.ledger), readEndedPerMinute(deps.ledger, new Date(Math.floor(now.getTime() / 60_000) * 60_000 - HOUR_MS + 60_000)),
+      readScalingSummary(deps.ledger),
     ]);
-    return { counts, ready_by_labels: ready, minutes: fillMinutes(ended, now), at: now.toISOString() };
+    return { counts, ready_by_labels: ready, minutes: fillMinutes(ended, now), scaling, at: now.toISOString() };
   });
 
   app.get('/v1/tasks/:name/graph', {
