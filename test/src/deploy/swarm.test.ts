@@ -34,7 +34,8 @@ const LEDGER_SERVICES = ['intake', 'resolver', 'placer', 'monitor', 'cron', 'hos
  */
 const FLEET = 'sfr-00000000-0000-4000-8000-00000000d3f1';
 const FAKE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIADEPLOYTEST0000001', AWS_SECRET_ACCESS_KEY: 'deploy-test-secret-do-not-log-0000000000' };
-const AUTOSCALER_OVERRIDE = `services:
+const AUTOSCALER_OVERRIDE = `version: "3.8"
+services:
   autoscaler:
     environment:
       AWS_ENDPOINT_URL_EC2: http://127.0.0.1:9
