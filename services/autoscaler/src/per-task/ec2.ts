@@ -3,7 +3,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { backoff } from '@tangerine/runtime';
-import { toProviderError } from '../providers/spot-fleet-errors.js';
+import { secretsInUse, toProviderError } from '../providers/spot-fleet-errors.js';
 import type { TaskInstanceConfig } from './config.js';
 import { userData } from './user-data.js';
 
@@ -115,16 +115,7 @@ export class TaskInstanceEc2 {
     try {
       return await send();
     } catch (err) {
-      throw toProviderError(action, err, await this.secretsInUse());
-    }
-  }
-
-  private async secretsInUse(): Promise<string[]> {
-    try {
-      const c = await this.client.config.credentials();
-      return [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? ''].filter((s) => s.length > 0);
-    } catch {
-      return [];
+      throw toProviderError(action, err, await secretsInUse(this.client));
     }
   }
 }

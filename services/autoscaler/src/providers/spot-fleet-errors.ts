@@ -1,3 +1,4 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ProviderError } from '../provider.js';
 
 /** What the SDK's errors carry that is read here (an EC2ServiceException, or a network or credentials error). */
@@ -53,4 +54,14 @@ export function toProviderError(action: string, err: unknown, secrets: readonly 
   const retryable = network || RETRYABLE_CODES.has(code) || e.$retryable?.throttling === true || e.$fault === 'server' || (status !== undefined && status >= 500);
   const message = redact(e.message ?? '', secrets);
   return new ProviderError(code, `EC2 ${action} failed: ${code}${status ? ` (HTTP ${status})` : ''}${message && message !== code ? `: ${message}` : ''}`, retryable);
+}
+
+/** The credentials an EC2 client signs with (cached by the SDK), to cut from error messages; none if they cannot be had. */
+export async function secretsInUse(client: EC2Client): Promise<string[]> {
+  try {
+    const c = await client.config.credentials();
+    return [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? ''].filter((s) => s.length > 0);
+  } catch {
+    return [];
+  }
 }

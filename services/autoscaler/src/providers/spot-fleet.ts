@@ -6,7 +6,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { backoff, configError, type Logger } from '@tangerine/runtime';
 import { ProviderError, type Provider, type ProviderInstance } from '../provider.js';
 import type { SpotFleetConfig } from './spot-fleet-config.js';
-import { toProviderError } from './spot-fleet-errors.js';
+import { secretsInUse, toProviderError } from './spot-fleet-errors.js';
 
 export interface SpotFleetOptions {
   fleetId: string;
@@ -173,7 +173,7 @@ export class SpotFleetProvider implements Provider {
       this.log?.debug({ provider: this.name, action, ms: Date.now() - started }, 'ec2 call');
       return out;
     } catch (err) {
-      const e = toProviderError(action, err, await this.secretsInUse());
+      const e = toProviderError(action, err, await secretsInUse(this.client));
       this.log?.debug({ provider: this.name, action, ms: Date.now() - started, code: e.code }, 'ec2 call failed');
       throw e;
     }
@@ -189,16 +189,6 @@ export class SpotFleetProvider implements Provider {
       this.region = await this.client.config.region();
     } catch {
       throw new ProviderError('RegionMissing', 'no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a region in the AWS profile)', false);
-    }
-  }
-
-  /** The credentials the SDK signs with (cached by it), to cut from error messages; none if they cannot be had. */
-  private async secretsInUse(): Promise<string[]> {
-    try {
-      const c = await this.client.config.credentials();
-      return [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? ''].filter((s) => s.length > 0);
-    } catch {
-      return [];
     }
   }
 }
